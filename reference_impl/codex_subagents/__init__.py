@@ -1,0 +1,36 @@
+"""Run several Codex worker agents at once, safely, in one git worktree.
+
+The MCP server (`build_server`) offers job primitives and A2 coordination tools;
+the boss, Codex steered by the ``codex-subagents`` skill, decides how to use them.
+"""
+
+from .config import Settings, find_codex
+from .errors import (
+    BaselineError,
+    ConfigError,
+    GitError,
+    InputError,
+    JobStateError,
+    QueueFullError,
+    RecursionRefusedError,
+    SubagentsError,
+    UnknownJobError,
+)
+from .jobs import JobSupervisor
+from .server import build_server
+
+__all__ = [
+    "BaselineError",
+    "ConfigError",
+    "GitError",
+    "InputError",
+    "JobStateError",
+    "JobSupervisor",
+    "QueueFullError",
+    "RecursionRefusedError",
+    "Settings",
+    "SubagentsError",
+    "UnknownJobError",
+    "build_server",
+    "find_codex",
+]

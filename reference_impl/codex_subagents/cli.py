@@ -1,0 +1,173 @@
+"""The ``codex-subagents`` command: ``serve`` the MCP server, run the ``demo``, or a ``scripted-model``."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .config import DEFAULT_ENV_ALLOWLIST, Settings, find_codex
+from .errors import ConfigError
+
+_SANDBOXES = ("read-only", "workspace-write", "danger-full-access")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "demo":
+            from .demo import run_demo
+
+            return run_demo(json_output=args.json, keep=args.keep)
+        from .scripted_model import main as scripted_main
+
+        return scripted_main(args.rest)
+    except ConfigError as exc:
+        print(f"codex-subagents: {exc}", file=sys.stderr)
+        return 2
+
+
+def settings_from(args: argparse.Namespace, cwd: Path | None = None) -> Settings:
+    """Turn ``serve`` arguments into settings, with defaults taken from the git repository at ``cwd``."""
+    here = (cwd or Path.cwd()).resolve()
+    top, git_dir = _git_dirs(here)
+    roots = tuple(Path(root).expanduser().resolve() for root in args.allow_root) or ((top or here),)
+    for root in roots:
+        if not root.is_dir():
+            raise ConfigError(f"--allow-root {str(root)!r} is not a directory.")
+    if args.state_dir:
+        state = Path(args.state_dir).expanduser().resolve()
+    elif git_dir is not None:
+        state = git_dir / "codex-subagents"
+    else:
+        base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+        state = base / "codex-subagents" / hashlib.sha256(str(here).encode()).hexdigest()[:16]
+    return Settings(
+        cap=args.cap,
+        queue_limit=args.queue_limit,
+        state_dir=state,
+        allow_roots=roots,
+        worker_config=tuple(args.worker_config),
+        isolated=args.isolated,
+        allow_danger_full_access=args.allow_danger_full_access,
+        codex=find_codex(args.codex, search_from=roots),
+        default_sandbox=args.sandbox,
+        server_name=args.server_name,
+        env_allowlist=(*DEFAULT_ENV_ALLOWLIST, *args.env_allow),
+        wall_timeout_s=args.wall_timeout,
+        idle_timeout_s=args.idle_timeout,
+        max_wait_s=args.max_wait,
+        kill_grace_s=args.kill_grace,
+    )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .server import build_server
+
+    build_server(settings_from(args)).run("stdio")
+    return 0
+
+
+def _git_dirs(here: Path) -> tuple[Path | None, Path | None]:
+    """Return the worktree top and the common git dir of ``here``, or Nones outside git."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel", "--path-format=absolute", "--git-common-dir"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+    except (OSError, subprocess.CalledProcessError):
+        return None, None
+    return Path(out[0]), Path(out[1])
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="codex-subagents",
+        description="Run several Codex worker agents at once, safely, in one git worktree.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve",
+        help="run the MCP server over stdio (what Codex starts)",
+        description="Run the MCP server over stdio. Register it with: codex mcp add codex-subagents -- "
+        "codex-subagents serve",
+    )
+    serve.add_argument("--cap", type=int, default=4, metavar="N", help="workers running at once (default 4)")
+    serve.add_argument(
+        "--queue-limit",
+        type=int,
+        default=64,
+        metavar="N",
+        help="jobs waiting past the cap before spawn fails (64)",
+    )
+    serve.add_argument(
+        "--state-dir", metavar="DIR", help="where job journals live (default: <git dir>/codex-subagents)"
+    )
+    serve.add_argument(
+        "--allow-root",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a directory workers may run in; repeatable (default: the repository the server starts in)",
+    )
+    serve.add_argument(
+        "--worker-config",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="passed to every worker as codex -c KEY=VALUE; repeatable",
+    )
+    serve.add_argument(
+        "--isolated",
+        action="store_true",
+        help="workers get an empty private CODEX_HOME and --ignore-user-config (no user MCP servers or config)",
+    )
+    serve.add_argument(
+        "--allow-danger-full-access",
+        action="store_true",
+        help="accept sandbox=danger-full-access in codex_spawn (for containers without user namespaces)",
+    )
+    serve.add_argument("--sandbox", choices=_SANDBOXES, default="workspace-write", help="default worker sandbox")
+    serve.add_argument("--codex", metavar="PATH", help="the Codex CLI (default: node_modules/.bin/codex, then PATH)")
+    serve.add_argument(
+        "--server-name",
+        default="codex-subagents",
+        metavar="NAME",
+        help="this server's name in the Codex config; disabled inside workers (default codex-subagents)",
+    )
+    serve.add_argument(
+        "--env-allow",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another environment variable (or PREFIX_*) workers may inherit; repeatable",
+    )
+    serve.add_argument("--wall-timeout", type=float, default=3600.0, metavar="S", help="default job wall budget")
+    serve.add_argument("--idle-timeout", type=float, default=600.0, metavar="S", help="default job idle budget")
+    serve.add_argument(
+        "--max-wait", type=float, default=240.0, metavar="S", help="cap of one codex_wait_any (below 300 s)"
+    )
+    serve.add_argument("--kill-grace", type=float, default=3.0, metavar="S", help="SIGTERM to SIGKILL grace")
+    demo = commands.add_parser("demo", help="watch a boss run three workers, detect a collision and recover")
+    demo.add_argument("--json", action="store_true", help="print the story as JSON lines")
+    demo.add_argument("--keep", action="store_true", help="keep the temporary repository and print its path")
+    model = commands.add_parser(
+        "scripted-model", help="serve scripted model responses for tests (see --help)", add_help=False
+    )
+    model.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

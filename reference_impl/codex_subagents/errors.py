@@ -1,0 +1,73 @@
+"""The exceptions a caller of codex-subagents can catch, as one small tree.
+
+Every message names the bad value and the next step, because the reader is
+usually a model deciding what to call next. The root derives from the MCP
+SDK's `ToolError`, so a tool that raises one returns an ``isError`` result
+carrying the message, while a malformed request stays a protocol error::
+
+    SubagentsError
+    ├── ConfigError          the server's own settings or environment are unusable
+    ├── InputError           a tool argument is refused (path, ref, sandbox, prompt)
+    ├── UnknownJobError      no job has that id
+    ├── JobStateError        the job is not in a state that allows the call
+    ├── QueueFullError       the cap is reached and the queue is full
+    ├── RecursionRefusedError  a worker tried to spawn workers of its own
+    └── GitError             a git step failed or the worktree is unfit
+        └── BaselineError    no such baseline, or rollback refused
+"""
+
+from __future__ import annotations
+
+from mcp.server.mcpserver.exceptions import ToolError
+
+
+class SubagentsError(ToolError):
+    """Raised for any failure that a better call or setup could fix."""
+
+
+class ConfigError(SubagentsError):
+    """Raised when the server's settings or environment cannot work."""
+
+
+class InputError(SubagentsError):
+    """Raised when a tool argument is refused before anything is started or changed."""
+
+
+class UnknownJobError(SubagentsError):
+    """Raised when a job id names no job this server knows."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"No job {job_id!r}; call codex_status to list the job ids this server knows.")
+        self.job_id = job_id
+
+
+class JobStateError(SubagentsError):
+    """Raised when a job's state does not allow the call (e.g. a result of a running job)."""
+
+
+class QueueFullError(SubagentsError):
+    """Raised when every worker slot is busy and the waiting queue is at its limit."""
+
+    def __init__(self, running: int, queued: int) -> None:
+        super().__init__(
+            f"The server runs {running} workers and {queued} more are queued, its limit; "
+            "wait for one to finish with codex_wait_any, then spawn again."
+        )
+
+
+class RecursionRefusedError(SubagentsError):
+    """Raised when codex_spawn reaches a server that was started from inside a worker."""
+
+    def __init__(self, parent_job: str) -> None:
+        super().__init__(
+            f"This server runs inside worker job {parent_job!r}; workers must not start sub-agents. "
+            "Do the work yourself and report it in modifiedFiles."
+        )
+
+
+class GitError(SubagentsError):
+    """Raised when a git step fails or the directory is not a usable git worktree."""
+
+
+class BaselineError(GitError):
+    """Raised when a baseline does not exist or a rollback to it is refused."""

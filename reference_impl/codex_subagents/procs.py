@@ -1,0 +1,111 @@
+"""Stop a worker and every process it started: its process group and its descendants.
+
+A worker starts in a new session, so one ``killpg`` reaches most of its tree.
+Codex's sandbox runs commands in sessions of their own, so the descendants are
+also listed from ``/proc`` before anything is signalled and each is signalled
+by pid. The escalation is bounded: SIGTERM, a grace period, then SIGKILL. A
+process that has both left the session and been re-parented away from the
+worker before the stop began cannot be found; it is logged, not chased.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+from pathlib import Path
+
+import anyio
+from anyio.abc import Process
+
+logger = logging.getLogger(__name__)
+
+
+def _stat(pid: int) -> list[str] | None:
+    """Return the fields of ``/proc/<pid>/stat`` after the command name, or None if it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def parent_of(pid: int) -> int | None:
+    """Return the parent pid of ``pid``, or None if it is gone."""
+    fields = _stat(pid)
+    return int(fields[1]) if fields else None
+
+
+def process_start(pid: int) -> str | None:
+    """Return the kernel's start time of ``pid``, to tell it from a later process with the same id."""
+    fields = _stat(pid)
+    return fields[19] if fields else None
+
+
+def descendants(pid: int) -> set[int]:
+    """Return the pids of every living descendant of ``pid`` (not ``pid`` itself)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            parent = parent_of(int(entry.name))
+            if parent is not None:
+                children.setdefault(parent, []).append(int(entry.name))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    """Return those of ``pids`` that still exist and are not zombies."""
+    return {pid for pid in pids if (fields := _stat(pid)) is not None and fields[0] != "Z"}
+
+
+def signal_tree(group: int, pids: set[int], signum: signal.Signals) -> None:
+    """Send ``signum`` to the process group ``group`` and to each of ``pids``, ignoring the gone."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(group, signum)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signum)
+
+
+async def stop_tree(process: Process, grace: float) -> set[int]:
+    """Stop ``process``, its group and its descendants; return the pids that survived SIGKILL.
+
+    Runs shielded so that a cancelled caller still leaves nothing behind.
+    """
+    survivors: set[int] = set()
+    with anyio.CancelScope(shield=True):
+        tree = descendants(process.pid)
+        signal_tree(process.pid, tree, signal.SIGTERM)
+        with anyio.move_on_after(grace):
+            await process.wait()
+            while alive(tree):  # noqa: ASYNC110 -- a non-child process has no exit event to wait on
+                await anyio.sleep(0.05)
+        tree |= descendants(process.pid)
+        signal_tree(process.pid, tree, signal.SIGKILL)
+        with anyio.move_on_after(grace):
+            await process.wait()
+        survivors = alive(tree)
+        for _ in range(20):
+            if not survivors:
+                break
+            await anyio.sleep(0.05)
+            survivors = alive(survivors)
+    if survivors:
+        logger.warning("worker %d left processes that survived SIGKILL: %s", process.pid, sorted(survivors))
+    return survivors
+
+
+def kill_now(pid: int) -> None:
+    """SIGKILL what is left of a worker: its group, its descendants and itself.
+
+    Used after a worker exited on its own (stray children it left behind) and
+    for a worker found alive after a server restart.
+    """
+    signal_tree(pid, descendants(pid) | {pid}, signal.SIGKILL)

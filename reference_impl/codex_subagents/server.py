@@ -1,0 +1,310 @@
+"""The MCP server: each tool validates its input, calls the supervisor or gitops, returns a model.
+
+The tools are primitives, not a workflow: the boss decides when to baseline,
+spawn, wait, compare and roll back. Failures a better call can fix are raised
+as `SubagentsError` subclasses, which the SDK returns as ``isError`` results
+the model reads; a request that does not match a tool's schema is rejected by
+the SDK itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Literal
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp_types import ToolAnnotations
+from pydantic import Field
+
+from . import gitops, results
+from .config import Settings
+from .errors import BaselineError, InputError, RecursionRefusedError
+from .jobs import JobSupervisor
+from .journal import JobRequest
+from .worker import check_config, check_name, enclosing_job
+
+INSTRUCTIONS = """\
+Run Codex worker jobs in the background and coordinate them in one git worktree.
+Record a baseline (codex_baseline), spawn workers on disjoint files (codex_spawn returns at once),
+wait with codex_wait_any until each finishes, read codex_result, then check codex_overlaps.
+On an overlap or an unclaimed change: codex_rollback to the baseline and re-run that work one worker at a time.
+"""
+
+Sandbox = Literal["read-only", "workspace-write", "danger-full-access"]
+JobId = Annotated[str, Field(min_length=1, max_length=64, description="A job id returned by codex_spawn")]
+BaselineId = Annotated[str, Field(min_length=1, max_length=80, description="An id returned by codex_baseline")]
+Cwd = Annotated[
+    str | None,
+    Field(max_length=4096, description="A directory inside the server's allowed roots; default: the first root"),
+]
+
+_READ = ToolAnnotations(readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=False)
+_WRITE = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=False, openWorldHint=False)
+_DESTROY = ToolAnnotations(readOnlyHint=False, destructiveHint=True, idempotentHint=False, openWorldHint=False)
+
+
+def build_server(settings: Settings) -> MCPServer[JobSupervisor]:
+    """Build the codex-subagents MCP server for ``settings``."""
+    inside_job = enclosing_job()
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[JobSupervisor]) -> AsyncIterator[JobSupervisor]:
+        async with JobSupervisor(settings) as supervisor:
+            yield supervisor
+
+    mcp = MCPServer[JobSupervisor]("codex-subagents", instructions=INSTRUCTIONS, lifespan=lifespan, version=_version())
+
+    def supervisor_of(ctx: Context[JobSupervisor]) -> JobSupervisor:
+        return ctx.request_context.lifespan_context
+
+    def resolve_cwd(cwd: str | None) -> Path:
+        roots = settings.allow_roots
+        if cwd is None:
+            return roots[0]
+        if "\0" in cwd:
+            raise InputError(f"cwd {cwd!r} contains a NUL byte.")
+        path = Path(cwd).expanduser()
+        path = (path if path.is_absolute() else roots[0] / path).resolve()
+        if not any(path == root or path.is_relative_to(root) for root in roots):
+            raise InputError(
+                f"cwd {cwd!r} resolves to {str(path)!r}, outside the allowed roots "
+                f"{[str(root) for root in roots]}; start the server with --allow-root for it."
+            )
+        if not path.is_dir():
+            raise InputError(f"cwd {cwd!r} is not a directory.")
+        gitops.worktree_root(path)
+        return path
+
+    @mcp.tool(annotations=_WRITE)
+    async def codex_spawn(
+        ctx: Context[JobSupervisor],
+        prompt: Annotated[str, Field(min_length=1, max_length=500_000, description="The worker's task")],
+        cwd: Cwd = None,
+        label: Annotated[str | None, Field(max_length=80, description="A short name shown in digests")] = None,
+        model: Annotated[str | None, Field(max_length=128, description="Codex model for this worker")] = None,
+        profile: Annotated[str | None, Field(max_length=128, description="Codex config profile")] = None,
+        sandbox: Annotated[Sandbox | None, Field(description="Default: the server's (workspace-write)")] = None,
+        config: Annotated[
+            list[str] | None, Field(max_length=64, description="Extra Codex -c KEY=VALUE overrides")
+        ] = None,
+        wall_timeout_s: Annotated[float | None, Field(gt=0, le=86_400, description="Wall-clock budget")] = None,
+        idle_timeout_s: Annotated[float | None, Field(gt=0, le=86_400, description="Budget of silence")] = None,
+    ) -> results.SpawnResult:
+        """Start a Codex worker on a task in the background and return its job id at once.
+
+        The worker shares the worktree with others, must not commit, and ends by
+        reporting {summary, modifiedFiles}. Past the server's cap the job waits in a
+        FIFO queue. Follow it with codex_wait_any, codex_events and codex_result.
+        """
+        if inside_job is not None:
+            raise RecursionRefusedError(inside_job)
+        chosen = sandbox or settings.default_sandbox
+        if chosen == "danger-full-access" and not settings.allow_danger_full_access:
+            raise InputError(
+                "sandbox 'danger-full-access' is refused: the server was not started with "
+                "--allow-danger-full-access; use 'workspace-write'."
+            )
+        directory = resolve_cwd(cwd)
+        request = JobRequest(
+            prompt=prompt,
+            cwd=str(directory),
+            label=label or prompt.strip().splitlines()[0][:40],
+            sandbox=chosen,
+            model=check_name("model", model) if model else None,
+            profile=check_name("profile", profile) if profile else None,
+            config=check_config(config or []),
+            wall_timeout_s=wall_timeout_s or settings.wall_timeout_s,
+            idle_timeout_s=idle_timeout_s or settings.idle_timeout_s,
+        )
+        supervisor = supervisor_of(ctx)
+        job = await supervisor.spawn(request)
+        return results.SpawnResult(
+            job_id=job.job_id,
+            label=request.label,
+            state=job.record.state,
+            queue_position=supervisor.queue_position(job),
+        )
+
+    @mcp.tool(annotations=_READ)
+    async def codex_events(
+        ctx: Context[JobSupervisor],
+        job_id: JobId,
+        cursor: Annotated[int, Field(ge=0, description="The next_cursor of the previous page; 0 to start")] = 0,
+        limit: Annotated[int, Field(ge=1, le=500, description="At most this many events")] = 100,
+    ) -> results.EventsPage:
+        """Read a page of a job's normalized events from a cursor, while it runs or after."""
+        job = supervisor_of(ctx).get(job_id)
+        done = job.done
+        events = job.journal.read(cursor, limit)
+        next_cursor = cursor + len(events) if events else min(cursor, job.journal.count)
+        return results.EventsPage(
+            job_id=job_id,
+            state=job.record.state,
+            events=events,
+            next_cursor=next_cursor,
+            finished=done and next_cursor >= job.journal.count,
+        )
+
+    @mcp.tool(annotations=_READ)
+    async def codex_wait_any(
+        ctx: Context[JobSupervisor],
+        job_ids: Annotated[
+            list[str] | None, Field(max_length=256, description="Jobs to wait for; default: every job")
+        ] = None,
+        timeout_s: Annotated[
+            float, Field(ge=0, le=3600, description="Give up after this long (capped by the server)")
+        ] = 60,
+    ) -> results.WaitResult:
+        """Block until at least one of the jobs finishes, or the timeout passes.
+
+        Returns each finished job exactly once across calls, and a digest of the
+        jobs still running, so no other call is needed to see progress.
+        """
+        supervisor = supervisor_of(ctx)
+
+        async def progress(done: int, total: int, message: str) -> None:
+            await ctx.report_progress(done, total, message)
+
+        ready, timed_out = await supervisor.wait_any(job_ids, timeout_s, progress)
+        wanted = supervisor.jobs(job_ids)
+        return results.WaitResult(
+            finished=[results.finished(job) for job in ready],
+            timed_out=timed_out,
+            pending=[results.digest(supervisor, job) for job in wanted if not job.done],
+        )
+
+    @mcp.tool(annotations=_READ)
+    async def codex_result(ctx: Context[JobSupervisor], job_id: JobId) -> results.JobResult:
+        """Return a finished job's result: state, summary, modified and observed files, usage, errors."""
+        return results.job_result(supervisor_of(ctx).result(job_id))
+
+    @mcp.tool(annotations=_DESTROY)
+    async def codex_cancel(ctx: Context[JobSupervisor], job_id: JobId) -> results.CancelResult:
+        """Stop a job: remove it from the queue, or stop its worker and every process it started."""
+        job, before = await supervisor_of(ctx).cancel(job_id)
+        if before == job.record.state:
+            message = f"job {job_id!r} had already finished ({before}); nothing was stopped"
+        elif before == "queued":
+            message = f"job {job_id!r} was removed from the queue before it started"
+        else:
+            message = f"job {job_id!r} was stopped with its whole process tree; its events are kept"
+        return results.CancelResult(job_id=job_id, state=job.record.state, previous_state=before, message=message)
+
+    @mcp.tool(annotations=_READ)
+    async def codex_status(
+        ctx: Context[JobSupervisor],
+        job_ids: Annotated[list[str] | None, Field(max_length=256, description="Default: every job")] = None,
+    ) -> results.StatusResult:
+        """List jobs with their state, queue position and latest event, and the server's load."""
+        supervisor = supervisor_of(ctx)
+        jobs = supervisor.jobs(job_ids)
+        return results.StatusResult(
+            jobs=[results.digest(supervisor, job) for job in jobs],
+            running=supervisor.running_count,
+            queued=sum(1 for job in supervisor.jobs() if job.record.state == "queued"),
+            cap=settings.cap,
+        )
+
+    @mcp.tool(annotations=_WRITE)
+    async def codex_baseline(
+        cwd: Cwd = None,
+        label: Annotated[str | None, Field(max_length=80, description="A note kept with the baseline")] = None,
+    ) -> results.BaselineInfo:
+        """Record the whole worktree as it is now, the user's uncommitted work included, to roll back to.
+
+        Touches no file, nor HEAD, the index or the stash.
+        """
+        return results.baseline_info(gitops.create_baseline(gitops.worktree_root(resolve_cwd(cwd)), label))
+
+    @mcp.tool(annotations=_READ)
+    async def codex_baselines(cwd: Cwd = None) -> results.BaselineList:
+        """List the worktree's baselines, newest first."""
+        root = gitops.worktree_root(resolve_cwd(cwd))
+        return results.BaselineList(baselines=[results.baseline_info(b) for b in gitops.list_baselines(root)])
+
+    @mcp.tool(annotations=_DESTROY)
+    async def codex_baseline_drop(baseline_id: BaselineId, cwd: Cwd = None) -> results.DropResult:
+        """Delete a baseline once its work is kept or discarded."""
+        gitops.drop_baseline(gitops.worktree_root(resolve_cwd(cwd)), baseline_id)
+        return results.DropResult(baseline_id=baseline_id, dropped=True)
+
+    @mcp.tool(annotations=_READ)
+    async def codex_overlaps(
+        ctx: Context[JobSupervisor],
+        baseline_id: BaselineId,
+        job_ids: Annotated[list[str], Field(min_length=1, max_length=256, description="The jobs to compare")],
+        cwd: Cwd = None,
+    ) -> results.OverlapResult:
+        """Compare the jobs' changes since a baseline: overlaps, unclaimed changes, claims that did not change.
+
+        Uses three signals: each job's reported modifiedFiles, its file_change events, and git.
+        """
+        root = gitops.worktree_root(resolve_cwd(cwd))
+        baseline = gitops.get_baseline(root, baseline_id)
+        supervisor = supervisor_of(ctx)
+        claims = {job.job_id: _claims(root, job) for job in supervisor.jobs(job_ids)}
+        report = gitops.overlap_report(gitops.changed_paths(root, baseline), claims)
+        return results.overlap_result(baseline_id, report)
+
+    @mcp.tool(annotations=_DESTROY)
+    async def codex_rollback(
+        ctx: Context[JobSupervisor],
+        baseline_id: BaselineId,
+        paths: Annotated[
+            list[str] | None, Field(max_length=10_000, description="Only these paths; default: every change")
+        ] = None,
+        cwd: Cwd = None,
+    ) -> results.RollbackResult:
+        """Put the worktree (or only the given paths) back exactly as the baseline recorded it.
+
+        Refused while a job in this worktree is queued or running: cancel or wait for it first.
+        """
+        root = gitops.worktree_root(resolve_cwd(cwd))
+        baseline = gitops.get_baseline(root, baseline_id)
+        busy = [
+            job.job_id
+            for job in supervisor_of(ctx).jobs()
+            if not job.done and Path(job.record.request.cwd).is_relative_to(root)
+        ]
+        if busy:
+            raise BaselineError(
+                f"Rollback refused: jobs {busy} may still write in {str(root)!r}; "
+                "wait for them with codex_wait_any or stop them with codex_cancel first."
+            )
+        return results.rollback_result(baseline_id, gitops.rollback(root, baseline, paths))
+
+    @mcp.tool(annotations=_READ)
+    async def codex_integrity(
+        ctx: Context[JobSupervisor], job_id: JobId, baseline_id: BaselineId, cwd: Cwd = None
+    ) -> results.IntegrityResult:
+        """After a cancel or failure, name the paths the job left changed and the changes no other job claims."""
+        supervisor = supervisor_of(ctx)
+        job = supervisor.result(job_id)
+        root = gitops.worktree_root(resolve_cwd(cwd))
+        changed = gitops.changed_paths(root, gitops.get_baseline(root, baseline_id))
+        others = {other.job_id: _claims(root, other) for other in supervisor.jobs() if other is not job}
+        mine, suspects = gitops.integrity(changed, _claims(root, job), others)
+        return results.IntegrityResult(job_id=job_id, baseline_id=baseline_id, changed_by_job=mine, suspects=suspects)
+
+    return mcp
+
+
+def _claims(root: Path, job: results.Job) -> gitops.JobClaims:
+    """The paths a job says it changed and the paths it was seen changing, relative to ``root``."""
+    cwd = Path(job.record.request.cwd)
+    outcome = job.record.outcome
+    reported = outcome.modified_files if outcome else []
+    observed = outcome.observed_files if outcome and job.done else list(job.observed)
+
+    def normalized(paths: list[str]) -> frozenset[str]:
+        return frozenset(p for p in (gitops.normalize_path(root, cwd, path) for path in paths) if p is not None)
+
+    return gitops.JobClaims(reported=normalized(reported), observed=normalized(observed))
+
+
+def _version() -> str:
+    from importlib.metadata import version
+
+    return version("codex-subagents")

@@ -1,0 +1,200 @@
+"""How one worker is started: its ``codex exec`` command line, contract, schema and environment.
+
+The prompt travels on stdin (``codex exec -``), so nothing a boss writes can be
+read as a flag. Every worker gets the contract preamble, the output schema that
+asks for ``{summary, modifiedFiles}``, Codex's own sub-agent features switched
+off, and this server's entry in the user's Codex config disabled. Each worker
+carries ``CODEX_SUBAGENTS_JOB_ID`` in its environment; a server that finds that
+marker on itself or on an ancestor process knows it runs inside a worker and
+refuses to spawn.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import Settings
+from .errors import InputError
+from .procs import parent_of
+
+JOB_ENV = "CODEX_SUBAGENTS_JOB_ID"
+
+OUTPUT_SCHEMA: dict[str, object] = {
+    "type": "object",
+    "properties": {
+        "summary": {"type": "string"},
+        "modifiedFiles": {"type": "array", "items": {"type": "string"}},
+    },
+    "required": ["summary", "modifiedFiles"],
+    "additionalProperties": False,
+}
+
+PREAMBLE = """\
+You are a worker agent (job {job_id}, "{label}") started by a boss agent through codex-subagents.
+Other workers are editing this same git worktree at the same time. Your contract:
+1. Do only the task below and change only the files it gives you.
+   If another file must change, do not change it: say so in your summary.
+2. Do not start sub-agents or other workers, and do not call codex-subagents tools.
+   Do the work yourself.
+3. Do not commit, stash, reset, checkout, restore, revert or clean anything in git,
+   and never undo a change you did not make.
+4. Files you did not touch may change while you work. That is expected:
+   ignore them and keep going, without stopping to ask.
+5. A skill that tells an agent to orchestrate workers is for the boss, not for you.
+6. End with a final message that is only the JSON object
+   {{"summary": "...", "modifiedFiles": ["..."]}}, listing every file you created,
+   modified or deleted (paths relative to your working directory),
+   including files written by shell commands.
+
+Your task:
+"""
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}")
+_CONFIG_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-\"]{0,199}")
+_RESERVED_KEYS = ("sandbox", "mcp_servers", "features", "agents", "approval_policy")
+
+
+@dataclass(frozen=True)
+class Launch:
+    """A worker's complete command line, standard input and environment."""
+
+    argv: list[str]
+    stdin: bytes
+    env: dict[str, str]
+
+
+def check_name(kind: str, value: str) -> str:
+    """Return ``value`` if it is a plain model or profile name, never something read as a flag."""
+    if not _NAME.fullmatch(value):
+        raise InputError(f"{kind} {value!r} is not a plain name (letters, digits, . _ : / @ + -); pass e.g. gpt-5.5.")
+    return value
+
+
+def check_config(items: Sequence[str]) -> list[str]:
+    """Return per-spawn ``KEY=VALUE`` overrides, refusing those that would loosen the contract."""
+    for item in items:
+        key, sep, _ = item.partition("=")
+        if not sep or not _CONFIG_KEY.fullmatch(key):
+            raise InputError(f"config item {item!r} is not KEY=VALUE; write e.g. model_reasoning_effort=low.")
+        if key.split(".")[0] in _RESERVED_KEYS:
+            raise InputError(
+                f"config key {key!r} is reserved: sandbox, MCP servers, features and approvals of workers "
+                "are set by the server; use the sandbox argument or the server's --worker-config."
+            )
+    return list(items)
+
+
+def build_launch(
+    settings: Settings,
+    *,
+    job_id: str,
+    label: str,
+    prompt: str,
+    cwd: Path,
+    sandbox: str,
+    model: str | None,
+    profile: str | None,
+    config: Sequence[str],
+    schema_path: Path,
+    last_message_path: Path,
+    environ: Mapping[str, str],
+) -> Launch:
+    """Assemble the ``codex exec`` invocation of one worker."""
+    env = worker_environment(settings, environ)
+    env[JOB_ENV] = job_id
+    argv = [
+        str(settings.codex),
+        "exec",
+        "--json",
+        "--skip-git-repo-check",
+        "--ephemeral",
+        "--disable",
+        "multi_agent",
+        "--disable",
+        "multi_agent_v2",
+        f"--sandbox={sandbox}",
+        f"--cd={cwd}",
+        f"--output-last-message={last_message_path}",
+        f"--output-schema={schema_path}",
+    ]
+    if settings.isolated:
+        argv.append("--ignore-user-config")
+        env["CODEX_HOME"] = str(settings.state_dir / "codex-home")
+    else:
+        for name in _own_server_entries(settings.server_name, env):
+            argv += ["-c", f"mcp_servers.{name}.enabled=false"]
+    if model:
+        argv.append(f"--model={model}")
+    if profile:
+        argv.append(f"--profile={profile}")
+    for item in (*settings.worker_config, *config):
+        argv += ["-c", item]
+    argv.append("-")
+    text = PREAMBLE.format(job_id=job_id, label=label) + prompt
+    return Launch(argv=argv, stdin=text.encode(), env=env)
+
+
+def write_schema(directory: Path) -> Path:
+    """Write the worker output schema file once and return its path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "worker-output-schema.json"
+    path.write_text(json.dumps(OUTPUT_SCHEMA, indent=1))
+    return path
+
+
+def worker_environment(settings: Settings, environ: Mapping[str, str]) -> dict[str, str]:
+    """Return the part of ``environ`` a worker may see, by the allowlist."""
+    return {
+        name: value
+        for name, value in environ.items()
+        if any(fnmatch.fnmatchcase(name, pattern) for pattern in settings.env_allowlist) and name != JOB_ENV
+    }
+
+
+def enclosing_job(pid: int | None = None, environ: Mapping[str, str] | None = None) -> str | None:
+    """Return the job id of the worker this process runs inside, if any.
+
+    Codex passes only a few variables to the MCP servers it starts, so the
+    marker is looked for on every ancestor process as well as on this one.
+    """
+    own = (os.environ if environ is None else environ).get(JOB_ENV)
+    if own:
+        return own
+    current = os.getpid() if pid is None else pid
+    for _ in range(64):
+        parent = parent_of(current)
+        if parent is None or parent <= 1:
+            return None
+        try:
+            variables = Path(f"/proc/{parent}/environ").read_bytes().split(b"\0")
+        except OSError:
+            variables = []
+        for entry in variables:
+            if entry.startswith(JOB_ENV.encode() + b"="):
+                return entry.split(b"=", 1)[1].decode(errors="replace")
+        current = parent
+    return None
+
+
+def _own_server_entries(server_name: str, env: Mapping[str, str]) -> list[str]:
+    """Name the MCP servers in the user's Codex config that are this server, to disable them in workers."""
+    home = Path(env.get("CODEX_HOME") or Path(env.get("HOME", "~")) / ".codex").expanduser()
+    try:
+        servers = tomllib.loads((home / "config.toml").read_text()).get("mcp_servers", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return []
+    if not isinstance(servers, dict):
+        return []
+    names: list[str] = []
+    for name, entry in servers.items():  # pyright: ignore[reportUnknownVariableType] -- parsed TOML
+        text = json.dumps(entry)
+        if name == server_name or "codex-subagents" in text or "codex_subagents" in text:
+            names.append(str(name))  # pyright: ignore[reportUnknownArgumentType] -- parsed TOML
+    return names
