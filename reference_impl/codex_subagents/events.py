@@ -270,7 +270,8 @@ def _reason(exc: ValidationError | ValueError) -> str:
     if first["type"] == "json_invalid":
         return f"not valid JSON: {first['msg']}"
     if first["type"] == "union_tag_invalid":
-        return f"unknown type at {where or 'top level'}: {first['input']!r}"[:200]
+        tag = first.get("ctx", {}).get("tag")
+        return f"unknown type {tag!r} at {where or 'top level'}"[:200]
     return f"unexpected shape at {where or 'top level'}: {first['msg']}"
 
 

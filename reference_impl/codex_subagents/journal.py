@@ -110,6 +110,7 @@ class Journal:
     def append(self, event: Event) -> None:
         """Record ``event`` as the next in sequence; its ``seq`` must equal `count`."""
         if self._events is None or self._index is None:
+            self.directory.mkdir(parents=True, exist_ok=True)
             self._events = os.open(self._events_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             self._index = os.open(self._index_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         offset = os.lseek(self._events, 0, os.SEEK_END)

@@ -83,7 +83,7 @@ def check_config(items: Sequence[str]) -> list[str]:
         key, sep, _ = item.partition("=")
         if not sep or not _CONFIG_KEY.fullmatch(key):
             raise InputError(f"config item {item!r} is not KEY=VALUE; write e.g. model_reasoning_effort=low.")
-        if key.split(".")[0] in _RESERVED_KEYS:
+        if key.startswith(_RESERVED_KEYS):
             raise InputError(
                 f"config key {key!r} is reserved: sandbox, MCP servers, features and approvals of workers "
                 "are set by the server; use the sandbox argument or the server's --worker-config."

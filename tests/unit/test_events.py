@@ -1,0 +1,129 @@
+"""Every line a worker prints becomes one typed event, and bad lines are kept as `unparsed`."""
+
+from __future__ import annotations
+
+from inline_snapshot import snapshot
+
+from codex_subagents.events import EVENT_ADAPTER, ItemEvent, Unparsed, oversize, parse_line
+
+
+def dump(line: bytes) -> object:
+    """Parse a line and show the event as the tools return it."""
+    return EVENT_ADAPTER.dump_python(parse_line(line, 7, 1.5), mode="json")
+
+
+def test_a_command_item_keeps_its_command_output_and_exit_code() -> None:
+    """A completed command_execution line is normalized with its fields and the server's stamp."""
+    line = (
+        b'{"type":"item.completed","item":{"id":"item_1","type":"command_execution",'
+        b'"command":"/bin/bash -lc \'echo hi\'","aggregated_output":"hi\\n","exit_code":0,"status":"completed",'
+        b'"extra":"dropped"}}'
+    )
+    assert dump(line) == snapshot(
+        {
+            "seq": 7,
+            "at": 1.5,
+            "type": "item.completed",
+            "item": {
+                "type": "command_execution",
+                "id": "item_1",
+                "command": "/bin/bash -lc 'echo hi'",
+                "aggregated_output": "hi\n",
+                "exit_code": 0,
+                "status": "completed",
+            },
+        }
+    )
+
+
+def test_a_turn_completed_line_carries_all_five_usage_counts() -> None:
+    """Usage is read with the 0.169 fields, cache writes and reasoning included."""
+    line = (
+        b'{"type":"turn.completed","usage":{"input_tokens":300,"cached_input_tokens":140,'
+        b'"cache_write_input_tokens":2,"output_tokens":30,"reasoning_output_tokens":4}}'
+    )
+    assert dump(line) == snapshot(
+        {
+            "seq": 7,
+            "at": 1.5,
+            "type": "turn.completed",
+            "usage": {
+                "input_tokens": 300,
+                "cached_input_tokens": 140,
+                "cache_write_input_tokens": 2,
+                "output_tokens": 30,
+                "reasoning_output_tokens": 4,
+            },
+        }
+    )
+
+
+def test_file_change_and_mcp_items_are_typed() -> None:
+    """Patches list their paths; MCP calls keep arguments, result and error."""
+    patch = parse_line(
+        b'{"type":"item.started","item":{"id":"item_0","type":"file_change","changes":'
+        b'[{"path":"/w/new.txt","kind":"add"},{"path":"/w/old.txt","kind":"update"}],"status":"in_progress"}}',
+        0,
+        0,
+    )
+    call = parse_line(
+        b'{"type":"item.completed","item":{"id":"item_1","type":"mcp_tool_call","server":"s","tool":"t",'
+        b'"arguments":{"x":1},"result":null,"error":{"message":"needs approval"},"status":"failed"}}',
+        1,
+        0,
+    )
+    assert isinstance(patch, ItemEvent) and patch.item.type == "file_change"
+    assert [(change.path, change.kind) for change in patch.item.changes] == [
+        ("/w/new.txt", "add"),
+        ("/w/old.txt", "update"),
+    ]
+    assert isinstance(call, ItemEvent) and call.item.type == "mcp_tool_call"
+    assert (call.item.arguments, call.item.error and call.item.error.message) == ({"x": 1}, "needs approval")
+
+
+def test_web_search_keeps_both_of_its_duplicate_id_keys() -> None:
+    """Codex writes `id` twice on web_search items; the item id stays and the second becomes search_id."""
+    event = parse_line(
+        b'{"type":"item.started","item":{"id":"item_1","type":"web_search","id":"ws_1","query":"q",'
+        b'"action":{"type":"search","query":"q"}}}',
+        0,
+        0,
+    )
+    assert isinstance(event, ItemEvent) and event.item.type == "web_search"
+    assert (event.item.id, event.item.search_id, event.item.query) == ("item_1", "ws_1", "q")
+
+
+def test_bad_lines_become_unparsed_with_a_reason() -> None:
+    """Malformed JSON, unknown types, wrong shapes and binary bytes are kept, each with why."""
+    reasons = {
+        line: parse_line(line, 0, 0)
+        for line in (
+            b"not json",
+            b'{"type":"item.plan.delta","delta":"x"}',
+            b'{"type":"item.completed","item":{"id":"i","type":"plan"}}',
+            b'{"type":"turn.failed"}',
+            b"\xff\xfe\x00binary",
+            b"[1, 2]",
+        )
+    }
+    assert all(isinstance(event, Unparsed) for event in reasons.values())
+    assert {line: event.reason for line, event in reasons.items()} == snapshot(
+        {
+            b"not json": "not valid JSON: Invalid JSON: expected ident at line 1 column 2",
+            b'{"type":"item.plan.delta","delta":"x"}': "unknown type 'item.plan.delta' at top level",
+            b'{"type":"item.completed","item":{"id":"i","type":"plan"}}': "unknown type 'plan' at item.completed.item",
+            b'{"type":"turn.failed"}': "unexpected shape at turn.failed.error: Field required",
+            b"\xff\xfe\x00binary": "not valid JSON: Invalid JSON: expected value at line 1 column 1",
+            b"[1, 2]": "unexpected shape at top level: Input should be an object",
+        }
+    )
+
+
+def test_an_oversize_line_is_described_by_its_size_and_head() -> None:
+    """Only the head of an over-long line is kept, with its real size."""
+    event = oversize(b"x" * 3000, 5_000_000, 4096, 3, 0)
+    assert (event.size, event.reason, len(event.excerpt)) == (
+        5_000_000,
+        "line of 5000000 bytes exceeds the 4096-byte limit",
+        500,
+    )

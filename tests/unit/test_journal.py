@@ -1,0 +1,60 @@
+"""The journal pages events by cursor from disk and survives a torn tail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from codex_subagents.events import Unparsed
+from codex_subagents.journal import Journal
+
+
+def fill(journal: Journal, count: int) -> None:
+    """Append ``count`` distinguishable events."""
+    for seq in range(journal.count, journal.count + count):
+        journal.append(Unparsed(reason=f"event {seq}", excerpt="", size=seq, seq=seq))
+
+
+def test_pages_start_exactly_at_the_cursor(tmp_path: Path) -> None:
+    """A page returns the events from the cursor on, in order, and nothing past the end."""
+    journal = Journal(tmp_path / "job")
+    fill(journal, 25)
+    assert [event.seq for event in journal.read(10, 5)] == [10, 11, 12, 13, 14]
+    assert [event.seq for event in journal.read(23, 100)] == [23, 24]
+    assert journal.read(25, 10) == []
+    last = journal.last()
+    assert last is not None and last.seq == 24
+
+
+def test_reopening_a_journal_keeps_every_cursor_valid(tmp_path: Path) -> None:
+    """A journal opened again, as after a restart, reads the same events at the same cursors and appends on."""
+    journal = Journal(tmp_path / "job")
+    fill(journal, 3)
+    journal.close()
+    again = Journal(tmp_path / "job")
+    fill(again, 2)
+    assert again.count == 5
+    assert [event.seq for event in again.read(0, 10)] == [0, 1, 2, 3, 4]
+
+
+def test_a_torn_last_line_and_index_entry_are_cut_off(tmp_path: Path) -> None:
+    """Bytes of a half-written event, in the events file or the index, are dropped on reopening."""
+    journal = Journal(tmp_path / "job")
+    fill(journal, 4)
+    journal.close()
+    with (tmp_path / "job" / "events.jsonl").open("ab") as events:
+        events.write(b'{"seq":4,"type":"unpa')
+    with (tmp_path / "job" / "events.idx").open("ab") as index:
+        index.write(b"\x01\x02\x03")
+    again = Journal(tmp_path / "job")
+    assert again.count == 4
+    fill(again, 1)
+    assert [event.seq for event in again.read(0, 10)] == [0, 1, 2, 3, 4]
+
+
+def test_a_lost_index_is_rebuilt_from_the_events(tmp_path: Path) -> None:
+    """The index can always be recomputed, so deleting it loses nothing."""
+    journal = Journal(tmp_path / "job")
+    fill(journal, 6)
+    journal.close()
+    (tmp_path / "job" / "events.idx").unlink()
+    assert [event.seq for event in Journal(tmp_path / "job").read(2, 3)] == [2, 3, 4]

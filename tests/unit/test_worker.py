@@ -1,0 +1,142 @@
+"""A worker's command line carries the contract and cannot be steered by the boss's strings."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from codex_subagents.config import Settings
+from codex_subagents.errors import InputError
+from codex_subagents.worker import JOB_ENV, OUTPUT_SCHEMA, build_launch, check_config, check_name, enclosing_job
+
+
+def launch(settings: Settings, environ: dict[str, str], **overrides: object) -> list[str]:
+    """Build a launch with plain defaults and return its argv."""
+    arguments: dict[str, object] = {
+        "job_id": "j-1",
+        "label": "lbl",
+        "prompt": "--version; do the task",
+        "cwd": Path("/repo"),
+        "sandbox": "workspace-write",
+        "model": None,
+        "profile": None,
+        "config": [],
+        "schema_path": Path("/s/schema.json"),
+        "last_message_path": Path("/s/last.txt"),
+        "environ": environ,
+    }
+    arguments.update(overrides)
+    return build_launch(settings, **arguments).argv  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+
+
+def test_the_prompt_goes_to_stdin_after_the_contract_never_to_argv(tmp_path: Path) -> None:
+    """The task travels on stdin behind the preamble; argv ends with `-` and holds no user text."""
+    settings = Settings(codex=Path("/bin/codex"), state_dir=tmp_path)
+    built = build_launch(
+        settings,
+        job_id="j-1",
+        label="lbl",
+        prompt="--version; do the task",
+        cwd=Path("/repo"),
+        sandbox="workspace-write",
+        model="gpt-5.5",
+        profile=None,
+        config=["model_reasoning_effort=low"],
+        schema_path=Path("/s/schema.json"),
+        last_message_path=Path("/s/last.txt"),
+        environ={"HOME": str(tmp_path)},
+    )
+    assert built.argv[-1] == "-"
+    assert not any("do the task" in arg for arg in built.argv)
+    assert built.stdin.decode().startswith('You are a worker agent (job j-1, "lbl")')
+    assert built.stdin.decode().endswith("--version; do the task")
+    assert "--disable" in built.argv and "multi_agent_v2" in built.argv
+    assert "--model=gpt-5.5" in built.argv
+    assert built.argv[built.argv.index("model_reasoning_effort=low") - 1] == "-c"
+    assert built.env[JOB_ENV] == "j-1"
+
+
+def test_isolated_workers_get_a_private_codex_home_and_ignore_user_config(tmp_path: Path) -> None:
+    """In isolated mode workers neither read the user's config nor share its CODEX_HOME."""
+    settings = Settings(codex=Path("/bin/codex"), state_dir=tmp_path, isolated=True)
+    built = build_launch(
+        settings,
+        job_id="j-1",
+        label="l",
+        prompt="p",
+        cwd=Path("/repo"),
+        sandbox="read-only",
+        model=None,
+        profile=None,
+        config=[],
+        schema_path=Path("/s"),
+        last_message_path=Path("/l"),
+        environ={"CODEX_HOME": "/home/me/.codex"},
+    )
+    assert "--ignore-user-config" in built.argv
+    assert built.env["CODEX_HOME"] == str(tmp_path / "codex-home")
+
+
+def test_this_server_is_disabled_in_workers_only_where_the_user_configured_it(tmp_path: Path) -> None:
+    """Entries running codex-subagents are disabled by name; a config without one adds nothing."""
+    home = tmp_path / "codex"
+    home.mkdir()
+    (home / "config.toml").write_text(
+        '[mcp_servers.subagents]\ncommand = "codex-subagents"\nargs = ["serve"]\n'
+        '[mcp_servers.docs]\ncommand = "docs-server"\n'
+    )
+    settings = Settings(codex=Path("/bin/codex"), state_dir=tmp_path)
+    argv = launch(settings, {"CODEX_HOME": str(home)})
+    assert "mcp_servers.subagents.enabled=false" in argv
+    assert not any("docs" in arg for arg in argv)
+    assert not any("mcp_servers" in arg for arg in launch(settings, {"CODEX_HOME": str(tmp_path / "none")}))
+
+
+@pytest.mark.parametrize("value", ["--help", "-m", "", "gpt 5", "a;rm -rf /", "x" * 200])
+def test_models_and_profiles_that_look_like_flags_are_refused(value: str) -> None:
+    """Only plain names pass, so a model can never become an option."""
+    with pytest.raises(InputError, match="not a plain name"):
+        check_name("model", value)
+
+
+@pytest.mark.parametrize(
+    ("item", "why"),
+    [
+        ("sandbox_mode=danger-full-access", "reserved"),
+        ("mcp_servers.codex-subagents.enabled=true", "reserved"),
+        ("features.multi_agent=true", "reserved"),
+        ("--dangerously-bypass-approvals-and-sandbox", "KEY=VALUE"),
+        ("noequals", "KEY=VALUE"),
+    ],
+)
+def test_per_spawn_config_cannot_loosen_the_contract(item: str, why: str) -> None:
+    """Overrides of the sandbox, MCP servers or features, and flag-like items, are refused."""
+    with pytest.raises(InputError, match=why):
+        check_config([item])
+
+
+def test_the_output_schema_asks_for_summary_and_modified_files() -> None:
+    """The schema is strict: both fields required, nothing else allowed."""
+    assert OUTPUT_SCHEMA["required"] == ["summary", "modifiedFiles"]
+    assert OUTPUT_SCHEMA["additionalProperties"] is False
+
+
+def test_a_process_below_a_worker_knows_it_is_inside_that_job() -> None:
+    """The job marker is found on an ancestor even when the process's own environment lacks it."""
+    code = (
+        "import subprocess, sys;"
+        "print(subprocess.run([sys.executable, '-c', "
+        "'from codex_subagents.worker import enclosing_job; print(enclosing_job(environ={}))'],"
+        "env={k: v for k, v in __import__('os').environ.items() if k != 'CODEX_SUBAGENTS_JOB_ID'},"
+        "capture_output=True, text=True).stdout.strip())"
+    )
+    env = {**os.environ, JOB_ENV: "j-parent"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "j-parent"
+    assert enclosing_job(environ={}) is None
+    assert json.loads(json.dumps(OUTPUT_SCHEMA))["type"] == "object"
