@@ -1,0 +1,161 @@
+Feature: A2 coordination
+  Workers share one worktree and coordinate optimistically: the boss records a baseline,
+  detects overlapping or unreported changes from three signals and rolls paths back byte for byte
+  without losing the user's own work.
+
+  Background:
+    Given a git repository with a committed file "a.txt"
+    And a committed file "b.txt"
+    And the server is running
+
+  @req:a-baseline-records-the-worktree-without-touching-it @pending
+  Scenario: Taking a baseline leaves the worktree untouched
+    Given the user has edited "a.txt" without committing
+    And the user has staged a new file "staged.txt"
+    And the user has an untracked file "c.txt"
+    When the boss takes a baseline
+    Then HEAD, the index, the stash list and every file are unchanged
+    And the baseline commit holds "a.txt" with the user's edit
+    And the baseline commit holds "staged.txt" and "c.txt"
+    And a ref under "refs/codex-subagents/baselines/" points at the baseline commit
+
+  @req:a-baseline-records-the-worktree-without-touching-it @pending
+  Scenario: Ignored files stay out of the baseline
+    Given ".gitignore" ignores "build/"
+    And the user has an untracked file "build/out.bin"
+    When the boss takes a baseline
+    Then the baseline commit does not hold "build/out.bin"
+
+  @req:baselines-can-be-listed-and-dropped @pending
+  Scenario: A dropped baseline is no longer listed
+    When the boss takes a baseline labelled "first"
+    And the boss takes a baseline labelled "second"
+    And the boss drops the baseline "first"
+    Then the baselines listed are "second"
+    And the ref of the baseline "first" no longer exists
+
+  @req:overlaps-are-detected-from-three-signals @pending
+  Scenario: An overlap names the shared path and both jobs
+    Given a worker script "appender-a" that appends "from a" to "shared.txt" and reports it
+    And a worker script "appender-b" that appends "from b" to "shared.txt" and reports it
+    When the boss takes a baseline
+    And the boss spawns a worker running script "appender-a"
+    And the boss spawns a worker running script "appender-b"
+    And the boss waits until jobs "appender-a, appender-b" are reported
+    And the boss checks the overlaps of jobs "appender-a, appender-b"
+    Then the overlaps map "shared.txt" to jobs "appender-a, appender-b"
+    And clean holds no job
+
+  @req:overlaps-are-detected-from-three-signals @pending
+  Scenario: An unreported patch still counts as touched
+    Given a worker script "patcher" that writes "a.txt" and reports no files
+    And a worker script "writer-a" that writes "a.txt" and reports it
+    When the boss takes a baseline
+    And the boss spawns a worker running script "patcher"
+    And the boss spawns a worker running script "writer-a"
+    And the boss waits until jobs "patcher, writer-a" are reported
+    And the boss checks the overlaps of jobs "patcher, writer-a"
+    Then the overlaps map "a.txt" to jobs "patcher, writer-a"
+
+  @req:under-reporting-is-flagged @pending
+  Scenario: A shell write is unclaimed
+    Given a worker script "shell-writer" that writes "c.txt" from the shell and reports no files
+    When the boss takes a baseline
+    And the boss spawns a worker running script "shell-writer"
+    And the boss waits until job "shell-writer" is reported
+    And the boss checks the overlaps of jobs "shell-writer"
+    Then unclaimed holds "c.txt"
+
+  @req:under-reporting-is-flagged @pending
+  Scenario: A claim without a change is flagged
+    Given a worker script "claimer" that reports "d.txt" without writing it
+    When the boss takes a baseline
+    And the boss spawns a worker running script "claimer"
+    And the boss waits until job "claimer" is reported
+    And the boss checks the overlaps of jobs "claimer"
+    Then unchanged_claims holds "d.txt" for job "claimer"
+
+  @req:rollback-restores-the-baseline-exactly @pending
+  Scenario: Rollback undoes edits, creations and deletions
+    When the boss takes a baseline
+    And the file "a.txt" is edited
+    And the file "b.txt" is deleted
+    And the file "new/dir/n.txt" is created
+    And the boss rolls back everything
+    Then the file "a.txt" holds its baseline bytes
+    And the file "b.txt" holds its baseline bytes
+    And the file "new/dir/n.txt" does not exist
+    And the directory "new" does not exist
+
+  @req:rollback-restores-the-baseline-exactly @pending
+  Scenario: Rollback restores modes and symlinks
+    Given an executable committed file "run.sh"
+    And a committed symlink "link" to "a.txt"
+    When the boss takes a baseline
+    And the file "run.sh" loses its executable bit
+    And the symlink "link" is pointed at "b.txt"
+    And the boss rolls back everything
+    Then the file "run.sh" is executable
+    And the symlink "link" points at "a.txt"
+
+  @req:rollback-restores-the-baseline-exactly @pending
+  Scenario: Rolling back one path keeps other changes
+    Given a worker script "writer-a" that writes "a.txt" and reports it
+    And a worker script "writer-b" that writes "b.txt" and reports it
+    When the boss takes a baseline
+    And the boss spawns a worker running script "writer-a"
+    And the boss spawns a worker running script "writer-b"
+    And the boss waits until jobs "writer-a, writer-b" are reported
+    And the boss rolls back "b.txt"
+    Then the file "b.txt" holds its baseline bytes
+    And the file "a.txt" holds the content written by "writer-a"
+
+  @req:rollback-never-loses-the-users-earlier-work @pending
+  Scenario: Rollback keeps the user's uncommitted edits
+    Given the user has edited "a.txt" without committing
+    And the user has an untracked file "notes.txt"
+    And the user has staged a new file "staged.txt"
+    And a worker script "overwriter" that writes "a.txt" and "notes.txt" and reports them
+    When the boss takes a baseline
+    And the boss spawns a worker running script "overwriter"
+    And the boss waits until job "overwriter" is reported
+    And the boss rolls back everything
+    Then the file "a.txt" holds the user's content
+    And the file "notes.txt" holds the user's content
+    And HEAD is unchanged and the index still stages "staged.txt"
+
+  @req:rollback-waits-for-running-workers @pending
+  Scenario: Rollback is refused while a worker is running
+    Given a worker script "sleeper" that waits until released
+    When the boss takes a baseline
+    And the boss spawns a worker running script "sleeper"
+    And the boss rolls back everything
+    Then the call is a tool error mentioning the job id of "sleeper" and "codex_wait_any"
+    And no file has changed since the baseline
+
+  @req:rollback-inputs-are-checked @pending
+  Scenario: A rollback path outside the worktree is refused
+    When the boss takes a baseline
+    And the boss rolls back "../outside.txt"
+    Then the call is a tool error mentioning "../outside.txt"
+    And no file has changed since the baseline
+
+  @req:rollback-inputs-are-checked @pending
+  Scenario: A baseline id that looks like an option is refused
+    When the boss rolls back everything to the baseline id "--all"
+    Then the call is a tool error mentioning "--all" and "codex_baselines"
+
+  @req:integrity-lists-what-a-stopped-job-left-behind @pending
+  Scenario: Integrity lists what a cancelled worker left behind
+    Given a worker script "leaver" that writes "a.txt", writes "c.txt" from the shell and then waits until released
+    And a worker script "writer-b" that writes "b.txt" and reports it
+    When the boss takes a baseline
+    And the boss spawns a worker running script "leaver"
+    And the boss spawns a worker running script "writer-b"
+    And the boss waits until job "writer-b" is reported
+    And job "leaver" has written "c.txt"
+    And the boss cancels job "leaver"
+    And the boss checks the integrity of job "leaver"
+    Then the integrity report lists "a.txt" as changed by job "leaver"
+    And the integrity report lists "c.txt" as a suspect
+    And the integrity report does not list "b.txt"

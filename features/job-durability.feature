@@ -1,0 +1,89 @@
+Feature: Job durability
+  Every job is journaled on disk, so that results, cursors and what wait-any reported survive a server restart,
+  and work a restart interrupted is stopped and reported instead of being lost.
+
+  Background:
+    Given a git repository with a committed file "a.txt"
+
+  @req:jobs-are-journaled-in-the-git-directory @pending
+  Scenario: The journal stays out of git status
+    Given the server is running
+    And a worker script "writer-a" that writes "a.txt" and reports it
+    When the boss spawns a worker running script "writer-a"
+    And the boss waits until job "writer-a" is reported
+    Then ".git/codex-subagents/" holds the journal of job "writer-a"
+    And git status lists only "a.txt" as changed
+
+  @req:finished-jobs-survive-a-restart @pending
+  Scenario: A finished result survives a restart
+    Given the server is running
+    And a worker script "writer-a" that writes "a.txt" and reports it
+    When the boss spawns a worker running script "writer-a"
+    And the boss waits until job "writer-a" is reported
+    And the boss reads the result of job "writer-a"
+    And the boss reads the events of job "writer-a" from cursor 0
+    And the server restarts
+    Then the result of job "writer-a" is the same as before the restart
+    And the events of job "writer-a" from cursor 0 are the same as before the restart
+
+  @req:cursors-survive-a-restart @pending
+  Scenario: A cursor from before a restart still works
+    Given the server is running
+    And a worker script "five-commands" that runs 5 shell commands
+    When the boss spawns a worker running script "five-commands"
+    And the boss waits until job "five-commands" is reported
+    And the boss reads the events of job "five-commands" with limit 2 from cursor 0
+    And the server restarts
+    And the boss reads the events of job "five-commands" from the last next_cursor until the end
+    Then the pages hold every event of job "five-commands" exactly once and in order
+
+  @req:interrupted-work-is-stopped-and-reported @pending
+  Scenario: A running job is interrupted by a restart
+    Given the server is running
+    And a worker script "sleeper" that waits until released
+    When the boss spawns a worker running script "sleeper"
+    And the boss reads the events of job "sleeper" from cursor 0
+    And the server is killed and started again
+    Then job "sleeper" has state "interrupted"
+    And the events of job "sleeper" from cursor 0 still hold the events read before the restart
+    And no process of the process group of job "sleeper" is alive
+    When the boss waits for any job
+    Then wait-any reports only job "sleeper" as finished
+
+  @req:interrupted-work-is-stopped-and-reported @pending
+  Scenario: A queued job is interrupted by a restart
+    Given the server is running with cap 1
+    And a worker script "sleeper" that waits until released
+    When the boss spawns a worker running script "sleeper" with label "s1"
+    And the boss spawns a worker running script "sleeper" with label "s2"
+    And the server is killed and started again
+    Then job "s2" has state "interrupted"
+    And job "s2" has no events
+    And no worker process was started for job "s2"
+
+  @req:wait-any-reports-once-across-restarts @pending
+  Scenario: A job reported before a restart is not reported again
+    Given the server is running
+    And a worker script "writer-a" that writes "a.txt" and reports it
+    When the boss spawns a worker running script "writer-a"
+    And the boss waits until job "writer-a" is reported
+    And the server restarts
+    And the boss waits for any job with timeout_s 1
+    Then wait-any reports no finished job and timed out
+
+  @req:a-torn-journal-line-is-tolerated @pending
+  Scenario: A torn last journal line is dropped
+    Given the server is running
+    And a worker script "writer-a" that writes "a.txt" and reports it
+    And a worker script "sleeper" that waits until released
+    When the boss spawns a worker running script "writer-a"
+    And the boss waits until job "writer-a" is reported
+    And the boss reads the result of job "writer-a"
+    And the boss spawns a worker running script "sleeper"
+    And the boss reads the events of job "sleeper" from cursor 0
+    And the server is killed
+    And half a line is appended to the journal of job "sleeper"
+    And the server is started again
+    Then job "sleeper" has state "interrupted"
+    And the events of job "sleeper" from cursor 0 still hold the events read before the restart
+    And the result of job "writer-a" is the same as before the restart
