@@ -19,7 +19,7 @@ Feature: Boss workflow
     And it tells the boss to give each worker its own files
     And it tells the boss to do the work itself when the task does not split
 
-  @req:disjoint-work-completes-without-conflict @pending
+  @req:disjoint-work-completes-without-conflict
   Scenario: Two workers on disjoint files both complete without conflict
     Given the server is running
     And a worker script "writer-a" that writes "a.txt" and reports it
@@ -36,7 +36,7 @@ Feature: Boss workflow
     And the file "a.txt" holds the content written by "writer-a"
     And the file "b.txt" holds the content written by "writer-b"
 
-  @req:overlapping-work-is-rolled-back-and-re-run @pending
+  @req:overlapping-work-is-rolled-back-and-re-run
   Scenario: Same-file overlap is rolled back and re-run
     Given the server is running
     And a worker script "appender-a" that appends "from a" to "shared.txt" and reports it
@@ -55,7 +55,7 @@ Feature: Boss workflow
     Then the file "shared.txt" holds the lines "from a" and "from b"
     And the file "c.txt" holds the content written by "writer-c"
 
-  @req:unreported-changes-are-rolled-back-and-re-run @pending
+  @req:unreported-changes-are-rolled-back-and-re-run
   Scenario: An unclaimed change is rolled back and re-run
     Given the server is running
     And a worker script "shell-writer" that writes "c.txt" from the shell and reports no files

@@ -1,7 +1,7 @@
 """A stand-in for ``codex exec --json`` used by the supervisor's unit tests.
 
 It reads the prompt on stdin like the real CLI and acts out the JSON plan that
-follows the last ``FAKE:`` marker: print the given stdout lines, write the
+follows the last ``FAKE:`` marker: write files, print the given stdout lines, write the
 ``-o`` file, start child processes, hang until killed, or exit with a code.
 Acceptance tests never use it: they run the real Codex CLI.
 """
@@ -18,17 +18,30 @@ import time
 def main() -> int:
     prompt = sys.stdin.read()
     plan = json.loads(prompt.rsplit("FAKE:", 1)[1])
-    last_message = next(
-        (arg.split("=", 1)[1] for arg in sys.argv if arg.startswith("--output-last-message=")), None
-    )
+    last_message = next((arg.split("=", 1)[1] for arg in sys.argv if arg.startswith("--output-last-message=")), None)
     if plan.get("echo_env"):
-        print(json.dumps({"type": "item.completed", "item": {"id": "env", "type": "agent_message",
-                                                            "text": json.dumps(dict(os.environ))}}))
+        print(
+            json.dumps(
+                {
+                    "type": "item.completed",
+                    "item": {"id": "env", "type": "agent_message", "text": json.dumps(dict(os.environ))},
+                }
+            )
+        )
     if plan.get("echo_argv"):
-        print(json.dumps({"type": "item.completed", "item": {"id": "argv", "type": "agent_message",
-                                                             "text": json.dumps(sys.argv[1:])}}))
+        print(
+            json.dumps(
+                {
+                    "type": "item.completed",
+                    "item": {"id": "argv", "type": "agent_message", "text": json.dumps(sys.argv[1:])},
+                }
+            )
+        )
+    for name, text in plan.get("write", {}).items():
+        with open(name, "w") as stream:
+            stream.write(text)
     for _ in range(plan.get("children", 0)):
-        subprocess.Popen(["sleep", "600"])  # noqa: S603, S607 -- a child that must be killed with the tree
+        subprocess.Popen(["sleep", "600"])
     out = sys.stdout.buffer
     for line in plan.get("lines", []):
         out.write(line.encode() if isinstance(line, str) else bytes(line))

@@ -80,6 +80,8 @@ class JobSupervisor:
 
     async def __aenter__(self) -> Self:
         self._jobs_dir.mkdir(parents=True, exist_ok=True)
+        if self.settings.isolated:
+            (self.settings.state_dir / "codex-home").mkdir(exist_ok=True)
         write_schema(self.settings.state_dir)
         self._recover()
         self._tg = anyio.create_task_group()

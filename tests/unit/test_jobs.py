@@ -268,7 +268,7 @@ async def test_workers_see_only_allowlisted_environment(settings: Settings) -> N
         job = await supervisor.spawn(in_root(settings, plan(echo_env=True)))
         with anyio.fail_after(10):
             await job.finished.wait()
-        seen = json.loads(getattr(job.journal.read(0, 1)[0], "item").text)
+        seen = json.loads(job.journal.read(0, 1)[0].item.text)
         assert "SECRET_TOKEN" not in seen
         assert seen["OPENAI_API_KEY"] == "k"
         assert seen["CODEX_SUBAGENTS_JOB_ID"] == job.job_id
@@ -291,7 +291,7 @@ async def test_a_restart_keeps_results_and_stops_workers_left_running(settings: 
         done = await supervisor.spawn(in_root(settings, plan(lines=GOOD_RUN, last_message=FINAL)))
         with anyio.fail_after(10):
             await supervisor.wait_any([done.job_id], 10)
-    orphan = subprocess.Popen(["sleep", "600"], start_new_session=True)  # noqa: S607 -- stands in for a worker
+    orphan = subprocess.Popen(["sleep", "600"], start_new_session=True)
     journal = Journal(settings.state_dir / "jobs" / "j-orphan")
     journal.save(
         JobRecord(

@@ -43,7 +43,8 @@ Turn keys:
 * ``fail``: a ``response.failed`` error code (``"server_error"``, ``"context_length_exceeded"``...),
   ``"disconnect"`` (close the stream before ``response.completed``), or an HTTP status such as ``500``;
   ``fail_message`` sets the text. A failing turn holds nothing else.
-* Pacing: ``delay_s`` waits before answering, ``hang_s`` waits before ``response.completed``, and a
+* Pacing: ``delay_s`` waits before answering, ``hold = true`` waits until the test calls
+  ``ScriptedModel.release(script_name)``, ``hang_s`` waits before ``response.completed``, and a
   final message may be split into ``stream_chunks`` deltas ``stream_interval_s`` apart.
 
 **Turn selection** never counts requests (many codex processes share one server). Every call id is
@@ -116,6 +117,7 @@ class Turn(_Model):
     fail_message: str = "scripted failure"
     delay_s: Annotated[float, Field(ge=0)] = 0.0
     hang_s: Annotated[float, Field(ge=0)] = 0.0
+    hold: bool = False
     stream_chunks: Annotated[int, Field(ge=1)] = 1
     stream_interval_s: Annotated[float, Field(ge=0)] = 0.0
 

@@ -71,6 +71,22 @@ class ScriptedModel:
         self._stack = AsyncExitStack()
         self._arrived = anyio.Event()
         self._log_lock = anyio.Lock()
+        self._gates: dict[str, anyio.Event] = {}
+
+    def add_scripts(self, scripts: Sequence[Script]) -> None:
+        """Serve ``scripts`` too, from the next request on (names must stay unique)."""
+        taken = {script.name for script in self.scripts}
+        clash = sorted(taken & {script.name for script in scripts})
+        if clash:
+            raise ValueError(f"scripts {clash} are already served; give new scripts new names")
+        self.scripts = (*self.scripts, *scripts)
+
+    def release(self, script_name: str) -> None:
+        """Let the turns of ``script_name`` marked ``hold = true`` answer (now, or as soon as they are asked)."""
+        self._gate(script_name).set()
+
+    def _gate(self, script_name: str) -> anyio.Event:
+        return self._gates.setdefault(script_name, anyio.Event())
 
     @property
     def port(self) -> int:
@@ -165,6 +181,8 @@ class ScriptedModel:
             await _send_text(stream, fail, json.dumps(error), "application/json")
             return
         await stream.send(response_head(200, "text/event-stream"))
+        if script.turns[turn].hold:
+            await self._gate(script.name).wait()
         for step in steps:
             if isinstance(step, Pause):
                 await anyio.sleep(step.seconds)

@@ -1,0 +1,197 @@
+"""``codex-subagents demo``: a real Codex boss runs three real Codex workers, sees a collision and recovers.
+
+Everything is local and offline: a temporary git repository, the scripted model
+provider playing the models of the boss and of each worker (``demo.toml``), the
+boss as ``codex exec`` with this server registered and the skill installed, and
+the workers the server starts. The story is read off the boss's own event
+stream and the server's job journals, and printed as it happens.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import anyio
+
+from .config import find_codex
+from .errors import ConfigError
+from .events import EVENT_ADAPTER, ItemEvent, McpToolCall
+from .scripted_model import ScriptedModel, load_scripts
+
+_HERE = Path(__file__).resolve().parent
+_SKILL_SOURCES = (_HERE.parents[1] / "skills" / "codex-subagents", _HERE / "skill")
+BOSS_PROMPT = (
+    "DEMO-BOSS $codex-subagents Add a Usage section to README.md, and goodbye(name) and shout(name) "
+    "helpers to greet.py, with workers in parallel."
+)
+_FILES = {
+    "README.md": "# greet\n",
+    "greet.py": 'def hello(name):\n    return f"Hello, {name}!"\n',
+}
+
+
+def run_demo(*, json_output: bool = False, keep: bool = False) -> int:
+    """Tell the whole story in a fresh temporary repository; return the exit code."""
+    say = _printer(json_output)
+    try:
+        codex = find_codex()
+        if shutil.which("git") is None:
+            raise ConfigError("git is required and was not found on PATH; install git.")
+    except ConfigError as exc:
+        say("error", str(exc))
+        return 2
+    workdir = Path(tempfile.mkdtemp(prefix="codex-subagents-demo-"))
+    try:
+        return anyio.run(_story, codex, workdir, say)
+    finally:
+        if keep:
+            say("kept", f"the demo repository is kept at {workdir / 'repo'}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def _story(codex: Path, workdir: Path, say: Callable[..., None]) -> int:
+    repo = _make_repo(workdir / "repo")
+    state = workdir / "state"
+    say("start", f"a git repository with {', '.join(_FILES)}; a boss and workers on a scripted model, offline")
+    async with ScriptedModel(load_scripts([_HERE / "demo.toml"])) as model:
+        home = model.prepare_codex_home(workdir / "boss-home", extra_config=_server_entry(model, repo, state))
+        shutil.copytree(next(p for p in _SKILL_SOURCES if p.is_dir()), home / "skills" / "codex-subagents")
+        argv = [
+            str(codex), "exec", "--json", "--skip-git-repo-check", "--ephemeral",
+            "--sandbox=read-only", f"--cd={repo}", "--model=gpt-5.5", "-",
+        ]  # fmt: skip
+        env = {**os.environ, "CODEX_HOME": str(home)}
+        started = time.monotonic()
+        watcher = _JournalWatcher(state / "jobs", say, started)
+        async with await anyio.open_process(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE) as boss:
+            assert boss.stdin is not None and boss.stdout is not None
+            async with boss.stdin:
+                await boss.stdin.send(BOSS_PROMPT.encode())
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(watcher.run)
+                await _follow_boss(boss.stdout, say, started)
+                tg.cancel_scope.cancel()
+            code = await boss.wait()
+    say("diff", _final_diff(repo))
+    say("done", f"finished in {time.monotonic() - started:.1f} s, boss exit code {code}")
+    return 0 if code == 0 else 1
+
+
+async def _follow_boss(stdout: anyio.abc.ByteReceiveStream, say: Callable[..., None], started: float) -> None:
+    buffered = anyio.streams.buffered.BufferedByteReceiveStream(stdout)
+    while True:
+        try:
+            line = await buffered.receive_until(b"\n", 16 * 1024 * 1024)
+        except (anyio.IncompleteRead, anyio.EndOfStream):
+            return
+        event = EVENT_ADAPTER.validate_json(line) if line.startswith(b"{") else None
+        if isinstance(event, ItemEvent) and event.type == "item.completed":
+            item = event.item
+            if isinstance(item, McpToolCall):
+                say("boss", _describe_call(item), elapsed=time.monotonic() - started)
+            elif item.type == "agent_message":
+                say("boss", f"says: {item.text}", elapsed=time.monotonic() - started)
+
+
+def _describe_call(call: McpToolCall) -> str:
+    arguments = call.arguments if isinstance(call.arguments, dict) else {}
+    result = call.result if isinstance(call.result, dict) else {}
+    data = result.get("structured_content")
+    out = data if isinstance(data, dict) else {}
+    match call.tool:
+        case "codex_baseline":
+            return f"records baseline {out.get('baseline_id')}"
+        case "codex_spawn":
+            return f"spawns worker {arguments.get('label')!r} -> {out.get('job_id')} ({out.get('state')})"
+        case "codex_wait_any":
+            done = out.get("finished") if isinstance(out.get("finished"), list) else []
+            names = [f"{j.get('label')} {j.get('state')}" for j in done if isinstance(j, dict)]  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType, reportGeneralTypeIssues]
+            return f"waits: {', '.join(names) or 'nothing yet'}"
+        case "codex_overlaps":
+            return f"compares changes: overlaps {out.get('overlaps')}, unclaimed {out.get('unclaimed')}"
+        case "codex_rollback":
+            return f"rolls back to the baseline: restored {out.get('restored')}"
+        case _:
+            return f"calls {call.tool} ({call.status})"
+
+
+class _JournalWatcher:
+    """Print what each worker does, read off the server's job journals as they grow."""
+
+    def __init__(self, jobs: Path, say: Callable[..., None], started: float) -> None:
+        self._jobs, self._say, self._started, self._read = jobs, say, started, dict[Path, int]()
+
+    async def run(self) -> None:
+        while True:
+            for events in sorted(self._jobs.glob("*/events.jsonl")):
+                self._drain(events)
+            await anyio.sleep(0.2)
+
+    def _drain(self, path: Path) -> None:
+        with path.open("rb") as stream:
+            stream.seek(self._read.get(path, 0))
+            lines = stream.readlines()
+        complete = [line for line in lines if line.endswith(b"\n")]
+        self._read[path] = self._read.get(path, 0) + sum(map(len, complete))
+        label = json.loads((path.parent / "job.json").read_text())["request"]["label"]
+        for line in complete:
+            event = EVENT_ADAPTER.validate_json(line)
+            if isinstance(event, ItemEvent) and event.type == "item.completed":
+                text = {
+                    "file_change": lambda i: "patches " + ", ".join(Path(c.path).name for c in i.changes),
+                    "command_execution": lambda i: f"runs {i.command.split(' -lc ')[-1][:60]}",
+                }.get(event.item.type)
+                if text:
+                    self._say("worker", f"{label}: {text(event.item)}", elapsed=time.monotonic() - self._started)
+
+
+def _make_repo(path: Path) -> Path:
+    path.mkdir(parents=True)
+    for name, text in _FILES.items():
+        (path / name).write_text(text)
+    git = ["git", "-c", "user.name=demo", "-c", "user.email=demo@example.invalid"]
+    subprocess.run([*git, "init", "-q", "-b", "main"], cwd=path, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=path, check=True)
+    subprocess.run([*git, "commit", "-qm", "start"], cwd=path, check=True)
+    return path
+
+
+def _server_entry(model: ScriptedModel, repo: Path, state: Path) -> str:
+    args = ["-m", "codex_subagents", "serve", "--isolated", "--cap", "3", "--allow-root", str(repo)]
+    args += ["--state-dir", str(state)]
+    for item in (*model.codex_overrides(), "model=gpt-5.5"):
+        args += ["--worker-config", item]
+    return (
+        "[mcp_servers.codex-subagents]\n"
+        f"command = {json.dumps(sys.executable)}\n"
+        f"args = [{', '.join(json.dumps(arg) for arg in args)}]\n"
+        "required = true\n"
+        "tool_timeout_sec = 300\n"
+        'default_tools_approval_mode = "approve"\n'
+    )
+
+
+def _final_diff(repo: Path) -> str:
+    return subprocess.run(["git", "diff"], cwd=repo, capture_output=True, text=True, check=True).stdout
+
+
+def _printer(json_output: bool) -> Callable[..., None]:
+    def say(kind: str, text: str, *, elapsed: float | None = None) -> None:
+        if json_output:
+            print(json.dumps({"kind": kind, "text": text, "elapsed_s": elapsed}), flush=True)
+        elif kind == "diff":
+            print("\nThe final change (git diff):\n" + text, flush=True)
+        else:
+            stamp = f"[{elapsed:5.1f}s] " if elapsed is not None else ""
+            print(f"{stamp}{kind:>6}  {text}", flush=True)
+
+    return say

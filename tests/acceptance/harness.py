@@ -1,0 +1,116 @@
+"""Play the boss in tests: a real stdio MCP session to ``codex-subagents serve``, driven from sync steps.
+
+pytest-bdd steps are synchronous, so the async world (the scripted model, the
+MCP client) lives behind an anyio blocking portal. Workers are the real Codex
+CLI, started by the server, answering to the scripted model of the test.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
+
+from codex_subagents.scripted_model import ScriptedModel, load_scripts
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SCRIPTS = PROJECT_ROOT / "features" / "scripts"
+SERVE = PROJECT_ROOT / ".venv" / "bin" / "codex-subagents"
+Json = dict[str, object]
+
+
+class ToolFailed(AssertionError):
+    """Raised when a tool call the boss expected to succeed returned an error."""
+
+
+@dataclass
+class Boss:
+    """One MCP client session to the server, plus the repository and model it works with."""
+
+    portal: BlockingPortal
+    client: Client
+    repo: Path
+    model: ScriptedModel
+    state_dir: Path
+    last_error: str | None = None
+    memory: dict[str, object] = field(default_factory=dict[str, object])
+
+    def call(self, tool: str, **arguments: object) -> Json:
+        """Call a tool and return its structured result; fail the test on a tool error."""
+        result = self.portal.call(lambda: self.client.call_tool(tool, arguments))
+        text = " ".join(getattr(block, "text", "") for block in result.content)
+        if result.is_error:
+            raise ToolFailed(f"{tool}({arguments}) failed: {text}")
+        assert isinstance(result.structured_content, dict)
+        return result.structured_content  # pyright: ignore[reportUnknownVariableType]
+
+    def refused(self, tool: str, **arguments: object) -> str:
+        """Call a tool that must fail and return its error text."""
+        result = self.portal.call(lambda: self.client.call_tool(tool, arguments))
+        text = " ".join(getattr(block, "text", "") for block in result.content)
+        assert result.is_error, f"{tool} should have failed, returned {result.structured_content}"
+        self.last_error = text
+        return text
+
+    def wait_all(self, job_ids: Sequence[str], timeout_s: float = 120) -> list[Json]:
+        """Wait, as the boss's loop does, until every job of ``job_ids`` is reported finished."""
+        finished: list[Json] = []
+        for _ in job_ids:
+            if len(finished) == len(job_ids):
+                break
+            answer = self.call("codex_wait_any", job_ids=list(job_ids), timeout_s=timeout_s)
+            assert not answer["timed_out"], f"jobs did not finish in {timeout_s} s: {answer['pending']}"
+            reported = answer["finished"]
+            assert isinstance(reported, list)
+            finished += reported  # pyright: ignore[reportUnknownArgumentType]
+        assert len(finished) == len(job_ids), f"reported {finished}, expected {list(job_ids)}"
+        return finished
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in ``repo`` and return its output."""
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
+
+
+def make_repo(path: Path, files: dict[str, str]) -> Path:
+    """Create a git repository with ``files`` committed."""
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "-q", "-b", "main")
+    for name, text in files.items():
+        target = path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    git(path, "add", "-A")
+    git(path, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start")
+    return path
+
+
+def serve_parameters(repo: Path, model: ScriptedModel, state_dir: Path, *extra: str) -> StdioServerParameters:
+    """The command that starts the server as a boss's Codex would, with workers on the scripted model."""
+    worker_config = [*model.codex_overrides(), "model=gpt-5.5"]
+    args = ["serve", "--isolated", "--allow-root", str(repo), "--state-dir", str(state_dir), "--kill-grace", "2"]
+    for item in worker_config:
+        args += ["--worker-config", item]
+    env = {name: value for name, value in os.environ.items() if name in {"PATH", "HOME", "LANG", "TMPDIR"}}
+    return StdioServerParameters(command=str(SERVE), args=[*args, *extra], env=env, cwd=repo)
+
+
+@contextmanager
+def boss_session(repo: Path, state_dir: Path, *extra: str, scripts: Sequence[Path] = ()) -> Iterator[Boss]:
+    """Start the scripted model and the server, and yield a boss connected to both."""
+    script_files = list(scripts) or sorted(SCRIPTS.glob("*.toml"))
+    with start_blocking_portal("asyncio") as portal:
+        model = portal.wrap_async_context_manager(ScriptedModel(load_scripts(script_files)))
+        with model as live_model:
+            client = portal.wrap_async_context_manager(
+                Client(serve_parameters(repo, live_model, state_dir, *extra), read_timeout_seconds=300)
+            )
+            with client as live_client:
+                yield Boss(portal=portal, client=live_client, repo=repo, model=live_model, state_dir=state_dir)

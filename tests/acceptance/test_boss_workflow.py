@@ -1,0 +1,5 @@
+"""The boss workflow scenarios, played through a real MCP session with real Codex workers."""
+
+from pytest_bdd import scenarios
+
+scenarios("boss-workflow.feature")
