@@ -62,7 +62,7 @@ async def _story(codex: Path, workdir: Path, say: Callable[..., None]) -> int:
     repo = _make_repo(workdir / "repo")
     state = workdir / "state"
     say("start", f"a git repository with {', '.join(_FILES)}; a boss and workers on a scripted model, offline")
-    async with ScriptedModel(load_scripts([_HERE / "demo.toml"])) as model:
+    async with ScriptedModel(load_scripts([_HERE / "demo.toml"]), log_path=workdir / "model-requests.jsonl") as model:
         home = model.prepare_codex_home(workdir / "boss-home", extra_config=_server_entry(model, repo, state))
         shutil.copytree(next(p for p in _SKILL_SOURCES if p.is_dir()), home / "skills" / "codex-subagents")
         argv = [
@@ -72,21 +72,29 @@ async def _story(codex: Path, workdir: Path, say: Callable[..., None]) -> int:
         env = {**os.environ, "CODEX_HOME": str(home)}
         started = time.monotonic()
         watcher = _JournalWatcher(state / "jobs", say, started)
-        async with await anyio.open_process(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE) as boss:
+        errors = workdir / "boss-stderr.log"
+        with errors.open("wb") as stderr:
+            boss = await anyio.open_process(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr)
+        async with boss:
             assert boss.stdin is not None and boss.stdout is not None
             async with boss.stdin:
                 await boss.stdin.send(BOSS_PROMPT.encode())
             async with anyio.create_task_group() as tg:
                 tg.start_soon(watcher.run)
-                await _follow_boss(boss.stdout, say, started)
+                await _follow_boss(boss.stdout, say, started, watcher.drain_all)
                 tg.cancel_scope.cancel()
             code = await boss.wait()
+    if code != 0:
+        say("error", "the boss failed; its last words:\n" + errors.read_text(errors="replace")[-3000:])
+        return 1
     say("diff", _final_diff(repo))
     say("done", f"finished in {time.monotonic() - started:.1f} s, boss exit code {code}")
     return 0 if code == 0 else 1
 
 
-async def _follow_boss(stdout: anyio.abc.ByteReceiveStream, say: Callable[..., None], started: float) -> None:
+async def _follow_boss(
+    stdout: anyio.abc.ByteReceiveStream, say: Callable[..., None], started: float, catch_up: Callable[[], None]
+) -> None:
     buffered = anyio.streams.buffered.BufferedByteReceiveStream(stdout)
     while True:
         try:
@@ -95,11 +103,14 @@ async def _follow_boss(stdout: anyio.abc.ByteReceiveStream, say: Callable[..., N
             return
         event = EVENT_ADAPTER.validate_json(line) if line.startswith(b"{") else None
         if isinstance(event, ItemEvent) and event.type == "item.completed":
+            catch_up()
             item = event.item
             if isinstance(item, McpToolCall):
                 say("boss", _describe_call(item), elapsed=time.monotonic() - started)
             elif item.type == "agent_message":
                 say("boss", f"says: {item.text}", elapsed=time.monotonic() - started)
+            elif item.type == "reasoning":
+                say("boss", f"thinks: {item.text}", elapsed=time.monotonic() - started)
 
 
 def _describe_call(call: McpToolCall) -> str:
@@ -132,9 +143,12 @@ class _JournalWatcher:
 
     async def run(self) -> None:
         while True:
-            for events in sorted(self._jobs.glob("*/events.jsonl")):
-                self._drain(events)
-            await anyio.sleep(0.2)
+            self.drain_all()
+            await anyio.sleep(0.1)
+
+    def drain_all(self) -> None:
+        for events in sorted(self._jobs.glob("*/events.jsonl")):
+            self._drain(events)
 
     def _drain(self, path: Path) -> None:
         with path.open("rb") as stream:

@@ -1,0 +1,96 @@
+"""`codex-subagents demo` runs real Codex as the boss and as every worker, and tells the A2 story.
+
+The boss is `codex exec` with this server registered and the skill installed;
+its model and the workers' models are the scripted provider. This test reads the
+demo's own output and the model's request log, so it proves what Codex really sent.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.codex
+
+
+@pytest.fixture(scope="module")
+def demo() -> tuple[list[dict[str, object]], Path]:
+    """Run the demo once, keeping its directory, and return its JSON lines and that directory."""
+    run = subprocess.run(
+        [sys.executable, "-m", "codex_subagents", "demo", "--json", "--keep"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    kept = Path(str(lines[-1]["text"]).rsplit(" ", 1)[1])
+    return lines, kept.parent
+
+
+def texts(lines: list[dict[str, object]], kind: str) -> list[str]:
+    """The texts of the demo's lines of one kind."""
+    return [str(line["text"]) for line in lines if line["kind"] == kind]
+
+
+def requests(workdir: Path) -> list[dict[str, object]]:
+    """The scripted model's request log."""
+    return [json.loads(line) for line in (workdir / "model-requests.jsonl").read_text().splitlines()]
+
+
+def test_the_demo_tells_the_collision_and_recovery_story(demo: tuple[list[dict[str, object]], Path]) -> None:
+    """Three workers start, two collide on greet.py, the boss rolls back and re-runs them one at a time."""
+    lines, workdir = demo
+    boss = texts(lines, "boss")
+    assert any(text.startswith("records baseline b-") for text in boss)
+    assert sum(text.startswith("spawns worker") for text in boss) == 5
+    overlap = next(text for text in boss if text.startswith("compares changes"))
+    assert "'greet.py': ['j-" in overlap
+    assert "rolls back to the baseline: restored ['greet.py']" in boss
+    diff = texts(lines, "diff")[0]
+    assert "+def goodbye(name):" in diff and "+def shout(name):" in diff and "+## Usage" in diff
+    greet = (workdir / "repo" / "greet.py").read_text()
+    assert greet.index("def goodbye") < greet.index("def shout")
+
+
+def test_the_boss_is_offered_the_skill_and_gets_it_injected(demo: tuple[list[dict[str, object]], Path]) -> None:
+    """The boss's requests list the skill, and mentioning $codex-subagents injects its body."""
+    _, workdir = demo
+    first = next(r for r in requests(workdir) if r["script"] == "boss")
+    text = json.dumps(first["body"])
+    assert "- codex-subagents: Boss workflow for running several Codex worker agents" in text
+    assert "<name>codex-subagents</name>" in text and "The protocol (A2" in text
+
+
+def test_the_boss_calls_reach_the_server_and_its_workers_are_real_codex(
+    demo: tuple[list[dict[str, object]], Path],
+) -> None:
+    """Every job the boss spawned has a journal written by the server, with real Codex thread events."""
+    _, workdir = demo
+    jobs = sorted((workdir / "state" / "jobs").iterdir())
+    assert len(jobs) == 5
+    for job in jobs:
+        record = json.loads((job / "job.json").read_text())
+        assert record["state"] == "succeeded"
+        assert (job / "stdout.jsonl").read_text().startswith('{"type":"thread.started"')
+
+
+def test_a_worker_is_told_it_is_a_worker_and_is_not_offered_the_boss_skill(
+    demo: tuple[list[dict[str, object]], Path],
+) -> None:
+    """Workers' requests carry the contract preamble and the output schema, and list neither the skill nor agent tools."""
+    _, workdir = demo
+    worker = next(r for r in requests(workdir) if r["script"] == "docs")
+    body = worker["body"]
+    assert isinstance(body, dict)
+    text = json.dumps(body)
+    assert "You are a worker agent (job j-" in text
+    assert "codex-subagents: Boss workflow" not in text
+    assert body["text"]["format"]["schema"]["required"] == ["summary", "modifiedFiles"]  # type: ignore[index]  # pyright: ignore[reportIndexIssue, reportUnknownMemberType, reportOptionalSubscript]
+    names = json.dumps(body["tools"])  # pyright: ignore[reportUnknownArgumentType]
+    assert "spawn_agent" not in names and "multi_agent" not in names
