@@ -12,7 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import anyio
 import pytest
+
+from codex_subagents.config import find_codex
+from codex_subagents.demo import tell_story
 
 pytestmark = pytest.mark.codex
 
@@ -94,3 +98,22 @@ def test_a_worker_is_told_it_is_a_worker_and_is_not_offered_the_boss_skill(
     assert body["text"]["format"]["schema"]["required"] == ["summary", "modifiedFiles"]  # type: ignore[index]  # pyright: ignore[reportIndexIssue, reportUnknownMemberType, reportOptionalSubscript]
     names = json.dumps(body["tools"])  # pyright: ignore[reportUnknownArgumentType]
     assert "spawn_agent" not in names and "multi_agent" not in names
+
+
+def test_a_real_codex_boss_runs_two_disjoint_workers_without_conflict(tmp_path: Path) -> None:
+    """The happy path, with real Codex as the boss: both workers finish and the overlap report is clean."""
+    said: list[tuple[str, str]] = []
+
+    def say(kind: str, text: str, *, elapsed: float | None = None) -> None:
+        del elapsed
+        said.append((kind, text))
+
+    scripts = Path(__file__).parent / "boss" / "happy.toml"
+    prompt = "HAPPY-BOSS $codex-subagents Write alpha.txt and beta.txt in parallel."
+    code = anyio.run(
+        lambda: tell_story(find_codex(), tmp_path, say, scripts=scripts, prompt=prompt, files={"x": "x\n"})
+    )
+    assert code == 0, said
+    assert ("boss", "says: clean=true alpha=alpha.txt") in said
+    assert (tmp_path / "repo" / "alpha.txt").read_text() == "alpha\n"
+    assert (tmp_path / "repo" / "beta.txt").read_text() == "beta\n"

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import anyio
@@ -50,7 +50,7 @@ def run_demo(*, json_output: bool = False, keep: bool = False) -> int:
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="codex-subagents-demo-"))
     try:
-        return anyio.run(_story, codex, workdir, say)
+        return anyio.run(lambda: tell_story(codex, workdir, say))
     finally:
         if keep:
             say("kept", f"the demo repository is kept at {workdir / 'repo'}")
@@ -58,11 +58,24 @@ def run_demo(*, json_output: bool = False, keep: bool = False) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-async def _story(codex: Path, workdir: Path, say: Callable[..., None]) -> int:
-    repo = _make_repo(workdir / "repo")
+async def tell_story(
+    codex: Path,
+    workdir: Path,
+    say: Callable[..., None],
+    *,
+    scripts: Path = _HERE / "demo.toml",
+    prompt: str = BOSS_PROMPT,
+    files: Mapping[str, str] = _FILES,
+) -> int:
+    """Run a real Codex boss on ``prompt`` in a new repository of ``files`` under ``workdir``.
+
+    The models of the boss and its workers play ``scripts``; the request log is
+    kept in ``workdir/model-requests.jsonl`` and the server's state in ``workdir/state``.
+    """
+    repo = _make_repo(workdir / "repo", files)
     state = workdir / "state"
-    say("start", f"a git repository with {', '.join(_FILES)}; a boss and workers on a scripted model, offline")
-    async with ScriptedModel(load_scripts([_HERE / "demo.toml"]), log_path=workdir / "model-requests.jsonl") as model:
+    say("start", f"a git repository with {', '.join(files)}; a boss and workers on a scripted model, offline")
+    async with ScriptedModel(load_scripts([scripts]), log_path=workdir / "model-requests.jsonl") as model:
         home = model.prepare_codex_home(workdir / "boss-home", extra_config=_server_entry(model, repo, state))
         shutil.copytree(next(p for p in _SKILL_SOURCES if p.is_dir()), home / "skills" / "codex-subagents")
         argv = [
@@ -78,7 +91,7 @@ async def _story(codex: Path, workdir: Path, say: Callable[..., None]) -> int:
         async with boss:
             assert boss.stdin is not None and boss.stdout is not None
             async with boss.stdin:
-                await boss.stdin.send(BOSS_PROMPT.encode())
+                await boss.stdin.send(prompt.encode())
             async with anyio.create_task_group() as tg:
                 tg.start_soon(watcher.run)
                 await _follow_boss(boss.stdout, say, started, watcher.drain_all)
@@ -168,9 +181,9 @@ class _JournalWatcher:
                     self._say("worker", f"{label}: {text(event.item)}", elapsed=time.monotonic() - self._started)
 
 
-def _make_repo(path: Path) -> Path:
+def _make_repo(path: Path, files: Mapping[str, str]) -> Path:
     path.mkdir(parents=True)
-    for name, text in _FILES.items():
+    for name, text in files.items():
         (path / name).write_text(text)
     git = ["git", "-c", "user.name=demo", "-c", "user.email=demo@example.invalid"]
     subprocess.run([*git, "init", "-q", "-b", "main"], cwd=path, check=True)
