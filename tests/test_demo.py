@@ -87,7 +87,7 @@ def test_the_boss_calls_reach_the_server_and_its_workers_are_real_codex(
 def test_a_worker_is_told_it_is_a_worker_and_is_not_offered_the_boss_skill(
     demo: tuple[list[dict[str, object]], Path],
 ) -> None:
-    """Workers' requests carry the contract preamble and the output schema, and list neither the skill nor agent tools."""
+    """Workers get the contract preamble and the output schema, and neither the boss skill nor agent tools."""
     _, workdir = demo
     worker = next(r for r in requests(workdir) if r["script"] == "docs")
     body = worker["body"]
@@ -95,8 +95,8 @@ def test_a_worker_is_told_it_is_a_worker_and_is_not_offered_the_boss_skill(
     text = json.dumps(body)
     assert "You are a worker agent (job j-" in text
     assert "codex-subagents: Boss workflow" not in text
-    assert body["text"]["format"]["schema"]["required"] == ["summary", "modifiedFiles"]  # type: ignore[index]  # pyright: ignore[reportIndexIssue, reportUnknownMemberType, reportOptionalSubscript]
-    names = json.dumps(body["tools"])  # pyright: ignore[reportUnknownArgumentType]
+    assert body["text"]["format"]["schema"]["required"] == ["summary", "modifiedFiles"]
+    names = json.dumps(body["tools"])
     assert "spawn_agent" not in names and "multi_agent" not in names
 
 

@@ -9,18 +9,22 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
+from typing import TypeVar
 
 import anyio
 import pytest
 from mcp import Client
+from pydantic import BaseModel
 
 from codex_subagents import build_server
+from codex_subagents import results as r
 from codex_subagents.config import Settings
 
 pytestmark = pytest.mark.anyio
 
+M = TypeVar("M", bound=BaseModel)
 FAKE = Path(__file__).resolve().parent / "fake_codex.py"
 TOOLS = {
     "codex_spawn": (False, False),
@@ -74,19 +78,18 @@ def settings(tmp_path: Path, repo: Path) -> Settings:
 
 
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[Client]:
+async def client(settings: Settings) -> AsyncGenerator[Client]:
     """An MCP client session connected in memory to the server."""
     async with Client(build_server(settings)) as session:
         yield session
 
 
-async def call(client: Client, tool: str, **arguments: object) -> dict[str, object]:
-    """Call a tool that must succeed and return its structured result."""
+async def call(client: Client, tool: str, model: type[M], **arguments: object) -> M:
+    """Call a tool that must succeed and read its structured result as ``model``."""
     with anyio.fail_after(20):
         result = await client.call_tool(tool, arguments)
     assert not result.is_error, result.content
-    assert isinstance(result.structured_content, dict)
-    return result.structured_content  # pyright: ignore[reportUnknownVariableType]
+    return model.model_validate(result.structured_content)
 
 
 async def refused(client: Client, tool: str, **arguments: object) -> str:
@@ -97,11 +100,11 @@ async def refused(client: Client, tool: str, **arguments: object) -> str:
     return " ".join(getattr(block, "text", "") for block in result.content)
 
 
-async def finish(client: Client, job_id: object) -> dict[str, object]:
+async def finish(client: Client, job_id: str) -> r.JobResult:
     """Wait for a job and return its result."""
-    waited = await call(client, "codex_wait_any", job_ids=[job_id], timeout_s=20)
-    assert [job["job_id"] for job in waited["finished"]] == [job_id]  # type: ignore[index, union-attr]  # pyright: ignore[reportIndexIssue, reportUnknownVariableType, reportUnknownMemberType, reportAttributeAccessIssue, reportOptionalSubscript]
-    return await call(client, "codex_result", job_id=job_id)
+    waited = await call(client, "codex_wait_any", r.WaitResult, job_ids=[job_id], timeout_s=20)
+    assert [job.job_id for job in waited.finished] == [job_id]
+    return await call(client, "codex_result", r.JobResult, job_id=job_id)
 
 
 async def test_the_server_lists_every_tool_with_its_safety_hints(client: Client) -> None:
@@ -123,15 +126,16 @@ async def test_a_worker_spawned_through_the_tools_reports_its_files(client: Clie
     spawned = await call(
         client,
         "codex_spawn",
+        r.SpawnResult,
         prompt=fake(lines=DONE, write={"b.txt": "b\n"}, last_message=final("b.txt")),
         label="writer",
     )
-    assert (spawned["state"], spawned["label"], spawned["queue_position"]) == ("running", "writer", None)
-    result = await finish(client, spawned["job_id"])
-    assert (result["state"], result["modified_files"], result["summary"]) == ("succeeded", ["b.txt"], "ok")
+    assert (spawned.state, spawned.label, spawned.queue_position) == ("running", "writer", None)
+    result = await finish(client, spawned.job_id)
+    assert (result.state, result.modified_files, result.summary) == ("succeeded", ["b.txt"], "ok")
     assert (repo / "b.txt").read_text() == "b\n"
-    page = await call(client, "codex_events", job_id=spawned["job_id"], cursor=1, limit=5)
-    assert (page["next_cursor"], page["finished"], len(page["events"])) == (2, True, 1)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    page = await call(client, "codex_events", r.EventsPage, job_id=spawned.job_id, cursor=1, limit=5)
+    assert (page.next_cursor, page.finished, len(page.events)) == (2, True, 1)
 
 
 async def test_bad_spawns_are_refused_clearly_and_start_nothing(client: Client, tmp_path: Path) -> None:
@@ -150,80 +154,86 @@ async def test_bad_spawns_are_refused_clearly_and_start_nothing(client: Client, 
     assert "--allow-danger-full-access" in errors[2]
     assert "not a plain name" in errors[3]
     assert "reserved" in errors[4]
-    assert (await call(client, "codex_status"))["jobs"] == []
+    assert (await call(client, "codex_status", r.StatusResult)).jobs == []
 
 
 async def test_unknown_and_unfinished_jobs_get_errors_that_name_the_next_call(client: Client) -> None:
     """An unknown id points to codex_status; a running job's result points to codex_wait_any."""
     assert "codex_status" in await refused(client, "codex_result", job_id="j-nope")
-    spawned = await call(client, "codex_spawn", prompt=fake(hang=True))
-    assert "codex_wait_any" in await refused(client, "codex_result", job_id=spawned["job_id"])
-    cancelled = await call(client, "codex_cancel", job_id=spawned["job_id"])
-    assert (cancelled["previous_state"], cancelled["state"]) == ("running", "cancelled")
-    again = await call(client, "codex_cancel", job_id=spawned["job_id"])
-    assert "already finished" in str(again["message"])
+    spawned = await call(client, "codex_spawn", r.SpawnResult, prompt=fake(hang=True))
+    assert "codex_wait_any" in await refused(client, "codex_result", job_id=spawned.job_id)
+    cancelled = await call(client, "codex_cancel", r.CancelResult, job_id=spawned.job_id)
+    assert (cancelled.previous_state, cancelled.state) == ("running", "cancelled")
+    again = await call(client, "codex_cancel", r.CancelResult, job_id=spawned.job_id)
+    assert "already finished" in str(again.message)
 
 
 async def test_wait_any_lists_the_jobs_still_running(client: Client) -> None:
     """A timed-out wait carries a digest of each pending job."""
-    spawned = await call(client, "codex_spawn", prompt=fake(lines=['{"type":"turn.started"}'], hang=True), label="slow")
-    waited = await call(client, "codex_wait_any", timeout_s=0.2)
-    assert (waited["timed_out"], waited["finished"]) == (True, [])
-    pending = waited["pending"]
-    assert isinstance(pending, list) and len(pending) == 1  # pyright: ignore[reportUnknownArgumentType]
-    assert {key: pending[0][key] for key in ("job_id", "label", "state")} == {
-        "job_id": spawned["job_id"],
-        "label": "slow",
-        "state": "running",
-    }  # pyright: ignore[reportUnknownVariableType]
-    await call(client, "codex_cancel", job_id=spawned["job_id"])
+    spawned = await call(
+        client, "codex_spawn", r.SpawnResult, prompt=fake(lines=['{"type":"turn.started"}'], hang=True), label="slow"
+    )
+    waited = await call(client, "codex_wait_any", r.WaitResult, timeout_s=0.2)
+    assert (waited.timed_out, waited.finished) == (True, [])
+    [pending] = waited.pending
+    assert (pending.job_id, pending.label, pending.state) == (spawned.job_id, "slow", "running")
+    assert pending.last_event == "turn.started"
+    await call(client, "codex_cancel", r.CancelResult, job_id=spawned.job_id)
 
 
 async def test_overlaps_and_rollback_through_the_tools(client: Client, repo: Path) -> None:
     """Two jobs writing one file overlap; rollback puts the baseline back and keeps the user's file."""
     (repo / "mine.txt").write_text("the user's own work\n")
-    baseline = await call(client, "codex_baseline", label="before")
+    baseline = await call(client, "codex_baseline", r.BaselineInfo, label="before")
     first = await call(
-        client, "codex_spawn", prompt=fake(lines=DONE, write={"a.txt": "one\n"}, last_message=final("a.txt"))
+        client,
+        "codex_spawn",
+        r.SpawnResult,
+        prompt=fake(lines=DONE, write={"a.txt": "one\n"}, last_message=final("a.txt")),
     )
     second = await call(
         client,
         "codex_spawn",
+        r.SpawnResult,
         prompt=fake(lines=DONE, write={"a.txt": "two\n", "b.txt": "b\n"}, last_message=final("a.txt")),
     )
     for job in (first, second):
-        await finish(client, job["job_id"])
+        await finish(client, job.job_id)
     report = await call(
-        client, "codex_overlaps", baseline_id=baseline["baseline_id"], job_ids=[first["job_id"], second["job_id"]]
+        client,
+        "codex_overlaps",
+        r.OverlapResult,
+        baseline_id=baseline.baseline_id,
+        job_ids=[first.job_id, second.job_id],
     )
-    assert report["clean"] is False
-    assert report["overlaps"] == {"a.txt": sorted([first["job_id"], second["job_id"]])}  # type: ignore[type-var]  # pyright: ignore[reportArgumentType]
-    assert report["unclaimed"] == ["b.txt"]
-    rolled = await call(client, "codex_rollback", baseline_id=baseline["baseline_id"])
-    assert sorted(rolled["restored"] + rolled["removed"]) == ["a.txt", "b.txt"]  # type: ignore[operator]  # pyright: ignore[reportOperatorIssue, reportUnknownArgumentType]
+    assert report.clean is False
+    assert report.overlaps == {"a.txt": sorted([first.job_id, second.job_id])}
+    assert report.unclaimed == ["b.txt"]
+    rolled = await call(client, "codex_rollback", r.RollbackResult, baseline_id=baseline.baseline_id)
+    assert sorted(rolled.restored + rolled.removed) == ["a.txt", "b.txt"]
     assert (repo / "a.txt").read_text() == "original a\n"
     assert not (repo / "b.txt").exists()
     assert (repo / "mine.txt").read_text() == "the user's own work\n"
-    listed = await call(client, "codex_baselines")
-    assert [b["baseline_id"] for b in listed["baselines"]] == [baseline["baseline_id"]]  # pyright: ignore[reportUnknownVariableType, reportGeneralTypeIssues]
-    await call(client, "codex_baseline_drop", baseline_id=baseline["baseline_id"])
-    assert (await call(client, "codex_baselines"))["baselines"] == []
+    listed = await call(client, "codex_baselines", r.BaselineList)
+    assert [b.baseline_id for b in listed.baselines] == [baseline.baseline_id]
+    await call(client, "codex_baseline_drop", r.DropResult, baseline_id=baseline.baseline_id)
+    assert (await call(client, "codex_baselines", r.BaselineList)).baselines == []
 
 
 async def test_rollback_is_refused_while_a_worker_may_still_write(client: Client) -> None:
     """A running job in the worktree blocks rollback until it is waited for or cancelled."""
-    baseline = await call(client, "codex_baseline")
-    spawned = await call(client, "codex_spawn", prompt=fake(hang=True))
-    error = await refused(client, "codex_rollback", baseline_id=baseline["baseline_id"])
-    assert str(spawned["job_id"]) in error and "codex_cancel" in error
-    await call(client, "codex_cancel", job_id=spawned["job_id"])
-    await call(client, "codex_rollback", baseline_id=baseline["baseline_id"])
+    baseline = await call(client, "codex_baseline", r.BaselineInfo)
+    spawned = await call(client, "codex_spawn", r.SpawnResult, prompt=fake(hang=True))
+    error = await refused(client, "codex_rollback", baseline_id=baseline.baseline_id)
+    assert str(spawned.job_id) in error and "codex_cancel" in error
+    await call(client, "codex_cancel", r.CancelResult, job_id=spawned.job_id)
+    await call(client, "codex_rollback", r.RollbackResult, baseline_id=baseline.baseline_id)
 
 
 async def test_integrity_names_what_a_failed_job_left_behind(client: Client, repo: Path) -> None:
     """After a failure, the paths the job was seen writing and the changes nobody claims are named."""
     (repo / "user.txt").write_text("the user's\n")
-    baseline = await call(client, "codex_baseline")
+    baseline = await call(client, "codex_baseline", r.BaselineInfo)
     patch = json.dumps(
         {
             "type": "item.started",
@@ -236,11 +246,13 @@ async def test_integrity_names_what_a_failed_job_left_behind(client: Client, rep
         }
     )
     plan = fake(write={"half.txt": "partial", "stray.txt": "x"}, lines=[patch], exit=1)
-    spawned = await call(client, "codex_spawn", prompt=plan)
-    result = await finish(client, spawned["job_id"])
-    assert result["state"] == "failed"
-    report = await call(client, "codex_integrity", job_id=spawned["job_id"], baseline_id=baseline["baseline_id"])
-    assert (report["changed_by_job"], report["suspects"]) == (["half.txt"], ["stray.txt"])
+    spawned = await call(client, "codex_spawn", r.SpawnResult, prompt=plan)
+    result = await finish(client, spawned.job_id)
+    assert result.state == "failed"
+    report = await call(
+        client, "codex_integrity", r.IntegrityResult, job_id=spawned.job_id, baseline_id=baseline.baseline_id
+    )
+    assert (report.changed_by_job, report.suspects) == (["half.txt"], ["stray.txt"])
 
 
 async def test_a_server_inside_a_worker_refuses_to_spawn(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -249,4 +261,4 @@ async def test_a_server_inside_a_worker_refuses_to_spawn(settings: Settings, mon
     async with Client(build_server(settings)) as inner:
         error = await refused(inner, "codex_spawn", prompt="p")
         assert "j-outer" in error and "must not start sub-agents" in error
-        assert (await call(inner, "codex_status"))["jobs"] == []
+        assert (await call(inner, "codex_status", r.StatusResult)).jobs == []

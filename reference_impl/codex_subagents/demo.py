@@ -20,10 +20,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import anyio
+from anyio.abc import ByteReceiveStream
+from anyio.streams.buffered import BufferedByteReceiveStream
 
 from .config import find_codex
 from .errors import ConfigError
-from .events import EVENT_ADAPTER, ItemEvent, McpToolCall
+from .events import EVENT_ADAPTER, CommandExecution, FileChange, ItemEvent, McpToolCall
 from .scripted_model import ScriptedModel, load_scripts
 
 _HERE = Path(__file__).resolve().parent
@@ -41,10 +43,11 @@ _FILES = {
 def run_demo(*, json_output: bool = False, keep: bool = False) -> int:
     """Tell the whole story in a fresh temporary repository; return the exit code."""
     say = _printer(json_output)
+    if shutil.which("git") is None:
+        say("error", "git is required and was not found on PATH; install git, then run the demo again.")
+        return 2
     try:
         codex = find_codex()
-        if shutil.which("git") is None:
-            raise ConfigError("git is required and was not found on PATH; install git.")
     except ConfigError as exc:
         say("error", str(exc))
         return 2
@@ -106,9 +109,9 @@ async def tell_story(
 
 
 async def _follow_boss(
-    stdout: anyio.abc.ByteReceiveStream, say: Callable[..., None], started: float, catch_up: Callable[[], None]
+    stdout: ByteReceiveStream, say: Callable[..., None], started: float, catch_up: Callable[[], None]
 ) -> None:
-    buffered = anyio.streams.buffered.BufferedByteReceiveStream(stdout)
+    buffered = BufferedByteReceiveStream(stdout)
     while True:
         try:
             line = await buffered.receive_until(b"\n", 16 * 1024 * 1024)
@@ -137,8 +140,9 @@ def _describe_call(call: McpToolCall) -> str:
         case "codex_spawn":
             return f"spawns worker {arguments.get('label')!r} -> {out.get('job_id')} ({out.get('state')})"
         case "codex_wait_any":
-            done = out.get("finished") if isinstance(out.get("finished"), list) else []
-            names = [f"{j.get('label')} {j.get('state')}" for j in done if isinstance(j, dict)]  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType, reportGeneralTypeIssues]
+            done = out.get("finished")
+            jobs: list[object] = list(done) if isinstance(done, list) else []
+            names = [f"{job.get('label')} {job.get('state')}" for job in jobs if isinstance(job, dict)]  # pyright: ignore[reportUnknownMemberType]
             return f"waits: {', '.join(names) or 'nothing yet'}"
         case "codex_overlaps":
             return f"compares changes: overlaps {out.get('overlaps')}, unclaimed {out.get('unclaimed')}"
@@ -172,13 +176,16 @@ class _JournalWatcher:
         label = json.loads((path.parent / "job.json").read_text())["request"]["label"]
         for line in complete:
             event = EVENT_ADAPTER.validate_json(line)
-            if isinstance(event, ItemEvent) and event.type == "item.completed":
-                text = {
-                    "file_change": lambda i: "patches " + ", ".join(Path(c.path).name for c in i.changes),
-                    "command_execution": lambda i: f"runs {i.command.split(' -lc ')[-1][:60]}",
-                }.get(event.item.type)
-                if text:
-                    self._say("worker", f"{label}: {text(event.item)}", elapsed=time.monotonic() - self._started)
+            if not (isinstance(event, ItemEvent) and event.type == "item.completed"):
+                continue
+            item = event.item
+            if isinstance(item, FileChange):
+                text = "patches " + ", ".join(Path(change.path).name for change in item.changes)
+            elif isinstance(item, CommandExecution):
+                text = f"runs {item.command.split(' -lc ')[-1][:60]}"
+            else:
+                continue
+            self._say("worker", f"{label}: {text}", elapsed=time.monotonic() - self._started)
 
 
 def _make_repo(path: Path, files: Mapping[str, str]) -> Path:

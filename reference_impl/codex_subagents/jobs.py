@@ -25,7 +25,7 @@ from types import TracebackType
 from typing import Self
 
 import anyio
-from anyio.abc import ByteReceiveStream, TaskGroup, TaskStatus
+from anyio.abc import ByteReceiveStream, Process, TaskGroup, TaskStatus
 
 from . import procs
 from .config import Settings
@@ -230,6 +230,7 @@ class JobSupervisor:
         job.record.state = "running"
         job.record.started_at = time.time()
         # Shielded: a cancel landing inside open_process would leave a forked worker running unseen.
+        process: Process | None = None
         with anyio.CancelScope(shield=True), job.journal.stderr_path.open("ab") as stderr:
             process = await anyio.open_process(
                 launch.argv,
@@ -240,6 +241,7 @@ class JobSupervisor:
                 env=launch.env,
                 start_new_session=True,
             )
+        assert process is not None
         job.record.pid = process.pid
         job.record.process_start = procs.process_start(process.pid)
         job.journal.save(job.record)

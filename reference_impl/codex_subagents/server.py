@@ -9,7 +9,7 @@ the SDK itself.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Literal
@@ -21,7 +21,7 @@ from pydantic import Field
 from . import gitops, results
 from .config import Settings
 from .errors import BaselineError, InputError, RecursionRefusedError
-from .jobs import JobSupervisor
+from .jobs import Job, JobSupervisor
 from .journal import JobRequest
 from .worker import check_config, check_name, enclosing_job
 
@@ -40,9 +40,9 @@ Cwd = Annotated[
     Field(max_length=4096, description="A directory inside the server's allowed roots; default: the first root"),
 ]
 
-_READ = ToolAnnotations(readOnlyHint=True, destructiveHint=False, idempotentHint=True, openWorldHint=False)
-_WRITE = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=False, openWorldHint=False)
-_DESTROY = ToolAnnotations(readOnlyHint=False, destructiveHint=True, idempotentHint=False, openWorldHint=False)
+_READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+_WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
+_DESTROY = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False)
 
 
 def build_server(settings: Settings) -> MCPServer[JobSupervisor]:
@@ -50,7 +50,7 @@ def build_server(settings: Settings) -> MCPServer[JobSupervisor]:
     inside_job = enclosing_job()
 
     @asynccontextmanager
-    async def lifespan(_: MCPServer[JobSupervisor]) -> AsyncIterator[JobSupervisor]:
+    async def lifespan(_: MCPServer[JobSupervisor]) -> AsyncGenerator[JobSupervisor]:
         async with JobSupervisor(settings) as supervisor:
             yield supervisor
 
@@ -291,7 +291,7 @@ def build_server(settings: Settings) -> MCPServer[JobSupervisor]:
     return mcp
 
 
-def _claims(root: Path, job: results.Job) -> gitops.JobClaims:
+def _claims(root: Path, job: Job) -> gitops.JobClaims:
     """The paths a job says it changed and the paths it was seen changing, relative to ``root``."""
     cwd = Path(job.record.request.cwd)
     outcome = job.record.outcome

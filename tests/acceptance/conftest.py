@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from _pending import apply_tag, register_markers
 from harness import Boss, Json, boss_session, git, make_repo
 from pytest_bdd import given, parsers, then, when
 
+from _pending import apply_tag, register_markers
 from codex_subagents.scripted_model import parse_scripts
 
 

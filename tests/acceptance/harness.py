@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from mcp import Client
@@ -26,7 +27,7 @@ SERVE = PROJECT_ROOT / ".venv" / "bin" / "codex-subagents"
 Json = dict[str, object]
 
 
-class ToolFailed(AssertionError):
+class ToolFailedError(AssertionError):
     """Raised when a tool call the boss expected to succeed returned an error."""
 
 
@@ -47,9 +48,10 @@ class Boss:
         result = self.portal.call(lambda: self.client.call_tool(tool, arguments))
         text = " ".join(getattr(block, "text", "") for block in result.content)
         if result.is_error:
-            raise ToolFailed(f"{tool}({arguments}) failed: {text}")
-        assert isinstance(result.structured_content, dict)
-        return result.structured_content  # pyright: ignore[reportUnknownVariableType]
+            raise ToolFailedError(f"{tool}({arguments}) failed: {text}")
+        content: object = result.structured_content
+        assert isinstance(content, dict)
+        return cast("Json", content)
 
     def refused(self, tool: str, **arguments: object) -> str:
         """Call a tool that must fail and return its error text."""
@@ -69,7 +71,7 @@ class Boss:
             assert not answer["timed_out"], f"jobs did not finish in {timeout_s} s: {answer['pending']}"
             reported = answer["finished"]
             assert isinstance(reported, list)
-            finished += reported  # pyright: ignore[reportUnknownArgumentType]
+            finished += reported
         assert len(finished) == len(job_ids), f"reported {finished}, expected {list(job_ids)}"
         return finished
 
@@ -103,7 +105,7 @@ def serve_parameters(repo: Path, model: ScriptedModel, state_dir: Path, *extra: 
 
 
 @contextmanager
-def boss_session(repo: Path, state_dir: Path, *extra: str, scripts: Sequence[Path] = ()) -> Iterator[Boss]:
+def boss_session(repo: Path, state_dir: Path, *extra: str, scripts: Sequence[Path] = ()) -> Generator[Boss]:
     """Start the scripted model and the server, and yield a boss connected to both."""
     script_files = list(scripts) or sorted(SCRIPTS.glob("*.toml"))
     with start_blocking_portal("asyncio") as portal:

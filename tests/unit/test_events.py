@@ -107,7 +107,7 @@ def test_bad_lines_become_unparsed_with_a_reason() -> None:
         )
     }
     assert all(isinstance(event, Unparsed) for event in reasons.values())
-    assert {line: event.reason for line, event in reasons.items()} == snapshot(
+    assert {line: event.reason for line, event in reasons.items() if isinstance(event, Unparsed)} == snapshot(
         {
             b"not json": "not valid JSON: Invalid JSON: expected ident at line 1 column 2",
             b'{"type":"item.plan.delta","delta":"x"}': "unknown type 'item.plan.delta' at top level",

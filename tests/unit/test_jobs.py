@@ -11,7 +11,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -22,7 +22,7 @@ import pytest
 from codex_subagents import procs
 from codex_subagents.config import Settings
 from codex_subagents.errors import JobStateError, QueueFullError, UnknownJobError
-from codex_subagents.events import ItemEvent, TurnCompleted, Unparsed
+from codex_subagents.events import AgentMessage, ItemEvent, TurnCompleted, Unparsed
 from codex_subagents.jobs import Job, JobSupervisor
 from codex_subagents.journal import JobRecord, JobRequest, Journal
 
@@ -72,7 +72,7 @@ def plan(**behaviour: object) -> JobRequest:
 
 
 @asynccontextmanager
-async def supervising(settings: Settings, environ: dict[str, str] | None = None) -> AsyncIterator[JobSupervisor]:
+async def supervising(settings: Settings, environ: dict[str, str] | None = None) -> AsyncGenerator[JobSupervisor]:
     """A supervisor whose workers run in the settings' allowed root."""
     async with JobSupervisor(settings, environ=environ) as supervisor:
         yield supervisor
@@ -268,7 +268,9 @@ async def test_workers_see_only_allowlisted_environment(settings: Settings) -> N
         job = await supervisor.spawn(in_root(settings, plan(echo_env=True)))
         with anyio.fail_after(10):
             await job.finished.wait()
-        seen = json.loads(job.journal.read(0, 1)[0].item.text)
+        event = job.journal.read(0, 1)[0]
+        assert isinstance(event, ItemEvent) and isinstance(event.item, AgentMessage)
+        seen = json.loads(event.item.text)
         assert "SECRET_TOKEN" not in seen
         assert seen["OPENAI_API_KEY"] == "k"
         assert seen["CODEX_SUBAGENTS_JOB_ID"] == job.job_id
@@ -291,7 +293,7 @@ async def test_a_restart_keeps_results_and_stops_workers_left_running(settings: 
         done = await supervisor.spawn(in_root(settings, plan(lines=GOOD_RUN, last_message=FINAL)))
         with anyio.fail_after(10):
             await supervisor.wait_any([done.job_id], 10)
-    orphan = subprocess.Popen(["sleep", "600"], start_new_session=True)
+    orphan = subprocess.Popen(["sleep", "600"], start_new_session=True)  # noqa: ASYNC220 -- stands in for a worker left by a crashed server
     journal = Journal(settings.state_dir / "jobs" / "j-orphan")
     journal.save(
         JobRecord(

@@ -15,23 +15,22 @@ from codex_subagents.errors import InputError
 from codex_subagents.worker import JOB_ENV, OUTPUT_SCHEMA, build_launch, check_config, check_name, enclosing_job
 
 
-def launch(settings: Settings, environ: dict[str, str], **overrides: object) -> list[str]:
+def launch(settings: Settings, environ: dict[str, str]) -> list[str]:
     """Build a launch with plain defaults and return its argv."""
-    arguments: dict[str, object] = {
-        "job_id": "j-1",
-        "label": "lbl",
-        "prompt": "--version; do the task",
-        "cwd": Path("/repo"),
-        "sandbox": "workspace-write",
-        "model": None,
-        "profile": None,
-        "config": [],
-        "schema_path": Path("/s/schema.json"),
-        "last_message_path": Path("/s/last.txt"),
-        "environ": environ,
-    }
-    arguments.update(overrides)
-    return build_launch(settings, **arguments).argv  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    return build_launch(
+        settings,
+        job_id="j-1",
+        label="lbl",
+        prompt="task",
+        cwd=Path("/repo"),
+        sandbox="workspace-write",
+        model=None,
+        profile=None,
+        config=[],
+        schema_path=Path("/s/schema.json"),
+        last_message_path=Path("/s/last.txt"),
+        environ=environ,
+    ).argv
 
 
 def test_the_prompt_goes_to_stdin_after_the_contract_never_to_argv(tmp_path: Path) -> None:
