@@ -35,6 +35,8 @@ from .journal import FINISHED_STATES, JobOutcome, JobRecord, JobRequest, JobStat
 from .worker import build_launch, write_schema
 
 Progress = Callable[[int, int, str], Awaitable[None]]
+HEARTBEAT_S = 10.0
+"""How often a waiting codex_wait_any reports progress when nothing finishes."""
 
 
 @dataclass(eq=False)
@@ -168,7 +170,8 @@ class JobSupervisor:
                 if progress is not None:
                     finished = sum(job.done for job in wanted)
                     await progress(finished, len(wanted), f"{finished} of {len(wanted)} jobs finished")
-                await changed.wait()
+                with anyio.move_on_after(HEARTBEAT_S):
+                    await changed.wait()
         ready = [job for job in wanted if job.done and not job.record.reported]
         for job in ready:
             job.record.reported = True

@@ -9,10 +9,11 @@ the SDK itself.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import inspect
+from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp_types import ToolAnnotations
@@ -32,6 +33,7 @@ wait with codex_wait_any until each finishes, read codex_result, then check code
 On an overlap or an unclaimed change: codex_rollback to the baseline and re-run that work one worker at a time.
 """
 
+ToolFunction = TypeVar("ToolFunction", bound=Callable[..., object])
 Sandbox = Literal["read-only", "workspace-write", "danger-full-access"]
 JobId = Annotated[str, Field(min_length=1, max_length=64, description="A job id returned by codex_spawn")]
 BaselineId = Annotated[str, Field(min_length=1, max_length=80, description="An id returned by codex_baseline")]
@@ -56,6 +58,15 @@ def build_server(settings: Settings) -> MCPServer[JobSupervisor]:
 
     mcp = MCPServer[JobSupervisor]("codex-subagents", instructions=INSTRUCTIONS, lifespan=lifespan, version=_version())
 
+    def tool(annotations: ToolAnnotations) -> Callable[[ToolFunction], ToolFunction]:
+        """Register a tool whose description is its docstring without the source indentation."""
+
+        def register(function: ToolFunction) -> ToolFunction:
+            mcp.add_tool(function, description=inspect.cleandoc(function.__doc__ or ""), annotations=annotations)
+            return function
+
+        return register
+
     def supervisor_of(ctx: Context[JobSupervisor]) -> JobSupervisor:
         return ctx.request_context.lifespan_context
 
@@ -77,7 +88,7 @@ def build_server(settings: Settings) -> MCPServer[JobSupervisor]:
         gitops.worktree_root(path)
         return path
 
-    @mcp.tool(annotations=_WRITE)
+    @tool(_WRITE)
     async def codex_spawn(
         ctx: Context[JobSupervisor],
         prompt: Annotated[str, Field(min_length=1, max_length=500_000, description="The worker's task")],
@@ -127,7 +138,7 @@ def build_server(settings: Settings) -> MCPServer[JobSupervisor]:
             queue_position=supervisor.queue_position(job),
         )
 
-    @mcp.tool(annotations=_READ)
+    @tool(_READ)
     async def codex_events(
         ctx: Context[JobSupervisor],
         job_id: JobId,
@@ -147,7 +158,7 @@ def build_server(settings: Settings) -> MCPServer[JobSupervisor]:
             finished=done and next_cursor >= job.journal.count,
         )
 
-    @mcp.tool(annotations=_READ)
+    @tool(_READ)
     async def codex_wait_any(
         ctx: Context[JobSupervisor],
         job_ids: Annotated[
@@ -175,12 +186,12 @@ def build_server(settings: Settings) -> MCPServer[JobSupervisor]:
             pending=[results.digest(supervisor, job) for job in wanted if not job.done],
         )
 
-    @mcp.tool(annotations=_READ)
+    @tool(_READ)
     async def codex_result(ctx: Context[JobSupervisor], job_id: JobId) -> results.JobResult:
         """Return a finished job's result: state, summary, modified and observed files, usage, errors."""
         return results.job_result(supervisor_of(ctx).result(job_id))
 
-    @mcp.tool(annotations=_DESTROY)
+    @tool(_DESTROY)
     async def codex_cancel(ctx: Context[JobSupervisor], job_id: JobId) -> results.CancelResult:
         """Stop a job: remove it from the queue, or stop its worker and every process it started."""
         job, before = await supervisor_of(ctx).cancel(job_id)
@@ -192,7 +203,7 @@ def build_server(settings: Settings) -> MCPServer[JobSupervisor]:
             message = f"job {job_id!r} was stopped with its whole process tree; its events are kept"
         return results.CancelResult(job_id=job_id, state=job.record.state, previous_state=before, message=message)
 
-    @mcp.tool(annotations=_READ)
+    @tool(_READ)
     async def codex_status(
         ctx: Context[JobSupervisor],
         job_ids: Annotated[list[str] | None, Field(max_length=256, description="Default: every job")] = None,
@@ -207,7 +218,7 @@ def build_server(settings: Settings) -> MCPServer[JobSupervisor]:
             cap=settings.cap,
         )
 
-    @mcp.tool(annotations=_WRITE)
+    @tool(_WRITE)
     async def codex_baseline(
         cwd: Cwd = None,
         label: Annotated[str | None, Field(max_length=80, description="A note kept with the baseline")] = None,
@@ -218,19 +229,19 @@ def build_server(settings: Settings) -> MCPServer[JobSupervisor]:
         """
         return results.baseline_info(gitops.create_baseline(gitops.worktree_root(resolve_cwd(cwd)), label))
 
-    @mcp.tool(annotations=_READ)
+    @tool(_READ)
     async def codex_baselines(cwd: Cwd = None) -> results.BaselineList:
         """List the worktree's baselines, newest first."""
         root = gitops.worktree_root(resolve_cwd(cwd))
         return results.BaselineList(baselines=[results.baseline_info(b) for b in gitops.list_baselines(root)])
 
-    @mcp.tool(annotations=_DESTROY)
+    @tool(_DESTROY)
     async def codex_baseline_drop(baseline_id: BaselineId, cwd: Cwd = None) -> results.DropResult:
         """Delete a baseline once its work is kept or discarded."""
         gitops.drop_baseline(gitops.worktree_root(resolve_cwd(cwd)), baseline_id)
         return results.DropResult(baseline_id=baseline_id, dropped=True)
 
-    @mcp.tool(annotations=_READ)
+    @tool(_READ)
     async def codex_overlaps(
         ctx: Context[JobSupervisor],
         baseline_id: BaselineId,
@@ -248,7 +259,7 @@ def build_server(settings: Settings) -> MCPServer[JobSupervisor]:
         report = gitops.overlap_report(gitops.changed_paths(root, baseline), claims)
         return results.overlap_result(baseline_id, report)
 
-    @mcp.tool(annotations=_DESTROY)
+    @tool(_DESTROY)
     async def codex_rollback(
         ctx: Context[JobSupervisor],
         baseline_id: BaselineId,
@@ -275,7 +286,7 @@ def build_server(settings: Settings) -> MCPServer[JobSupervisor]:
             )
         return results.rollback_result(baseline_id, gitops.rollback(root, baseline, paths))
 
-    @mcp.tool(annotations=_READ)
+    @tool(_READ)
     async def codex_integrity(
         ctx: Context[JobSupervisor], job_id: JobId, baseline_id: BaselineId, cwd: Cwd = None
     ) -> results.IntegrityResult:
