@@ -262,3 +262,20 @@ async def test_a_server_inside_a_worker_refuses_to_spawn(settings: Settings, mon
         error = await refused(inner, "codex_spawn", prompt="p")
         assert "j-outer" in error and "must not start sub-agents" in error
         assert (await call(inner, "codex_status", r.StatusResult)).jobs == []
+
+
+async def test_wait_any_reports_progress_to_a_client_that_asks_for_it(client: Client) -> None:
+    """A client that passes a progress callback hears how many jobs have finished while it waits."""
+    heard: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        heard.append((progress, total, message))
+
+    spawned = await call(client, "codex_spawn", r.SpawnResult, prompt=fake(hang=True))
+    with anyio.fail_after(20):
+        result = await client.call_tool(
+            "codex_wait_any", {"job_ids": [spawned.job_id], "timeout_s": 0.3}, progress_callback=on_progress
+        )
+    assert not result.is_error
+    assert heard[0] == (0, 1, "0 of 1 jobs finished")
+    await call(client, "codex_cancel", r.CancelResult, job_id=spawned.job_id)
