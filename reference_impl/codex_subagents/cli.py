@@ -18,18 +18,18 @@ _SANDBOXES = ("read-only", "workspace-write", "danger-full-access")
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
-    parser = _parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["scripted-model"]:
+        from .scripted_model import main as scripted_main
+
+        return scripted_main(arguments[1:])
+    args = _parser().parse_args(arguments)
     try:
         if args.command == "serve":
             return _serve(args)
-        if args.command == "demo":
-            from .demo import run_demo
+        from .demo import run_demo
 
-            return run_demo(json_output=args.json, keep=args.keep)
-        from .scripted_model import main as scripted_main
-
-        return scripted_main(args.rest)
+        return run_demo(json_output=args.json, keep=args.keep)
     except ConfigError as exc:
         print(f"codex-subagents: {exc}", file=sys.stderr)
         return 2
@@ -162,10 +162,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="watch a boss run three workers, detect a collision and recover")
     demo.add_argument("--json", action="store_true", help="print the story as JSON lines")
     demo.add_argument("--keep", action="store_true", help="keep the temporary repository and print its path")
-    model = commands.add_parser(
-        "scripted-model", help="serve scripted model responses for tests (see --help)", add_help=False
-    )
-    model.add_argument("rest", nargs=argparse.REMAINDER)
+    commands.add_parser("scripted-model", help="serve a scripted model for tests (scripted-model --help)")
     return parser
 
 
