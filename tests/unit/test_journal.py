@@ -58,3 +58,24 @@ def test_a_lost_index_is_rebuilt_from_the_events(tmp_path: Path) -> None:
     journal.close()
     (tmp_path / "job" / "events.idx").unlink()
     assert [event.seq for event in Journal(tmp_path / "job").read(2, 3)] == [2, 3, 4]
+
+
+def test_reading_the_last_page_never_touches_earlier_events(tmp_path: Path) -> None:
+    """With 100,000 events, the page at the end reads fine even when every earlier line is unreadable.
+
+    Each earlier line is overwritten in place with bytes of the same length that are not JSON, so a
+    reader that scanned from the start would fail: the page cost does not grow with the history.
+    """
+    journal = Journal(tmp_path / "job")
+    fill(journal, 100_000)
+    journal.close()
+    events = tmp_path / "job" / "events.jsonl"
+    data = bytearray(events.read_bytes())
+    cut = data.index(b'"seq":99900')
+    start = data.rindex(b"\n", 0, cut) + 1
+    for i in range(start):
+        if data[i] != 0x0A:
+            data[i] = 0x21
+    events.write_bytes(bytes(data))
+    again = Journal(tmp_path / "job")
+    assert [event.seq for event in again.read(99_900, 100)] == list(range(99_900, 100_000))
