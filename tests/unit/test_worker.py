@@ -6,49 +6,59 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from codex_subagents.config import Settings
 from codex_subagents.errors import InputError
-from codex_subagents.worker import JOB_ENV, OUTPUT_SCHEMA, build_launch, check_config, check_name, enclosing_job
+from codex_subagents.worker import (
+    JOB_ENV,
+    OUTPUT_SCHEMA,
+    Launch,
+    build_launch,
+    check_config,
+    check_name,
+    enclosing_job,
+)
 
 
-def launch(settings: Settings, environ: dict[str, str]) -> list[str]:
-    """Build a launch with plain defaults and return its argv."""
+def launch(
+    settings: Settings,
+    environ: dict[str, str],
+    *,
+    prompt: str = "task",
+    model: str | None = None,
+    config: Sequence[str] = (),
+    sandbox: str = "workspace-write",
+) -> Launch:
+    """Build a worker launch with plain defaults for what a test does not vary."""
     return build_launch(
         settings,
         job_id="j-1",
         label="lbl",
-        prompt="task",
+        prompt=prompt,
         cwd=Path("/repo"),
-        sandbox="workspace-write",
-        model=None,
+        sandbox=sandbox,
+        model=model,
         profile=None,
-        config=[],
+        config=config,
         schema_path=Path("/s/schema.json"),
         last_message_path=Path("/s/last.txt"),
         environ=environ,
-    ).argv
+    )
 
 
 def test_the_prompt_goes_to_stdin_after_the_contract_never_to_argv(tmp_path: Path) -> None:
     """The task travels on stdin behind the preamble; argv ends with `-` and holds no user text."""
     settings = Settings(codex=Path("/bin/codex"), state_dir=tmp_path)
-    built = build_launch(
+    built = launch(
         settings,
-        job_id="j-1",
-        label="lbl",
+        {"HOME": str(tmp_path)},
         prompt="--version; do the task",
-        cwd=Path("/repo"),
-        sandbox="workspace-write",
         model="gpt-5.5",
-        profile=None,
         config=["model_reasoning_effort=low"],
-        schema_path=Path("/s/schema.json"),
-        last_message_path=Path("/s/last.txt"),
-        environ={"HOME": str(tmp_path)},
     )
     assert built.argv[-1] == "-"
     assert not any("do the task" in arg for arg in built.argv)
@@ -63,20 +73,7 @@ def test_the_prompt_goes_to_stdin_after_the_contract_never_to_argv(tmp_path: Pat
 def test_isolated_workers_get_a_private_codex_home_and_ignore_user_config(tmp_path: Path) -> None:
     """In isolated mode workers neither read the user's config nor share its CODEX_HOME."""
     settings = Settings(codex=Path("/bin/codex"), state_dir=tmp_path, isolated=True)
-    built = build_launch(
-        settings,
-        job_id="j-1",
-        label="l",
-        prompt="p",
-        cwd=Path("/repo"),
-        sandbox="read-only",
-        model=None,
-        profile=None,
-        config=[],
-        schema_path=Path("/s"),
-        last_message_path=Path("/l"),
-        environ={"CODEX_HOME": "/home/me/.codex"},
-    )
+    built = launch(settings, {"CODEX_HOME": "/home/me/.codex"}, sandbox="read-only")
     assert "--ignore-user-config" in built.argv
     assert built.env["CODEX_HOME"] == str(tmp_path / "codex-home")
 
@@ -90,10 +87,10 @@ def test_this_server_is_disabled_in_workers_only_where_the_user_configured_it(tm
         '[mcp_servers.docs]\ncommand = "docs-server"\n'
     )
     settings = Settings(codex=Path("/bin/codex"), state_dir=tmp_path)
-    argv = launch(settings, {"CODEX_HOME": str(home)})
+    argv = launch(settings, {"CODEX_HOME": str(home)}).argv
     assert "mcp_servers.subagents.enabled=false" in argv
     assert not any("docs" in arg for arg in argv)
-    assert not any("mcp_servers" in arg for arg in launch(settings, {"CODEX_HOME": str(tmp_path / "none")}))
+    assert not any("mcp_servers" in arg for arg in launch(settings, {"CODEX_HOME": str(tmp_path / "none")}).argv)
 
 
 @pytest.mark.parametrize("value", ["--help", "-m", "", "gpt 5", "a;rm -rf /", "x" * 200])
