@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, Valid
 ItemStatus = Literal["in_progress", "completed", "failed", "declined"]
 
 _EXCERPT_CHARS = 500
+_HEAD_BYTES = 4 * _EXCERPT_CHARS
 
 
 class _Model(BaseModel):
@@ -247,6 +248,48 @@ def oversize(head: bytes, size: int, limit: int, seq: int, at: float) -> Unparse
         seq=seq,
         at=at,
     )
+
+
+def to_event(line: bytes, size: int, limit: int, seq: int, at: float) -> Event | None:
+    """Turn a framed line into its event: `oversize` past ``limit``, None for a blank line."""
+    if size > limit:
+        return oversize(line, size, limit, seq, at)
+    return parse_line(line, seq, at) if line.strip() else None
+
+
+class LineFramer:
+    """Cut a byte stream into lines, keeping only the first bytes of a line longer than the limit.
+
+    `feed` and `end` return ``(line, size)`` pairs, where ``size`` is the real length of
+    the line and ``line`` holds all of it, or only its head when ``size`` exceeds the limit,
+    so a worker printing an endless line costs bounded memory.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._pending = b""
+        self._skipped = 0
+        self._head = b""
+
+    def feed(self, chunk: bytes) -> list[tuple[bytes, int]]:
+        """Take the next bytes of the stream and return the lines they complete."""
+        *lines, self._pending = (self._pending + chunk).split(b"\n")
+        framed: list[tuple[bytes, int]] = []
+        for line in lines:
+            head = self._head if self._skipped else line
+            size = self._skipped + len(line)
+            self._skipped = 0
+            framed.append((head[:_HEAD_BYTES] if size > self.limit else head, size))
+        if len(self._pending) > self.limit:
+            if not self._skipped:
+                self._head = self._pending[:_HEAD_BYTES]
+            self._skipped += len(self._pending)
+            self._pending = b""
+        return framed
+
+    def end(self) -> list[tuple[bytes, int]]:
+        """Return the last line of a stream that did not end with a newline, if any."""
+        return self.feed(b"\n") if self._pending or self._skipped else []
 
 
 def _load_keeping_duplicate_ids(line: bytes) -> object:

@@ -30,7 +30,7 @@ from anyio.abc import ByteReceiveStream, Process, TaskGroup, TaskStatus
 from . import procs
 from .config import Settings
 from .errors import JobStateError, QueueFullError, UnknownJobError
-from .events import Event, ItemEvent, TurnCompleted, TurnFailed, oversize, parse_line
+from .events import Event, ItemEvent, LineFramer, TurnCompleted, TurnFailed, to_event
 from .journal import FINISHED_STATES, JobOutcome, JobRecord, JobRequest, JobState, Journal
 from .worker import build_launch, write_schema
 
@@ -274,10 +274,7 @@ class JobSupervisor:
 
     async def _pump(self, job: Job, stdout: ByteReceiveStream, idle_timeout_s: float) -> None:
         """Frame stdout into lines, however long or broken, and record each as an event."""
-        limit = self.settings.max_line_bytes
-        pending = b""
-        skipped = 0
-        skipped_head = b""
+        framer = LineFramer(self.settings.max_line_bytes)
         with job.journal.stdout_path.open("ab") as raw:
             while True:
                 chunk = b""
@@ -287,33 +284,18 @@ class JobSupervisor:
                     except anyio.EndOfStream:
                         break
                 if idle.cancelled_caught:
-                    job.stop = (
-                        "timed_out",
-                        f"stopped after {idle_timeout_s:g} s without output (idle budget)",
-                    )
+                    job.stop = ("timed_out", f"stopped after {idle_timeout_s:g} s without output (idle budget)")
                     job.scope.cancel()
                     return
                 raw.write(chunk)
-                *lines, pending = (pending + chunk).split(b"\n")
-                for line in lines:
-                    if skipped:
-                        self._record(
-                            job,
-                            oversize(skipped_head, skipped + len(line), limit, job.journal.count, time.time()),
-                        )
-                        skipped = 0
-                    elif len(line) > limit:
-                        self._record(job, oversize(line[:2048], len(line), limit, job.journal.count, time.time()))
-                    elif line.strip():
-                        self._record(job, parse_line(line, job.journal.count, time.time()))
-                if len(pending) > limit:
-                    skipped_head = skipped_head if skipped else pending[:2048]
-                    skipped += len(pending)
-                    pending = b""
-            if skipped:
-                self._record(job, oversize(skipped_head, skipped + len(pending), limit, job.journal.count, time.time()))
-            elif pending.strip():
-                self._record(job, parse_line(pending, job.journal.count, time.time()))
+                self._ingest(job, framer.feed(chunk))
+            self._ingest(job, framer.end())
+
+    def _ingest(self, job: Job, lines: list[tuple[bytes, int]]) -> None:
+        for line, size in lines:
+            event = to_event(line, size, self.settings.max_line_bytes, job.journal.count, time.time())
+            if event is not None:
+                self._record(job, event)
 
     def _record(self, job: Job, event: Event) -> None:
         job.journal.append(event)

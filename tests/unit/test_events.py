@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
 from inline_snapshot import snapshot
 
-from codex_subagents.events import EVENT_ADAPTER, ItemEvent, Unparsed, oversize, parse_line
+from codex_subagents.events import EVENT_ADAPTER, ItemEvent, LineFramer, Unparsed, oversize, parse_line, to_event
 
 
 def dump(line: bytes) -> object:
@@ -127,3 +129,36 @@ def test_an_oversize_line_is_described_by_its_size_and_head() -> None:
         "line of 5000000 bytes exceeds the 4096-byte limit",
         500,
     )
+
+
+@given(
+    lines=st.lists(st.binary(max_size=300).map(lambda b: b.replace(b"\n", b"")), max_size=20),
+    cuts=st.lists(st.integers(min_value=0, max_value=7000), max_size=30),
+    limit=st.integers(min_value=1, max_value=200),
+    final_newline=st.booleans(),
+)
+def test_framing_returns_every_line_with_its_size_however_the_stream_is_cut(
+    lines: list[bytes], cuts: list[int], limit: int, final_newline: bool
+) -> None:
+    """Any chunking of a stream gives back each line whole, or its head when it is over the limit."""
+    stream = b"\n".join(lines) + (b"\n" if final_newline and lines else b"")
+    framer = LineFramer(limit)
+    framed: list[tuple[bytes, int]] = []
+    start = 0
+    for cut in sorted(cut for cut in cuts if cut < len(stream)):
+        framed += framer.feed(stream[start:cut])
+        start = max(start, cut)
+    framed += framer.feed(stream[start:])
+    framed += framer.end()
+    expected = [(line if len(line) <= limit else line[:2000], len(line)) for line in lines]
+    if lines and not final_newline and not lines[-1]:
+        expected.pop()
+    assert framed == expected
+
+
+def test_blank_lines_make_no_event_and_long_ones_an_oversize_event() -> None:
+    """Framed lines become events by size: blank is skipped, over the limit is `unparsed` with its size."""
+    assert to_event(b"   ", 3, 10, 0, 0) is None
+    event = to_event(b"x" * 10, 50, 10, 0, 0)
+    assert isinstance(event, Unparsed)
+    assert event.size == 50
