@@ -6,8 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from conftest import PROJECT_ROOT
-
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 INSPECTOR = PROJECT_ROOT / "node_modules" / ".bin" / "mcp-inspector"
 SERVE = PROJECT_ROOT / ".venv" / "bin" / "codex-subagents"
 
