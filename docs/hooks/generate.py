@@ -3,7 +3,8 @@
 Nothing here is written by hand twice: the tool reference is rendered from the
 tools `build_server` registers (names, descriptions, annotations, input and
 output schemas), and each capability's page is the text of its
-``openspec/specs/<capability>/spec.md``.
+``openspec/specs/<capability>/spec.md``. Mermaid comes from the npm package pinned in
+``package.json``, so the site's diagrams need no CDN.
 """
 
 from __future__ import annotations
@@ -89,7 +90,9 @@ def _server() -> ListsTools:
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
-    """Add one page per OpenSpec capability."""
+    """Add one page per OpenSpec capability, and the pinned Mermaid so diagrams render without a CDN."""
+    mermaid = ROOT / "node_modules" / "mermaid" / "dist" / "mermaid.min.js"
+    files.append(File.generated(config, "assets/javascripts/mermaid.min.js", abs_src_path=str(mermaid)))
     for spec in sorted((ROOT / "openspec" / "specs").glob("*/spec.md")):
         files.append(File.generated(config, f"specs/{spec.parent.name}.md", content=spec.read_text()))
     return files
