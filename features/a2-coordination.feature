@@ -57,7 +57,7 @@ Feature: A2 coordination
     And the boss checks the overlaps of jobs "patcher, writer-a"
     Then the overlaps map "a.txt" to jobs "patcher, writer-a"
 
-  @req:under-reporting-is-flagged @pending
+  @req:under-reporting-is-flagged
   Scenario: A shell write is unclaimed
     Given a worker script "shell-writer" that writes "c.txt" from the shell and reports no files
     When the boss takes a baseline
@@ -98,7 +98,7 @@ Feature: A2 coordination
     Then the file "run.sh" is executable
     And the symlink "link" points at "a.txt"
 
-  @req:rollback-restores-the-baseline-exactly @pending
+  @req:rollback-restores-the-baseline-exactly
   Scenario: Rolling back one path keeps other changes
     Given a worker script "writer-a" that writes "a.txt" and reports it
     And a worker script "writer-b" that writes "b.txt" and reports it
@@ -110,7 +110,7 @@ Feature: A2 coordination
     Then the file "b.txt" holds its baseline bytes
     And the file "a.txt" holds the content written by "writer-a"
 
-  @req:rollback-never-loses-the-users-earlier-work @pending
+  @req:rollback-never-loses-the-users-earlier-work
   Scenario: Rollback keeps the user's uncommitted edits
     Given the user has edited "a.txt" without committing
     And the user has an untracked file "notes.txt"
@@ -124,7 +124,7 @@ Feature: A2 coordination
     And the file "notes.txt" holds the user's content
     And HEAD is unchanged and the index still stages "staged.txt"
 
-  @req:rollback-waits-for-running-workers @pending
+  @req:rollback-waits-for-running-workers
   Scenario: Rollback is refused while a worker is running
     Given a worker script "sleeper" that waits until released
     When the boss takes a baseline
@@ -133,7 +133,7 @@ Feature: A2 coordination
     Then the call is a tool error mentioning the job id of "sleeper" and "codex_wait_any"
     And no file has changed since the baseline
 
-  @req:rollback-inputs-are-checked @pending
+  @req:rollback-inputs-are-checked
   Scenario: A rollback path outside the worktree is refused
     When the boss takes a baseline
     And the boss rolls back "../outside.txt"
@@ -145,7 +145,7 @@ Feature: A2 coordination
     When the boss rolls back everything to the baseline id "--all"
     Then the call is a tool error mentioning "--all" and "codex_baselines"
 
-  @req:integrity-lists-what-a-stopped-job-left-behind @pending
+  @req:integrity-lists-what-a-stopped-job-left-behind
   Scenario: Integrity lists what a cancelled worker left behind
     Given a worker script "leaver" that writes "a.txt", writes "c.txt" from the shell and then waits until released
     And a worker script "writer-b" that writes "b.txt" and reports it

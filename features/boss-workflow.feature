@@ -71,7 +71,7 @@ Feature: Boss workflow
     Then the file "c.txt" holds the content written by "shell-writer"
     And the file "a.txt" holds the content written by "writer-a"
 
-  @req:stopped-jobs-are-cleaned-up @pending
+  @req:stopped-jobs-are-cleaned-up
   Scenario: A cancelled worker's leftovers are rolled back
     Given the server is running
     And a worker script "half-writer" that writes "a.txt" and then waits until released

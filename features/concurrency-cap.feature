@@ -6,7 +6,7 @@ Feature: Concurrency cap
     Given a git repository with a committed file "a.txt"
     And a worker script "sleeper" that waits until released
 
-  @req:at-most-the-cap-runs-at-once @pending
+  @req:at-most-the-cap-runs-at-once
   Scenario: A spawn beyond the cap is queued
     Given the server is running with cap 2
     When the boss spawns a worker running script "sleeper" with label "s1"
@@ -17,14 +17,14 @@ Feature: Concurrency cap
     And job "s3" has state "queued" at queue position 1
     And the status counts 2 running and 1 queued with cap 2
 
-  @req:at-most-the-cap-runs-at-once @pending
+  @req:at-most-the-cap-runs-at-once
   Scenario: The default cap is four
     Given the server is running
     When the boss spawns 5 workers running script "sleeper"
     Then 4 jobs have state "running"
     And 1 job has state "queued"
 
-  @req:queued-jobs-start-in-spawn-order @pending
+  @req:queued-jobs-start-in-spawn-order
   Scenario: Queued jobs start in spawn order
     Given the server is running with cap 1
     When the boss spawns a worker running script "sleeper" with label "s1"
@@ -34,7 +34,7 @@ Feature: Concurrency cap
     Then job "s2" has state "running"
     And job "s3" has state "queued" at queue position 1
 
-  @req:a-full-queue-pushes-back @pending
+  @req:a-full-queue-pushes-back
   Scenario: A spawn beyond the queue limit is refused
     Given the server is running with cap 1 and queue limit 1
     When the boss spawns a worker running script "sleeper" with label "s1"
@@ -43,7 +43,7 @@ Feature: Concurrency cap
     Then the call is a tool error mentioning "cap", "queue limit" and "codex_wait_any"
     And the status lists 2 jobs
 
-  @req:cancelling-a-queued-job-removes-it @pending
+  @req:cancelling-a-queued-job-removes-it
   Scenario: Cancelling a queued job removes it from the queue
     Given the server is running with cap 1
     When the boss spawns a worker running script "sleeper" with label "s1"

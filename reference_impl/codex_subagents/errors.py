@@ -50,7 +50,7 @@ class QueueFullError(SubagentsError):
 
     def __init__(self, running: int, queued: int) -> None:
         super().__init__(
-            f"The server runs {running} workers and {queued} more are queued, its limit; "
+            f"The cap of {running} running workers is reached and {queued} jobs wait, the queue limit; "
             "wait for one to finish with codex_wait_any, then spawn again."
         )
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from harness import Boss, Json, boss_session, git, make_repo
+from harness import Boss, Json, ToolFailedError, boss_session, git, make_repo
 from pytest_bdd import given, parsers, then, when
 
 from _pending import apply_tag, register_markers
@@ -47,7 +47,11 @@ class World:
     baseline: str | None = None
     answers: dict[str, Json] = field(default_factory=dict[str, Json])
     error: str | None = None
-    reruns: dict[str, int] = field(default_factory=dict[str, int])
+    templates: dict[str, list[Json]] = field(default_factory=dict[str, list[Json]])
+    instances: dict[str, str] = field(default_factory=dict[str, str])
+    baseline_bytes: dict[str, bytes] = field(default_factory=dict[str, bytes])
+    user_content: dict[str, str] = field(default_factory=dict[str, str])
+    head: str | None = None
 
     @property
     def live(self) -> Boss:
@@ -61,9 +65,17 @@ class World:
         return self.repo / name
 
     def add_script(self, name: str, turns: list[Json]) -> None:
-        """Serve a worker script ``name``; its prompt marker is ``[script NAME]``."""
-        scripts = parse_scripts({"scripts": {name: {"match": f"[script {name}]", "turns": turns}}})
+        """Declare the worker script ``name``; every spawn of it plays its own copy of ``turns``."""
+        self.templates[name] = turns
+
+    def instance(self, name: str) -> str:
+        """Serve a fresh copy of script ``name`` and return its marker name, so each job is held apart."""
+        instance = f"{name}--{len(self.instances) + 1}"
+        scripts = parse_scripts(
+            {"scripts": {instance: {"match": f"[script {instance}]", "turns": self.templates[name]}}}
+        )
         self.live.model.add_scripts(scripts)
+        return instance
 
     def start_server(self, *extra: str) -> None:
         """Start the scripted model and the server on the repository."""
@@ -80,6 +92,14 @@ def world(tmp_path: Path) -> Iterator[World]:
     """A fresh world, torn down (server stopped, workers ended) after the scenario."""
     with ExitStack() as stack:
         yield World(tmp=tmp_path, stack=stack)
+
+
+def strings(value: object) -> list[str]:
+    """A result field that must be a list of strings."""
+    assert isinstance(value, list)
+    items: list[object] = list(value)  # pyright: ignore[reportUnknownArgumentType]
+    assert all(isinstance(item, str) for item in items), items
+    return [str(item) for item in items]
 
 
 def names(text: str) -> list[str]:
@@ -151,6 +171,14 @@ def writes_and_reports(world: World, name: str, file: str) -> None:
     world.add_script(name, [{"patch": write_patch(world, file, world.contents[name])}, final([file])])
 
 
+@given(parsers.parse('a worker script "{name}" that writes "{first}" and "{second}" and reports them'))
+def writes_two(world: World, name: str, first: str, second: str) -> None:
+    """A worker that patches two files and reports both."""
+    text = f"written by {name}"
+    patches = [write_patch(world, file, text) for file in (first, second)]
+    world.add_script(name, [{"calls": [{"patch": patch} for patch in patches]}, final([first, second])])
+
+
 @given(parsers.parse('a worker script "{name}" that waits until released'))
 def waits_until_released(world: World, name: str) -> None:
     """A worker whose model answers only when the test releases it."""
@@ -173,18 +201,52 @@ def shell_writes_unreported(world: World, name: str, file: str) -> None:
 # -- the boss's calls -------------------------------------------------------------------------------
 
 
-def spawn(world: World, name: str, **arguments: object) -> None:
-    """Spawn the worker whose model plays script ``name``."""
+def spawn(world: World, name: str, key: str | None = None, **arguments: object) -> None:
+    """Spawn a worker playing a fresh copy of script ``name``, known afterwards as ``key`` (default: ``name``).
+
+    A refused spawn is kept in ``world.error`` for a later step to check.
+    """
+    key = key or name
+    instance = world.instance(name)
     prompt = arguments.pop("prompt", f"Do the task of script {name}.")
-    answer = world.live.call("codex_spawn", prompt=f"[script {name}] {prompt}", **arguments)
-    world.jobs[name] = str(answer["job_id"])
-    world.answers[f"spawn {name}"] = answer
+    try:
+        answer = world.live.call("codex_spawn", prompt=f"[script {instance}] {prompt}", **arguments)
+    except ToolFailedError as exc:
+        world.error = str(exc)
+        return
+    world.jobs[key] = str(answer["job_id"])
+    world.instances[key] = instance
+    world.answers[f"spawn {key}"] = answer
+
+
+def attempt(world: World, tool: str, **arguments: object) -> Json | None:
+    """Call a tool whose refusal a later step checks; keep the refusal in ``world.error``."""
+    try:
+        return world.live.call(tool, **arguments)
+    except ToolFailedError as exc:
+        world.error = str(exc)
+        return None
+
+
+def snapshot_files(repo: Path) -> dict[str, bytes]:
+    """Every file of the worktree outside .git, as bytes (symlinks as their target)."""
+    files: dict[str, bytes] = {}
+    for path in sorted(repo.rglob("*")):
+        relative = path.relative_to(repo).as_posix()
+        if relative == ".git" or relative.startswith(".git/"):
+            continue
+        if path.is_symlink():
+            files[relative] = b"-> " + str(path.readlink()).encode()
+        elif path.is_file():
+            files[relative] = path.read_bytes()
+    return files
 
 
 @when("the boss takes a baseline")
 def take_baseline(world: World) -> None:
-    """Record the baseline."""
+    """Record the baseline, and the bytes of every file at that moment."""
     world.baseline = str(world.live.call("codex_baseline", label="before workers")["baseline_id"])
+    world.baseline_bytes = snapshot_files(world.path("."))
 
 
 @when(parsers.parse('the boss spawns a worker running script "{name}"'))
@@ -195,8 +257,8 @@ def spawn_worker(world: World, name: str) -> None:
 
 @when(parsers.parse('the boss spawns a worker running script "{name}" with label "{label}"'))
 def spawn_labelled(world: World, name: str, label: str) -> None:
-    """Spawn one worker with a label."""
-    spawn(world, name, label=label)
+    """Spawn one worker with a label, known afterwards by that label."""
+    spawn(world, name, label, label=label)
 
 
 @when(parsers.parse('the boss waits until job "{name}" is reported'))
@@ -222,19 +284,20 @@ def check_overlaps(world: World, jobs: str) -> None:
 @when(parsers.parse('the boss rolls back "{file}"'))
 def roll_back_path(world: World, file: str) -> None:
     """Roll one path back to the baseline."""
-    world.answers["rollback"] = world.live.call("codex_rollback", baseline_id=world.baseline, paths=[file])
+    world.answers["rollback"] = attempt(world, "codex_rollback", baseline_id=world.baseline, paths=[file]) or {}
 
 
 @when("the boss rolls back everything")
 def roll_back_all(world: World) -> None:
     """Roll the whole worktree back to the baseline."""
-    world.answers["rollback"] = world.live.call("codex_rollback", baseline_id=world.baseline)
+    world.answers["rollback"] = attempt(world, "codex_rollback", baseline_id=world.baseline) or {}
 
 
 @when(parsers.parse('the boss re-runs job "{name}" and waits until it is reported'))
 def rerun(world: World, name: str) -> None:
     """Run the same script again, alone, and wait for it."""
     spawn(world, name, prompt="Do the task again.")
+    assert name in world.jobs, world.error
     world.live.wait_all([world.job(name)])
 
 
@@ -308,13 +371,217 @@ def file_lines(world: World, file: str, first: str, second: str) -> None:
     assert world.path(file).read_text() == f"{first}\n{second}\n"
 
 
-def released(world: World, name: str) -> None:
-    """Let a held worker's model answer."""
-    world.live.portal.call(lambda: _release(world, name))
+def release(world: World, key: str) -> None:
+    """Let the held turn of job ``key``'s worker answer."""
+    instance = world.instances[key]
+    world.live.portal.call(lambda: _release(world, instance))
 
 
-async def _release(world: World, name: str) -> None:
-    world.live.model.release(name)
+async def _release(world: World, instance: str) -> None:
+    world.live.model.release(instance)
+
+
+# -- the user's own work ------------------------------------------------------------------------------
+
+
+@given(parsers.parse('the user has edited "{file}" without committing'))
+def user_edit(world: World, file: str) -> None:
+    """An uncommitted edit of a committed file."""
+    world.user_content[file] = f"the user's edit of {file}\n"
+    world.path(file).write_text(world.user_content[file])
+
+
+@given(parsers.parse('the user has an untracked file "{file}"'))
+def user_untracked(world: World, file: str) -> None:
+    """A file git does not track yet."""
+    world.user_content[file] = f"the user's notes in {file}\n"
+    world.path(file).write_text(world.user_content[file])
+
+
+@given(parsers.parse('the user has staged a new file "{file}"'))
+def user_staged(world: World, file: str) -> None:
+    """A new file added to the index, not committed."""
+    world.path(file).write_text(f"staged {file}\n")
+    git(world.path("."), "add", "--", file)
+    world.head = git(world.path("."), "rev-parse", "HEAD").strip()
+
+
+@then(parsers.parse('the file "{file}" holds the user\'s content'))
+def holds_user_content(world: World, file: str) -> None:
+    """The user's own bytes are back."""
+    assert world.path(file).read_text() == world.user_content[file]
+
+
+@then(parsers.parse('HEAD is unchanged and the index still stages "{file}"'))
+def head_and_index_kept(world: World, file: str) -> None:
+    """Neither HEAD nor the user's index moved."""
+    assert git(world.path("."), "rev-parse", "HEAD").strip() == world.head
+    assert git(world.path("."), "diff", "--cached", "--name-only").split() == [file]
+
+
+# -- workers that stop half-way, and what they leave --------------------------------------------------
+
+
+@given(parsers.parse('a worker script "{name}" that writes "{file}" and then waits until released'))
+def writes_then_waits(world: World, name: str, file: str) -> None:
+    """A worker that patches a file and then hangs on its model until released."""
+    world.add_script(name, [{"patch": write_patch(world, file, f"half of {name}")}, {"hold": True, **final([file])}])
+
+
+@given(
+    parsers.parse(
+        'a worker script "{name}" that writes "{file}", writes "{other}" from the shell and then waits until released'
+    )
+)
+def writes_both_then_waits(world: World, name: str, file: str, other: str) -> None:
+    """A worker that patches one file, writes another from the shell, then hangs until released."""
+    world.add_script(
+        name,
+        [
+            {"patch": write_patch(world, file, f"half of {name}")},
+            {"shell": f"printf 'x\\n' > {other}", "login": False},
+            {"hold": True, **final([file])},
+        ],
+    )
+
+
+@when(parsers.parse('job "{name}" has written "{file}"'))
+def has_written(world: World, name: str, file: str) -> None:
+    """Wait until the worker has asked its model for the turn after its last write."""
+    instance = world.instances[name]
+    turns = world.templates[name.split("--")[0]]
+    held = next(i for i, turn in enumerate(turns) if turn.get("hold"))
+    model = world.live.model
+    world.live.portal.call(lambda: model.wait_for(lambda r: r.script == instance and r.turn == held))
+    assert world.path(file).exists()
+
+
+@when(parsers.parse('the boss checks the integrity of job "{name}"'))
+def check_integrity(world: World, name: str) -> None:
+    """Ask which paths the stopped job left changed."""
+    world.answers["integrity"] = world.live.call("codex_integrity", job_id=world.job(name), baseline_id=world.baseline)
+
+
+@when("the boss rolls back the paths the integrity report lists")
+def roll_back_integrity(world: World) -> None:
+    """Roll back what the integrity report names."""
+    report = world.answers["integrity"]
+    paths = [*strings(report["changed_by_job"]), *strings(report["suspects"])]
+    world.answers["rollback"] = world.live.call("codex_rollback", baseline_id=world.baseline, paths=paths)
+
+
+@then(parsers.parse('the integrity report lists "{file}" as changed by job "{name}"'))
+def integrity_mine(world: World, file: str, name: str) -> None:
+    """The job's own leftover is named."""
+    assert world.answers["integrity"]["job_id"] == world.job(name)
+    assert file in strings(world.answers["integrity"]["changed_by_job"])
+
+
+@then(parsers.parse('the integrity report does not list "{file}"'))
+def integrity_not(world: World, file: str) -> None:
+    """A path another job claims is neither the job's nor a suspect."""
+    report = world.answers["integrity"]
+    assert file not in strings(report["changed_by_job"]) and file not in strings(report["suspects"])
+
+
+@then(parsers.parse('the integrity report lists "{file}" as a suspect'))
+def integrity_suspect(world: World, file: str) -> None:
+    """A change nobody claims is named as a suspect."""
+    assert file in strings(world.answers["integrity"]["suspects"])
+
+
+@then(parsers.parse('the file "{file}" holds its baseline bytes'))
+def baseline_bytes(world: World, file: str) -> None:
+    """The file is byte for byte what the baseline recorded."""
+    assert world.path(file).read_bytes() == world.baseline_bytes[file]
+
+
+@then("no file has changed since the baseline")
+def nothing_changed(world: World) -> None:
+    """The worktree is exactly as the baseline recorded it."""
+    assert snapshot_files(world.path(".")) == world.baseline_bytes
+
+
+# -- errors and the cap --------------------------------------------------------------------------------
+
+
+@then(parsers.re(r'the call is a tool error mentioning "(?P<first>[^"]+)" and "(?P<second>[^"]+)"$'))
+def error_mentions_two(world: World, first: str, second: str) -> None:
+    """The refused call's message names both."""
+    assert world.error is not None and first in world.error and second in world.error, world.error
+
+
+@then(
+    parsers.re(r'the call is a tool error mentioning "(?P<first>[^"]+)", "(?P<second>[^"]+)" and "(?P<third>[^"]+)"$')
+)
+def error_mentions_three(world: World, first: str, second: str, third: str) -> None:
+    """The refused call's message names all three."""
+    assert world.error is not None, "the call was not refused"
+    assert all(word in world.error for word in (first, second, third)), world.error
+
+
+@then(parsers.re(r'the call is a tool error mentioning "(?P<word>[^"]+)"$'))
+def error_mentions(world: World, word: str) -> None:
+    """The refused call's message names the bad value."""
+    assert world.error is not None and word in world.error, world.error
+
+
+@then(parsers.parse('the call is a tool error mentioning the job id of "{name}" and "{word}"'))
+def error_mentions_job(world: World, name: str, word: str) -> None:
+    """The refused call names the job in the way and the next call to make."""
+    assert world.error is not None and world.job(name) in world.error and word in world.error, world.error
+
+
+@then(parsers.parse('job "{name}" has state "{state}" at queue position {position:d}'))
+def queued_at(world: World, name: str, state: str, position: int) -> None:
+    """The job waits at that place in the queue."""
+    entry = state_of(world, name)
+    assert (entry["state"], entry["queue_position"]) == (state, position)
+
+
+@then(parsers.parse("the status counts {running:d} running and {queued:d} queued with cap {cap:d}"))
+def status_counts(world: World, running: int, queued: int, cap: int) -> None:
+    """The server's load, as codex_status reports it."""
+    status = world.live.call("codex_status")
+    assert (status["running"], status["queued"], status["cap"]) == (running, queued, cap)
+
+
+@then(parsers.parse("the status lists {count:d} jobs"))
+def status_lists(world: World, count: int) -> None:
+    """How many jobs the server knows."""
+    jobs = world.live.call("codex_status")["jobs"]
+    assert isinstance(jobs, list) and len(jobs) == count  # pyright: ignore[reportUnknownArgumentType]
+
+
+@when(parsers.parse('the boss spawns {count:d} workers running script "{name}"'))
+def spawn_many(world: World, count: int, name: str) -> None:
+    """Spawn several workers of one script, known as NAME-1, NAME-2, ..."""
+    for index in range(1, count + 1):
+        spawn(world, name, f"{name}-{index}", label=f"{name}-{index}")
+
+
+@then(parsers.parse('{count:d} jobs have state "{state}"'))
+@then(parsers.parse('{count:d} job has state "{state}"'))
+def count_in_state(world: World, count: int, state: str) -> None:
+    """How many of the spawned jobs are in a state."""
+    jobs = world.live.call("codex_status")["jobs"]
+    assert isinstance(jobs, list)
+    entries: list[object] = list(jobs)  # pyright: ignore[reportUnknownArgumentType]
+    assert sum(1 for job in entries if isinstance(job, dict) and job.get("state") == state) == count  # pyright: ignore[reportUnknownMemberType]
+
+
+@when(parsers.parse('job "{name}" is released'))
+def job_released(world: World, name: str) -> None:
+    """Let a held worker finish, and wait until it has."""
+    release(world, name)
+    world.live.wait_all([world.job(name)])
+
+
+@then(parsers.parse('job "{name}" has no events'))
+def no_events(world: World, name: str) -> None:
+    """A job that never started has an empty stream."""
+    page = world.live.call("codex_events", job_id=world.job(name))
+    assert (page["events"], page["next_cursor"]) == ([], 0)
 
 
 def dump(value: object) -> str:
