@@ -5,7 +5,7 @@ Feature: Worker contract
   Background:
     Given a git repository with a committed file "a.txt"
 
-  @req:workers-receive-the-contract @pending
+  @req:workers-receive-the-contract
   Scenario: The worker receives the preamble before its task
     Given the server is running
     And a worker script "writer-a" that writes "a.txt" and reports it
@@ -19,7 +19,7 @@ Feature: Worker contract
     And the worker preamble says that the worker must stay within its assigned files
     And the worker preamble says that the worker must end with the JSON final message
 
-  @req:workers-receive-the-contract @pending
+  @req:workers-receive-the-contract
   Scenario: The worker is asked for a structured final message
     Given the server is running
     And a worker script "writer-a" that writes "a.txt" and reports it
@@ -28,7 +28,7 @@ Feature: Worker contract
     Then the first model request of job "writer-a" carries a JSON schema that requires the string "summary" and the string array "modifiedFiles"
     And that JSON schema allows no other keys
 
-  @req:the-final-message-is-checked @pending
+  @req:the-final-message-is-checked
   Scenario: A valid final message fills summary and modified files
     Given the server is running
     And a worker script "writer-a" that writes "a.txt" and reports it
@@ -39,7 +39,7 @@ Feature: Worker contract
     And the result of job "writer-a" has modified_files ["a.txt"]
     And the result of job "writer-a" has contract_error null
 
-  @req:the-final-message-is-checked @pending
+  @req:the-final-message-is-checked
   Scenario: A final message that is not JSON is a contract error
     Given the server is running
     And a worker script "prose" that ends with the plain message "all done"
@@ -51,7 +51,7 @@ Feature: Worker contract
     And the result of job "prose" has contract_error containing "not valid JSON"
     And the result of job "prose" has modified_files []
 
-  @req:the-final-message-is-checked @pending
+  @req:the-final-message-is-checked
   Scenario: A missing final message is a contract error
     Given the server is running
     And a worker script "mute" that ends without a final message

@@ -376,12 +376,12 @@ def _fill_contract(outcome: JobOutcome, job: Job) -> None:
     if job.usage_event is not None:
         outcome.usage = job.usage_event.usage
     if not text or not text.strip():
-        outcome.contract_error = "the worker gave no final message, so it reported no modifiedFiles"
+        outcome.contract_error = "the final message is missing, so the worker reported no modifiedFiles"
         return
     try:
         data: object = json.loads(text)
     except ValueError:
-        outcome.contract_error = "the final message is not the JSON object {summary, modifiedFiles}"
+        outcome.contract_error = "the final message is not valid JSON, so not the object {summary, modifiedFiles}"
         return
     if not isinstance(data, dict):
         outcome.contract_error = "the final message is JSON but not an object {summary, modifiedFiles}"

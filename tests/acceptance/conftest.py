@@ -168,7 +168,7 @@ def server_with_cap_and_queue(world: World, cap: int, limit: int) -> None:
 def writes_and_reports(world: World, name: str, file: str) -> None:
     """A worker that patches one file and reports exactly it."""
     world.contents[name] = f"written by {name}"
-    world.add_script(name, [{"patch": write_patch(world, file, world.contents[name])}, final([file])])
+    world.add_script(name, [{"patch": write_patch(world, file, world.contents[name])}, final([file], f"wrote {file}")])
 
 
 @given(parsers.parse('a worker script "{name}" that writes "{first}" and "{second}" and reports them'))
@@ -249,7 +249,7 @@ def take_baseline(world: World) -> None:
     world.baseline_bytes = snapshot_files(world.path("."))
 
 
-@when(parsers.parse('the boss spawns a worker running script "{name}"'))
+@when(parsers.re(r'the boss spawns a worker running script "(?P<name>[^"]+)"$'))
 def spawn_worker(world: World, name: str) -> None:
     """Spawn one worker."""
     spawn(world, name)
@@ -582,6 +582,106 @@ def no_events(world: World, name: str) -> None:
     """A job that never started has an empty stream."""
     page = world.live.call("codex_events", job_id=world.job(name))
     assert (page["events"], page["next_cursor"]) == ([], 0)
+
+
+# -- the worker contract ---------------------------------------------------------------------------
+
+PREAMBLE_RULES = {
+    "shares the worktree with other workers running at the same time": "editing this same git worktree at the same time",
+    "must not start sub-agents": "Do not start sub-agents",
+    "must not commit, stash, reset, check out or revert changes it did not make": (
+        "Do not commit, stash, reset, checkout, restore, revert"
+    ),
+    "must not stop because other files change": "Files you did not touch may change while you work",
+    "must stay within its assigned files": "change only the files it gives you",
+    "must end with the JSON final message": '{"summary": "...", "modifiedFiles": ["..."]}',
+}
+
+
+def first_request(world: World, name: str) -> dict[str, object]:
+    """The body of the first request the job's worker sent to its model."""
+    instance = world.instances[name]
+    body = next(r.body for r in world.live.model.requests if r.script == instance and r.turn == 0)
+    assert isinstance(body, dict)
+    return body
+
+
+@given(parsers.parse('a worker script "{name}" that ends with the plain message "{text}"'))
+def plain_message(world: World, name: str, text: str) -> None:
+    """A worker whose last message is prose, not the contract's JSON."""
+    world.add_script(name, [{"final": text}])
+
+
+@given(parsers.parse('a worker script "{name}" that ends without a final message'))
+def no_message(world: World, name: str) -> None:
+    """A worker that runs a command and then ends its turn with an empty message."""
+    world.add_script(name, [{"shell": "true", "login": False}, {"final": ""}])
+
+
+@when(parsers.parse('the boss spawns a worker running script "{name}" with prompt "{prompt}"'))
+def spawn_with_prompt(world: World, name: str, prompt: str) -> None:
+    """Spawn one worker with the boss's own words as its task."""
+    spawn(world, name, prompt=prompt)
+
+
+@then(parsers.parse('the first model request of job "{name}" holds the worker preamble before "{task}"'))
+def preamble_first(world: World, name: str, task: str) -> None:
+    """The worker's prompt is the preamble, then the boss's task."""
+    text = json.dumps(first_request(world, name)["input"])
+    assert "You are a worker agent (job " + world.job(name) in text
+    assert text.index("You are a worker agent") < text.index(task)
+    world.answers["preamble"] = {"text": text}
+
+
+@then(parsers.parse("the worker preamble says that the worker {rule}"))
+def preamble_rule(world: World, rule: str) -> None:
+    """The preamble states the rule."""
+    assert json.dumps(PREAMBLE_RULES[rule])[1:-1] in str(world.answers["preamble"]["text"])
+
+
+@then(
+    parsers.parse(
+        'the first model request of job "{name}" carries a JSON schema that requires the string "{first}" '
+        'and the string array "{second}"'
+    )
+)
+def schema_requires(world: World, name: str, first: str, second: str) -> None:
+    """The output schema reaches the model under text.format."""
+    text = first_request(world, name)["text"]
+    assert isinstance(text, dict)
+    schema = text["format"]["schema"]  # pyright: ignore[reportUnknownVariableType]
+    assert schema["required"] == [first, second]
+    assert schema["properties"] == {first: {"type": "string"}, second: {"type": "array", "items": {"type": "string"}}}
+    world.answers["schema"] = schema  # pyright: ignore[reportUnknownArgumentType]
+
+
+@then("that JSON schema allows no other keys")
+def schema_closed(world: World) -> None:
+    """additionalProperties is false."""
+    assert world.answers["schema"]["additionalProperties"] is False
+
+
+def result_of(world: World, name: str) -> Json:
+    """The result the boss read for the job."""
+    return world.answers.get(f"result {name}") or world.live.call("codex_result", job_id=world.job(name))
+
+
+@then(parsers.parse('the result of job "{name}" has {field} "{value}"'))
+def result_text(world: World, name: str, field: str, value: str) -> None:
+    """A text field of the result."""
+    assert result_of(world, name)[field] == value
+
+
+@then(parsers.parse('the result of job "{name}" has {field} containing "{value}"'))
+def result_contains(world: World, name: str, field: str, value: str) -> None:
+    """A text field of the result contains the words."""
+    assert value in str(result_of(world, name)[field])
+
+
+@then(parsers.re(r'the result of job "(?P<name>[^"]+)" has (?P<field>\w+) (?P<value>\[.*\]|null)$'))
+def result_json(world: World, name: str, field: str, value: str) -> None:
+    """A list or null field of the result."""
+    assert result_of(world, name)[field] == json.loads(value)
 
 
 def dump(value: object) -> str:
