@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from harness import Boss, Json, ToolFailedError, boss_session, git, make_repo
+from pydantic import JsonValue
 from pytest_bdd import given, parsers, then, when
 
 from _pending import apply_tag, register_markers
@@ -587,7 +588,9 @@ def no_events(world: World, name: str) -> None:
 # -- the worker contract ---------------------------------------------------------------------------
 
 PREAMBLE_RULES = {
-    "shares the worktree with other workers running at the same time": "editing this same git worktree at the same time",
+    "shares the worktree with other workers running at the same time": (
+        "editing this same git worktree at the same time"
+    ),
     "must not start sub-agents": "Do not start sub-agents",
     "must not commit, stash, reset, check out or revert changes it did not make": (
         "Do not commit, stash, reset, checkout, restore, revert"
@@ -598,7 +601,7 @@ PREAMBLE_RULES = {
 }
 
 
-def first_request(world: World, name: str) -> dict[str, object]:
+def first_request(world: World, name: str) -> dict[str, JsonValue]:
     """The body of the first request the job's worker sent to its model."""
     instance = world.instances[name]
     body = next(r.body for r in world.live.model.requests if r.script == instance and r.turn == 0)
@@ -649,10 +652,13 @@ def schema_requires(world: World, name: str, first: str, second: str) -> None:
     """The output schema reaches the model under text.format."""
     text = first_request(world, name)["text"]
     assert isinstance(text, dict)
-    schema = text["format"]["schema"]  # pyright: ignore[reportUnknownVariableType]
+    form = text["format"]
+    assert isinstance(form, dict)
+    schema = form["schema"]
+    assert isinstance(schema, dict)
     assert schema["required"] == [first, second]
     assert schema["properties"] == {first: {"type": "string"}, second: {"type": "array", "items": {"type": "string"}}}
-    world.answers["schema"] = schema  # pyright: ignore[reportUnknownArgumentType]
+    world.answers["schema"] = schema
 
 
 @then("that JSON schema allows no other keys")
