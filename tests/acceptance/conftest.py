@@ -658,7 +658,7 @@ def schema_requires(world: World, name: str, first: str, second: str) -> None:
     assert isinstance(schema, dict)
     assert schema["required"] == [first, second]
     assert schema["properties"] == {first: {"type": "string"}, second: {"type": "array", "items": {"type": "string"}}}
-    world.answers["schema"] = schema
+    world.answers["schema"] = dict(schema)
 
 
 @then("that JSON schema allows no other keys")
