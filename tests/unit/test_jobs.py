@@ -245,7 +245,7 @@ async def test_a_worker_without_a_final_message_breaks_the_contract_visibly(sett
             await job.finished.wait()
         assert job.record.outcome is not None
         assert job.record.outcome.contract_error == (
-            "the worker gave no final message, so it reported no modifiedFiles"
+            "the final message is missing, so the worker reported no modifiedFiles"
         )
 
 
