@@ -24,6 +24,7 @@ from mcp_types import INVALID_PARAMS
 
 from codex_subagents import build_server
 from codex_subagents.config import Settings
+from codex_subagents.results import SpawnResult
 
 PARAMETERS = {
     "codex_spawn": [
@@ -110,9 +111,7 @@ def test_every_tool_answers_hostile_arguments_with_a_typed_error_or_a_result(
                 return True, error.message
             text = " ".join(getattr(block, "text", "") for block in result.content)
             if tool == "codex_spawn" and not result.is_error:
-                content: object = result.structured_content
-                assert isinstance(content, dict)
-                job: object = content["job_id"]
+                job = SpawnResult.model_validate(result.structured_content).job_id
                 await session.client.call_tool("codex_wait_any", {"job_ids": [job], "timeout_s": 20})
         return result.is_error, text
 
