@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,3 +15,34 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 def anyio_backend() -> str:
     """Run async tests on asyncio, the backend the MCP SDK and Codex's stdio client use."""
     return "asyncio"
+
+
+def _leftovers(basetemp: Path) -> list[str]:
+    """Processes still alive that this session started: descendants of pytest, or running in its temp dirs."""
+    from codex_subagents.procs import alive, descendants
+
+    found: list[str] = []
+    mine = alive(descendants(os.getpid()))
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue
+        pid = int(entry.name)
+        if (pid in mine and "codex" in command) or (str(basetemp) in command and alive({pid})):
+            found.append(f"{pid}: {command[:200]}")
+    return found
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if any worker, server or child of theirs outlived the tests."""
+    del exitstatus
+    if hasattr(session.config, "workerinput"):
+        return
+    basetemp = session.config._tmp_path_factory.getbasetemp()  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType] -- pytest has no public accessor for the base temp dir
+    leftovers = _leftovers(Path(str(basetemp)))  # pyright: ignore[reportUnknownArgumentType]
+    if leftovers:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print("\nProcesses left behind by the tests:\n" + "\n".join(leftovers), file=sys.stderr)
