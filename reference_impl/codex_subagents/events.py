@@ -234,6 +234,8 @@ def parse_line(line: bytes, seq: int, at: float) -> Event:
             event = EVENT_ADAPTER.validate_json(line)
     except (ValidationError, ValueError) as exc:
         event = Unparsed(reason=_reason(exc), excerpt=_excerpt(line), size=len(line))
+    except RecursionError:
+        event = Unparsed(reason="nested too deeply to parse", excerpt=_excerpt(line), size=len(line))
     event.seq = seq
     event.at = at
     return event
@@ -276,13 +278,12 @@ class LineFramer:
         *lines, self._pending = (self._pending + chunk).split(b"\n")
         framed: list[tuple[bytes, int]] = []
         for line in lines:
-            head = self._head if self._skipped else line
+            head = (self._head + line)[:_HEAD_BYTES] if self._skipped else line
             size = self._skipped + len(line)
-            self._skipped = 0
+            self._skipped, self._head = 0, b""
             framed.append((head[:_HEAD_BYTES] if size > self.limit else head, size))
         if len(self._pending) > self.limit:
-            if not self._skipped:
-                self._head = self._pending[:_HEAD_BYTES]
+            self._head = (self._head + self._pending)[:_HEAD_BYTES]
             self._skipped += len(self._pending)
             self._pending = b""
         return framed

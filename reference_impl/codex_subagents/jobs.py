@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import BinaryIO, Self
 
 import anyio
 from anyio.abc import ByteReceiveStream, Process, TaskGroup, TaskStatus
@@ -32,7 +32,7 @@ from .config import Settings
 from .errors import JobStateError, QueueFullError, UnknownJobError
 from .events import Event, ItemEvent, LineFramer, TurnCompleted, TurnFailed, to_event
 from .journal import FINISHED_STATES, JobOutcome, JobRecord, JobRequest, JobState, Journal
-from .worker import build_launch, write_schema
+from .worker import Launch, build_launch, write_schema
 
 Progress = Callable[[int, int, str], Awaitable[None]]
 HEARTBEAT_S = 10.0
@@ -233,18 +233,13 @@ class JobSupervisor:
         job.record.state = "running"
         job.record.started_at = time.time()
         # Shielded: a cancel landing inside open_process would leave a forked worker running unseen.
-        process: Process | None = None
+        started: Process | str = "the worker was not started"
         with anyio.CancelScope(shield=True), job.journal.stderr_path.open("ab") as stderr:
-            process = await anyio.open_process(
-                launch.argv,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=stderr,
-                cwd=request.cwd,
-                env=launch.env,
-                start_new_session=True,
-            )
-        assert process is not None
+            started = await _open_worker(launch, request.cwd, stderr)
+        if isinstance(started, str):
+            job.record.outcome = JobOutcome(error=started)
+            return
+        process = started
         job.record.pid = process.pid
         job.record.process_start = procs.process_start(process.pid)
         job.journal.save(job.record)
@@ -333,8 +328,10 @@ class JobSupervisor:
 
     def _recover(self) -> None:
         for directory in sorted(self._jobs_dir.iterdir()):
-            journal = Journal(directory)
+            if not (directory / "job.json").is_file():
+                continue
             try:
+                journal = Journal(directory)
                 record = journal.load()
             except (OSError, ValueError):
                 continue
@@ -349,6 +346,22 @@ class JobSupervisor:
                 _observe(job, event)
             job.stop = ("interrupted", "the server stopped while this job ran; its worker was stopped")
             self._settle(job)
+
+
+async def _open_worker(launch: Launch, cwd: str, stderr: BinaryIO) -> Process | str:
+    """Start the worker in a session of its own, or say why it could not start."""
+    try:
+        return await anyio.open_process(
+            launch.argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            cwd=cwd,
+            env=launch.env,
+            start_new_session=True,
+        )
+    except (OSError, ValueError) as exc:
+        return f"the worker could not start: {exc}"
 
 
 def _observe(job: Job, event: Event) -> None:

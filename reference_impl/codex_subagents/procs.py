@@ -65,30 +65,29 @@ def alive(pids: set[int]) -> set[int]:
     return {pid for pid in pids if (fields := _stat(pid)) is not None and fields[0] != "Z"}
 
 
-def signal_tree(group: int, pids: set[int], signum: signal.Signals) -> None:
-    """Send ``signum`` to the process group ``group`` and to each of ``pids``, ignoring the gone."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(group, signum)
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signum)
-
-
 async def stop_tree(process: Process, grace: float) -> set[int]:
     """Stop ``process``, its group and its descendants; return the pids that survived SIGKILL.
 
-    Runs shielded so that a cancelled caller still leaves nothing behind.
+    The tree is listed again every few milliseconds while the worker lives, because
+    Codex keeps forking (shell snapshots, commands) in process groups of their own;
+    every group seen is signalled as a whole. Runs shielded so that a cancelled
+    caller still leaves nothing behind.
     """
     survivors: set[int] = set()
     with anyio.CancelScope(shield=True):
-        tree = descendants(process.pid)
-        signal_tree(process.pid, tree, signal.SIGTERM)
+        tree: set[int] = set()
+        groups: set[int] = set()
         with anyio.move_on_after(grace):
-            await process.wait()
-            while alive(tree):  # noqa: ASYNC110 -- a non-child process has no exit event to wait on
-                await anyio.sleep(0.05)
+            while process.returncode is None or alive(tree):
+                grown = descendants(process.pid) - tree
+                new_groups = ({process.pid} | _groups(grown)) - groups
+                _signal(new_groups, grown, signal.SIGTERM)
+                tree |= grown
+                groups |= new_groups
+                await anyio.sleep(0.02)
         tree |= descendants(process.pid)
-        signal_tree(process.pid, tree, signal.SIGKILL)
+        groups |= _groups(tree)
+        _signal(groups, tree, signal.SIGKILL)
         with anyio.move_on_after(grace):
             await process.wait()
         survivors = alive(tree)
@@ -102,10 +101,30 @@ async def stop_tree(process: Process, grace: float) -> set[int]:
     return survivors
 
 
+def _groups(pids: set[int]) -> set[int]:
+    """The process groups of ``pids``, never the server's own."""
+    own = os.getpgrp()
+    found: set[int] = set()
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            found.add(os.getpgid(pid))
+    return found - {own}
+
+
+def _signal(groups: set[int], pids: set[int], signum: signal.Signals) -> None:
+    """Send ``signum`` to each process group and each pid, ignoring those already gone."""
+    for group in groups:
+        with contextlib.suppress(OSError):
+            os.killpg(group, signum)
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signum)
+
+
 def kill_now(pid: int) -> None:
     """SIGKILL what is left of a worker: its group, its descendants and itself.
 
     Used after a worker exited on its own (stray children it left behind) and
     for a worker found alive after a server restart.
     """
-    signal_tree(pid, descendants(pid) | {pid}, signal.SIGKILL)
+    _signal({pid}, descendants(pid) | {pid}, signal.SIGKILL)

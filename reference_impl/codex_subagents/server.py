@@ -76,14 +76,17 @@ def build_server(settings: Settings) -> MCPServer[JobSupervisor]:
             return roots[0]
         if "\0" in cwd:
             raise InputError(f"cwd {cwd!r} contains a NUL byte.")
-        path = Path(cwd).expanduser()
-        path = (path if path.is_absolute() else roots[0] / path).resolve()
+        try:
+            path = (roots[0] / cwd).resolve()
+            is_dir = path.is_dir()
+        except (OSError, RuntimeError) as exc:
+            raise InputError(f"cwd {cwd!r} cannot be used ({exc}); give a directory inside the allowed roots.") from exc
         if not any(path == root or path.is_relative_to(root) for root in roots):
             raise InputError(
                 f"cwd {cwd!r} resolves to {str(path)!r}, outside the allowed roots "
                 f"{[str(root) for root in roots]}; start the server with --allow-root for it."
             )
-        if not path.is_dir():
+        if not is_dir:
             raise InputError(f"cwd {cwd!r} is not a directory.")
         gitops.worktree_root(path)
         return path
@@ -111,6 +114,8 @@ def build_server(settings: Settings) -> MCPServer[JobSupervisor]:
         """
         if inside_job is not None:
             raise RecursionRefusedError(inside_job)
+        if not prompt.strip():
+            raise InputError("prompt is blank; say what the worker should do.")
         chosen = sandbox or settings.default_sandbox
         if chosen == "danger-full-access" and not settings.allow_danger_full_access:
             raise InputError(

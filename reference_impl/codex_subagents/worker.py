@@ -83,7 +83,7 @@ def check_config(items: Sequence[str]) -> list[str]:
     """Return per-spawn ``KEY=VALUE`` overrides, refusing those that would loosen the contract."""
     for item in items:
         key, sep, _ = item.partition("=")
-        if not sep or not _CONFIG_KEY.fullmatch(key):
+        if not sep or not _CONFIG_KEY.fullmatch(key) or "\0" in item or "\n" in item:
             raise InputError(f"config item {item!r} is not KEY=VALUE; write e.g. model_reasoning_effort=low.")
         if key.startswith(_RESERVED_KEYS):
             raise InputError(
