@@ -32,7 +32,7 @@ from .config import Settings
 from .errors import JobStateError, QueueFullError, UnknownJobError
 from .events import Event, ItemEvent, LineFramer, TurnCompleted, TurnFailed, to_event
 from .journal import FINISHED_STATES, JobOutcome, JobRecord, JobRequest, JobState, Journal
-from .worker import Launch, build_launch, write_schema
+from .worker import Launch, build_launch, marker, write_schema
 
 Progress = Callable[[int, int, str], Awaitable[None]]
 HEARTBEAT_S = 10.0
@@ -260,10 +260,10 @@ class JobSupervisor:
         finally:
             with anyio.CancelScope(shield=True):
                 if exit_code is None:
-                    await procs.stop_tree(process, self.settings.kill_grace_s)
+                    await procs.stop_tree(process, self.settings.kill_grace_s, marker(job.job_id))
                     exit_code = process.returncode
                 else:
-                    procs.kill_now(process.pid)
+                    procs.kill_now(process.pid, marker(job.job_id))
                 await process.aclose()
             job.record.outcome = JobOutcome(exit_code=exit_code)
 
@@ -287,14 +287,17 @@ class JobSupervisor:
             self._ingest(job, framer.end())
 
     def _ingest(self, job: Job, lines: list[tuple[bytes, int]]) -> None:
+        """Journal the events of one chunk of output at once, then wake whoever follows the job."""
+        limit, seq, now = self.settings.max_line_bytes, job.journal.count, time.time()
+        events: list[Event] = []
         for line, size in lines:
-            event = to_event(line, size, self.settings.max_line_bytes, job.journal.count, time.time())
-            if event is not None:
-                self._record(job, event)
-
-    def _record(self, job: Job, event: Event) -> None:
-        job.journal.append(event)
-        _observe(job, event)
+            if (event := to_event(line, size, limit, seq + len(events), now)) is not None:
+                events.append(event)
+        if not events:
+            return
+        job.journal.append(*events)
+        for event in events:
+            _observe(job, event)
         job.updated.set()
         job.updated = anyio.Event()
 
@@ -340,8 +343,8 @@ class JobSupervisor:
             if job.done:
                 job.finished.set()
                 continue
-            if record.pid is not None and procs.process_start(record.pid) == record.process_start:
-                procs.kill_now(record.pid)
+            same = record.pid is not None and procs.process_start(record.pid) == record.process_start
+            procs.kill_now(record.pid if same else None, marker(record.job_id))
             for event in journal.read(0, journal.count):
                 _observe(job, event)
             job.stop = ("interrupted", "the server stopped while this job ran; its worker was stopped")
