@@ -3,9 +3,10 @@
 A worker starts in a new session, so one ``killpg`` reaches most of its tree.
 Codex's sandbox runs commands in sessions of their own, so the descendants are
 also listed from ``/proc`` before anything is signalled and each is signalled
-by pid. The escalation is bounded: SIGTERM, a grace period, then SIGKILL. A
-process that has both left the session and been re-parented away from the
-worker before the stop began cannot be found; it is logged, not chased.
+by pid. A process that has left both the session and the tree (``setsid`` and a
+double fork) still carries the job's marker variable in its environment, so
+processes carrying it are swept too; only one that also cleared its environment
+escapes. The escalation is bounded: SIGTERM, a grace period, then SIGKILL.
 """
 
 from __future__ import annotations
@@ -60,13 +61,29 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
+def environment(pid: int) -> list[bytes]:
+    """Return the ``NAME=value`` entries ``pid`` was started with, or none if it is gone or not ours to read."""
+    try:
+        return Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return []
+
+
+def carrying(marker: str) -> set[int]:
+    """Return the living processes whose environment holds the entry ``marker`` (``NAME=value``)."""
+    entry = marker.encode()
+    return alive(
+        {int(e.name) for e in Path("/proc").iterdir() if e.name.isdigit() and entry in environment(int(e.name))}
+    )
+
+
 def alive(pids: set[int]) -> set[int]:
     """Return those of ``pids`` that still exist and are not zombies."""
     return {pid for pid in pids if (fields := _stat(pid)) is not None and fields[0] != "Z"}
 
 
-async def stop_tree(process: Process, grace: float) -> set[int]:
-    """Stop ``process``, its group and its descendants; return the pids that survived SIGKILL.
+async def stop_tree(process: Process, grace: float, marker: str) -> set[int]:
+    """Stop ``process``, its group, its descendants and whatever carries ``marker``; return what survived SIGKILL.
 
     The tree is listed again every few milliseconds while the worker lives, because
     Codex keeps forking (shell snapshots, commands) in process groups of their own;
@@ -79,13 +96,13 @@ async def stop_tree(process: Process, grace: float) -> set[int]:
         groups: set[int] = set()
         with anyio.move_on_after(grace):
             while process.returncode is None or alive(tree):
-                grown = descendants(process.pid) - tree
+                grown = (descendants(process.pid) | carrying(marker)) - tree
                 new_groups = ({process.pid} | _groups(grown)) - groups
                 _signal(new_groups, grown, signal.SIGTERM)
                 tree |= grown
                 groups |= new_groups
                 await anyio.sleep(0.02)
-        tree |= descendants(process.pid)
+        tree |= descendants(process.pid) | carrying(marker)
         groups |= _groups(tree)
         _signal(groups, tree, signal.SIGKILL)
         with anyio.move_on_after(grace):
@@ -121,10 +138,12 @@ def _signal(groups: set[int], pids: set[int], signum: signal.Signals) -> None:
             os.kill(pid, signum)
 
 
-def kill_now(pid: int) -> None:
-    """SIGKILL what is left of a worker: its group, its descendants and itself.
+def kill_now(pid: int | None, marker: str) -> None:
+    """SIGKILL what is left of a worker: its group, its descendants, itself and whatever carries ``marker``.
 
     Used after a worker exited on its own (stray children it left behind) and
-    for a worker found alive after a server restart.
+    after a server restart (``pid`` None when the worker is already gone).
     """
-    _signal({pid}, descendants(pid) | {pid}, signal.SIGKILL)
+    group: set[int] = set() if pid is None else {pid}
+    tree = carrying(marker) | group | (descendants(pid) if pid is not None else set[int]())
+    _signal(group, tree, signal.SIGKILL)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .config import Settings
 from .errors import InputError
-from .procs import parent_of
+from .procs import environment, parent_of
 
 JOB_ENV = "CODEX_SUBAGENTS_JOB_ID"
 
@@ -160,6 +160,11 @@ def worker_environment(settings: Settings, environ: Mapping[str, str]) -> dict[s
     }
 
 
+def marker(job_id: str) -> str:
+    """The ``NAME=value`` entry that every process of job ``job_id`` inherits, to find them all when it stops."""
+    return f"{JOB_ENV}={job_id}"
+
+
 def enclosing_job(pid: int | None = None, environ: Mapping[str, str] | None = None) -> str | None:
     """Return the job id of the worker this process runs inside, if any.
 
@@ -174,11 +179,7 @@ def enclosing_job(pid: int | None = None, environ: Mapping[str, str] | None = No
         parent = parent_of(current)
         if parent is None or parent <= 1:
             return None
-        try:
-            variables = Path(f"/proc/{parent}/environ").read_bytes().split(b"\0")
-        except OSError:
-            variables = []
-        for entry in variables:
+        for entry in environment(parent):
             if entry.startswith(JOB_ENV.encode() + b"="):
                 return entry.split(b"=", 1)[1].decode(errors="replace")
         current = parent
