@@ -1,0 +1,8 @@
+"""The benchmarks of codex-subagents: ``python -m bench`` prints ratios measured side by side in one run.
+
+Concurrency is why the server exists, so each figure compares the server with
+the best the machine can do in the same run, never with an absolute time:
+P1 parallel speedup, P2 spawn overhead, P3 wake latency, P4 ingest and P5 scale.
+Workers are the real Codex CLI answering a scripted model, except in P4, which
+replays a stream recorded from them. ``docs/performance.md`` explains each figure.
+"""
