@@ -13,9 +13,12 @@ import pytest
 from mcp.server.mcpserver import MCPServer
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "docs_src"))
+sys.path[:0] = [str(ROOT / "docs_src"), str(ROOT / "tests" / "acceptance")]
+
+from harness import boss_session, make_repo  # noqa: E402
 
 import connect  # noqa: E402
+import read_events  # noqa: E402
 
 
 def load_hook() -> ModuleType:
@@ -41,6 +44,37 @@ async def test_the_stdio_client_snippet_lists_the_tools_and_reads_the_status(rep
         tools, answer = await connect.status(repo, str(ROOT / ".venv" / "bin" / "codex-subagents"))
     assert "codex_spawn" in tools and len(tools) == 12
     assert answer == {"jobs": [], "running": 0, "queued": 0, "cap": 4}
+
+
+WORKER = """
+[scripts.notes]
+match = "[script notes]"
+
+[[scripts.notes.turns]]
+shell = "echo hello > notes.txt"
+login = false
+
+[[scripts.notes.turns]]
+final_json = { summary = "wrote notes.txt", modifiedFiles = ["notes.txt"] }
+"""
+
+
+def test_the_events_snippet_reads_a_real_workers_whole_stream_in_small_pages(tmp_path: Path) -> None:
+    """docs_src/read_events.py waits for a real Codex worker and pages its events, two at a time, to the last one."""
+    repo = make_repo(tmp_path / "repo", {"README.md": "hi\n"})
+    script = tmp_path / "notes.toml"
+    script.write_text(WORKER)
+    with boss_session(repo, tmp_path / "state", scripts=[script]) as boss:
+
+        async def read() -> list[str]:
+            with anyio.fail_after(120):
+                return await read_events.run_and_read(boss.client, "[script notes] write the notes")
+
+        kinds = boss.portal.call(read)
+    assert kinds[:2] == ["thread.started", "turn.started"]
+    assert "item.completed command_execution" in kinds
+    assert kinds[-2:] == ["item.completed agent_message", "turn.completed"]
+    assert (repo / "notes.txt").read_text() == "hello\n"
 
 
 def test_the_reference_lists_every_tool_with_its_real_parameters() -> None:
