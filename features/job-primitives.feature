@@ -143,10 +143,10 @@ Feature: Job primitives
     Then the call is a tool error mentioning "no-such-job" and "codex_status"
 
   @req:errors-tell-the-caller-what-to-fix @pending
-  Scenario: A malformed request is rejected as invalid params
+  Scenario: Arguments that break the schema are a tool error naming them
     Given the server is running
     When a client calls "codex_spawn" without a prompt
-    Then the call fails with the JSON-RPC error INVALID_PARAMS
+    Then the call is a tool error mentioning "prompt" and "Field required"
     And no job was created
 
   @req:tools-declare-their-effects @pending

@@ -279,3 +279,16 @@ async def test_wait_any_reports_progress_to_a_client_that_asks_for_it(client: Cl
     assert not result.is_error
     assert heard[0] == (0, 1, "0 of 1 jobs finished")
     await call(client, "codex_cancel", r.CancelResult, job_id=spawned.job_id)
+
+
+async def test_a_bad_value_and_a_broken_schema_are_both_tool_errors_the_model_can_read(client: Client) -> None:
+    """An unknown job names the id and the next tool; an argument that breaks the schema is named (MCP SEP-1303)."""
+    unknown = await refused(client, "codex_result", job_id="j-nosuchjob")
+    assert unknown.startswith("Error executing tool codex_result: ") and "j-nosuchjob" in unknown
+    assert "codex_status" in unknown
+    broken = await refused(client, "codex_events", job_id="j-x", cursor="not a number")
+    assert "cursor" in broken and "valid integer" in broken
+    missing = await refused(client, "codex_spawn")
+    assert "prompt" in missing and "Field required" in missing
+    status = await call(client, "codex_status", r.StatusResult)
+    assert status.jobs == []
