@@ -10,6 +10,8 @@ process that also clears its environment escapes, which the docs say.
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
@@ -34,52 +36,45 @@ def _sleeps(job_id: str) -> dict[int, str]:
     return {pid: cmd for pid, cmd in marked(job_id).items() if cmd.startswith("sleep 300")}
 
 
-async def _spawn(supervisor: JobSupervisor, repo: Path, script: str, sandbox: str) -> Job:
+@asynccontextmanager
+async def _worker(tmp_path: Path, script: str, sandbox: str) -> AsyncGenerator[tuple[JobSupervisor, Job]]:
+    """Run script ``script`` as a real worker in ``sandbox``; afterwards kill whatever of it survived."""
+    repo = make_repo(tmp_path / "repo")
     request = JobRequest(
-        prompt=prompt(script),
-        cwd=str(repo),
-        label=script,
-        sandbox=sandbox,
-        wall_timeout_s=120,
-        idle_timeout_s=120,
+        prompt=prompt(script), cwd=str(repo), label=script, sandbox=sandbox, wall_timeout_s=120, idle_timeout_s=120
     )
-    return await supervisor.spawn(request)
+    async with ScriptedModel(SCRIPTS) as model:
+        settings = real_settings(model, tmp_path / "state", repo, allow_danger_full_access=True)
+        async with JobSupervisor(settings) as supervisor:
+            job = await supervisor.spawn(request)
+            try:
+                yield supervisor, job
+            finally:
+                kill_pids(marked(job.job_id))
 
 
 @pytest.mark.parametrize("sandbox", SANDBOXES)
 async def test_a_cancel_stops_a_child_that_left_the_workers_session_and_tree(tmp_path: Path, sandbox: str) -> None:
     """The escaped ``sleep`` is outside the worker's tree when the cancel comes, and gone after it."""
-    repo = make_repo(tmp_path / "repo")
-    async with ScriptedModel(SCRIPTS) as model:
-        settings = real_settings(model, tmp_path / "state", repo, allow_danger_full_access=True)
-        async with JobSupervisor(settings) as supervisor:
-            with anyio.fail_after(60):
-                job = await _spawn(supervisor, repo, "held", sandbox)
-                job_id = job.job_id
-                await eventually(lambda: len(_sleeps(job_id)) >= 2, 30, "the worker's sleeps never started")
-                assert job.record.pid is not None
-                escaped = set(_sleeps(job_id)) - set(tree_of(job.record.pid))
-                if sandbox == "danger-full-access":
-                    assert escaped, f"no sleep left the tree of {job.record.pid}: {_sleeps(job_id)}"
-                await supervisor.cancel(job_id)
-            left = marked(job_id)
-            kill_pids(left)
-    assert not left, f"processes of {job_id} survived its cancel: {left}"
+    async with _worker(tmp_path, "held", sandbox) as (supervisor, job):
+        with anyio.fail_after(60):
+            await eventually(lambda: len(_sleeps(job.job_id)) >= 2, 30, "the worker's sleeps never started")
+            assert job.record.pid is not None
+            escaped = set(_sleeps(job.job_id)) - set(tree_of(job.record.pid))
+            if sandbox == "danger-full-access":
+                assert escaped, f"no sleep left the tree of {job.record.pid}: {_sleeps(job.job_id)}"
+            await supervisor.cancel(job.job_id)
+        left = marked(job.job_id)
+    assert not left, f"processes of {job.job_id} survived its cancel: {left}"
     assert job.record.state == "cancelled"
 
 
 @pytest.mark.parametrize("sandbox", SANDBOXES)
 async def test_a_worker_that_finishes_leaves_no_escaped_child_behind(tmp_path: Path, sandbox: str) -> None:
     """A worker that started a ``setsid`` child and then answered is succeeded, and its child is gone."""
-    repo = make_repo(tmp_path / "repo")
-    async with ScriptedModel(SCRIPTS) as model:
-        settings = real_settings(model, tmp_path / "state", repo, allow_danger_full_access=True)
-        async with JobSupervisor(settings) as supervisor:
-            with anyio.fail_after(60):
-                job = await _spawn(supervisor, repo, "done", sandbox)
-                job_id = job.job_id
-                await job.finished.wait()
-            left = marked(job_id)
-            kill_pids(left)
+    async with _worker(tmp_path, "done", sandbox) as (_, job):
+        with anyio.fail_after(60):
+            await job.finished.wait()
+        left = marked(job.job_id)
     assert job.record.state == "succeeded", job.record.outcome
-    assert not left, f"processes of {job_id} outlived it: {left}"
+    assert not left, f"processes of {job.job_id} outlived it: {left}"
