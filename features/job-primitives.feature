@@ -5,7 +5,7 @@ Feature: Job primitives
   Background:
     Given a git repository with a committed file "a.txt"
 
-  @req:spawn-returns-at-once @pending
+  @req:spawn-returns-at-once
   Scenario: Spawn returns while the worker is still running
     Given the server is running
     And a worker script "sleeper" that waits until released
@@ -13,7 +13,7 @@ Feature: Job primitives
     Then the spawn of job "sleeper" returned state "running"
     And the status lists job "sleeper" as "running"
 
-  @req:spawn-returns-at-once @pending
+  @req:spawn-returns-at-once
   Scenario: Spawn echoes the label
     Given the server is running
     And a worker script "writer-a" that writes "a.txt" and reports it
@@ -24,7 +24,7 @@ Feature: Job primitives
     And wait-any reported job "alpha" with label "alpha"
     And the result of job "alpha" has label "alpha"
 
-  @req:wait-any-reports-each-finished-job-once @pending
+  @req:wait-any-reports-each-finished-job-once
   Scenario: Wait-any returns the job that finished first
     Given the server is running
     And a worker script "writer-a" that writes "a.txt" and reports it
@@ -35,7 +35,7 @@ Feature: Job primitives
     Then wait-any reports only job "writer-a" as finished, with its job_id, label, state and summary
     And wait-any lists job "sleeper" as pending, with its job_id, label, state, elapsed_s, queue_position and last_event
 
-  @req:wait-any-reports-each-finished-job-once @pending
+  @req:wait-any-reports-each-finished-job-once
   Scenario: A finished job is reported only once
     Given the server is running
     And a worker script "writer-a" that writes "a.txt" and reports it
@@ -47,7 +47,7 @@ Feature: Job primitives
     Then wait-any reports no finished job and timed out
     And wait-any lists job "sleeper" as pending
 
-  @req:wait-any-reports-each-finished-job-once @pending
+  @req:wait-any-reports-each-finished-job-once
   Scenario: Wait-any ignores jobs outside the named set
     Given the server is running
     And a worker script "writer-a" that writes "a.txt" and reports it
@@ -60,7 +60,7 @@ Feature: Job primitives
     When the boss waits for any job
     Then wait-any reports only job "writer-a" as finished
 
-  @req:wait-any-returns-before-the-tool-call-times-out @pending
+  @req:wait-any-returns-before-the-tool-call-times-out
   Scenario: Wait-any clamps a long timeout to the wait cap
     Given the server is running with a wait cap of 1 second
     And a worker script "sleeper" that waits until released
@@ -69,7 +69,7 @@ Feature: Job primitives
     Then wait-any reports no finished job and timed out
     And wait-any lists job "sleeper" as pending
 
-  @req:results-describe-finished-jobs @pending
+  @req:results-describe-finished-jobs
   Scenario: Result of a succeeded job
     Given the server is running
     And a worker script "writer-a" that writes "a.txt" and reports it
@@ -82,7 +82,7 @@ Feature: Job primitives
     And the result of job "writer-a" has observed_files ["a.txt"]
     And the result of job "writer-a" has the token usage of its turn
 
-  @req:results-describe-finished-jobs @pending
+  @req:results-describe-finished-jobs
   Scenario: A worker whose turn fails ends failed
     Given the server is running
     And a worker script "failer" whose turn fails with "model overloaded"
@@ -93,7 +93,7 @@ Feature: Job primitives
     And the result of job "failer" has an exit_code other than 0
     And the result of job "failer" has error containing "model overloaded"
 
-  @req:results-describe-finished-jobs @pending
+  @req:results-describe-finished-jobs
   Scenario: Result of an unfinished job is refused
     Given the server is running
     And a worker script "sleeper" that waits until released
@@ -101,7 +101,7 @@ Feature: Job primitives
     And the boss reads the result of job "sleeper"
     Then the call is a tool error mentioning the job id of "sleeper" and "codex_wait_any"
 
-  @req:cancel-stops-the-whole-worker @pending
+  @req:cancel-stops-the-whole-worker
   Scenario: Cancel stops the worker and its child processes
     Given the server is running
     And a worker script "child-keeper" that starts a background process and waits until released
@@ -113,7 +113,7 @@ Feature: Job primitives
     And job "child-keeper" has state "cancelled"
     And the events of job "child-keeper" from cursor 0 still hold the events read before the cancel
 
-  @req:cancel-stops-the-whole-worker @pending
+  @req:cancel-stops-the-whole-worker
   Scenario: Cancelling a finished job changes nothing
     Given the server is running
     And a worker script "writer-a" that writes "a.txt" and reports it
@@ -123,7 +123,7 @@ Feature: Job primitives
     Then the cancel says that job "writer-a" had already finished
     And job "writer-a" has state "succeeded"
 
-  @req:status-summarises-the-jobs @pending
+  @req:status-summarises-the-jobs
   Scenario: Status lists every job with its elapsed time
     Given the server is running
     And a worker script "writer-a" that writes "a.txt" and reports it
@@ -136,20 +136,20 @@ Feature: Job primitives
     And the status lists job "sleeper" as "running" with its elapsed_s
     And the status counts 1 running and 0 queued with cap 4
 
-  @req:errors-tell-the-caller-what-to-fix @pending
+  @req:errors-tell-the-caller-what-to-fix
   Scenario: An unknown job id is a tool error
     Given the server is running
     When the boss reads the result of job id "no-such-job"
     Then the call is a tool error mentioning "no-such-job" and "codex_status"
 
-  @req:errors-tell-the-caller-what-to-fix @pending
+  @req:errors-tell-the-caller-what-to-fix
   Scenario: Arguments that break the schema are a tool error naming them
     Given the server is running
     When a client calls "codex_spawn" without a prompt
     Then the call is a tool error mentioning "prompt" and "Field required"
     And no job was created
 
-  @req:tools-declare-their-effects @pending
+  @req:tools-declare-their-effects
   Scenario: Tool annotations mark read-only and destructive tools
     Given the server is running
     When a client lists the tools

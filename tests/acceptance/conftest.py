@@ -1,10 +1,7 @@
 """The step library shared by every feature: a repository, the server, worker scripts and the boss's calls.
 
-Each scenario gets a `World`: a temporary git repository, a scripted model and a
-real stdio session to ``codex-subagents serve`` whose workers are the real Codex
-CLI. Worker scripts are written from the step's words into the model's scripts
-(see ``features/scripts/`` for the larger, hand-written ones), and each worker's
-prompt carries the marker ``[script NAME]`` that selects its script.
+The scenario world and the helpers steps share are in ``world.py``; steps that only one feature uses live in
+that feature's test module.
 """
 
 from __future__ import annotations
@@ -12,16 +9,27 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from harness import Boss, Json, ToolFailedError, boss_session, git, make_repo
-from pydantic import JsonValue
+from harness import git, make_repo
 from pytest_bdd import given, parsers, then, when
 
 from _pending import apply_tag, register_markers
-from codex_subagents.scripted_model import parse_scripts
+from world import (
+    World,
+    attempt,
+    final,
+    first_request,
+    names,
+    release,
+    result_of,
+    snapshot_files,
+    spawn,
+    state_of,
+    strings,
+    write_patch,
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -34,92 +42,11 @@ def pytest_bdd_apply_tag(tag: str, function: Callable[..., object]) -> bool | No
     return apply_tag(tag, function)
 
 
-@dataclass
-class World:
-    """What one scenario has built so far."""
-
-    tmp: Path
-    stack: ExitStack
-    repo: Path | None = None
-    boss: Boss | None = None
-    server_args: list[str] = field(default_factory=list[str])
-    jobs: dict[str, str] = field(default_factory=dict[str, str])
-    contents: dict[str, str] = field(default_factory=dict[str, str])
-    baseline: str | None = None
-    answers: dict[str, Json] = field(default_factory=dict[str, Json])
-    error: str | None = None
-    templates: dict[str, list[Json]] = field(default_factory=dict[str, list[Json]])
-    instances: dict[str, str] = field(default_factory=dict[str, str])
-    baseline_bytes: dict[str, bytes] = field(default_factory=dict[str, bytes])
-    user_content: dict[str, str] = field(default_factory=dict[str, str])
-    head: str | None = None
-
-    @property
-    def live(self) -> Boss:
-        """The boss's session; the scenario must have started the server."""
-        assert self.boss is not None, "start the server first"
-        return self.boss
-
-    def path(self, name: str) -> Path:
-        """A path in the repository."""
-        assert self.repo is not None, "create the repository first"
-        return self.repo / name
-
-    def add_script(self, name: str, turns: list[Json]) -> None:
-        """Declare the worker script ``name``; every spawn of it plays its own copy of ``turns``."""
-        self.templates[name] = turns
-
-    def instance(self, name: str) -> str:
-        """Serve a fresh copy of script ``name`` and return its marker name, so each job is held apart."""
-        instance = f"{name}--{len(self.instances) + 1}"
-        scripts = parse_scripts(
-            {"scripts": {instance: {"match": f"[script {instance}]", "turns": self.templates[name]}}}
-        )
-        self.live.model.add_scripts(scripts)
-        return instance
-
-    def start_server(self, *extra: str) -> None:
-        """Start the scripted model and the server on the repository."""
-        assert self.repo is not None, "create the repository first"
-        self.boss = self.stack.enter_context(boss_session(self.repo, self.tmp / "state", *self.server_args, *extra))
-
-    def job(self, name: str) -> str:
-        """The job id of the worker that ran script ``name``."""
-        return self.jobs[name]
-
-
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
     """A fresh world, torn down (server stopped, workers ended) after the scenario."""
     with ExitStack() as stack:
         yield World(tmp=tmp_path, stack=stack)
-
-
-def strings(value: object) -> list[str]:
-    """A result field that must be a list of strings."""
-    assert isinstance(value, list)
-    items: list[object] = list(value)  # pyright: ignore[reportUnknownArgumentType]
-    assert all(isinstance(item, str) for item in items), items
-    return [str(item) for item in items]
-
-
-def names(text: str) -> list[str]:
-    """Split a step's comma-separated list of names."""
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
-def final(files: list[str], summary: str = "done") -> Json:
-    """A turn that ends the worker with its contract report."""
-    return {"final_json": {"summary": summary, "modifiedFiles": files}}
-
-
-def write_patch(world: World, file: str, text: str) -> str:
-    """An apply_patch that makes ``file`` hold exactly ``text`` (one line)."""
-    target = world.path(file)
-    if target.exists():
-        old = "".join(f"-{line}\n" for line in target.read_text().splitlines())
-        return f"*** Begin Patch\n*** Update File: {file}\n@@\n{old}+{text}\n*** End Patch\n"
-    return f"*** Begin Patch\n*** Add File: {file}\n+{text}\n*** End Patch\n"
 
 
 # -- the repository ------------------------------------------------------------------------------
@@ -202,47 +129,6 @@ def shell_writes_unreported(world: World, name: str, file: str) -> None:
 # -- the boss's calls -------------------------------------------------------------------------------
 
 
-def spawn(world: World, name: str, key: str | None = None, **arguments: object) -> None:
-    """Spawn a worker playing a fresh copy of script ``name``, known afterwards as ``key`` (default: ``name``).
-
-    A refused spawn is kept in ``world.error`` for a later step to check.
-    """
-    key = key or name
-    instance = world.instance(name)
-    prompt = arguments.pop("prompt", f"Do the task of script {name}.")
-    try:
-        answer = world.live.call("codex_spawn", prompt=f"[script {instance}] {prompt}", **arguments)
-    except ToolFailedError as exc:
-        world.error = str(exc)
-        return
-    world.jobs[key] = str(answer["job_id"])
-    world.instances[key] = instance
-    world.answers[f"spawn {key}"] = answer
-
-
-def attempt(world: World, tool: str, **arguments: object) -> Json | None:
-    """Call a tool whose refusal a later step checks; keep the refusal in ``world.error``."""
-    try:
-        return world.live.call(tool, **arguments)
-    except ToolFailedError as exc:
-        world.error = str(exc)
-        return None
-
-
-def snapshot_files(repo: Path) -> dict[str, bytes]:
-    """Every file of the worktree outside .git, as bytes (symlinks as their target)."""
-    files: dict[str, bytes] = {}
-    for path in sorted(repo.rglob("*")):
-        relative = path.relative_to(repo).as_posix()
-        if relative == ".git" or relative.startswith(".git/"):
-            continue
-        if path.is_symlink():
-            files[relative] = b"-> " + str(path.readlink()).encode()
-        elif path.is_file():
-            files[relative] = path.read_bytes()
-    return files
-
-
 @when("the boss takes a baseline")
 def take_baseline(world: World) -> None:
     """Record the baseline, and the bytes of every file at that moment."""
@@ -265,13 +151,15 @@ def spawn_labelled(world: World, name: str, label: str) -> None:
 @when(parsers.parse('the boss waits until job "{name}" is reported'))
 def wait_one(world: World, name: str) -> None:
     """Wait until one job is reported finished."""
-    world.live.wait_all([world.job(name)])
+    wait_many(world, name)
 
 
 @when(parsers.parse('the boss waits until jobs "{jobs}" are reported'))
 def wait_many(world: World, jobs: str) -> None:
-    """Wait until every named job is reported finished."""
-    world.live.wait_all([world.job(name) for name in names(jobs)])
+    """Wait until every named job is reported finished, and keep what wait-any said of each."""
+    reported = world.live.wait_all([world.job(name) for name in names(jobs)])
+    for name in names(jobs):
+        world.answers[f"reported {name}"] = {"entries": reported}
 
 
 @when(parsers.parse('the boss checks the overlaps of jobs "{jobs}"'))
@@ -310,20 +198,13 @@ def cancel(world: World, name: str) -> None:
 
 @when(parsers.parse('the boss reads the result of job "{name}"'))
 def read_result(world: World, name: str) -> None:
-    """Read a job's result."""
-    world.answers[f"result {name}"] = world.live.call("codex_result", job_id=world.job(name))
+    """Read a job's result; a refusal is kept for a later step to check."""
+    answer = attempt(world, "codex_result", job_id=world.job(name))
+    if answer is not None:
+        world.answers[f"result {name}"] = answer
 
 
 # -- what the boss sees ------------------------------------------------------------------------------
-
-
-def state_of(world: World, name: str) -> Json:
-    """The job's line in codex_status."""
-    jobs = world.live.call("codex_status", job_ids=[world.job(name)])["jobs"]
-    assert isinstance(jobs, list) and len(jobs) == 1  # pyright: ignore[reportUnknownArgumentType]
-    entry = jobs[0]  # pyright: ignore[reportUnknownVariableType]
-    assert isinstance(entry, dict)
-    return entry  # pyright: ignore[reportUnknownVariableType]
 
 
 @then(parsers.parse('job "{name}" has state "{state}"'))
@@ -370,16 +251,6 @@ def unclaimed(world: World, file: str) -> None:
 def file_lines(world: World, file: str, first: str, second: str) -> None:
     """The file holds both lines, each once."""
     assert world.path(file).read_text() == f"{first}\n{second}\n"
-
-
-def release(world: World, key: str) -> None:
-    """Let the held turn of job ``key``'s worker answer."""
-    instance = world.instances[key]
-    world.live.portal.call(lambda: _release(world, instance))
-
-
-async def _release(world: World, instance: str) -> None:
-    world.live.model.release(instance)
 
 
 # -- the user's own work ------------------------------------------------------------------------------
@@ -601,14 +472,6 @@ PREAMBLE_RULES = {
 }
 
 
-def first_request(world: World, name: str) -> dict[str, JsonValue]:
-    """The body of the first request the job's worker sent to its model."""
-    instance = world.instances[name]
-    body = next(r.body for r in world.live.model.requests if r.script == instance and r.turn == 0)
-    assert isinstance(body, dict)
-    return body
-
-
 @given(parsers.parse('a worker script "{name}" that ends with the plain message "{text}"'))
 def plain_message(world: World, name: str, text: str) -> None:
     """A worker whose last message is prose, not the contract's JSON."""
@@ -667,11 +530,6 @@ def schema_closed(world: World) -> None:
     assert world.answers["schema"]["additionalProperties"] is False
 
 
-def result_of(world: World, name: str) -> Json:
-    """The result the boss read for the job."""
-    return world.answers.get(f"result {name}") or world.live.call("codex_result", job_id=world.job(name))
-
-
 @then(parsers.parse('the result of job "{name}" has {field} "{value}"'))
 def result_text(world: World, name: str, field: str, value: str) -> None:
     """A text field of the result."""
@@ -688,8 +546,3 @@ def result_contains(world: World, name: str, field: str, value: str) -> None:
 def result_json(world: World, name: str, field: str, value: str) -> None:
     """A list or null field of the result."""
     assert result_of(world, name)[field] == json.loads(value)
-
-
-def dump(value: object) -> str:
-    """Show a value in assertion messages."""
-    return json.dumps(value, indent=1, default=str)

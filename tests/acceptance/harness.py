@@ -22,7 +22,6 @@ from mcp.client.stdio import StdioServerParameters
 from codex_subagents.scripted_model import ScriptedModel, load_scripts
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SCRIPTS = PROJECT_ROOT / "features" / "scripts"
 SERVE = PROJECT_ROOT / ".venv" / "bin" / "codex-subagents"
 Json = dict[str, object]
 
@@ -106,8 +105,8 @@ def serve_parameters(repo: Path, model: ScriptedModel, state_dir: Path, *extra: 
 
 @contextmanager
 def boss_session(repo: Path, state_dir: Path, *extra: str, scripts: Sequence[Path] = ()) -> Generator[Boss]:
-    """Start the scripted model and the server, and yield a boss connected to both."""
-    script_files = list(scripts) or sorted(SCRIPTS.glob("*.toml"))
+    """Start the scripted model with the script files ``scripts`` (steps may add more) and the server."""
+    script_files = list(scripts)
     with start_blocking_portal("asyncio") as portal:
         model = portal.wrap_async_context_manager(ScriptedModel(load_scripts(script_files)))
         with model as live_model:
