@@ -233,7 +233,7 @@ def parse_line(line: bytes, seq: int, at: float) -> Event:
         else:
             event = EVENT_ADAPTER.validate_json(line)
     except (ValidationError, ValueError) as exc:
-        event = Unparsed(reason=_reason(exc), excerpt=_excerpt(line), size=len(line))
+        event = Unparsed(reason=_reason(exc, line), excerpt=_excerpt(line), size=len(line))
     except RecursionError:
         event = Unparsed(reason="nested too deeply to parse", excerpt=_excerpt(line), size=len(line))
     event.seq = seq
@@ -244,7 +244,7 @@ def parse_line(line: bytes, seq: int, at: float) -> Event:
 def oversize(head: bytes, size: int, limit: int, seq: int, at: float) -> Unparsed:
     """Describe a line longer than ``limit`` bytes, of which only ``head`` was kept."""
     return Unparsed(
-        reason=f"line of {size} bytes exceeds the {limit}-byte limit",
+        reason=f"line size of {size} bytes exceeds the {limit}-byte limit",
         excerpt=_excerpt(head),
         size=size,
         seq=seq,
@@ -306,7 +306,11 @@ def _load_keeping_duplicate_ids(line: bytes) -> object:
     return json.loads(line, object_pairs_hook=pairs)
 
 
-def _reason(exc: ValidationError | ValueError) -> str:
+def _reason(exc: ValidationError | ValueError, line: bytes) -> str:
+    try:
+        line.decode()
+    except UnicodeDecodeError as bad:
+        return f"not UTF-8 text: byte {line[bad.start]:#04x} at offset {bad.start}"
     if not isinstance(exc, ValidationError):
         return f"not valid JSON: {exc}"
     first = exc.errors(include_url=False)[0]

@@ -546,3 +546,10 @@ def result_contains(world: World, name: str, field: str, value: str) -> None:
 def result_json(world: World, name: str, field: str, value: str) -> None:
     """A list or null field of the result."""
     assert result_of(world, name)[field] == json.loads(value)
+
+
+@when(parsers.parse('the boss reads the events of job "{name}" from cursor {cursor:d}'))
+def read_events(world: World, name: str, cursor: int) -> None:
+    """Read one page of the job's events, with the default limit."""
+    page = world.live.call("codex_events", job_id=world.job(name), cursor=cursor)
+    world.answers[f"events {name}"] = world.answers["page"] = page

@@ -104,12 +104,6 @@ def started_background(world: World, name: str) -> None:
     world.answers[f"tree {name}"] = {"pids": [str(pid) for pid in sorted(tree)]}
 
 
-@when(parsers.parse('the boss reads the events of job "{name}" from cursor {cursor:d}'))
-def read_events(world: World, name: str, cursor: int) -> None:
-    """Read one page of the job's events."""
-    world.answers[f"events {name}"] = world.live.call("codex_events", job_id=world.job(name), cursor=cursor)
-
-
 @when("the boss reads the status")
 def read_status(world: World) -> None:
     """Read codex_status for every job."""

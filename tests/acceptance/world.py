@@ -37,6 +37,7 @@ class World:
     answers: dict[str, Json] = field(default_factory=dict[str, Json])
     error: str | None = None
     templates: dict[str, list[Json]] = field(default_factory=dict[str, list[Json]])
+    prompts: dict[str, str] = field(default_factory=dict[str, str])
     instances: dict[str, str] = field(default_factory=dict[str, str])
     baseline_bytes: dict[str, bytes] = field(default_factory=dict[str, bytes])
     user_content: dict[str, str] = field(default_factory=dict[str, str])
@@ -118,7 +119,7 @@ def spawn(world: World, name: str, key: str | None = None, **arguments: object) 
     """
     key = key or name
     instance = world.instance(name)
-    prompt = arguments.pop("prompt", f"Do the task of script {name}.")
+    prompt = arguments.pop("prompt", world.prompts.get(name, f"Do the task of script {name}."))
     try:
         answer = world.live.call("codex_spawn", prompt=f"[script {instance}] {prompt}", **arguments)
     except ToolFailedError as exc:

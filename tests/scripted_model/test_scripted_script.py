@@ -75,6 +75,7 @@ def test_json_files_and_several_files_load_together(tmp_path: Path, example_path
         pytest.param({"final": "a", "final_json": {}}, id="final-and-final-json"),
         pytest.param({"shell": "a", "final": "b"}, id="calls-and-final"),
         pytest.param({"fail": "server_error", "reasoning": "r"}, id="fail-with-content"),
+        pytest.param({"fail": "server_error", "search": "q"}, id="fail-with-search"),
         pytest.param({"fail": 200}, id="success-status-as-failure"),
         pytest.param({"stream_chunks": 0, "final": "x"}, id="no-chunks"),
         pytest.param({"shell": "a", "colour": "red"}, id="unknown-key"),

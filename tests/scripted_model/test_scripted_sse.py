@@ -8,7 +8,7 @@ from inline_snapshot import snapshot
 from pydantic import JsonValue
 
 from codex_subagents.scripted_model import parse_scripts
-from codex_subagents.scripted_model._sse import Pause, Step, sse, turn_steps
+from codex_subagents.scripted_model._sse import Pause, Step, reported_usage, sse, turn_steps
 
 SCRIPTS = parse_scripts(
     {
@@ -175,3 +175,30 @@ def test_a_hang_waits_before_response_completed() -> None:
     assert steps[-2] == 2
     assert isinstance(completed := steps[-1], dict)
     assert completed["type"] == "response.completed"
+
+
+def test_a_search_turn_sends_a_finished_web_search_call_before_the_answer() -> None:
+    """Codex shows a hosted web search as a web_search item; the model sends it done, then its answer."""
+    (script,) = parse_scripts(
+        {"scripts": {"s": {"match": "S", "turns": [{"search": "codex exec json", "final": "ok"}]}}}
+    )
+    decoded = _decode(turn_steps(script, 0, {}, 40))
+    assert decoded[1] == {
+        "type": "response.output_item.done",
+        "item": {
+            "type": "web_search_call",
+            "id": "ws_s_0",
+            "status": "completed",
+            "action": {"type": "search", "query": "codex exec json"},
+        },
+    }
+    assert [step["type"] for step in decoded if isinstance(step, dict)][-1] == "response.completed"
+
+
+def test_the_reported_usage_is_the_one_in_response_completed() -> None:
+    """Tests compare Codex's turn usage with what the model reported; a failed answer reports none."""
+    steps = turn_steps(SCRIPT, 3, OUTPUTS, 400)
+    completed = _decode(steps)[-1]
+    assert isinstance(completed, dict) and isinstance(completed["response"], dict)
+    assert reported_usage(steps) == completed["response"]["usage"]
+    assert reported_usage(turn_steps(SCRIPT, 2, OUTPUTS, 400)) is None

@@ -115,7 +115,7 @@ def test_bad_lines_become_unparsed_with_a_reason() -> None:
             b'{"type":"item.plan.delta","delta":"x"}': "unknown type 'item.plan.delta' at top level",
             b'{"type":"item.completed","item":{"id":"i","type":"plan"}}': "unknown type 'plan' at item.completed.item",
             b'{"type":"turn.failed"}': "unexpected shape at turn.failed.error: Field required",
-            b"\xff\xfe\x00binary": "not valid JSON: Invalid JSON: expected value at line 1 column 1",
+            b"\xff\xfe\x00binary": "not UTF-8 text: byte 0xff at offset 0",
             b"[1, 2]": "unexpected shape at top level: Input should be an object",
         }
     )
@@ -126,7 +126,7 @@ def test_an_oversize_line_is_described_by_its_size_and_head() -> None:
     event = oversize(b"x" * 3000, 5_000_000, 4096, 3, 0)
     assert (event.size, event.reason, len(event.excerpt)) == (
         5_000_000,
-        "line of 5000000 bytes exceeds the 4096-byte limit",
+        "line size of 5000000 bytes exceeds the 4096-byte limit",
         500,
     )
 

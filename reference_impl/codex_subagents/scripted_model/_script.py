@@ -37,6 +37,8 @@ Turn keys:
   freeform ``apply_patch`` custom tool, offered for bundled models such as ``-m gpt-5.5``) and
   ``mcp = {namespace, name, arguments}`` (a namespaced function call). A call may carry an ``id``.
 * ``reasoning``: a reasoning summary shown as a ``reasoning`` item.
+* ``search``: a query the model searched the web for, sent as a finished hosted ``web_search_call``
+  item (id ``ws_<script>_<turn>``) before the turn's calls or answer; codex shows it as ``web_search``.
 * The final answer: ``final = "text"``, or ``final_json = {...}`` sent as compact JSON text (for
   ``--output-schema`` runs). Only the last turn may lack tool calls (failing turns aside), since codex
   ends its turn at a response without them.
@@ -110,6 +112,7 @@ class Turn(_Model):
     """One model response: reasoning, then tool calls or a final answer, or a failure."""
 
     reasoning: str | None = None
+    search: str | None = None
     calls: tuple[Call, ...] = ()
     final: str | None = None
     final_json: dict[str, JsonValue] | None = None
@@ -139,7 +142,7 @@ class Turn(_Model):
         if self.final is not None and self.final_json is not None:
             raise ValueError("a turn has final or final_json, not both")
         answers = self.final is not None or self.final_json is not None
-        if self.fail is not None and (self.calls or answers or self.reasoning):
+        if self.fail is not None and (self.calls or answers or self.reasoning or self.search):
             raise ValueError("a failing turn holds nothing but fail and fail_message")
         if self.calls and answers:
             raise ValueError("a turn has tool calls or a final answer, not both")

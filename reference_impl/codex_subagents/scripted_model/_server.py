@@ -25,7 +25,7 @@ from pydantic import JsonValue
 from ._http import HttpError, HttpRequest, read_request, response_head
 from ._route import UnanswerableError, call_outputs, choose_script, input_items, next_turn, user_text
 from ._script import Script
-from ._sse import Pause, Step, turn_steps
+from ._sse import Pause, Step, reported_usage, turn_steps
 
 _HOST = "127.0.0.1"
 
@@ -43,6 +43,8 @@ class RecordedRequest:
     script: str | None = None
     turn: int | None = None
     error: str | None = None
+    usage: JsonValue = None
+    """The token counts the answer reported in ``response.completed``, for tests that check what Codex sums."""
 
     def input_items(self, *types: str) -> list[dict[str, JsonValue]]:
         """Return the items of the request's ``input`` whose ``type`` is one of ``types``."""
@@ -174,7 +176,7 @@ class ScriptedModel:
             return
         fail = script.turns[turn].fail
         status = fail if isinstance(fail, int) else 200
-        await self._record(replace(record, status=status, script=script.name, turn=turn))
+        await self._record(replace(record, status=status, script=script.name, turn=turn, usage=reported_usage(steps)))
         await anyio.sleep(script.turns[turn].delay_s)
         if isinstance(fail, int):
             error = {"error": {"message": script.turns[turn].fail_message, "type": "scripted_failure"}}

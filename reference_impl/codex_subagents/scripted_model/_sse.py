@@ -59,6 +59,11 @@ def turn_steps(script: Script, index: int, outputs: Mapping[str, str], request_b
     if turn.reasoning is not None:
         summary: list[JsonValue] = [{"type": "summary_text", "text": turn.reasoning}]
         items.append({"type": "reasoning", "id": f"rs_{script.name}_{index}", "summary": summary})
+    if turn.search is not None:
+        action: dict[str, JsonValue] = {"type": "search", "query": turn.search}
+        items.append(
+            {"type": "web_search_call", "id": f"ws_{script.name}_{index}", "status": "completed", "action": action}
+        )
     items += [_call_item(call, call_id(script, index, k, call.id), outputs) for k, call in enumerate(turn.calls)]
     steps += [sse({"type": "response.output_item.done", "item": item}) for item in items]
     text = _final_text(turn, outputs)
@@ -70,6 +75,15 @@ def turn_steps(script: Script, index: int, outputs: Mapping[str, str], request_b
     usage = _usage(request_bytes, output_chars, len(turn.reasoning or ""))
     steps.append(sse({"type": "response.completed", "response": {"id": response_id, "usage": usage}}))
     return steps
+
+
+def reported_usage(steps: list[Step]) -> JsonValue:
+    """The usage block the steps report in ``response.completed``; None when they end otherwise."""
+    last = steps[-1]
+    if isinstance(last, Pause) or not last.startswith(b"event: response.completed\n"):
+        return None
+    data: dict[str, dict[str, JsonValue]] = json.loads(last.split(b"\n")[1].removeprefix(b"data: "))
+    return data["response"]["usage"]
 
 
 def _call_item(call: Call, cid: str, outputs: Mapping[str, str]) -> dict[str, JsonValue]:
