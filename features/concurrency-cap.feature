@@ -54,7 +54,7 @@ Feature: Concurrency cap
     And job "s2" has no events
     And job "s3" has state "queued" at queue position 1
 
-  @req:a-wall-clock-budget-limits-each-worker @pending
+  @req:a-wall-clock-budget-limits-each-worker
   Scenario: A worker over its wall-clock budget is timed out
     Given the server is running
     And a worker script "ticker" that keeps running commands until released
@@ -64,7 +64,7 @@ Feature: Concurrency cap
     And the result of job "ticker" has error containing "wall"
     And no process of the process group of job "ticker" is alive
 
-  @req:an-idle-budget-limits-silent-workers @pending
+  @req:an-idle-budget-limits-silent-workers
   Scenario: A silent worker is timed out
     Given the server is running
     When the boss spawns a worker running script "sleeper" with idle_timeout_s 1

@@ -12,22 +12,30 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from harness import git, make_repo
+from harness import Json, git, make_repo
 from pytest_bdd import given, parsers, then, when
 
 from _pending import apply_tag, register_markers
+from codex_subagents import procs
+from codex_subagents.worker import marker
 from world import (
     World,
     attempt,
+    digest,
+    dump,
+    events_of,
     final,
     first_request,
     names,
+    page,
+    records,
     release,
     result_of,
     snapshot_files,
     spawn,
     state_of,
     strings,
+    wait_answer,
     write_patch,
 )
 
@@ -46,7 +54,7 @@ def pytest_bdd_apply_tag(tag: str, function: Callable[..., object]) -> bool | No
 def world(tmp_path: Path) -> Iterator[World]:
     """A fresh world, torn down (server stopped, workers ended) after the scenario."""
     with ExitStack() as stack:
-        yield World(tmp=tmp_path, stack=stack)
+        yield World(tmp=tmp_path, stack=stack, journals=tmp_path / "state")
 
 
 # -- the repository ------------------------------------------------------------------------------
@@ -320,12 +328,18 @@ def writes_both_then_waits(world: World, name: str, file: str, other: str) -> No
 @when(parsers.parse('job "{name}" has written "{file}"'))
 def has_written(world: World, name: str, file: str) -> None:
     """Wait until the worker has asked its model for the turn after its last write."""
+    waiting_on_model(world, name)
+    assert world.path(file).exists()
+
+
+@when(parsers.parse('job "{name}" is waiting on its model'))
+def waiting_on_model(world: World, name: str) -> None:
+    """Wait until the worker has asked its model for the turn the model holds."""
     instance = world.instances[name]
     turns = world.templates[name.split("--")[0]]
     held = next(i for i, turn in enumerate(turns) if turn.get("hold"))
     model = world.live.model
     world.live.portal.call(lambda: model.wait_for(lambda r: r.script == instance and r.turn == held))
-    assert world.path(file).exists()
 
 
 @when(parsers.parse('the boss checks the integrity of job "{name}"'))
@@ -553,3 +567,128 @@ def read_events(world: World, name: str, cursor: int) -> None:
     """Read one page of the job's events, with the default limit."""
     page = world.live.call("codex_events", job_id=world.job(name), cursor=cursor)
     world.answers[f"events {name}"] = world.answers["page"] = page
+
+
+# -- waiting, paging and what is left of a worker ----------------------------------------------------
+
+
+@when("the boss waits for any job")
+def wait_any(world: World) -> None:
+    """One codex_wait_any over every job, with the default timeout."""
+    world.answers["wait"] = world.live.call("codex_wait_any")
+
+
+@when(parsers.parse("the boss waits for any job with timeout_s {timeout:d}"))
+def wait_any_bounded(world: World, timeout: int) -> None:
+    """One codex_wait_any over every job, with the given timeout."""
+    world.answers["wait"] = world.live.call("codex_wait_any", timeout_s=timeout)
+
+
+@then(parsers.re(r'wait-any reports only job "(?P<name>[^"]+)" as finished(?P<fields>, with its .*)?$'))
+def reported_only(world: World, name: str, fields: str | None) -> None:
+    """Exactly this job is reported, with the fields a boss needs to act on it."""
+    answer = wait_answer(world)
+    finished = records(answer["finished"])
+    assert len(finished) == 1, dump(answer)
+    entry = digest(world, name, finished)
+    if fields:
+        spawned = world.answers[f"spawn {name}"]
+        assert (entry["label"], entry["state"]) == (spawned["label"], "succeeded"), dump(entry)
+        assert str(entry["summary"]).startswith("wrote "), dump(entry)
+    assert answer["timed_out"] is False, dump(answer)
+
+
+@then(parsers.re(r'wait-any lists job "(?P<name>[^"]+)" as pending(?P<fields>, with its .*)?$'))
+def listed_pending(world: World, name: str, fields: str | None) -> None:
+    """The still-running job appears in the digest, with what the boss needs without another call."""
+    entry = digest(world, name, wait_answer(world)["pending"])
+    assert entry["state"] == "running", dump(entry)
+    if fields:
+        spawned = world.answers[f"spawn {name}"]
+        assert entry["label"] == spawned["label"] and entry["queue_position"] is None, dump(entry)
+        elapsed = entry["elapsed_s"]
+        assert isinstance(elapsed, float) and elapsed > 0, dump(entry)
+        assert isinstance(entry["last_event"], str) and entry["last_event"], dump(entry)
+
+
+@then("wait-any reports no finished job and timed out")
+def nothing_reported(world: World) -> None:
+    """The wait came back empty because its time ran out."""
+    answer = wait_answer(world)
+    assert (answer["finished"], answer["timed_out"]) == ([], True), dump(answer)
+
+
+@then(parsers.parse('no process of the process group of job "{name}" is alive'))
+def tree_gone(world: World, name: str) -> None:
+    """Every process carrying the job's marker, and every process of the worker seen earlier, is gone."""
+    seen = world.answers.get(f"tree {name}", {"pids": []})
+    survivors = procs.alive({int(pid) for pid in strings(seen["pids"])})
+    assert survivors == set(), f"still alive: {sorted(survivors)}"
+    assert procs.carrying(marker(world.job(name))) == set()
+
+
+@given(parsers.parse('a worker script "{name}" that runs {count:d} shell commands'))
+def runs_commands(world: World, name: str, count: int) -> None:
+    """A worker that runs several short commands, one per turn, then reports."""
+    turns: list[Json] = [{"shell": f"echo step {n}", "login": False} for n in range(count)]
+    world.add_script(name, [*turns, final([])])
+
+
+def read_pages(world: World, name: str, cursor: int, limit: int, *, to_end: bool) -> None:
+    """Read pages of the job's events from ``cursor``, one or up to the end, adding them to those read before."""
+    pages = records(world.answers.get(f"pages {name}", {"pages": []})["pages"])
+    while True:
+        answer = world.live.call("codex_events", job_id=world.job(name), cursor=cursor, limit=limit)
+        pages.append(answer)
+        assert len(records(answer["events"])) <= limit, dump(answer)
+        cursor = int(str(answer["next_cursor"]))
+        if answer["finished"] or not to_end:
+            break
+        assert answer["events"], f"an empty page before the end: {dump(answer)}"
+    world.answers[f"pages {name}"] = {"pages": pages}
+    world.answers[f"all events {name}"] = {"events": [event for one in pages for event in records(one["events"])]}
+    world.answers["page"] = pages[-1]
+
+
+@when(
+    parsers.parse('the boss reads the events of job "{name}" with limit {limit:d} from cursor {cursor:d} until the end')
+)
+def read_to_end(world: World, name: str, limit: int, cursor: int) -> None:
+    """Page through the whole stream, keeping every page."""
+    read_pages(world, name, cursor, limit, to_end=True)
+
+
+@when(parsers.parse('the boss reads the events of job "{name}" with limit {limit:d} from cursor {cursor:d}'))
+def read_one_page(world: World, name: str, limit: int, cursor: int) -> None:
+    """Read one page of at most ``limit`` events."""
+    read_pages(world, name, cursor, limit, to_end=False)
+
+
+@when(parsers.parse('the boss reads the events of job "{name}" from the last next_cursor until the end'))
+def read_on_to_end(world: World, name: str) -> None:
+    """Go on paging, with the default limit, from where the last page ended."""
+    read_pages(world, name, int(str(page(world)["next_cursor"])), 100, to_end=True)
+
+
+@then(parsers.parse('the pages hold every event of job "{name}" exactly once and in order'))
+def every_event_once(world: World, name: str) -> None:
+    """Concatenated pages equal the whole stream read in one go, sequence numbers ascending."""
+    paged = events_of(world, name)
+    whole = records(world.live.call("codex_events", job_id=world.job(name), limit=500)["events"])
+    assert paged == whole, dump(paged)
+    assert [event["seq"] for event in paged] == list(range(len(paged)))
+    assert len(records(world.answers[f"pages {name}"]["pages"])) >= 2, "the stream fits in one page: no paging tested"
+
+
+@then(
+    parsers.re(
+        r'the events of job "(?P<name>[^"]+)" from cursor (?P<cursor>\d+) still hold the events read before the '
+        r"(?:cancel|restart)$"
+    )
+)
+def events_kept(world: World, name: str, cursor: str) -> None:
+    """The partial stream survives: what was read before is still there, in order."""
+    before = records(world.answers[f"events {name}"]["events"])
+    assert before, "no events were read before"
+    after = records(world.live.call("codex_events", job_id=world.job(name), cursor=int(cursor), limit=500)["events"])
+    assert after[: len(before)] == before, dump(after)

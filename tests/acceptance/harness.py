@@ -8,9 +8,10 @@ CLI, started by the server, answering to the scripted model of the test.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from collections.abc import Generator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -19,6 +20,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
+from codex_subagents import procs
 from codex_subagents.scripted_model import ScriptedModel, load_scripts
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -32,15 +34,46 @@ class ToolFailedError(AssertionError):
 
 @dataclass
 class Boss:
-    """One MCP client session to the server, plus the repository and model it works with."""
+    """One MCP client session to the server, plus the repository and model it works with.
+
+    The server can be stopped, gracefully or by SIGKILL, and started again on the
+    same state dir while the scripted model, and so any orphaned worker, lives on.
+    """
 
     portal: BlockingPortal
-    client: Client
     repo: Path
     model: ScriptedModel
-    state_dir: Path
+    state_dir: Path | None
+    extra: tuple[str, ...] = ()
     last_error: str | None = None
     memory: dict[str, object] = field(default_factory=dict[str, object])
+    _session: ExitStack = field(default_factory=ExitStack)
+    _client: Client | None = None
+
+    @property
+    def client(self) -> Client:
+        """The live session; fails when the server is stopped."""
+        assert self._client is not None, "the server is stopped"
+        return self._client
+
+    def start(self) -> None:
+        """Start the server and connect to it."""
+        parameters = serve_parameters(self.repo, self.model, self.state_dir, *self.extra)
+        client = self.portal.wrap_async_context_manager(Client(parameters, read_timeout_seconds=300))
+        self._client = self._session.enter_context(client)
+
+    def stop(self, *, kill: bool = False) -> None:
+        """Disconnect, which ends the server; with ``kill``, SIGKILL it first so nothing is shut down in order."""
+        if kill:
+            os.kill(self.server_pid(), signal.SIGKILL)
+        self._session.close()
+        self._client = None
+
+    def server_pid(self) -> int:
+        """The pid of this session's ``codex-subagents serve`` process, a child of this test process."""
+        found = [pid for pid in procs.descendants(os.getpid()) if _is_server(pid, self.repo)]
+        assert len(found) == 1, f"expected one server process, found {found}"
+        return found[0]
 
     def call(self, tool: str, **arguments: object) -> Json:
         """Call a tool and return its structured result; fail the test on a tool error."""
@@ -93,25 +126,38 @@ def make_repo(path: Path, files: dict[str, str]) -> Path:
     return path
 
 
-def serve_parameters(repo: Path, model: ScriptedModel, state_dir: Path, *extra: str) -> StdioServerParameters:
-    """The command that starts the server as a boss's Codex would, with workers on the scripted model."""
+def serve_parameters(repo: Path, model: ScriptedModel, state_dir: Path | None, *extra: str) -> StdioServerParameters:
+    """The command that starts the server as a boss's Codex would, with workers on the scripted model.
+
+    Without ``state_dir`` the server keeps its journal where it does by default, in the git directory.
+    """
     worker_config = [*model.codex_overrides(), "model=gpt-5.5"]
-    args = ["serve", "--isolated", "--allow-root", str(repo), "--state-dir", str(state_dir), "--kill-grace", "2"]
+    args = ["serve", "--isolated", "--allow-root", str(repo), "--kill-grace", "2"]
+    if state_dir is not None:
+        args += ["--state-dir", str(state_dir)]
     for item in worker_config:
         args += ["--worker-config", item]
     env = {name: value for name, value in os.environ.items() if name in {"PATH", "HOME", "LANG", "TMPDIR"}}
     return StdioServerParameters(command=str(SERVE), args=[*args, *extra], env=env, cwd=repo)
 
 
+def _is_server(pid: int, repo: Path) -> bool:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return str(SERVE).encode() in command and b"serve" in command and str(repo).encode() in command
+
+
 @contextmanager
-def boss_session(repo: Path, state_dir: Path, *extra: str, scripts: Sequence[Path] = ()) -> Generator[Boss]:
+def boss_session(repo: Path, state_dir: Path | None, *extra: str, scripts: Sequence[Path] = ()) -> Generator[Boss]:
     """Start the scripted model with the script files ``scripts`` (steps may add more) and the server."""
-    script_files = list(scripts)
     with start_blocking_portal("asyncio") as portal:
-        model = portal.wrap_async_context_manager(ScriptedModel(load_scripts(script_files)))
+        model = portal.wrap_async_context_manager(ScriptedModel(load_scripts(list(scripts))))
         with model as live_model:
-            client = portal.wrap_async_context_manager(
-                Client(serve_parameters(repo, live_model, state_dir, *extra), read_timeout_seconds=300)
-            )
-            with client as live_client:
-                yield Boss(portal=portal, client=live_client, repo=repo, model=live_model, state_dir=state_dir)
+            boss = Boss(portal=portal, repo=repo, model=live_model, state_dir=state_dir, extra=extra)
+            boss.start()
+            try:
+                yield boss
+            finally:
+                boss.stop()

@@ -14,7 +14,7 @@ import pytest
 from harness import Json
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from world import World, dump, final, records, spawn
+from world import World, dump, events_of, final, page, records, spawn
 
 INJECTING_CODEX = Path(__file__).resolve().parent / "injecting_codex.py"
 
@@ -28,16 +28,6 @@ def world(world: World) -> World:
     return world
 
 
-def page(world: World) -> Json:
-    """The page the boss read last."""
-    return world.answers["page"]
-
-
-def events_of(world: World, name: str) -> list[Json]:
-    """Every event the boss read of job ``name`` while paging to the end."""
-    return records(world.answers[f"all events {name}"]["events"])
-
-
 def items(events: list[Json], item_type: str) -> dict[str, Json]:
     """The item events of one item type, by phase (``started``, ``completed``)."""
     found: dict[str, Json] = {}
@@ -48,13 +38,6 @@ def items(events: list[Json], item_type: str) -> dict[str, Json]:
 
 
 # -- workers -----------------------------------------------------------------------------------------
-
-
-@given(parsers.parse('a worker script "{name}" that runs {count:d} shell commands'))
-def runs_commands(world: World, name: str, count: int) -> None:
-    """A worker that runs several short commands, one per turn, then reports."""
-    turns: list[Json] = [{"shell": f"echo step {n}", "login": False} for n in range(count)]
-    world.add_script(name, [*turns, final([])])
 
 
 @given(parsers.parse('a worker script "{name}" that runs the shell command "{command}"'))
@@ -87,25 +70,6 @@ def long_job(world: World, name: str, count: int) -> None:
 
 
 # -- the boss reads --------------------------------------------------------------------------------
-
-
-@when(
-    parsers.parse('the boss reads the events of job "{name}" with limit {limit:d} from cursor {cursor:d} until the end')
-)
-def read_to_end(world: World, name: str, limit: int, cursor: int) -> None:
-    """Page through the whole stream, keeping every page."""
-    pages: list[Json] = []
-    while True:
-        answer = world.live.call("codex_events", job_id=world.job(name), cursor=cursor, limit=limit)
-        pages.append(answer)
-        assert len(records(answer["events"])) <= limit, dump(answer)
-        cursor = int(str(answer["next_cursor"]))
-        if answer["finished"]:
-            break
-        assert pages[-1]["events"], f"an empty page before the end: {dump(answer)}"
-    world.answers[f"pages {name}"] = {"pages": pages}
-    world.answers[f"all events {name}"] = {"events": [event for one in pages for event in records(one["events"])]}
-    world.answers["page"] = pages[-1]
 
 
 @when(parsers.parse('the boss reads the events of job "{name}" from the last next_cursor'))
@@ -146,16 +110,6 @@ def wait_with_progress(world: World, timeout: int) -> None:
 
 
 # -- what the boss sees ----------------------------------------------------------------------------
-
-
-@then(parsers.parse('the pages hold every event of job "{name}" exactly once and in order'))
-def every_event_once(world: World, name: str) -> None:
-    """Concatenated pages equal the whole stream read in one go, sequence numbers ascending."""
-    paged = events_of(world, name)
-    whole = records(world.live.call("codex_events", job_id=world.job(name), limit=500)["events"])
-    assert paged == whole, dump(paged)
-    assert [event["seq"] for event in paged] == list(range(len(paged)))
-    assert len(records(world.answers[f"pages {name}"]["pages"])) > 2, "the stream fits in too few pages to test paging"
 
 
 @then(parsers.parse("the last page has finished {value}"))
@@ -301,7 +255,7 @@ def nothing_read_before(world: World, name: str) -> None:
     seeks, and breaks any reader that scans from the start.
     """
     first = records(page(world)["events"])[0]["seq"]
-    journal = world.tmp / "state" / "jobs" / world.job(name)
+    journal = world.journal(name)
     (offset,) = struct.unpack("<Q", (journal / "events.idx").read_bytes()[8 * int(str(first)) :][:8])
     with (journal / "events.jsonl").open("r+b") as lines:
         lines.write(b"x" * offset)

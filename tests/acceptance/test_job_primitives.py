@@ -9,21 +9,9 @@ from pytest_bdd import given, parsers, scenarios, then, when
 
 from codex_subagents import procs
 from codex_subagents.worker import marker
-from world import World, attempt, dump, final, records, result_of, state_of, strings
+from world import World, attempt, digest, dump, final, records, result_of, state_of
 
 scenarios("job-primitives.feature")
-
-
-def digest(world: World, name: str, entries: object) -> Json:
-    """The entry of job ``name`` in a list of job digests."""
-    found = [entry for entry in records(entries) if entry["job_id"] == world.job(name)]
-    assert len(found) == 1, f"job {name} ({world.job(name)}) not listed once in {dump(entries)}"
-    return found[0]
-
-
-def wait_answer(world: World) -> Json:
-    """The answer of the boss's last codex_wait_any."""
-    return world.answers["wait"]
 
 
 # -- the server and the workers -------------------------------------------------------------------
@@ -50,18 +38,6 @@ def background_child(world: World, name: str) -> None:
 
 
 # -- the boss's calls ------------------------------------------------------------------------------
-
-
-@when("the boss waits for any job")
-def wait_any(world: World) -> None:
-    """One codex_wait_any over every job, with the default timeout."""
-    world.answers["wait"] = world.live.call("codex_wait_any")
-
-
-@when(parsers.parse("the boss waits for any job with timeout_s {timeout:d}"))
-def wait_any_bounded(world: World, timeout: int) -> None:
-    """One codex_wait_any over every job, with the given timeout."""
-    world.answers["wait"] = world.live.call("codex_wait_any", timeout_s=timeout)
 
 
 @when(parsers.parse('the boss waits for job "{name}" with timeout_s {timeout:d}'))
@@ -161,40 +137,6 @@ def reported_label(world: World, name: str, label: str) -> None:
     assert entry["label"] == label, dump(entry)
 
 
-@then(parsers.re(r'wait-any reports only job "(?P<name>[^"]+)" as finished(?P<fields>, with its .*)?$'))
-def reported_only(world: World, name: str, fields: str | None) -> None:
-    """Exactly this job is reported, with the fields a boss needs to act on it."""
-    answer = wait_answer(world)
-    finished = records(answer["finished"])
-    assert len(finished) == 1, dump(answer)
-    entry = digest(world, name, finished)
-    if fields:
-        spawned = world.answers[f"spawn {name}"]
-        assert (entry["label"], entry["state"]) == (spawned["label"], "succeeded"), dump(entry)
-        assert str(entry["summary"]).startswith("wrote "), dump(entry)
-    assert answer["timed_out"] is False, dump(answer)
-
-
-@then(parsers.re(r'wait-any lists job "(?P<name>[^"]+)" as pending(?P<fields>, with its .*)?$'))
-def listed_pending(world: World, name: str, fields: str | None) -> None:
-    """The still-running job appears in the digest, with what the boss needs without another call."""
-    entry = digest(world, name, wait_answer(world)["pending"])
-    assert entry["state"] == "running", dump(entry)
-    if fields:
-        spawned = world.answers[f"spawn {name}"]
-        assert entry["label"] == spawned["label"] and entry["queue_position"] is None, dump(entry)
-        elapsed = entry["elapsed_s"]
-        assert isinstance(elapsed, float) and elapsed > 0, dump(entry)
-        assert isinstance(entry["last_event"], str) and entry["last_event"], dump(entry)
-
-
-@then("wait-any reports no finished job and timed out")
-def nothing_reported(world: World) -> None:
-    """The wait came back empty because its time ran out."""
-    answer = wait_answer(world)
-    assert (answer["finished"], answer["timed_out"]) == ([], True), dump(answer)
-
-
 @then(parsers.parse('the result of job "{name}" has exit_code {code:d}'))
 def exit_code(world: World, name: str, code: int) -> None:
     """The worker's exit status."""
@@ -218,24 +160,6 @@ def usage_of_turn(world: World, name: str) -> None:
     assert usage == completed[0]["usage"], dump(usage)
     tokens = records([usage])[0]
     assert tokens["input_tokens"] and tokens["output_tokens"], dump(usage)
-
-
-@then(parsers.parse('no process of the process group of job "{name}" is alive'))
-def tree_gone(world: World, name: str) -> None:
-    """Every process the worker had, and every process carrying its job marker, is gone."""
-    pids = {int(pid) for pid in strings(world.answers[f"tree {name}"]["pids"])}
-    survivors = procs.alive(pids)
-    assert survivors == set(), f"still alive: {sorted(survivors)}"
-    assert procs.carrying(marker(world.job(name))) == set()
-
-
-@then(parsers.parse('the events of job "{name}" from cursor {cursor:d} still hold the events read before the cancel'))
-def events_kept(world: World, name: str, cursor: int) -> None:
-    """The partial stream survives the cancel: what was read before is still there, in order."""
-    before = records(world.answers[f"events {name}"]["events"])
-    assert before, "no events were read before the cancel"
-    after = records(world.live.call("codex_events", job_id=world.job(name), cursor=cursor, limit=500)["events"])
-    assert after[: len(before)] == before, dump(after)
 
 
 @then(parsers.parse('the cancel says that job "{name}" had already finished'))

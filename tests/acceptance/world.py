@@ -42,6 +42,8 @@ class World:
     baseline_bytes: dict[str, bytes] = field(default_factory=dict[str, bytes])
     user_content: dict[str, str] = field(default_factory=dict[str, str])
     head: str | None = None
+    journals: Path | None = None
+    """Where the server keeps its job journals; None: its default, the repository's git directory."""
 
     @property
     def live(self) -> Boss:
@@ -70,7 +72,12 @@ class World:
     def start_server(self, *extra: str) -> None:
         """Start the scripted model and the server on the repository."""
         assert self.repo is not None, "create the repository first"
-        self.boss = self.stack.enter_context(boss_session(self.repo, self.tmp / "state", *self.server_args, *extra))
+        self.boss = self.stack.enter_context(boss_session(self.repo, self.journals, *self.server_args, *extra))
+
+    def journal(self, name: str) -> Path:
+        """The directory of the journal of the job that ran script ``name``."""
+        root = self.journals or self.path(".git") / "codex-subagents"
+        return root / "jobs" / self.job(name)
 
     def job(self, name: str) -> str:
         """The job id of the worker that ran script ``name``."""
@@ -188,3 +195,25 @@ def result_of(world: World, name: str) -> Json:
 def dump(value: object) -> str:
     """Show a value in assertion messages."""
     return json.dumps(value, indent=1, default=str)
+
+
+def digest(world: World, name: str, entries: object) -> Json:
+    """The entry of job ``name`` in a list of job digests."""
+    found = [entry for entry in records(entries) if entry["job_id"] == world.job(name)]
+    assert len(found) == 1, f"job {name} ({world.job(name)}) not listed once in {dump(entries)}"
+    return found[0]
+
+
+def wait_answer(world: World) -> Json:
+    """The answer of the boss's last codex_wait_any."""
+    return world.answers["wait"]
+
+
+def page(world: World) -> Json:
+    """The page the boss read last."""
+    return world.answers["page"]
+
+
+def events_of(world: World, name: str) -> list[Json]:
+    """Every event the boss read of job ``name`` while paging to the end."""
+    return records(world.answers[f"all events {name}"]["events"])
