@@ -8,7 +8,7 @@ Feature: A2 coordination
     And a committed file "b.txt"
     And the server is running
 
-  @req:a-baseline-records-the-worktree-without-touching-it @pending
+  @req:a-baseline-records-the-worktree-without-touching-it
   Scenario: Taking a baseline leaves the worktree untouched
     Given the user has edited "a.txt" without committing
     And the user has staged a new file "staged.txt"
@@ -19,14 +19,14 @@ Feature: A2 coordination
     And the baseline commit holds "staged.txt" and "c.txt"
     And a ref under "refs/codex-subagents/baselines/" points at the baseline commit
 
-  @req:a-baseline-records-the-worktree-without-touching-it @pending
+  @req:a-baseline-records-the-worktree-without-touching-it
   Scenario: Ignored files stay out of the baseline
     Given ".gitignore" ignores "build/"
     And the user has an untracked file "build/out.bin"
     When the boss takes a baseline
     Then the baseline commit does not hold "build/out.bin"
 
-  @req:baselines-can-be-listed-and-dropped @pending
+  @req:baselines-can-be-listed-and-dropped
   Scenario: A dropped baseline is no longer listed
     When the boss takes a baseline labelled "first"
     And the boss takes a baseline labelled "second"
@@ -34,7 +34,7 @@ Feature: A2 coordination
     Then the baselines listed are "second"
     And the ref of the baseline "first" no longer exists
 
-  @req:overlaps-are-detected-from-three-signals @pending
+  @req:overlaps-are-detected-from-three-signals
   Scenario: An overlap names the shared path and both jobs
     Given a worker script "appender-a" that appends "from a" to "shared.txt" and reports it
     And a worker script "appender-b" that appends "from b" to "shared.txt" and reports it
@@ -46,7 +46,7 @@ Feature: A2 coordination
     Then the overlaps map "shared.txt" to jobs "appender-a, appender-b"
     And clean holds no job
 
-  @req:overlaps-are-detected-from-three-signals @pending
+  @req:overlaps-are-detected-from-three-signals
   Scenario: An unreported patch still counts as touched
     Given a worker script "patcher" that writes "a.txt" and reports no files
     And a worker script "writer-a" that writes "a.txt" and reports it
@@ -66,7 +66,7 @@ Feature: A2 coordination
     And the boss checks the overlaps of jobs "shell-writer"
     Then unclaimed holds "c.txt"
 
-  @req:under-reporting-is-flagged @pending
+  @req:under-reporting-is-flagged
   Scenario: A claim without a change is flagged
     Given a worker script "claimer" that reports "d.txt" without writing it
     When the boss takes a baseline
@@ -75,7 +75,7 @@ Feature: A2 coordination
     And the boss checks the overlaps of jobs "claimer"
     Then unchanged_claims holds "d.txt" for job "claimer"
 
-  @req:rollback-restores-the-baseline-exactly @pending
+  @req:rollback-restores-the-baseline-exactly
   Scenario: Rollback undoes edits, creations and deletions
     When the boss takes a baseline
     And the file "a.txt" is edited
@@ -87,7 +87,7 @@ Feature: A2 coordination
     And the file "new/dir/n.txt" does not exist
     And the directory "new" does not exist
 
-  @req:rollback-restores-the-baseline-exactly @pending
+  @req:rollback-restores-the-baseline-exactly
   Scenario: Rollback restores modes and symlinks
     Given an executable committed file "run.sh"
     And a committed symlink "link" to "a.txt"
@@ -140,7 +140,7 @@ Feature: A2 coordination
     Then the call is a tool error mentioning "../outside.txt"
     And no file has changed since the baseline
 
-  @req:rollback-inputs-are-checked @pending
+  @req:rollback-inputs-are-checked
   Scenario: A baseline id that looks like an option is refused
     When the boss rolls back everything to the baseline id "--all"
     Then the call is a tool error mentioning "--all" and "codex_baselines"

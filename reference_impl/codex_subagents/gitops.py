@@ -289,7 +289,10 @@ def _head(root: Path) -> str | None:
 
 def _check_id(baseline_id: str) -> None:
     if not _BASELINE_ID.fullmatch(baseline_id) or ".." in baseline_id:
-        raise InputError(f"baseline id {baseline_id!r} is malformed; use an id returned by codex_baseline.")
+        raise InputError(
+            f"baseline id {baseline_id!r} is malformed; "
+            "use an id returned by codex_baseline or listed by codex_baselines."
+        )
 
 
 def _check_path(root: Path, path: str) -> str:

@@ -26,6 +26,7 @@ from world import (
     events_of,
     final,
     first_request,
+    git_state,
     names,
     page,
     records,
@@ -139,8 +140,11 @@ def shell_writes_unreported(world: World, name: str, file: str) -> None:
 
 @when("the boss takes a baseline")
 def take_baseline(world: World) -> None:
-    """Record the baseline, and the bytes of every file at that moment."""
-    world.baseline = str(world.live.call("codex_baseline", label="before workers")["baseline_id"])
+    """Record the baseline, and the bytes of every file and the state of git before and after it."""
+    world.answers["before baseline"] = git_state(world)
+    answer = world.live.call("codex_baseline", label="before workers")
+    world.answers["baseline"] = answer
+    world.baseline = str(answer["baseline_id"])
     world.baseline_bytes = snapshot_files(world.path("."))
 
 
@@ -275,6 +279,7 @@ def user_edit(world: World, file: str) -> None:
 def user_untracked(world: World, file: str) -> None:
     """A file git does not track yet."""
     world.user_content[file] = f"the user's notes in {file}\n"
+    world.path(file).parent.mkdir(parents=True, exist_ok=True)
     world.path(file).write_text(world.user_content[file])
 
 
@@ -692,3 +697,9 @@ def events_kept(world: World, name: str, cursor: str) -> None:
     assert before, "no events were read before"
     after = records(world.live.call("codex_events", job_id=world.job(name), cursor=int(cursor), limit=500)["events"])
     assert after[: len(before)] == before, dump(after)
+
+
+@then("no job was created")
+def no_job(world: World) -> None:
+    """The refused call left the server without jobs."""
+    assert world.live.call("codex_status")["jobs"] == []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +45,7 @@ class Boss:
     model: ScriptedModel
     state_dir: Path | None
     extra: tuple[str, ...] = ()
+    environ: dict[str, str] = field(default_factory=dict[str, str])
     last_error: str | None = None
     memory: dict[str, object] = field(default_factory=dict[str, object])
     _session: ExitStack = field(default_factory=ExitStack)
@@ -58,7 +59,7 @@ class Boss:
 
     def start(self) -> None:
         """Start the server and connect to it."""
-        parameters = serve_parameters(self.repo, self.model, self.state_dir, *self.extra)
+        parameters = serve_parameters(self.repo, self.model, self.state_dir, *self.extra, environ=self.environ)
         client = self.portal.wrap_async_context_manager(Client(parameters, read_timeout_seconds=300))
         self._client = self._session.enter_context(client)
 
@@ -126,10 +127,13 @@ def make_repo(path: Path, files: dict[str, str]) -> Path:
     return path
 
 
-def serve_parameters(repo: Path, model: ScriptedModel, state_dir: Path | None, *extra: str) -> StdioServerParameters:
+def serve_parameters(
+    repo: Path, model: ScriptedModel, state_dir: Path | None, *extra: str, environ: Mapping[str, str] | None = None
+) -> StdioServerParameters:
     """The command that starts the server as a boss's Codex would, with workers on the scripted model.
 
     Without ``state_dir`` the server keeps its journal where it does by default, in the git directory.
+    The server gets a few variables of this process's environment, plus ``environ``.
     """
     worker_config = [*model.codex_overrides(), "model=gpt-5.5"]
     args = ["serve", "--isolated", "--allow-root", str(repo), "--kill-grace", "2"]
@@ -138,6 +142,7 @@ def serve_parameters(repo: Path, model: ScriptedModel, state_dir: Path | None, *
     for item in worker_config:
         args += ["--worker-config", item]
     env = {name: value for name, value in os.environ.items() if name in {"PATH", "HOME", "LANG", "TMPDIR"}}
+    env |= environ or {}
     return StdioServerParameters(command=str(SERVE), args=[*args, *extra], env=env, cwd=repo)
 
 
@@ -150,12 +155,25 @@ def _is_server(pid: int, repo: Path) -> bool:
 
 
 @contextmanager
-def boss_session(repo: Path, state_dir: Path | None, *extra: str, scripts: Sequence[Path] = ()) -> Generator[Boss]:
+def boss_session(
+    repo: Path,
+    state_dir: Path | None,
+    *extra: str,
+    scripts: Sequence[Path] = (),
+    environ: Mapping[str, str] | None = None,
+) -> Generator[Boss]:
     """Start the scripted model with the script files ``scripts`` (steps may add more) and the server."""
     with start_blocking_portal("asyncio") as portal:
         model = portal.wrap_async_context_manager(ScriptedModel(load_scripts(list(scripts))))
         with model as live_model:
-            boss = Boss(portal=portal, repo=repo, model=live_model, state_dir=state_dir, extra=extra)
+            boss = Boss(
+                portal=portal,
+                repo=repo,
+                model=live_model,
+                state_dir=state_dir,
+                extra=extra,
+                environ=dict(environ or {}),
+            )
             boss.start()
             try:
                 yield boss

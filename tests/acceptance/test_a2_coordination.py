@@ -1,5 +1,205 @@
-"""The a2-coordination scenarios, played through a real MCP session with real Codex workers."""
+"""The a2-coordination scenarios, played through a real MCP session with real Codex workers and real git."""
 
-from pytest_bdd import scenarios
+from __future__ import annotations
+
+import os
+import stat
+
+from harness import git
+from pytest_bdd import given, parsers, scenarios, then, when
+
+from world import World, attempt, dump, final, git_state, records, write_patch
 
 scenarios("a2-coordination.feature")
+
+
+def commit(world: World, *paths: str) -> None:
+    """Commit the given paths as the user would."""
+    repo = world.path(".")
+    git(repo, "add", "--", *paths)
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", f"add {', '.join(paths)}")
+
+
+def baseline_files(world: World) -> list[str]:
+    """Every path the baseline commit records."""
+    commit_id = str(world.answers["baseline"]["commit"])
+    return git(world.path("."), "ls-tree", "-r", "--name-only", commit_id).splitlines()
+
+
+# -- the worktree ------------------------------------------------------------------------------------
+
+
+@given(parsers.parse('"{ignore_file}" ignores "{pattern}"'))
+def ignores(world: World, ignore_file: str, pattern: str) -> None:
+    """A committed ignore rule."""
+    world.path(ignore_file).write_text(f"{pattern}\n")
+    commit(world, ignore_file)
+
+
+@given(parsers.parse('an executable committed file "{file}"'))
+def executable_file(world: World, file: str) -> None:
+    """A committed script with its executable bit."""
+    world.path(file).write_text("#!/bin/sh\necho run\n")
+    world.path(file).chmod(0o755)
+    commit(world, file)
+
+
+@given(parsers.parse('a committed symlink "{link}" to "{target}"'))
+def committed_symlink(world: World, link: str, target: str) -> None:
+    """A committed symbolic link."""
+    world.path(link).symlink_to(target)
+    commit(world, link)
+
+
+@when(parsers.parse('the file "{file}" is edited'))
+def edit(world: World, file: str) -> None:
+    """Someone changes the file after the baseline."""
+    world.path(file).write_text("changed after the baseline\n")
+
+
+@when(parsers.parse('the file "{file}" is deleted'))
+def delete(world: World, file: str) -> None:
+    """Someone deletes the file after the baseline."""
+    world.path(file).unlink()
+
+
+@when(parsers.parse('the file "{file}" is created'))
+def create(world: World, file: str) -> None:
+    """Someone creates the file, and its directories, after the baseline."""
+    world.path(file).parent.mkdir(parents=True, exist_ok=True)
+    world.path(file).write_text("new after the baseline\n")
+
+
+@when(parsers.parse('the file "{file}" loses its executable bit'))
+def lose_exec(world: World, file: str) -> None:
+    """A mode change only."""
+    world.path(file).chmod(0o644)
+
+
+@when(parsers.parse('the symlink "{link}" is pointed at "{target}"'))
+def repoint(world: World, link: str, target: str) -> None:
+    """The link now points elsewhere."""
+    world.path(link).unlink()
+    world.path(link).symlink_to(target)
+
+
+# -- workers -----------------------------------------------------------------------------------------
+
+
+@given(parsers.parse('a worker script "{name}" that writes "{file}" and reports no files'))
+def patches_unreported(world: World, name: str, file: str) -> None:
+    """A worker that patches a file and leaves it out of its report."""
+    world.add_script(name, [{"patch": write_patch(world, file, f"written by {name}")}, final([])])
+
+
+@given(parsers.parse('a worker script "{name}" that reports "{file}" without writing it'))
+def claims_only(world: World, name: str, file: str) -> None:
+    """A worker whose report claims a file it never touched."""
+    world.add_script(name, [final([file])])
+
+
+# -- the boss's calls ------------------------------------------------------------------------------
+
+
+@when(parsers.parse('the boss takes a baseline labelled "{label}"'))
+def labelled_baseline(world: World, label: str) -> None:
+    """Record a baseline under a label, and remember its id and ref."""
+    world.answers[f"baseline {label}"] = world.live.call("codex_baseline", label=label)
+
+
+@when(parsers.parse('the boss drops the baseline "{label}"'))
+def drop(world: World, label: str) -> None:
+    """Drop one baseline."""
+    baseline_id = world.answers[f"baseline {label}"]["baseline_id"]
+    answer = world.live.call("codex_baseline_drop", baseline_id=baseline_id)
+    assert answer["dropped"] is True, dump(answer)
+
+
+@when(parsers.parse('the boss rolls back everything to the baseline id "{baseline_id}"'))
+def roll_back_to(world: World, baseline_id: str) -> None:
+    """A rollback naming a baseline id the boss made up."""
+    attempt(world, "codex_rollback", baseline_id=baseline_id)
+
+
+# -- what the boss sees ----------------------------------------------------------------------------
+
+
+@then("HEAD, the index, the stash list and every file are unchanged")
+def untouched(world: World) -> None:
+    """The baseline changed nothing the user can see, not even the index's stat data."""
+    assert git_state(world) == world.answers["before baseline"]
+
+
+@then(parsers.parse('the baseline commit holds "{file}" with the user\'s edit'))
+def holds_edit(world: World, file: str) -> None:
+    """The user's uncommitted bytes are in the baseline."""
+    commit_id = str(world.answers["baseline"]["commit"])
+    assert git(world.path("."), "show", f"{commit_id}:{file}") == world.user_content[file]
+
+
+@then(parsers.parse('the baseline commit holds "{first}" and "{second}"'))
+def holds_both(world: World, first: str, second: str) -> None:
+    """Staged and untracked files are in the baseline."""
+    assert {first, second} <= set(baseline_files(world)), baseline_files(world)
+
+
+@then(parsers.parse('a ref under "{prefix}" points at the baseline commit'))
+def ref_points(world: World, prefix: str) -> None:
+    """The baseline is kept alive by a private ref, not by a branch or the stash."""
+    answer = world.answers["baseline"]
+    refs = git(world.path("."), "for-each-ref", "--format=%(refname) %(objectname)", prefix).splitlines()
+    assert refs == [f"{answer['ref']} {answer['commit']}"], refs
+    assert str(answer["ref"]).startswith(prefix)
+
+
+@then(parsers.parse('the baseline commit does not hold "{file}"'))
+def not_held(world: World, file: str) -> None:
+    """Ignored files are left out."""
+    assert file not in baseline_files(world) and world.path(file).exists(), baseline_files(world)
+
+
+@then(parsers.parse('the baselines listed are "{labels}"'))
+def listed(world: World, labels: str) -> None:
+    """What codex_baselines lists, by label."""
+    baselines = records(world.live.call("codex_baselines")["baselines"])
+    assert [baseline["label"] for baseline in baselines] == labels.split(", "), dump(baselines)
+
+
+@then(parsers.parse('the ref of the baseline "{label}" no longer exists'))
+def ref_gone(world: World, label: str) -> None:
+    """Dropping removes the ref, so git may collect the commit."""
+    ref = str(world.answers[f"baseline {label}"]["ref"])
+    assert git(world.path("."), "for-each-ref", ref) == ""
+
+
+@then("clean holds no job")
+def not_clean(world: World) -> None:
+    """An overlap means the work cannot be kept as it is."""
+    assert world.answers["overlaps"]["clean"] is False, dump(world.answers["overlaps"])
+
+
+@then(parsers.parse('unchanged_claims holds "{file}" for job "{name}"'))
+def unchanged_claim(world: World, file: str, name: str) -> None:
+    """A reported path that did not change is named under its job."""
+    report = world.answers["overlaps"]
+    assert report["unchanged_claims"] == {world.job(name): [file]}, dump(report)
+
+
+@then(parsers.parse('the file "{file}" does not exist'))
+@then(parsers.parse('the directory "{file}" does not exist'))
+def absent(world: World, file: str) -> None:
+    """Created after the baseline, removed by the rollback."""
+    assert not os.path.lexists(world.path(file)), file
+
+
+@then(parsers.parse('the file "{file}" is executable'))
+def executable(world: World, file: str) -> None:
+    """The mode is back."""
+    assert world.path(file).stat().st_mode & 0o777 == 0o755, oct(world.path(file).stat().st_mode)
+    assert stat.S_ISREG(world.path(file).lstat().st_mode)
+
+
+@then(parsers.parse('the symlink "{link}" points at "{target}"'))
+def points_at(world: World, link: str, target: str) -> None:
+    """The link is a link again, to its old target."""
+    assert world.path(link).is_symlink() and str(world.path(link).readlink()) == target

@@ -178,12 +178,6 @@ def status_elapsed(world: World, name: str, state: str) -> None:
     assert entry["state"] == state and isinstance(elapsed, float) and elapsed > 0, dump(entry)
 
 
-@then("no job was created")
-def no_job(world: World) -> None:
-    """The refused call left the server without jobs."""
-    assert world.live.call("codex_status")["jobs"] == []
-
-
 @then(parsers.parse('the tools "{tools}" are {effect}'))
 def tools_marked(world: World, tools: str, effect: str) -> None:
     """The named tools carry the annotation hint a client uses to decide on approvals."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
-from harness import Boss, Json, ToolFailedError, boss_session
+from harness import Boss, Json, ToolFailedError, boss_session, git
 from pydantic import JsonValue
 
 from codex_subagents.scripted_model import parse_scripts
@@ -31,6 +31,7 @@ class World:
     repo: Path | None = None
     boss: Boss | None = None
     server_args: list[str] = field(default_factory=list[str])
+    server_env: dict[str, str] = field(default_factory=dict[str, str])
     jobs: dict[str, str] = field(default_factory=dict[str, str])
     contents: dict[str, str] = field(default_factory=dict[str, str])
     baseline: str | None = None
@@ -72,7 +73,9 @@ class World:
     def start_server(self, *extra: str) -> None:
         """Start the scripted model and the server on the repository."""
         assert self.repo is not None, "create the repository first"
-        self.boss = self.stack.enter_context(boss_session(self.repo, self.journals, *self.server_args, *extra))
+        self.boss = self.stack.enter_context(
+            boss_session(self.repo, self.journals, *self.server_args, *extra, environ=self.server_env)
+        )
 
     def journal(self, name: str) -> Path:
         """The directory of the journal of the job that ran script ``name``."""
@@ -217,3 +220,14 @@ def page(world: World) -> Json:
 def events_of(world: World, name: str) -> list[Json]:
     """Every event the boss read of job ``name`` while paging to the end."""
     return records(world.answers[f"all events {name}"]["events"])
+
+
+def git_state(world: World) -> Json:
+    """HEAD, the index, the stash list and the bytes of every file: what a baseline must leave alone."""
+    repo = world.path(".")
+    return {
+        "head": git(repo, "rev-parse", "HEAD"),
+        "index": git(repo, "ls-files", "--stage", "--debug"),
+        "stash": git(repo, "stash", "list"),
+        "files": {name: data.hex() for name, data in snapshot_files(repo).items()},
+    }
