@@ -61,7 +61,7 @@ Feature: Worker contract
     Then the result of job "mute" has state "succeeded"
     And the result of job "mute" has contract_error containing "missing"
 
-  @req:workers-cannot-start-sub-agents @pending
+  @req:workers-cannot-start-sub-agents
   Scenario: A worker is offered no agent tools
     Given the user's Codex configuration registers this server
     And the server is running
@@ -71,7 +71,7 @@ Feature: Worker contract
     Then the first model request of job "writer-a" offers no tool that spawns an agent
     And the first model request of job "writer-a" offers no tool of this server
 
-  @req:a-server-inside-a-worker-refuses-to-spawn @pending
+  @req:a-server-inside-a-worker-refuses-to-spawn
   Scenario: A server started inside a worker refuses to spawn
     Given the server is running with a worker's environment
     And a worker script "writer-a" that writes "a.txt" and reports it
@@ -79,7 +79,7 @@ Feature: Worker contract
     Then the call is a tool error mentioning "sub-agents"
     And no worker process was started
 
-  @req:workers-run-in-an-allowed-git-worktree @pending
+  @req:workers-run-in-an-allowed-git-worktree
   Scenario: A cwd outside the allowed roots is refused
     Given the server is running
     And a worker script "writer-a" that writes "a.txt" and reports it
@@ -87,14 +87,14 @@ Feature: Worker contract
     Then the call is a tool error mentioning that cwd
     And no job was created
 
-  @req:workers-run-in-an-allowed-git-worktree @pending
+  @req:workers-run-in-an-allowed-git-worktree
   Scenario: A cwd outside a git worktree is refused
     Given the server is running
     And a worker script "writer-a" that writes "a.txt" and reports it
     When the boss spawns a worker running script "writer-a" with a cwd in an allowed root that is not a git worktree
     Then the call is a tool error mentioning that cwd and "git worktree"
 
-  @req:full-access-needs-the-operators-opt-in @pending
+  @req:full-access-needs-the-operators-opt-in
   Scenario: Full access is refused without the opt-in
     Given the server is running
     And a worker script "writer-a" that writes "a.txt" and reports it
@@ -102,7 +102,7 @@ Feature: Worker contract
     Then the call is a tool error mentioning "--allow-danger-full-access"
     And no job was created
 
-  @req:full-access-needs-the-operators-opt-in @pending
+  @req:full-access-needs-the-operators-opt-in
   Scenario: Full access is granted with the opt-in
     Given the server is running with full access allowed
     And a worker script "writer-a" that writes "a.txt" and reports it
@@ -110,7 +110,7 @@ Feature: Worker contract
     And the boss waits until job "writer-a" is reported
     Then job "writer-a" ran with the sandbox "danger-full-access"
 
-  @req:workers-get-an-allowlisted-environment @pending
+  @req:workers-get-an-allowlisted-environment
   Scenario: A secret in the server environment does not reach the worker
     Given the server is running with "SECRET_TOKEN" in its environment
     And a worker script "env-dumper" that runs the shell command "env"
@@ -119,7 +119,7 @@ Feature: Worker contract
     Then the output of the shell command of job "env-dumper" does not mention "SECRET_TOKEN"
     And the output of the shell command of job "env-dumper" mentions "PATH"
 
-  @req:arguments-cannot-become-options @pending
+  @req:arguments-cannot-become-options
   Scenario: A prompt that looks like a flag is passed as text
     Given the server is running
     And a worker script "writer-a" that writes "a.txt" and reports it
@@ -128,7 +128,7 @@ Feature: Worker contract
     Then the first model request of job "writer-a" holds "--dangerously-bypass-approvals-and-sandbox" as task text
     And job "writer-a" ran with the sandbox "workspace-write"
 
-  @req:arguments-cannot-become-options @pending
+  @req:arguments-cannot-become-options
   Scenario: A model that looks like a flag is refused
     Given the server is running
     And a worker script "writer-a" that writes "a.txt" and reports it

@@ -703,3 +703,9 @@ def events_kept(world: World, name: str, cursor: str) -> None:
 def no_job(world: World) -> None:
     """The refused call left the server without jobs."""
     assert world.live.call("codex_status")["jobs"] == []
+
+
+@given(parsers.parse('a worker script "{name}" that runs the shell command "{command}"'))
+def runs_command(world: World, name: str, command: str) -> None:
+    """A worker that runs one command and reports."""
+    world.add_script(name, [{"shell": command, "login": False}, final([])])

@@ -46,6 +46,7 @@ class Boss:
     state_dir: Path | None
     extra: tuple[str, ...] = ()
     environ: dict[str, str] = field(default_factory=dict[str, str])
+    isolated: bool = True
     last_error: str | None = None
     memory: dict[str, object] = field(default_factory=dict[str, object])
     _session: ExitStack = field(default_factory=ExitStack)
@@ -59,7 +60,9 @@ class Boss:
 
     def start(self) -> None:
         """Start the server and connect to it."""
-        parameters = serve_parameters(self.repo, self.model, self.state_dir, *self.extra, environ=self.environ)
+        parameters = serve_parameters(
+            self.repo, self.model, self.state_dir, *self.extra, environ=self.environ, isolated=self.isolated
+        )
         client = self.portal.wrap_async_context_manager(Client(parameters, read_timeout_seconds=300))
         self._client = self._session.enter_context(client)
 
@@ -128,15 +131,21 @@ def make_repo(path: Path, files: dict[str, str]) -> Path:
 
 
 def serve_parameters(
-    repo: Path, model: ScriptedModel, state_dir: Path | None, *extra: str, environ: Mapping[str, str] | None = None
+    repo: Path,
+    model: ScriptedModel,
+    state_dir: Path | None,
+    *extra: str,
+    environ: Mapping[str, str] | None = None,
+    isolated: bool = True,
 ) -> StdioServerParameters:
     """The command that starts the server as a boss's Codex would, with workers on the scripted model.
 
     Without ``state_dir`` the server keeps its journal where it does by default, in the git directory.
-    The server gets a few variables of this process's environment, plus ``environ``.
+    The server gets a few variables of this process's environment, plus ``environ``. Its workers
+    ignore the user's Codex configuration unless ``isolated`` is false.
     """
     worker_config = [*model.codex_overrides(), "model=gpt-5.5"]
-    args = ["serve", "--isolated", "--allow-root", str(repo), "--kill-grace", "2"]
+    args = ["serve", "--allow-root", str(repo), "--kill-grace", "2", *(["--isolated"] if isolated else [])]
     if state_dir is not None:
         args += ["--state-dir", str(state_dir)]
     for item in worker_config:
@@ -161,6 +170,7 @@ def boss_session(
     *extra: str,
     scripts: Sequence[Path] = (),
     environ: Mapping[str, str] | None = None,
+    isolated: bool = True,
 ) -> Generator[Boss]:
     """Start the scripted model with the script files ``scripts`` (steps may add more) and the server."""
     with start_blocking_portal("asyncio") as portal:
@@ -173,6 +183,7 @@ def boss_session(
                 state_dir=state_dir,
                 extra=extra,
                 environ=dict(environ or {}),
+                isolated=isolated,
             )
             boss.start()
             try:

@@ -14,7 +14,7 @@ import pytest
 from harness import Json
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from world import World, dump, events_of, final, page, records, spawn
+from world import World, dump, events_of, final, items, page, records, spawn
 
 INJECTING_CODEX = Path(__file__).resolve().parent / "injecting_codex.py"
 
@@ -28,22 +28,7 @@ def world(world: World) -> World:
     return world
 
 
-def items(events: list[Json], item_type: str) -> dict[str, Json]:
-    """The item events of one item type, by phase (``started``, ``completed``)."""
-    found: dict[str, Json] = {}
-    for event in events:
-        if "item" in event and (item := records([event["item"]])[0])["type"] == item_type:
-            found[str(event["type"]).removeprefix("item.")] = item
-    return found
-
-
 # -- workers -----------------------------------------------------------------------------------------
-
-
-@given(parsers.parse('a worker script "{name}" that runs the shell command "{command}"'))
-def runs_command(world: World, name: str, command: str) -> None:
-    """A worker that runs one command and reports."""
-    world.add_script(name, [{"shell": command, "login": False}, final([])])
 
 
 @given(parsers.parse('a worker script "{name}" that searches the web for "{query}"'))

@@ -32,6 +32,8 @@ class World:
     boss: Boss | None = None
     server_args: list[str] = field(default_factory=list[str])
     server_env: dict[str, str] = field(default_factory=dict[str, str])
+    isolated: bool = True
+    """Whether workers ignore the user's Codex configuration (the server's ``--isolated``)."""
     jobs: dict[str, str] = field(default_factory=dict[str, str])
     contents: dict[str, str] = field(default_factory=dict[str, str])
     baseline: str | None = None
@@ -74,7 +76,9 @@ class World:
         """Start the scripted model and the server on the repository."""
         assert self.repo is not None, "create the repository first"
         self.boss = self.stack.enter_context(
-            boss_session(self.repo, self.journals, *self.server_args, *extra, environ=self.server_env)
+            boss_session(
+                self.repo, self.journals, *self.server_args, *extra, environ=self.server_env, isolated=self.isolated
+            )
         )
 
     def journal(self, name: str) -> Path:
@@ -231,3 +235,12 @@ def git_state(world: World) -> Json:
         "stash": git(repo, "stash", "list"),
         "files": {name: data.hex() for name, data in snapshot_files(repo).items()},
     }
+
+
+def items(events: list[Json], item_type: str) -> dict[str, Json]:
+    """The item events of one item type, by phase (``started``, ``completed``)."""
+    found: dict[str, Json] = {}
+    for event in events:
+        if "item" in event and (item := records([event["item"]])[0])["type"] == item_type:
+            found[str(event["type"]).removeprefix("item.")] = item
+    return found
