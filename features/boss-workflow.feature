@@ -6,13 +6,13 @@ Feature: Boss workflow
     Given a git repository with a committed file "a.txt"
     And a committed file "b.txt"
 
-  @req:codex-loads-the-boss-skill @pending
+  @req:codex-loads-the-boss-skill
   Scenario: Codex lists the boss skill
     Given the boss skill is installed in the project's skill directory
     When Codex starts a session in the project
     Then the skills Codex offers the model include "codex-subagents" with its description
 
-  @req:the-skill-prescribes-the-loop @pending
+  @req:the-skill-prescribes-the-loop
   Scenario: The skill names every step of the loop
     When the boss skill is read
     Then it names "codex_baseline, codex_spawn, codex_wait_any, codex_result, codex_overlaps, codex_rollback, codex_integrity"
@@ -87,7 +87,7 @@ Feature: Boss workflow
     Then the file "a.txt" holds its baseline bytes
     And the file "b.txt" holds the content written by "writer-b"
 
-  @req:interrupted-jobs-are-inspected-and-re-run @pending
+  @req:interrupted-jobs-are-inspected-and-re-run
   Scenario: An interrupted job is inspected and re-run
     Given the server is running
     And a worker script "half-writer" that writes "a.txt" and then waits until released

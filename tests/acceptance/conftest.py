@@ -709,3 +709,34 @@ def no_job(world: World) -> None:
 def runs_command(world: World, name: str, command: str) -> None:
     """A worker that runs one command and reports."""
     world.add_script(name, [{"shell": command, "login": False}, final([])])
+
+
+# -- restarts of the server ---------------------------------------------------------------------------
+
+
+@when("the server restarts")
+def restart(world: World) -> None:
+    """Stop the server the way its client does, and start a new one on the same journals."""
+    world.live.stop()
+    world.live.start()
+
+
+@when("the server is killed")
+def kill(world: World) -> None:
+    """SIGKILL the server, after noting every process of each job, which the kill leaves running."""
+    for name, job_id in world.jobs.items():
+        world.answers[f"tree {name}"] = {"pids": [str(pid) for pid in sorted(procs.carrying(marker(job_id)))]}
+    world.live.stop(kill=True)
+
+
+@when("the server is started again")
+def start_again(world: World) -> None:
+    """Start a new server on the journals of the killed one."""
+    world.live.start()
+
+
+@when("the server is killed and started again")
+def kill_and_start(world: World) -> None:
+    """A crash and a restart."""
+    kill(world)
+    start_again(world)

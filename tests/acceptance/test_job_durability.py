@@ -14,8 +14,6 @@ import pytest
 from harness import git
 from pytest_bdd import parsers, scenarios, then, when
 
-from codex_subagents import procs
-from codex_subagents.worker import marker
 from world import World, dump, result_of
 
 scenarios("job-durability.feature")
@@ -26,34 +24,6 @@ def world(world: World) -> World:
     """The shared world, with the server's journals in their default place."""
     world.journals = None
     return world
-
-
-@when("the server restarts")
-def restart(world: World) -> None:
-    """Stop the server the way its client does, and start a new one on the same journals."""
-    world.live.stop()
-    world.live.start()
-
-
-@when("the server is killed")
-def kill(world: World) -> None:
-    """SIGKILL the server, after noting every process of each job, which the kill leaves running."""
-    for name, job_id in world.jobs.items():
-        world.answers[f"tree {name}"] = {"pids": [str(pid) for pid in sorted(procs.carrying(marker(job_id)))]}
-    world.live.stop(kill=True)
-
-
-@when("the server is started again")
-def start_again(world: World) -> None:
-    """Start a new server on the journals of the killed one."""
-    world.live.start()
-
-
-@when("the server is killed and started again")
-def kill_and_start(world: World) -> None:
-    """A crash and a restart."""
-    kill(world)
-    start_again(world)
 
 
 @when(parsers.parse('half a line is appended to the journal of job "{name}"'))
