@@ -28,6 +28,14 @@ def world(world: World) -> World:
     return world
 
 
+def seen_twice(world: World, item_type: str) -> tuple[Json, Json]:
+    """The started and the completed item of one type on the last page, which must share their item id."""
+    phases = items(records(page(world)["events"]), item_type)
+    assert {"started", "completed"} <= phases.keys(), dump(page(world))
+    assert phases["started"]["id"] == phases["completed"]["id"], dump(phases)
+    return phases["started"], phases["completed"]
+
+
 # -- workers -----------------------------------------------------------------------------------------
 
 
@@ -144,10 +152,7 @@ def numbered(world: World, name: str) -> None:
 )
 def started_and_completed(world: World, item_type: str) -> None:
     """One item, seen twice."""
-    phases = items(records(page(world)["events"]), item_type)
-    assert {"started", "completed"} <= phases.keys(), dump(page(world))
-    assert phases["started"]["id"] == phases["completed"]["id"], dump(phases)
-    world.answers["item"] = phases["completed"]
+    world.answers["item"] = seen_twice(world, item_type)[1]
 
 
 @then(parsers.parse('the completed "{item_type}" event has exit code {code:d} and output "{output}"'))
@@ -191,11 +196,9 @@ def turn_usage(world: World) -> None:
 )
 def search_item_ids(world: World, item_type: str) -> None:
     """The item id survives the duplicate ``id`` key Codex writes into web search lines."""
-    phases = items(records(page(world)["events"]), item_type)
-    assert {"started", "completed"} <= phases.keys(), dump(page(world))
-    item_id = phases["started"]["id"]
-    assert str(item_id).startswith("item_") and phases["completed"]["id"] == item_id, dump(phases)
-    world.answers["item phases"] = {"phases": [phases["started"], phases["completed"]]}
+    started, completed = seen_twice(world, item_type)
+    assert str(started["id"]).startswith("item_"), dump(started)
+    world.answers["item phases"] = {"phases": [started, completed]}
 
 
 @then(parsers.parse('both "{item_type}" events keep the search id the model sent'))
