@@ -77,12 +77,15 @@ Feature: A2 coordination
 
   @req:rollback-restores-the-baseline-exactly
   Scenario: Rollback undoes edits, creations and deletions
+    Given a committed binary file "logo.bin"
     When the boss takes a baseline
     And the file "a.txt" is edited
+    And the binary file "logo.bin" is overwritten
     And the file "b.txt" is deleted
     And the file "new/dir/n.txt" is created
     And the boss rolls back everything
     Then the file "a.txt" holds its baseline bytes
+    And the file "logo.bin" holds its baseline bytes
     And the file "b.txt" holds its baseline bytes
     And the file "new/dir/n.txt" does not exist
     And the directory "new" does not exist

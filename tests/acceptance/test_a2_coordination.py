@@ -36,6 +36,19 @@ def ignores(world: World, ignore_file: str, pattern: str) -> None:
     commit(world, ignore_file)
 
 
+@given(parsers.parse('a committed binary file "{file}"'))
+def binary_file(world: World, file: str) -> None:
+    """Every byte value, NUL and CR LF included, committed as the user's binary."""
+    world.path(file).write_bytes(bytes(range(256)) + b"\r\n\x00")
+    commit(world, file)
+
+
+@when(parsers.parse('the binary file "{file}" is overwritten'))
+def overwrite_binary(world: World, file: str) -> None:
+    """Different bytes of another length."""
+    world.path(file).write_bytes(bytes(reversed(range(256))) * 3)
+
+
 @given(parsers.parse('an executable committed file "{file}"'))
 def executable_file(world: World, file: str) -> None:
     """A committed script with its executable bit."""
