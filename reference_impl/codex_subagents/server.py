@@ -176,7 +176,8 @@ def build_server(settings: Settings) -> MCPServer[JobSupervisor]:
         """Block until at least one of the jobs finishes, or the timeout passes.
 
         Returns each finished job exactly once across calls, and a digest of the
-        jobs still running, so no other call is needed to see progress.
+        jobs still running, so no other call is needed to see progress. Returns at
+        once when no job of the set is left queued or running.
         """
         supervisor = supervisor_of(ctx)
 
