@@ -47,8 +47,6 @@ class Boss:
     extra: tuple[str, ...] = ()
     environ: dict[str, str] = field(default_factory=dict[str, str])
     isolated: bool = True
-    last_error: str | None = None
-    memory: dict[str, object] = field(default_factory=dict[str, object])
     _session: ExitStack = field(default_factory=ExitStack)
     _client: Client | None = None
 
@@ -94,7 +92,6 @@ class Boss:
         result = self.portal.call(lambda: self.client.call_tool(tool, arguments))
         text = " ".join(getattr(block, "text", "") for block in result.content)
         assert result.is_error, f"{tool} should have failed, returned {result.structured_content}"
-        self.last_error = text
         return text
 
     def wait_all(self, job_ids: Sequence[str], timeout_s: float = 120) -> list[Json]:
