@@ -7,14 +7,15 @@ server, and each request resends its whole history in ``input``. The script is c
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 
 from pydantic import JsonValue
 
 from ._script import Script
 
-_CALL_TYPES = ("function_call", "custom_tool_call")
-_OUTPUT_TYPES = ("function_call_output", "custom_tool_call_output")
+_CALL_TYPES = ("function_call", "custom_tool_call", "tool_search_call")
+_OUTPUT_TYPES = ("function_call_output", "custom_tool_call_output", "tool_search_output")
 
 
 class UnanswerableError(Exception):
@@ -84,5 +85,14 @@ def next_turn(script: Script, body: JsonValue) -> int:
 
 
 def call_outputs(body: JsonValue) -> dict[str, str]:
-    """Map each call id in the history to its output text, the source of ``{{output:...}}`` values."""
-    return {str(item.get("call_id")): "".join(_texts(item.get("output"))) for item in input_items(body, *_OUTPUT_TYPES)}
+    """Map each call id in the history to its output text, the source of ``{{output:...}}`` values.
+
+    A ``tool_search_output`` has no text: its ``tools`` list stands in, as JSON.
+    """
+    return {str(item.get("call_id")): _output_text(item) for item in input_items(body, *_OUTPUT_TYPES)}
+
+
+def _output_text(item: dict[str, JsonValue]) -> str:
+    if item.get("type") == "tool_search_output":
+        return json.dumps(item.get("tools"), separators=(",", ":"))
+    return "".join(_texts(item.get("output")))

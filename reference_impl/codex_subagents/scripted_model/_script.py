@@ -34,8 +34,11 @@ Turn keys:
 
 * Tool calls, as ``calls`` or one of them directly on the turn: ``shell = "cmd"`` (an
   ``exec_command`` function call; ``yield_time_ms``, ``login``), ``patch = "*** Begin Patch ..."`` (the
-  freeform ``apply_patch`` custom tool, offered for bundled models such as ``-m gpt-5.5``) and
-  ``mcp = {namespace, name, arguments}`` (a namespaced function call). A call may carry an ``id``.
+  freeform ``apply_patch`` custom tool, offered for bundled models such as ``-m gpt-5.5``),
+  ``mcp = {namespace, name, arguments}`` (a namespaced function call) and
+  ``tool_search = {query, limit}`` (a client-executed ``tool_search_call``: codex answers with a
+  ``tool_search_output`` listing the matching deferred tools, which is how bundled models such as
+  ``-m gpt-5.5`` discover MCP tools). A call may carry an ``id``.
 * ``reasoning``: a reasoning summary shown as a ``reasoning`` item.
 * ``search``: a query the model searched the web for, sent as a finished hosted ``web_search_call``
   item (id ``ws_<script>_<turn>``) before the turn's calls or answer; codex shows it as ``web_search``.
@@ -89,8 +92,15 @@ class McpCall(_Model):
     arguments: dict[str, JsonValue] = Field(default_factory=dict[str, JsonValue])
 
 
+class ToolSearch(_Model):
+    """A search of codex's deferred tools (MCP tools, for bundled models), run by codex itself."""
+
+    query: Annotated[str, Field(min_length=1)]
+    limit: Annotated[int, Field(ge=1)] = 8
+
+
 class Call(_Model):
-    """One tool call: exactly one of ``shell``, ``patch`` or ``mcp``."""
+    """One tool call: exactly one of ``shell``, ``patch``, ``mcp`` or ``tool_search``."""
 
     id: Annotated[str | None, Field(pattern=_NAME)] = None
     shell: str | None = None
@@ -98,11 +108,12 @@ class Call(_Model):
     login: bool | None = None
     patch: str | None = None
     mcp: McpCall | None = None
+    tool_search: ToolSearch | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Self:
-        if sum(kind is not None for kind in (self.shell, self.patch, self.mcp)) != 1:
-            raise ValueError("a call needs exactly one of shell, patch or mcp")
+        if sum(kind is not None for kind in (self.shell, self.patch, self.mcp, self.tool_search)) != 1:
+            raise ValueError("a call needs exactly one of shell, patch, mcp or tool_search")
         if (self.yield_time_ms is not None or self.login is not None) and self.shell is None:
             raise ValueError("yield_time_ms and login only apply to shell")
         return self
@@ -132,7 +143,7 @@ class Turn(_Model):
             return data
         fields = {str(key): value for key, value in cast("Mapping[object, object]", data).items()}
         calls = fields.get("calls", [])
-        keys = [key for key in ("shell", "yield_time_ms", "login", "patch", "mcp") if key in fields]
+        keys = [key for key in ("shell", "yield_time_ms", "login", "patch", "mcp", "tool_search") if key in fields]
         if keys and isinstance(calls, list):
             fields["calls"] = [*cast("list[object]", calls), {key: fields.pop(key) for key in keys}]
         return fields

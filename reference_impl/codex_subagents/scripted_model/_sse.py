@@ -90,6 +90,9 @@ def _call_item(call: Call, cid: str, outputs: Mapping[str, str]) -> dict[str, Js
     if call.patch is not None:
         patch = render_text(call.patch, outputs)
         return {"type": "custom_tool_call", "call_id": cid, "name": "apply_patch", "input": patch}
+    if call.tool_search is not None:
+        query: dict[str, JsonValue] = {"query": call.tool_search.query, "limit": call.tool_search.limit}
+        return {"type": "tool_search_call", "call_id": cid, "execution": "client", "arguments": query}
     if call.mcp is not None:
         arguments = _dump(render(call.mcp.arguments, outputs))
         return {
