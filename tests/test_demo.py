@@ -11,10 +11,13 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import cast
 
 import anyio
 import pytest
+from pydantic import JsonValue
 
+from boss.discovery import tool_use
 from codex_subagents.config import find_codex
 from codex_subagents.demo import tell_story
 
@@ -71,6 +74,20 @@ def test_the_boss_is_offered_the_skill_and_gets_it_injected(demo: tuple[list[dic
     assert "<name>codex-subagents</name>" in text and "The protocol (A2" in text
 
 
+def test_the_boss_finds_its_tools_with_tool_search_before_calling_them(
+    demo: tuple[list[dict[str, object]], Path],
+) -> None:
+    """Codex defers MCP tools behind tool_search; the boss searches first and calls only tools it found."""
+    _, workdir = demo
+    last = [r for r in requests(workdir) if r["script"] == "boss"][-1]
+    body = last["body"]
+    assert isinstance(body, dict)
+    use = tool_use(cast("JsonValue", body))
+    assert use.searches == 1
+    assert "mcp__codex_subagents.codex_rollback" in use.called
+    assert use.undiscovered == []
+
+
 def test_the_boss_calls_reach_the_server_and_its_workers_are_real_codex(
     demo: tuple[list[dict[str, object]], Path],
 ) -> None:
@@ -117,3 +134,5 @@ def test_a_real_codex_boss_runs_two_disjoint_workers_without_conflict(tmp_path: 
     assert ("boss", "says: clean=true alpha=alpha.txt") in said
     assert (tmp_path / "repo" / "alpha.txt").read_text() == "alpha\n"
     assert (tmp_path / "repo" / "beta.txt").read_text() == "beta\n"
+    last = [r for r in requests(tmp_path) if r["script"] == "boss"][-1]
+    assert tool_use(cast("JsonValue", last["body"])).undiscovered == []

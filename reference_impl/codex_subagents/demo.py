@@ -16,7 +16,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
@@ -27,9 +28,9 @@ from .config import find_codex
 from .errors import ConfigError
 from .events import EVENT_ADAPTER, CommandExecution, FileChange, ItemEvent, McpToolCall
 from .scripted_model import ScriptedModel, load_scripts
+from .skill import SKILL_NAME, packaged_skill
 
 _HERE = Path(__file__).resolve().parent
-_SKILL_SOURCES = (_HERE.parents[1] / "skills" / "codex-subagents", _HERE / "skill")
 BOSS_PROMPT = (
     "DEMO-BOSS $codex-subagents Add a Usage section to README.md, and goodbye(name) and shout(name) "
     "helpers to greet.py, with workers in parallel."
@@ -38,6 +39,29 @@ _FILES = {
     "README.md": "# greet\n",
     "greet.py": 'def hello(name):\n    return f"Hello, {name}!"\n',
 }
+
+
+@dataclass(frozen=True)
+class BossSetup:
+    """What an installer prepares the boss's Codex for: its model, the repository, the server's state directory."""
+
+    model: ScriptedModel
+    repo: Path
+    state: Path
+    workdir: Path
+    """A scratch directory the installer may use (for a ``CODEX_HOME``, say)."""
+
+
+Install = Callable[[BossSetup], Awaitable[Mapping[str, str]]]
+"""Set up the server and the skill for the boss; return the boss's environment."""
+
+
+async def install_in_config(setup: BossSetup) -> Mapping[str, str]:
+    """Register the server in a fresh ``CODEX_HOME``'s ``config.toml`` and copy the skill there."""
+    entry = _server_entry(setup.model, setup.repo, setup.state)
+    home = setup.model.prepare_codex_home(setup.workdir / "boss-home", extra_config=entry)
+    shutil.copytree(packaged_skill(), home / "skills" / SKILL_NAME)
+    return {**os.environ, "CODEX_HOME": str(home)}
 
 
 def run_demo(*, json_output: bool = False, keep: bool = False) -> int:
@@ -69,23 +93,23 @@ async def tell_story(
     scripts: Path = _HERE / "demo.toml",
     prompt: str = BOSS_PROMPT,
     files: Mapping[str, str] = _FILES,
+    install: Install = install_in_config,
 ) -> int:
     """Run a real Codex boss on ``prompt`` in a new repository of ``files`` under ``workdir``.
 
-    The models of the boss and its workers play ``scripts``; the request log is
-    kept in ``workdir/model-requests.jsonl`` and the server's state in ``workdir/state``.
+    The models of the boss and its workers play ``scripts``; ``install`` sets up the
+    server and the skill for the boss. The request log is kept in
+    ``workdir/model-requests.jsonl`` and the server's state in ``workdir/state``.
     """
     repo = _make_repo(workdir / "repo", files)
     state = workdir / "state"
     say("start", f"a git repository with {', '.join(files)}; a boss and workers on a scripted model, offline")
     async with ScriptedModel(load_scripts([scripts]), log_path=workdir / "model-requests.jsonl") as model:
-        home = model.prepare_codex_home(workdir / "boss-home", extra_config=_server_entry(model, repo, state))
-        shutil.copytree(next(p for p in _SKILL_SOURCES if p.is_dir()), home / "skills" / "codex-subagents")
+        env = dict(await install(BossSetup(model, repo, state, workdir)))
         argv = [
             str(codex), "exec", "--json", "--skip-git-repo-check", "--ephemeral",
             "--sandbox=read-only", f"--cd={repo}", "--model=gpt-5.5", "-",
         ]  # fmt: skip
-        env = {**os.environ, "CODEX_HOME": str(home)}
         started = time.monotonic()
         watcher = _JournalWatcher(state / "jobs", say, started)
         errors = workdir / "boss-stderr.log"
