@@ -58,8 +58,7 @@ Install = Callable[[BossSetup], Awaitable[Mapping[str, str]]]
 
 async def install_in_config(setup: BossSetup) -> Mapping[str, str]:
     """Register the server in a fresh ``CODEX_HOME``'s ``config.toml`` and copy the skill there."""
-    entry = _server_entry(setup.model, setup.repo, setup.state)
-    home = setup.model.prepare_codex_home(setup.workdir / "boss-home", extra_config=entry)
+    home = setup.model.prepare_codex_home(setup.workdir / "boss-home", extra_config=_server_entry(setup))
     shutil.copytree(packaged_skill(), home / "skills" / SKILL_NAME)
     return {**os.environ, "CODEX_HOME": str(home)}
 
@@ -223,11 +222,16 @@ def _make_repo(path: Path, files: Mapping[str, str]) -> Path:
     return path
 
 
-def _server_entry(model: ScriptedModel, repo: Path, state: Path) -> str:
-    args = ["-m", "codex_subagents", "serve", "--isolated", "--cap", "3", "--allow-root", str(repo)]
-    args += ["--state-dir", str(state)]
-    for item in (*model.codex_overrides(), "model=gpt-5.5"):
-        args += ["--worker-config", item]
+def serve_options(setup: BossSetup) -> list[str]:
+    """The ``serve`` options of the demo's server: workers isolated, on the scripted model, in the repository."""
+    options = ["--isolated", "--cap", "3", "--allow-root", str(setup.repo), "--state-dir", str(setup.state)]
+    for item in (*setup.model.codex_overrides(), "model=gpt-5.5"):
+        options += ["--worker-config", item]
+    return options
+
+
+def _server_entry(setup: BossSetup) -> str:
+    args = ["-m", "codex_subagents", "serve", *serve_options(setup)]
     return (
         "[mcp_servers.codex-subagents]\n"
         f"command = {json.dumps(sys.executable)}\n"

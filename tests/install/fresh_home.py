@@ -1,0 +1,74 @@
+"""Fresh homes for install tests: a new ``HOME`` and ``CODEX_HOME``, and Codex CLI commands run in them.
+
+Every test here starts from nothing, as a new user does: no ``~/.codex``, no skills, no servers.
+Commands are bounded by a timeout and read no terminal, so a hang fails the test instead of the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from codex_subagents.config import find_codex
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Home:
+    """A fresh user home: ``HOME``, ``CODEX_HOME = HOME/.codex`` and a ``bin`` directory first on ``PATH``."""
+
+    path: Path
+    bin: Path
+
+    @property
+    def codex_home(self) -> Path:
+        """Where Codex keeps its config, skills and plugins for this user."""
+        return self.path / ".codex"
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment of a process this user starts."""
+        path = os.pathsep.join([str(self.bin), str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+        return {**os.environ, "HOME": str(self.path), "CODEX_HOME": str(self.codex_home), "PATH": path}
+
+    def run(self, argv: Sequence[str], *, cwd: Path = PROJECT_ROOT, timeout: float = 60) -> str:
+        """Run a command as this user, without a terminal; return its stdout, failing on a non-zero exit."""
+        done = subprocess.run(
+            argv, cwd=cwd, env=self.env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout
+        )
+        assert done.returncode == 0, f"{shlex.join(argv)} -> {done.returncode}\n{done.stdout}\n{done.stderr}"
+        return done.stdout
+
+    def shim(self, name: str, script: str) -> Path:
+        """Put an executable ``name`` on this user's ``PATH`` running the ``sh`` ``script``."""
+        path = self.bin / name
+        path.write_text("#!/bin/sh\n" + script)
+        path.chmod(0o755)
+        return path
+
+
+def make_home(root: Path) -> Home:
+    """Create an empty home under ``root`` with the pinned Codex CLI on its ``PATH`` as ``codex``."""
+    home = Home(root / "home", root / "bin")
+    home.path.mkdir(parents=True)
+    home.bin.mkdir(parents=True)
+    (home.bin / "codex").symlink_to(find_codex())
+    return home
+
+
+def uvx_script(options: Sequence[str], env: Mapping[str, str] | None = None) -> str:
+    """A ``uvx`` stand-in for ``uvx codex-subagents serve``: it runs this checkout's server with ``options``.
+
+    It refuses anything else, so a plugin that starts the server another way fails loudly.
+    """
+    exports = "".join(f"export {name}={shlex.quote(value)}\n" for name, value in (env or {}).items())
+    serve = shlex.join([sys.executable, "-m", "codex_subagents", "serve", *options])
+    return (
+        f'[ "$*" = "codex-subagents serve" ] || {{ echo "unexpected: uvx $*" >&2; exit 64; }}\n{exports}exec {serve}\n'
+    )
