@@ -1,4 +1,5 @@
-"""The ``codex-subagents`` command: ``serve`` the MCP server, run the ``demo``, or a ``scripted-model``."""
+"""The ``codex-subagents`` command: ``serve`` the MCP server, run the ``demo``, check the set-up with ``doctor``,
+print or install the ``skill``, or run a ``scripted-model``."""
 
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "serve":
             return _serve(args)
+        if args.command == "doctor":
+            return _doctor(args)
+        if args.command == "skill":
+            return _skill(args)
         from .demo import run_demo
 
         return run_demo(json_output=args.json, keep=args.keep)
@@ -43,13 +48,7 @@ def settings_from(args: argparse.Namespace, cwd: Path | None = None) -> Settings
     for root in roots:
         if not root.is_dir():
             raise ConfigError(f"--allow-root {str(root)!r} is not a directory.")
-    if args.state_dir:
-        state = Path(args.state_dir).expanduser().resolve()
-    elif git_dir is not None:
-        state = git_dir / "codex-subagents"
-    else:
-        base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
-        state = base / "codex-subagents" / hashlib.sha256(str(here).encode()).hexdigest()[:16]
+    state = Path(args.state_dir).expanduser().resolve() if args.state_dir else default_state_dir(here, git_dir)
     return Settings(
         cap=args.cap,
         queue_limit=args.queue_limit,
@@ -67,6 +66,39 @@ def settings_from(args: argparse.Namespace, cwd: Path | None = None) -> Settings
         max_wait_s=args.max_wait,
         kill_grace_s=args.kill_grace,
     )
+
+
+def default_state_dir(here: Path, git_dir: Path | None) -> Path:
+    """Where job journals live without --state-dir: in the git dir, else under the XDG state home."""
+    if git_dir is not None:
+        return git_dir / "codex-subagents"
+    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    return base / "codex-subagents" / hashlib.sha256(str(here).encode()).hexdigest()[:16]
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from .doctor import Setup, run_doctor
+
+    here = Path.cwd().resolve()
+    state = (
+        Path(args.state_dir).expanduser().resolve() if args.state_dir else default_state_dir(here, _git_dirs(here)[1])
+    )
+    setup = Setup(_codex_home(), Path.home(), here, state, args.server_name, args.codex, args.timeout)
+    return run_doctor(setup, json_output=args.json)
+
+
+def _skill(args: argparse.Namespace) -> int:
+    from .skill import install_skill, packaged_skill
+
+    if args.action == "print":
+        print((packaged_skill() / "SKILL.md").read_text(encoding="utf-8"), end="")
+        return 0
+    print(install_skill(Path(args.dest) if args.dest else _codex_home() / "skills", force=args.force))
+    return 0
+
+
+def _codex_home() -> Path:
+    return Path(os.environ.get("CODEX_HOME") or Path.home() / ".codex").expanduser()
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -162,8 +194,24 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="watch a boss run three workers, detect a collision and recover")
     demo.add_argument("--json", action="store_true", help="print the story as JSON lines")
     demo.add_argument("--keep", action="store_true", help="keep the temporary repository and print its path")
+    _add_setup_commands(commands)
     commands.add_parser("scripted-model", help="serve a scripted model for tests (scripted-model --help)")
     return parser
+
+
+def _add_setup_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:  # pyright: ignore[reportPrivateUsage] -- argparse names the subparsers type only privately
+    doctor = commands.add_parser(
+        "doctor", help="check the Codex set-up for this server and say how to fix what is off (exit 1 if any fails)"
+    )
+    doctor.add_argument("--json", action="store_true", help="print the checks as one JSON object")
+    doctor.add_argument("--codex", metavar="PATH", help="the Codex CLI to check (default: as serve finds it)")
+    doctor.add_argument("--server-name", default="codex-subagents", metavar="NAME", help="the server's name in Codex")
+    doctor.add_argument("--state-dir", metavar="DIR", help="the state directory serve will use (default: as serve)")
+    doctor.add_argument("--timeout", type=float, default=60.0, metavar="S", help="bound of each command run (60)")
+    skill = commands.add_parser("skill", help="print the boss skill, or install it where Codex finds it")
+    skill.add_argument("action", choices=("print", "install"), help="print SKILL.md, or copy the skill folder")
+    skill.add_argument("--dest", metavar="DIR", help="the skills folder to install into (default: ~/.codex/skills)")
+    skill.add_argument("--force", action="store_true", help="replace a different copy already there")
 
 
 if __name__ == "__main__":  # pragma: no cover
