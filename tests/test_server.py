@@ -18,7 +18,7 @@ import pytest
 from mcp import Client
 from pydantic import BaseModel
 
-from codex_subagents import build_server
+from codex_subagents import baselines, build_server, coordination, rollback
 from codex_subagents import results as r
 from codex_subagents.config import Settings
 
@@ -184,7 +184,7 @@ async def test_wait_any_lists_the_jobs_still_running(client: Client) -> None:
 async def test_overlaps_and_rollback_through_the_tools(client: Client, repo: Path) -> None:
     """Two jobs writing one file overlap; rollback puts the baseline back and keeps the user's file."""
     (repo / "mine.txt").write_text("the user's own work\n")
-    baseline = await call(client, "codex_baseline", r.BaselineInfo, label="before")
+    baseline = await call(client, "codex_baseline", baselines.BaselineInfo, label="before")
     first = await call(
         client,
         "codex_spawn",
@@ -202,38 +202,38 @@ async def test_overlaps_and_rollback_through_the_tools(client: Client, repo: Pat
     report = await call(
         client,
         "codex_overlaps",
-        r.OverlapResult,
+        coordination.OverlapResult,
         baseline_id=baseline.baseline_id,
         job_ids=[first.job_id, second.job_id],
     )
     assert report.clean is False
     assert report.overlaps == {"a.txt": sorted([first.job_id, second.job_id])}
     assert report.unclaimed == ["b.txt"]
-    rolled = await call(client, "codex_rollback", r.RollbackResult, baseline_id=baseline.baseline_id)
+    rolled = await call(client, "codex_rollback", rollback.RollbackResult, baseline_id=baseline.baseline_id)
     assert sorted(rolled.restored + rolled.removed) == ["a.txt", "b.txt"]
     assert (repo / "a.txt").read_text() == "original a\n"
     assert not (repo / "b.txt").exists()
     assert (repo / "mine.txt").read_text() == "the user's own work\n"
-    listed = await call(client, "codex_baselines", r.BaselineList)
+    listed = await call(client, "codex_baselines", baselines.BaselineList)
     assert [b.baseline_id for b in listed.baselines] == [baseline.baseline_id]
-    await call(client, "codex_baseline_drop", r.DropResult, baseline_id=baseline.baseline_id)
-    assert (await call(client, "codex_baselines", r.BaselineList)).baselines == []
+    await call(client, "codex_baseline_drop", baselines.DropResult, baseline_id=baseline.baseline_id)
+    assert (await call(client, "codex_baselines", baselines.BaselineList)).baselines == []
 
 
 async def test_rollback_is_refused_while_a_worker_may_still_write(client: Client) -> None:
     """A running job in the worktree blocks rollback until it is waited for or cancelled."""
-    baseline = await call(client, "codex_baseline", r.BaselineInfo)
+    baseline = await call(client, "codex_baseline", baselines.BaselineInfo)
     spawned = await call(client, "codex_spawn", r.SpawnResult, prompt=fake(hang=True))
     error = await refused(client, "codex_rollback", baseline_id=baseline.baseline_id)
     assert str(spawned.job_id) in error and "codex_cancel" in error
     await call(client, "codex_cancel", r.CancelResult, job_id=spawned.job_id)
-    await call(client, "codex_rollback", r.RollbackResult, baseline_id=baseline.baseline_id)
+    await call(client, "codex_rollback", rollback.RollbackResult, baseline_id=baseline.baseline_id)
 
 
 async def test_integrity_names_what_a_failed_job_left_behind(client: Client, repo: Path) -> None:
     """After a failure, the paths the job was seen writing and the changes nobody claims are named."""
     (repo / "user.txt").write_text("the user's\n")
-    baseline = await call(client, "codex_baseline", r.BaselineInfo)
+    baseline = await call(client, "codex_baseline", baselines.BaselineInfo)
     patch = json.dumps(
         {
             "type": "item.started",
@@ -250,7 +250,7 @@ async def test_integrity_names_what_a_failed_job_left_behind(client: Client, rep
     result = await finish(client, spawned.job_id)
     assert result.state == "failed"
     report = await call(
-        client, "codex_integrity", r.IntegrityResult, job_id=spawned.job_id, baseline_id=baseline.baseline_id
+        client, "codex_integrity", coordination.IntegrityResult, job_id=spawned.job_id, baseline_id=baseline.baseline_id
     )
     assert (report.changed_by_job, report.suspects) == (["half.txt"], ["stray.txt"])
 

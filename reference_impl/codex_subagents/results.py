@@ -22,7 +22,6 @@ from .events import (
     Unparsed,
     Usage,
 )
-from .gitops import Baseline, ChangeKind, OverlapReport, RollbackReport
 from .jobs import Job, JobSupervisor
 from .journal import JobState
 
@@ -121,59 +120,6 @@ class StatusResult(BaseModel):
     cap: int
 
 
-class BaselineInfo(BaseModel):
-    """A recorded snapshot of a worktree to compare with and roll back to."""
-
-    baseline_id: str
-    label: str | None
-    ref: str
-    commit: str
-    root: str
-    created_at: float
-
-
-class BaselineList(BaseModel):
-    """The baselines of a worktree, newest first."""
-
-    baselines: list[BaselineInfo]
-
-
-class DropResult(BaseModel):
-    """A dropped baseline."""
-
-    baseline_id: str
-    dropped: bool
-
-
-class OverlapResult(BaseModel):
-    """How the jobs' changes since a baseline relate to each other."""
-
-    baseline_id: str
-    clean: bool = Field(description="No overlap and no unclaimed change: the jobs' work can be kept")
-    overlaps: dict[str, list[str]] = Field(description="Path -> the jobs that each touched it")
-    unclaimed: list[str] = Field(description="Changed paths that no job reported or was seen to change")
-    unchanged_claims: dict[str, list[str]] = Field(description="Job -> paths it claimed that did not change")
-    changed: dict[str, ChangeKind]
-
-
-class RollbackResult(BaseModel):
-    """What a rollback put back."""
-
-    baseline_id: str
-    restored: list[str]
-    removed: list[str]
-    removed_dirs: list[str]
-
-
-class IntegrityResult(BaseModel):
-    """Which changes a stopped job is known or suspected to have left behind."""
-
-    job_id: str
-    baseline_id: str
-    changed_by_job: list[str] = Field(description="Paths the job touched that differ from the baseline")
-    suspects: list[str] = Field(description="Changed paths that no other job claims")
-
-
 def describe(event: Event | None) -> str | None:
     """Say what an event is in a few words, for digests."""
     if event is None:
@@ -251,38 +197,4 @@ def job_result(job: Job) -> JobResult:
             queue_s=round((started or ended or record.queued_at) - record.queued_at, 3),
             run_s=round(ended - started, 3) if started and ended else None,
         ),
-    )
-
-
-def baseline_info(baseline: Baseline) -> BaselineInfo:
-    """Present a baseline."""
-    return BaselineInfo(
-        baseline_id=baseline.id,
-        label=baseline.label,
-        ref=baseline.ref,
-        commit=baseline.commit,
-        root=str(baseline.root),
-        created_at=baseline.created_at,
-    )
-
-
-def overlap_result(baseline_id: str, report: OverlapReport) -> OverlapResult:
-    """Present an overlap report."""
-    return OverlapResult(
-        baseline_id=baseline_id,
-        clean=report.clean,
-        overlaps=report.overlaps,
-        unclaimed=report.unclaimed,
-        unchanged_claims=report.unchanged_claims,
-        changed=dict(report.changed),
-    )
-
-
-def rollback_result(baseline_id: str, report: RollbackReport) -> RollbackResult:
-    """Present a rollback report."""
-    return RollbackResult(
-        baseline_id=baseline_id,
-        restored=report.restored,
-        removed=report.removed,
-        removed_dirs=report.removed_dirs,
     )

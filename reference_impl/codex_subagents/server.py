@@ -1,4 +1,4 @@
-"""The MCP server: each tool validates its input, calls the supervisor or gitops, returns a model.
+"""The MCP server: each tool validates its input, calls the supervisor or coordination, returns a model.
 
 The tools are primitives, not a workflow: the boss decides when to baseline,
 spawn, wait, compare and roll back. Failures a better call can fix are raised
@@ -19,11 +19,12 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
-from . import gitops, results
+from . import baselines, coordination, results
 from .config import Settings
-from .errors import BaselineError, InputError, RecursionRefusedError
+from .errors import InputError, RecursionRefusedError
 from .jobs import Job, JobSupervisor
 from .journal import JobRequest
+from .rollback import RollbackResult
 from .worker import check_config, check_name, enclosing_job
 
 INSTRUCTIONS = """\
@@ -70,27 +71,6 @@ def build_server(settings: Settings) -> MCPServer[JobSupervisor]:
     def supervisor_of(ctx: Context[JobSupervisor]) -> JobSupervisor:
         return ctx.request_context.lifespan_context
 
-    def resolve_cwd(cwd: str | None) -> Path:
-        roots = settings.allow_roots
-        if cwd is None:
-            return roots[0]
-        if "\0" in cwd:
-            raise InputError(f"cwd {cwd!r} contains a NUL byte.")
-        try:
-            path = (roots[0] / cwd).resolve()
-            is_dir = path.is_dir()
-        except (OSError, RuntimeError) as exc:
-            raise InputError(f"cwd {cwd!r} cannot be used ({exc}); give a directory inside the allowed roots.") from exc
-        if not any(path == root or path.is_relative_to(root) for root in roots):
-            raise InputError(
-                f"cwd {cwd!r} resolves to {str(path)!r}, outside the allowed roots "
-                f"{[str(root) for root in roots]}; start the server with --allow-root for it."
-            )
-        if not is_dir:
-            raise InputError(f"cwd {cwd!r} is not a directory.")
-        gitops.worktree_root(path)
-        return path
-
     @tool(_WRITE)
     async def codex_spawn(
         ctx: Context[JobSupervisor],
@@ -122,7 +102,7 @@ def build_server(settings: Settings) -> MCPServer[JobSupervisor]:
                 "sandbox 'danger-full-access' is refused: the server was not started with "
                 "--allow-danger-full-access; use 'workspace-write'."
             )
-        directory = resolve_cwd(cwd)
+        directory = await coordination.directory(settings.allow_roots, cwd)
         request = JobRequest(
             prompt=prompt,
             cwd=str(directory),
@@ -228,24 +208,26 @@ def build_server(settings: Settings) -> MCPServer[JobSupervisor]:
     async def codex_baseline(
         cwd: Cwd = None,
         label: Annotated[str | None, Field(max_length=80, description="A note kept with the baseline")] = None,
-    ) -> results.BaselineInfo:
+    ) -> baselines.BaselineInfo:
         """Record the whole worktree as it is now, the user's uncommitted work included, to roll back to.
 
-        Touches no file, nor HEAD, the index or the stash.
+        Records every file's exact bytes and permission bits (ignored files too, up to
+        a size limit), HEAD, the index and the stash list. Touches no file, nor HEAD,
+        the index or the stash. Lists what it does not protect (ignored directories,
+        large ignored files) in unprotected.
         """
-        return results.baseline_info(gitops.create_baseline(gitops.worktree_root(resolve_cwd(cwd)), label))
+        root = await coordination.worktree(settings.allow_roots, cwd)
+        return (await baselines.create(root, label)).info
 
     @tool(_READ)
-    async def codex_baselines(cwd: Cwd = None) -> results.BaselineList:
+    async def codex_baselines(cwd: Cwd = None) -> baselines.BaselineList:
         """List the worktree's baselines, newest first."""
-        root = gitops.worktree_root(resolve_cwd(cwd))
-        return results.BaselineList(baselines=[results.baseline_info(b) for b in gitops.list_baselines(root)])
+        return await baselines.listed(await coordination.worktree(settings.allow_roots, cwd))
 
     @tool(_DESTROY)
-    async def codex_baseline_drop(baseline_id: BaselineId, cwd: Cwd = None) -> results.DropResult:
+    async def codex_baseline_drop(baseline_id: BaselineId, cwd: Cwd = None) -> baselines.DropResult:
         """Delete a baseline once its work is kept or discarded."""
-        gitops.drop_baseline(gitops.worktree_root(resolve_cwd(cwd)), baseline_id)
-        return results.DropResult(baseline_id=baseline_id, dropped=True)
+        return await baselines.drop(await coordination.worktree(settings.allow_roots, cwd), baseline_id)
 
     @tool(_READ)
     async def codex_overlaps(
@@ -253,17 +235,16 @@ def build_server(settings: Settings) -> MCPServer[JobSupervisor]:
         baseline_id: BaselineId,
         job_ids: Annotated[list[str], Field(min_length=1, max_length=256, description="The jobs to compare")],
         cwd: Cwd = None,
-    ) -> results.OverlapResult:
+    ) -> coordination.OverlapResult:
         """Compare the jobs' changes since a baseline: overlaps, unclaimed changes, claims that did not change.
 
-        Uses three signals: each job's reported modifiedFiles, its file_change events, and git.
+        Uses three signals: each job's reported modifiedFiles, its file_change events, and
+        the worktree itself (bytes and permission bits); also names any move of HEAD, the
+        index or the stash. Paths that are not UTF-8 are shown quoted the way git quotes them.
         """
-        root = gitops.worktree_root(resolve_cwd(cwd))
-        baseline = gitops.get_baseline(root, baseline_id)
-        supervisor = supervisor_of(ctx)
-        claims = {job.job_id: _claims(root, job) for job in supervisor.jobs(job_ids)}
-        report = gitops.overlap_report(gitops.changed_paths(root, baseline), claims)
-        return results.overlap_result(baseline_id, report)
+        root = await coordination.worktree(settings.allow_roots, cwd)
+        jobs = supervisor_of(ctx).jobs(job_ids)
+        return await coordination.overlaps(root, baseline_id, {job.job_id: _claim(root, job) for job in jobs})
 
     @tool(_DESTROY)
     async def codex_rollback(
@@ -273,52 +254,41 @@ def build_server(settings: Settings) -> MCPServer[JobSupervisor]:
             list[str] | None, Field(max_length=10_000, description="Only these paths; default: every change")
         ] = None,
         cwd: Cwd = None,
-    ) -> results.RollbackResult:
+    ) -> RollbackResult:
         """Put the worktree (or only the given paths) back exactly as the baseline recorded it.
 
+        Without paths, HEAD, the index and the stash list are put back too; whatever a
+        worker made there (commits, stash entries) stays reachable under kept_refs.
         Refused while a job in this worktree is queued or running: cancel or wait for it first.
         """
-        root = gitops.worktree_root(resolve_cwd(cwd))
-        baseline = gitops.get_baseline(root, baseline_id)
+        root = await coordination.worktree(settings.allow_roots, cwd)
         busy = [
             job.job_id
             for job in supervisor_of(ctx).jobs()
             if not job.done and Path(job.record.request.cwd).is_relative_to(root)
         ]
-        if busy:
-            raise BaselineError(
-                f"Rollback refused: jobs {busy} may still write in {str(root)!r}; "
-                "wait for them with codex_wait_any or stop them with codex_cancel first."
-            )
-        return results.rollback_result(baseline_id, gitops.rollback(root, baseline, paths))
+        return await coordination.roll_back(root, baseline_id, paths, busy)
 
     @tool(_READ)
     async def codex_integrity(
         ctx: Context[JobSupervisor], job_id: JobId, baseline_id: BaselineId, cwd: Cwd = None
-    ) -> results.IntegrityResult:
+    ) -> coordination.IntegrityResult:
         """After a cancel or failure, name the paths the job left changed and the changes no other job claims."""
         supervisor = supervisor_of(ctx)
-        job = supervisor.result(job_id)
-        root = gitops.worktree_root(resolve_cwd(cwd))
-        changed = gitops.changed_paths(root, gitops.get_baseline(root, baseline_id))
-        others = {other.job_id: _claims(root, other) for other in supervisor.jobs() if other is not job}
-        mine, suspects = gitops.integrity(changed, _claims(root, job), others)
-        return results.IntegrityResult(job_id=job_id, baseline_id=baseline_id, changed_by_job=mine, suspects=suspects)
+        supervisor.result(job_id)
+        root = await coordination.worktree(settings.allow_roots, cwd)
+        claims = {job.job_id: _claim(root, job) for job in supervisor.jobs()}
+        return await coordination.integrity(root, baseline_id, job_id, claims)
 
     return mcp
 
 
-def _claims(root: Path, job: Job) -> gitops.JobClaims:
+def _claim(root: Path, job: Job) -> coordination.Claim:
     """The paths a job says it changed and the paths it was seen changing, relative to ``root``."""
-    cwd = Path(job.record.request.cwd)
     outcome = job.record.outcome
     reported = outcome.modified_files if outcome else []
     observed = outcome.observed_files if outcome and job.done else list(job.observed)
-
-    def normalized(paths: list[str]) -> frozenset[str]:
-        return frozenset(p for p in (gitops.normalize_path(root, cwd, path) for path in paths) if p is not None)
-
-    return gitops.JobClaims(reported=normalized(reported), observed=normalized(observed))
+    return coordination.claim(root, Path(job.record.request.cwd), reported, observed)
 
 
 def _version() -> str:

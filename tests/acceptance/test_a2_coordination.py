@@ -23,7 +23,7 @@ def commit(world: World, *paths: str) -> None:
 def baseline_files(world: World) -> list[str]:
     """Every path the baseline commit records."""
     commit_id = str(world.answers["baseline"]["commit"])
-    return git(world.path("."), "ls-tree", "-r", "--name-only", commit_id).splitlines()
+    return git(world.path("."), "ls-tree", "-r", "--name-only", f"{commit_id}:worktree").splitlines()
 
 
 # -- the worktree ------------------------------------------------------------------------------------
@@ -147,7 +147,7 @@ def untouched(world: World) -> None:
 def holds_edit(world: World, file: str) -> None:
     """The user's uncommitted bytes are in the baseline."""
     commit_id = str(world.answers["baseline"]["commit"])
-    assert git(world.path("."), "show", f"{commit_id}:{file}") == world.user_content[file]
+    assert git(world.path("."), "show", f"{commit_id}:worktree/{file}") == world.user_content[file]
 
 
 @then(parsers.parse('the baseline commit holds "{first}" and "{second}"'))

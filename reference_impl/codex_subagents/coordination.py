@@ -1,0 +1,156 @@
+"""A2 coordination: where a job may run, what each job claims, overlaps, integrity, and when to roll back.
+
+The tools that compare and roll back come here with the worktree, a baseline
+id and the jobs' claims; this module decides. A claim is what a job reported
+(``modifiedFiles``) and what it was seen changing (its ``file_change`` events),
+as paths from the worktree's top. A report is ``clean`` only if no path was
+touched by two jobs, every changed path is claimed, and git's own state (HEAD,
+index, stash) did not move. A rollback is refused while any live server's
+worker may still write in the worktree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+from pydantic import BaseModel, Field
+
+from . import baselines, git, rollback
+from .errors import BaselineError, InputError
+from .gitstate import GitStateChange
+from .paths import confined, relative_to_root, shown
+from .rollback import ChangeKind, RollbackResult
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The root-relative paths a job reported changing and those it was seen changing."""
+
+    reported: frozenset[str]
+    observed: frozenset[str]
+
+    @property
+    def touched(self) -> frozenset[str]:
+        """Every path the job claims, by report or by observation."""
+        return self.reported | self.observed
+
+
+class OverlapResult(BaseModel):
+    """How the jobs' changes since a baseline relate to each other."""
+
+    baseline_id: str
+    clean: bool = Field(description="No overlap, no unclaimed change and no move of HEAD, index or stash")
+    overlaps: dict[str, list[str]] = Field(description="Path -> the jobs that each touched it")
+    unclaimed: list[str] = Field(description="Changed paths that no job reported or was seen to change")
+    unchanged_claims: dict[str, list[str]] = Field(description="Job -> paths it claimed that did not change")
+    changed: dict[str, ChangeKind] = Field(description="Every path that differs from the baseline, and how")
+    git_state: list[GitStateChange] = Field(description="HEAD, index or stash changes since the baseline")
+
+
+class IntegrityResult(BaseModel):
+    """Which changes a stopped job is known or suspected to have left behind."""
+
+    job_id: str
+    baseline_id: str
+    changed_by_job: list[str] = Field(description="Paths the job touched that differ from the baseline")
+    suspects: list[str] = Field(description="Changed paths that no other job claims")
+    git_state: list[GitStateChange] = Field(description="HEAD, index or stash changes since the baseline")
+
+
+async def directory(roots: Sequence[Path], cwd: str | None) -> Path:
+    """The directory a tool works in: ``cwd`` (default: the first root), inside a root and a git worktree.
+
+    Raises:
+        InputError: for a path outside the allowed roots, or that is not a directory.
+        GitError: when the directory is not inside a git worktree.
+    """
+    if cwd is not None and "\0" in cwd:
+        raise InputError(f"cwd {cwd!r} contains a NUL byte.")
+    try:
+        path, is_dir = await anyio.to_thread.run_sync(_resolve, roots[0], cwd or ".")
+    except (OSError, RuntimeError) as exc:
+        raise InputError(f"cwd {cwd!r} cannot be used ({exc}); give a directory inside the allowed roots.") from exc
+    if not any(path == root or path.is_relative_to(root) for root in roots):
+        raise InputError(
+            f"cwd {cwd!r} resolves to {str(path)!r}, outside the allowed roots "
+            f"{[str(root) for root in roots]}; start the server with --allow-root for it."
+        )
+    if not is_dir:
+        raise InputError(f"cwd {cwd!r} is not a directory.")
+    await git.worktree_root(path)
+    return path
+
+
+async def worktree(roots: Sequence[Path], cwd: str | None) -> Path:
+    """The top of the git worktree a tool works on."""
+    return await git.worktree_root(await directory(roots, cwd))
+
+
+def claim(root: Path, cwd: Path, reported: Sequence[str], observed: Sequence[str]) -> Claim:
+    """A job's claim, its paths (absolute or relative to its ``cwd``) made relative to ``root``."""
+
+    def normalized(paths: Sequence[str]) -> frozenset[str]:
+        return frozenset(p for p in (relative_to_root(root, cwd, path) for path in paths) if p is not None)
+
+    return Claim(reported=normalized(reported), observed=normalized(observed))
+
+
+async def overlaps(root: Path, baseline_id: str, claims: Mapping[str, Claim]) -> OverlapResult:
+    """Compare each job's claims with the others' and with what really changed since the baseline."""
+    comparison = await rollback.compare(root, await baselines.load(root, baseline_id))
+    changed = comparison.changed
+    touched_by: dict[str, list[str]] = {}
+    for job_id, job in sorted(claims.items()):
+        for path in job.touched:
+            touched_by.setdefault(path, []).append(job_id)
+    unchanged = {job_id: sorted(shown(p) for p in job.touched if p not in changed) for job_id, job in claims.items()}
+    found = {shown(path): jobs for path, jobs in sorted(touched_by.items()) if len(jobs) > 1}
+    unclaimed = [shown(path) for path in changed if path not in touched_by]
+    return OverlapResult(
+        baseline_id=baseline_id,
+        clean=not found and not unclaimed and not comparison.git,
+        overlaps=found,
+        unclaimed=unclaimed,
+        unchanged_claims={job_id: paths for job_id, paths in sorted(unchanged.items()) if paths},
+        changed={shown(path): kind for path, kind in changed.items()},
+        git_state=comparison.git,
+    )
+
+
+async def integrity(root: Path, baseline_id: str, job_id: str, claims: Mapping[str, Claim]) -> IntegrityResult:
+    """The changed paths ``job_id`` touched, and the changed paths that no job at all claims."""
+    comparison = await rollback.compare(root, await baselines.load(root, baseline_id))
+    mine = claims[job_id].touched
+    claimed = frozenset[str]().union(*(c.touched for other, c in claims.items() if other != job_id))
+    return IntegrityResult(
+        job_id=job_id,
+        baseline_id=baseline_id,
+        changed_by_job=[shown(p) for p in comparison.changed if p in mine],
+        suspects=[shown(p) for p in comparison.changed if p not in mine and p not in claimed],
+        git_state=comparison.git,
+    )
+
+
+async def roll_back(root: Path, baseline_id: str, paths: Sequence[str] | None, busy: Sequence[str]) -> RollbackResult:
+    """Put the worktree (or only ``paths``) back as the baseline recorded it, unless a worker may still write.
+
+    Raises:
+        BaselineError: while ``busy`` names jobs that may still write in the worktree.
+    """
+    if busy:
+        raise BaselineError(
+            f"Rollback refused: jobs {list(busy)} may still write in {str(root)!r}; "
+            "wait for them with codex_wait_any or stop them with codex_cancel first."
+        )
+    wanted = None if paths is None else await anyio.to_thread.run_sync(lambda: [confined(root, p) for p in paths])
+    baseline = await baselines.load(root, baseline_id)
+    steps = rollback.plan(baseline, await rollback.compare(root, baseline), wanted)
+    return await rollback.apply(root, baseline, steps)
+
+
+def _resolve(root: Path, cwd: str) -> tuple[Path, bool]:
+    path = (root / cwd).resolve()
+    return path, path.is_dir()

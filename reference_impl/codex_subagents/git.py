@@ -1,0 +1,89 @@
+"""The one way the server runs git: asynchronously, with a fixed environment, raw bytes in and out.
+
+Every git call of the server goes through `run`, so the hardening lives in one
+place: the command never waits on the event loop; variables that would steer
+git elsewhere (``GIT_DIR``, ``GIT_INDEX_FILE``, ...) are dropped from the
+inherited environment; pathspecs are literal; optional locks are off, so that a
+read never rewrites the user's index; output is bytes, because paths need not be
+UTF-8. The server drives git's plumbing directly rather than through a library
+so that it controls exactly which index is written and that no filter or line
+ending conversion touches the user's bytes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import anyio
+
+from .errors import GitError
+
+_FIXED = {
+    "GIT_LITERAL_PATHSPECS": "1",
+    "GIT_OPTIONAL_LOCKS": "0",
+    "GIT_TERMINAL_PROMPT": "0",
+    "LC_ALL": "C",
+}
+
+
+def environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a git call: the server's, without ``GIT_*`` steering, plus the fixed values."""
+    inherited = {name: value for name, value in os.environ.items() if not name.startswith("GIT_")}
+    return {**inherited, **_FIXED, **(extra or {})}
+
+
+async def run(
+    cwd: Path,
+    *args: str,
+    stdin: bytes | None = None,
+    env: Mapping[str, str] | None = None,
+    ok: Sequence[int] = (0,),
+) -> bytes:
+    """Run ``git *args`` in ``cwd`` and return its standard output.
+
+    Raises:
+        GitError: when git exits with a code outside ``ok`` or cannot be started,
+            naming the subcommand, the directory and git's own message.
+    """
+    try:
+        done = await anyio.run_process(["git", *args], input=stdin, cwd=cwd, env=environment(env), check=False)
+    except OSError as exc:
+        raise GitError(f"git could not be run in {str(cwd)!r} ({exc}); git is required: install it.") from exc
+    if done.returncode not in ok:
+        message = done.stderr.decode(errors="replace").strip() or f"exit code {done.returncode}"
+        raise GitError(f"git {args[0]} failed in {str(cwd)!r}: {message}")
+    return done.stdout
+
+
+async def text(cwd: Path, *args: str) -> str:
+    """Run git and return its output as one stripped line of text."""
+    return os.fsdecode((await run(cwd, *args)).strip())
+
+
+async def worktree_root(path: Path) -> Path:
+    """Return the top of the git worktree that holds ``path``.
+
+    Raises:
+        GitError: outside any worktree (with the command that makes one), or when
+            git refuses the repository for another reason, quoting git.
+    """
+    try:
+        return Path(await text(path, "rev-parse", "--show-toplevel"))
+    except GitError as exc:
+        if "not a git repository" in str(exc):
+            raise GitError(
+                f"{str(path)!r} is not inside a git worktree; git is required: run `git init` there."
+            ) from None
+        raise GitError(f"{str(path)!r} cannot be used as a git worktree: {exc}") from None
+
+
+async def git_dir(root: Path) -> Path:
+    """The worktree's own git directory (a linked worktree has one of its own)."""
+    return Path(await text(root, "rev-parse", "--absolute-git-dir"))
+
+
+def nul_split(output: bytes) -> list[str]:
+    """Split ``-z`` output into paths, decoded the way the file system names them."""
+    return [os.fsdecode(item) for item in output.split(b"\0") if item]

@@ -1,0 +1,219 @@
+"""What changed since a baseline, and putting it back: a pure plan, then one step that applies it.
+
+`compare` snapshots the worktree against the baseline and names every path
+whose bytes, kind or permission bits differ, and what moved in git's own state.
+`plan` turns a comparison into the exact list of removals and writes (computed
+without touching anything, so it can be inspected and tested alone); `apply`
+carries it out: removals first, deepest first, then each file written to a
+temporary name with its exact permission bits and renamed over, so a reader
+never sees half a file and a mode is never wider than the baseline's. Only then
+are HEAD, the index and the stash list put back. Paths the baseline did not
+protect are never touched.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Literal
+
+import anyio
+from pydantic import BaseModel, Field
+
+from . import git, gitstate, snapshot
+from .baselines import Baseline
+from .gitstate import GitStateChange
+from .paths import shown, under
+from .snapshot import Entry
+
+ChangeKind = Literal["added", "modified", "deleted", "type_changed", "mode_changed"]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The paths that differ from a baseline, how, and what moved in git's state."""
+
+    changed: dict[str, ChangeKind]
+    current: dict[str, Entry]
+    git: list[GitStateChange]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Exactly what a rollback will do to files, and whether it puts git's state back."""
+
+    remove: list[str]
+    write: dict[str, Entry]
+    keep_dirs: frozenset[str]
+    git: list[GitStateChange]
+
+
+class NotRestored(BaseModel):
+    """A path a rollback could not put back, and why."""
+
+    path: str
+    reason: str
+
+
+class RollbackResult(BaseModel):
+    """What a rollback put back."""
+
+    baseline_id: str
+    restored: list[str] = Field(description="Paths written back with the baseline's bytes and permission bits")
+    removed: list[str] = Field(description="Paths that did not exist in the baseline, removed")
+    removed_dirs: list[str] = Field(description="Directories left empty by the removals, removed")
+    not_restored: list[NotRestored] = Field(description="Paths that could not be put back; nothing else was lost")
+    git_restored: list[GitStateChange] = Field(description="HEAD, index or stash changes that were moved back")
+    kept_refs: list[str] = Field(description="Private refs keeping the commits, stash entries or index replaced")
+
+
+async def compare(root: Path, baseline: Baseline) -> Comparison:
+    """Compare the worktree at ``root`` with ``baseline``: files, modes, HEAD, index and stash."""
+    now = await snapshot.take(root, write=False, earlier=baseline.snapshot)
+    state = await gitstate.record(root, write=False)
+    return Comparison(
+        differences(baseline.snapshot.entries, now.entries), now.entries, gitstate.changes(baseline.state, state)
+    )
+
+
+def differences(before: Mapping[str, Entry], after: Mapping[str, Entry]) -> dict[str, ChangeKind]:
+    """Each path whose entry differs between ``before`` and ``after``, with the kind of change."""
+    changed: dict[str, ChangeKind] = {}
+    for path in sorted(before.keys() | after.keys()):
+        was, now = before.get(path), after.get(path)
+        if was is None:
+            changed[path] = "added"
+        elif now is None:
+            changed[path] = "deleted"
+        elif was.link != now.link:
+            changed[path] = "type_changed"
+        elif was.sha != now.sha:
+            changed[path] = "modified"
+        elif was.perm != now.perm:
+            changed[path] = "mode_changed"
+    return changed
+
+
+def plan(baseline: Baseline, comparison: Comparison, wanted: Iterable[str] | None = None) -> Plan:
+    """The removals and writes that put back every change, or only those at or below ``wanted``.
+
+    Git's own state is put back only by a rollback of everything.
+    """
+    selected = frozenset(wanted) if wanted is not None else None
+    changes = {p: k for p, k in comparison.changed.items() if selected is None or under(p, selected)}
+    entries = baseline.snapshot.entries
+    keep_dirs = {str(parent) for path in entries for parent in PurePosixPath(path).parents}
+    keep_dirs |= {str(parent) for path in baseline.snapshot.skipped for parent in PurePosixPath(path).parents}
+    return Plan(
+        remove=sorted((p for p, kind in changes.items() if kind == "added"), reverse=True),
+        write={p: entries[p] for p, kind in changes.items() if kind != "added"},
+        keep_dirs=frozenset(keep_dirs | set(baseline.snapshot.skipped)),
+        git=comparison.git if selected is None else [],
+    )
+
+
+async def apply(root: Path, baseline: Baseline, steps: Plan) -> RollbackResult:
+    """Carry out ``steps`` in the worktree at ``root``."""
+    blobs = await _blobs(root, {entry.sha for entry in steps.write.values()})
+    removed, removed_dirs, not_restored = await anyio.to_thread.run_sync(_apply_files, root, steps, blobs)
+    moved: list[GitStateChange] = []
+    kept: list[str] = []
+    if steps.git:
+        moved, kept = await gitstate.restore(root, baseline.state, baseline.info.baseline_id)
+    failed = {path for path, _ in not_restored}
+    return RollbackResult(
+        baseline_id=baseline.info.baseline_id,
+        restored=[shown(p) for p in sorted(steps.write) if p not in failed],
+        removed=[shown(p) for p in sorted(removed)],
+        removed_dirs=[shown(p) for p in sorted(removed_dirs)],
+        not_restored=[NotRestored(path=shown(p), reason=reason) for p, reason in not_restored],
+        git_restored=moved,
+        kept_refs=kept,
+    )
+
+
+async def _blobs(root: Path, shas: set[str]) -> dict[str, bytes]:
+    """The contents of ``shas``, read by one ``git cat-file --batch``."""
+    if not shas:
+        return {}
+    order = sorted(shas)
+    out = await git.run(root, "cat-file", "--batch", stdin="".join(f"{sha}\n" for sha in order).encode())
+    blobs: dict[str, bytes] = {}
+    position = 0
+    for sha in order:
+        header_end = out.index(b"\n", position)
+        size = int(out[position:header_end].split()[2])
+        blobs[sha] = out[header_end + 1 : header_end + 1 + size]
+        position = header_end + 1 + size + 1
+    return blobs
+
+
+def _apply_files(
+    root: Path, steps: Plan, blobs: Mapping[str, bytes]
+) -> tuple[list[str], list[str], list[tuple[str, str]]]:
+    removed: list[str] = []
+    for path in steps.remove:
+        if _remove(root / path):
+            removed.append(path)
+    removed_dirs = _prune(root, removed, steps.keep_dirs)
+    not_restored: list[tuple[str, str]] = []
+    for path, entry in sorted(steps.write.items()):
+        try:
+            _write(root, path, entry, blobs[entry.sha])
+        except OSError as exc:
+            not_restored.append((path, f"{exc.strerror or exc}; the path was left as it is"))
+    return removed, removed_dirs, not_restored
+
+
+def _remove(target: Path) -> bool:
+    try:
+        info = os.lstat(target)
+    except FileNotFoundError:
+        return False
+    if stat.S_ISDIR(info.st_mode):
+        return False
+    target.unlink()
+    return True
+
+
+def _prune(root: Path, removed: list[str], keep_dirs: frozenset[str]) -> list[str]:
+    """Remove the directories the removals left empty, never one the baseline holds anything in."""
+    pruned: list[str] = []
+    for path in removed:
+        for parent in PurePosixPath(path).parents:
+            name = str(parent)
+            if name == "." or name in keep_dirs:
+                break
+            try:
+                (root / name).rmdir()
+            except OSError:
+                break
+            pruned.append(name)
+    return pruned
+
+
+def _write(root: Path, path: str, entry: Entry, data: bytes) -> None:
+    """Write ``entry`` at ``path`` by renaming a finished temporary file (or link) over it."""
+    target = root / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_dir() and not target.is_symlink():
+        target.rmdir()
+    if entry.link:
+        temporary = target.parent / f".codex-subagents-{uuid.uuid4().hex}"
+        os.symlink(os.fsdecode(data), temporary)
+    else:
+        handle, name = tempfile.mkstemp(prefix=".codex-subagents-", dir=target.parent)
+        temporary = Path(name)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            os.fchmod(stream.fileno(), entry.perm)
+    try:
+        os.replace(temporary, target)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+        raise

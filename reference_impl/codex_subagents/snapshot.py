@@ -1,0 +1,230 @@
+"""What is on disk in a worktree, byte for byte and mode for mode, whatever git's config says.
+
+A `Snapshot` lists every file the server protects: tracked files, untracked
+files that are not ignored, the user's ignored *files* up to a size limit, and
+the files of nested repositories and submodules (listed by their own git, named
+by their path from the top). Each entry holds the exact permission bits and the
+id of a blob made from the file's raw bytes (``git hash-object --no-filters``),
+so no line-ending conversion, clean filter or ``.gitattributes`` rule changes
+what is recorded. What is not protected (ignored directories, large ignored
+files, special files) is named with the reason, so nobody is told that a change
+there did not happen.
+
+The listing, the ``lstat`` of every path and the hashing run in worker threads
+and git processes, never on the event loop. A snapshot taken against an earlier
+one re-reads only the files whose ``lstat`` signature changed, or that changed
+too close to the earlier snapshot for the signature to be trusted.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+import anyio
+
+from . import git
+from .errors import GitError
+from .paths import shown, under
+
+SkipReason = Literal["ignored_directory", "too_large", "nested_repository", "not_a_file", "unreadable"]
+MAX_IGNORED_FILE_BYTES = 8 * 1024 * 1024
+"""The largest ignored file a baseline protects; larger ones are listed as not protected."""
+MAX_IGNORED_TOTAL_BYTES = 256 * 1024 * 1024
+"""All protected ignored files together stay below this; the rest are listed as not protected."""
+MAX_NESTING = 8
+_RACY_NS = 2_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One protected path: a regular file (exact permission bits) or a symbolic link, and its blob."""
+
+    sha: str
+    perm: int
+    link: bool
+    signature: tuple[int, int, int, int] = (0, 0, 0, 0)
+
+    @property
+    def git_mode(self) -> str:
+        """The mode git trees can hold for this entry."""
+        if self.link:
+            return "120000"
+        return "100755" if self.perm & 0o100 else "100644"
+
+    def same(self, other: Entry) -> bool:
+        """Whether both hold the same bytes with the same kind and permission bits."""
+        return (self.sha, self.perm, self.link) == (other.sha, other.perm, other.link)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The protected paths of a worktree and what was left out, with the time the listing began."""
+
+    entries: dict[str, Entry]
+    ignored: frozenset[str]
+    skipped: dict[str, SkipReason]
+    taken_ns: int = field(default_factory=time.time_ns)
+
+
+@dataclass
+class _Listing:
+    """Paths found by git for one (possibly nested) repository, before anything is read."""
+
+    paths: list[str] = field(default_factory=list[str])
+    ignored: list[str] = field(default_factory=list[str])
+    skipped: dict[str, SkipReason] = field(default_factory=dict[str, SkipReason])
+
+
+async def take(root: Path, *, write: bool, earlier: Snapshot | None = None) -> Snapshot:
+    """Snapshot the worktree at ``root``.
+
+    Args:
+        write: store the blobs in the repository (for a baseline); a comparison only needs their ids.
+        earlier: the baseline to compare with. Its unchanged, trusted entries are reused instead of
+            read again, and what is ignored is decided by it, not by the ignore rules now: exactly
+            its protected ignored files are looked at, and what it left out stays out.
+    """
+    taken = time.time_ns()
+    listing = _Listing()
+    await _list(root, "", listing, 0)
+    excluded = frozenset(earlier.skipped if earlier else ())
+    kept = [p for p in earlier.ignored if not under(p, excluded)] if earlier else listing.ignored
+    candidates = {p: None for p in (*listing.paths, *kept) if not under(p, excluded)}
+    stats = await anyio.to_thread.run_sync(_lstat_all, root, list(candidates))
+    skipped: dict[str, SkipReason] = {p: r for p, r in listing.skipped.items() if not under(p, excluded)}
+    ignored = set(kept)
+    if earlier is None:
+        _limit_ignored(stats, ignored, skipped)
+    entries: dict[str, Entry] = {}
+    fresh: list[str] = []
+    for path, info in stats.items():
+        if isinstance(info, str):
+            skipped[path] = "not_a_file" if info == "special" else "unreadable"
+            continue
+        previous = earlier.entries.get(path) if earlier else None
+        entry = _entry(info, previous, earlier.taken_ns if earlier else 0)
+        entries[path] = entry
+        if not entry.sha:
+            fresh.append(path)
+    hashed = await _hash(root, [(path, entries[path].link) for path in fresh], write)
+    for path, sha in zip(fresh, hashed, strict=True):
+        entries[path] = replace(entries[path], sha=sha)
+    return Snapshot(entries, frozenset(p for p in ignored if p in entries), skipped, taken)
+
+
+async def _list(root: Path, prefix: str, listing: _Listing, depth: int) -> None:
+    """Add what git lists in the repository at ``root / prefix`` to ``listing``, nested ones included."""
+    here = root / prefix if prefix else root
+    tracked = await git.run(here, "ls-files", "-z", "--stage")
+    others = await git.run(here, "ls-files", "-z", "--others", "--exclude-standard")
+    ignored = await git.run(here, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
+    nested: list[str] = []
+    for record in git.nul_split(tracked):
+        meta, _, path = record.partition("\t")
+        if meta.startswith("160000"):
+            nested.append(path)
+        elif not listing.paths or listing.paths[-1] != prefix + path:
+            listing.paths.append(prefix + path)
+    for path in git.nul_split(others):
+        if path.endswith("/"):
+            nested.append(path.rstrip("/"))
+        else:
+            listing.paths.append(prefix + path)
+    directories = [path for path in git.nul_split(ignored) if path.endswith("/")]
+    for path in directories:
+        listing.skipped[prefix + path.rstrip("/")] = "ignored_directory"
+    inside = frozenset(path.rstrip("/") for path in directories)
+    listing.ignored += [prefix + p for p in git.nul_split(ignored) if not p.endswith("/") and not under(p, inside)]
+    for path in nested:
+        if not (here / path / ".git").exists():
+            continue
+        if depth >= MAX_NESTING:
+            listing.skipped[prefix + path] = "nested_repository"
+            continue
+        try:
+            await _list(root, f"{prefix}{path}/", listing, depth + 1)
+        except GitError:
+            listing.skipped[prefix + path] = "nested_repository"
+
+
+def _lstat_all(root: Path, paths: list[str]) -> dict[str, os.stat_result | str]:
+    """``lstat`` each path: its result, ``"special"`` for what is neither file nor link, or drop it if absent."""
+    found: dict[str, os.stat_result | str] = {}
+    for path in paths:
+        try:
+            info = os.lstat(root / path)
+        except FileNotFoundError:
+            continue
+        except OSError:
+            found[path] = "unreadable"
+            continue
+        if stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode):
+            found[path] = info
+        elif not stat.S_ISDIR(info.st_mode):
+            found[path] = "special"
+    return found
+
+
+def _limit_ignored(stats: dict[str, os.stat_result | str], ignored: set[str], skipped: dict[str, SkipReason]) -> None:
+    """Leave out ignored files past the size limits, smallest kept first, and say so."""
+    total = 0
+    sized = sorted((info.st_size, p) for p, info in stats.items() if p in ignored and not isinstance(info, str))
+    for size, path in sized:
+        total += size
+        if size > MAX_IGNORED_FILE_BYTES or total > MAX_IGNORED_TOTAL_BYTES:
+            del stats[path]
+            ignored.discard(path)
+            skipped[path] = "too_large"
+
+
+def _entry(info: os.stat_result, previous: Entry | None, earlier_ns: int) -> Entry:
+    """An entry for ``info``, reusing the blob of ``previous`` when its signature proves the bytes the same."""
+    link = stat.S_ISLNK(info.st_mode)
+    perm = 0 if link else stat.S_IMODE(info.st_mode)
+    signature = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+    trusted = (
+        previous is not None
+        and previous.link == link
+        and previous.signature == signature
+        and info.st_mtime_ns < earlier_ns - _RACY_NS
+    )
+    return Entry(previous.sha if trusted and previous else "", perm, link, signature)
+
+
+async def _hash(root: Path, items: list[tuple[str, bool]], write: bool) -> list[str]:
+    """Blob ids of the raw bytes of files and of the targets of links, in order, in one git process."""
+    if not items:
+        return []
+    with tempfile.TemporaryDirectory(prefix="codex-subagents-links-") as scratch:
+        names = await anyio.to_thread.run_sync(_stand_ins, root, items, Path(scratch))
+        lines = [os.fsencode(shown(name) if "\n" in name or name.startswith('"') else name) for name in names]
+        args = ["hash-object", "--no-filters", *(["-w"] if write else []), "--stdin-paths"]
+        out = await git.run(root, *args, stdin=b"\n".join(lines) + b"\n")
+    shas = out.decode().split()
+    if len(shas) != len(items):
+        raise GitError(f"git hash-object gave {len(shas)} ids for {len(items)} paths in {str(root)!r}.")
+    return shas
+
+
+def _stand_ins(root: Path, items: list[tuple[str, bool]], scratch: Path) -> list[str]:
+    """The paths to hash: each file itself, and for each link a scratch file holding the link's target."""
+    names: list[str] = []
+    for number, (path, link) in enumerate(items):
+        if link:
+            target = scratch / str(number)
+            target.write_bytes(os.fsencode(os.readlink(root / path)))
+            path = str(target)
+        names.append(path)
+    return names
+
+
+def tree_records(entries: Mapping[str, Entry]) -> bytes:
+    """The ``update-index -z --index-info`` input that builds a tree of ``entries``."""
+    return b"".join(f"{e.git_mode} {e.sha}\t".encode() + os.fsencode(p) + b"\0" for p, e in sorted(entries.items()))
