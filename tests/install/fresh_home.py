@@ -21,21 +21,22 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 @dataclass(frozen=True)
 class Home:
-    """A fresh user home: ``HOME``, ``CODEX_HOME = HOME/.codex`` and a ``bin`` directory first on ``PATH``."""
+    """A fresh user home: ``HOME`` (Codex then uses ``HOME/.codex``) and a ``bin`` directory first on ``PATH``."""
 
     path: Path
     bin: Path
 
     @property
     def codex_home(self) -> Path:
-        """Where Codex keeps its config, skills and plugins for this user."""
+        """Where Codex keeps this user's config, skills and plugins (no ``CODEX_HOME`` is set)."""
         return self.path / ".codex"
 
     @property
     def env(self) -> dict[str, str]:
         """The environment of a process this user starts."""
         path = os.pathsep.join([str(self.bin), str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-        return {**os.environ, "HOME": str(self.path), "CODEX_HOME": str(self.codex_home), "PATH": path}
+        inherited = {name: value for name, value in os.environ.items() if name != "CODEX_HOME"}
+        return {**inherited, "HOME": str(self.path), "PATH": path}
 
     def run(self, argv: Sequence[str], *, cwd: Path = PROJECT_ROOT, timeout: float = 60) -> str:
         """Run a command as this user, without a terminal; return its stdout, failing on a non-zero exit."""
@@ -72,3 +73,14 @@ def uvx_script(options: Sequence[str], env: Mapping[str, str] | None = None) -> 
     return (
         f'[ "$*" = "codex-subagents serve" ] || {{ echo "unexpected: uvx $*" >&2; exit 64; }}\n{exports}exec {serve}\n'
     )
+
+
+def merge_keys(config: Path, table: str, keys: str) -> None:
+    """Add ``keys`` (TOML lines) to the existing ``[table]`` of ``config``, right under its header.
+
+    This is the manual step a user does after ``codex mcp add``: a second header would be a duplicate key.
+    """
+    header = f"[{table}]\n"
+    text = config.read_text()
+    assert text.count(header) == 1, text
+    config.write_text(text.replace(header, header + keys.strip() + "\n"))

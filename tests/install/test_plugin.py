@@ -71,8 +71,6 @@ async def install_plugin(home: Home, setup: BossSetup | None = None) -> None:
     if setup is not None:
         setup.model.prepare_codex_home(home.codex_home)
         home.shim("uvx", uvx_script(serve_options(setup)))
-    else:
-        home.codex_home.mkdir()
     for argv in (["codex", "plugin", "marketplace", "add", str(PROJECT_ROOT)], ["codex", "plugin", "add", SELECTOR]):
         await anyio.to_thread.run_sync(lambda argv=argv: home.run(argv))
 
