@@ -93,7 +93,7 @@ async def take(root: Path, *, write: bool, earlier: Snapshot | None = None) -> S
     """
     taken = time.time_ns()
     listing = _Listing()
-    await _list(root, "", listing, 0)
+    await _list(root, "", listing, 0, ignored_too=earlier is None)
     excluded = frozenset(earlier.skipped if earlier else ())
     kept = [p for p in earlier.ignored if not under(p, excluded)] if earlier else listing.ignored
     candidates = {p: None for p in (*listing.paths, *kept) if not under(p, excluded)}
@@ -119,12 +119,17 @@ async def take(root: Path, *, write: bool, earlier: Snapshot | None = None) -> S
     return Snapshot(entries, frozenset(p for p in ignored if p in entries), skipped, taken)
 
 
-async def _list(root: Path, prefix: str, listing: _Listing, depth: int) -> None:
-    """Add what git lists in the repository at ``root / prefix`` to ``listing``, nested ones included."""
+async def _list(root: Path, prefix: str, listing: _Listing, depth: int, *, ignored_too: bool) -> None:
+    """Add what git lists in the repository at ``root / prefix`` to ``listing``, nested ones included.
+
+    Ignored files and directories are listed only when ``ignored_too`` (for a baseline, which decides them).
+    """
     here = root / prefix if prefix else root
     tracked = await git.run(here, "ls-files", "-z", "--stage")
     others = await git.run(here, "ls-files", "-z", "--others", "--exclude-standard")
-    ignored = await git.run(here, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
+    ignored = b""
+    if ignored_too:
+        ignored = await git.run(here, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
     nested: list[str] = []
     for record in git.nul_split(tracked):
         meta, _, path = record.partition("\t")
@@ -142,14 +147,13 @@ async def _list(root: Path, prefix: str, listing: _Listing, depth: int) -> None:
         listing.skipped[prefix + path.rstrip("/")] = "ignored_directory"
     inside = frozenset(path.rstrip("/") for path in directories)
     listing.ignored += [prefix + p for p in git.nul_split(ignored) if not p.endswith("/") and not under(p, inside)]
-    for path in nested:
-        if not (here / path / ".git").exists():
-            continue
+    repositories = await anyio.to_thread.run_sync(lambda: [p for p in nested if (here / p / ".git").exists()])
+    for path in repositories:
         if depth >= MAX_NESTING:
             listing.skipped[prefix + path] = "nested_repository"
             continue
         try:
-            await _list(root, f"{prefix}{path}/", listing, depth + 1)
+            await _list(root, f"{prefix}{path}/", listing, depth + 1, ignored_too=ignored_too)
         except GitError:
             listing.skipped[prefix + path] = "nested_repository"
 

@@ -468,3 +468,11 @@ def test_any_edits_after_a_baseline_are_undone_byte_exact(repo: Path, operations
         assert disk(repo) == before
 
     anyio.run(scenario)
+
+
+async def test_a_repository_git_refuses_is_reported_with_gits_reason_not_as_missing(repo: Path) -> None:
+    """A repository git cannot use (here: a newer format) is named with git's own words, not "run git init"."""
+    git(repo, "config", "core.repositoryformatversion", "99")
+    with pytest.raises(GitError, match="repo version") as caught:
+        await coordination.worktree([repo], None)
+    assert "git init" not in str(caught.value)
