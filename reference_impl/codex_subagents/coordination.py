@@ -11,7 +11,7 @@ worker may still write in the worktree.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from . import baselines, git, rollback
 from .errors import BaselineError, InputError
 from .gitstate import GitStateChange
-from .paths import confined, relative_to_root, shown
+from .paths import confined, relative_to_root, shown, under
 from .rollback import ChangeKind, RollbackResult
 
 
@@ -46,6 +46,10 @@ class OverlapResult(BaseModel):
     overlaps: dict[str, list[str]] = Field(description="Path -> the jobs that each touched it")
     unclaimed: list[str] = Field(description="Changed paths that no job reported or was seen to change")
     unchanged_claims: dict[str, list[str]] = Field(description="Job -> paths it claimed that did not change")
+    unchecked_claims: dict[str, list[str]] = Field(
+        description="Job -> paths it claimed where the baseline protects nothing (e.g. ignored directories), "
+        "so the server cannot tell whether they changed"
+    )
     changed: dict[str, ChangeKind] = Field(description="Every path that differs from the baseline, and how")
     git_state: list[GitStateChange] = Field(description="HEAD, index or stash changes since the baseline")
 
@@ -100,21 +104,28 @@ def claim(root: Path, cwd: Path, reported: Sequence[str], observed: Sequence[str
 
 async def overlaps(root: Path, baseline_id: str, claims: Mapping[str, Claim]) -> OverlapResult:
     """Compare each job's claims with the others' and with what really changed since the baseline."""
-    comparison = await rollback.compare(root, await baselines.load(root, baseline_id))
+    baseline = await baselines.load(root, baseline_id)
+    comparison = await rollback.compare(root, baseline)
     changed = comparison.changed
+    blind = frozenset(baseline.snapshot.skipped)
     touched_by: dict[str, list[str]] = {}
     for job_id, job in sorted(claims.items()):
         for path in job.touched:
             touched_by.setdefault(path, []).append(job_id)
-    unchanged = {job_id: sorted(shown(p) for p in job.touched if p not in changed) for job_id, job in claims.items()}
-    found = {shown(path): jobs for path, jobs in sorted(touched_by.items()) if len(jobs) > 1}
+
+    def per_job(keep: Callable[[str], bool]) -> dict[str, list[str]]:
+        found = {job_id: sorted(shown(p) for p in job.touched if keep(p)) for job_id, job in sorted(claims.items())}
+        return {job_id: paths for job_id, paths in found.items() if paths}
+
+    overlapping = {shown(path): jobs for path, jobs in sorted(touched_by.items()) if len(jobs) > 1}
     unclaimed = [shown(path) for path in changed if path not in touched_by]
     return OverlapResult(
         baseline_id=baseline_id,
-        clean=not found and not unclaimed and not comparison.git,
-        overlaps=found,
+        clean=not overlapping and not unclaimed and not comparison.git,
+        overlaps=overlapping,
         unclaimed=unclaimed,
-        unchanged_claims={job_id: paths for job_id, paths in sorted(unchanged.items()) if paths},
+        unchanged_claims=per_job(lambda p: p not in changed and not under(p, blind)),
+        unchecked_claims=per_job(lambda p: under(p, blind)),
         changed={shown(path): kind for path, kind in changed.items()},
         git_state=comparison.git,
     )

@@ -476,3 +476,12 @@ async def test_a_repository_git_refuses_is_reported_with_gits_reason_not_as_miss
     with pytest.raises(GitError, match="repo version") as caught:
         await coordination.worktree([repo], None)
     assert "git init" not in str(caught.value)
+
+
+async def test_a_claim_where_the_baseline_protects_nothing_is_unchecked_not_unchanged(repo: Path) -> None:
+    """A job that says it wrote in an ignored directory is not told its change did not happen."""
+    baseline = await baselines.create(repo, None)
+    (repo / "build" / "out.o").write_bytes(b"rebuilt")
+    claims = {"j-1": coordination.claim(repo, repo, ["build/out.o", "a.txt"], [])}
+    report = await coordination.overlaps(repo, baseline.info.baseline_id, claims)
+    assert (report.unchecked_claims, report.unchanged_claims) == ({"j-1": ["build/out.o"]}, {"j-1": ["a.txt"]})
