@@ -1,0 +1,129 @@
+"""Doctor's checks one by one, on real files and real processes, for the cases a fresh home cannot show."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from codex_subagents.codex_setup import Registration, find_registration, installed_plugins
+from codex_subagents.doctor import (
+    Check,
+    Setup,
+    _run,  # pyright: ignore[reportPrivateUsage]
+    check_codex,
+    check_platform,
+    check_sandbox,
+    check_server,
+    check_state_dir,
+    run_checks,
+    run_doctor,
+)
+
+
+def setup_in(tmp_path: Path, **changes: object) -> Setup:
+    """A set-up whose homes and state live under ``tmp_path``."""
+    base = Setup(tmp_path / ".codex", tmp_path, tmp_path, tmp_path / "state", timeout_s=30)
+    return replace(base, **changes)
+
+
+def script(tmp_path: Path, name: str, body: str) -> Path:
+    """An executable ``sh`` script."""
+    path = tmp_path / name
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+    return path
+
+
+def config(tmp_path: Path, text: str) -> None:
+    """Write ``tmp_path/.codex/config.toml``."""
+    (tmp_path / ".codex").mkdir(exist_ok=True)
+    (tmp_path / ".codex" / "config.toml").write_text(text)
+
+
+def test_a_command_that_outlives_its_bound_is_killed_and_reported() -> None:
+    """Doctor never hangs: a command past its timeout is killed with its process group."""
+    assert _run(["sleep", "30"], timeout_s=0.2) == (-1, "no answer within 0.2 s")
+
+
+def test_a_newer_codex_is_a_warning_and_a_broken_one_a_failure(tmp_path: Path) -> None:
+    """An untested newer version warns; a CLI whose --version fails, or that is missing, fails."""
+    newer = script(tmp_path, "newer", 'echo "codex-cli 0.171.0"\n')
+    assert check_codex(setup_in(tmp_path, codex=str(newer)))[0].status == "warn"
+    broken = script(tmp_path, "broken", "exit 3\n")
+    check, cli = check_codex(setup_in(tmp_path, codex=str(broken)))
+    assert (check.status, cli) == ("fail", None)
+    assert check_codex(setup_in(tmp_path, codex=str(tmp_path / "missing")))[0].status == "fail"
+    assert check_sandbox(setup_in(tmp_path), None).status == "warn"
+
+
+def test_windows_is_refused_and_nothing_else_is_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On an unsupported platform doctor reports only that, with the way out."""
+    monkeypatch.setattr(sys, "platform", "win32")
+    checks = run_checks(setup_in(tmp_path))
+    assert [(check.name, check.status) for check in checks] == [("platform", "fail")]
+    assert "WSL2" in (check_platform().fix or "")
+
+
+def test_a_disabled_server_and_an_unset_timeout_are_reported(tmp_path: Path) -> None:
+    """enabled = false fails; a missing tool_timeout_sec warns, since Codex's default differs between versions."""
+    config(
+        tmp_path,
+        '[mcp_servers.codex-subagents]\ncommand = "codex-subagents"\nenabled = false\nrequired = true\n'
+        '[mcp_servers.codex-subagents.tools.codex_rollback]\napproval_mode = "approve"\n',
+    )
+    checks = {check.name: check.status for check in check_server(setup_in(tmp_path))[0]}
+    assert checks == {"server": "ok", "enabled": "fail", "tool timeout": "warn", "approval": "ok", "required": "ok"}
+
+
+def test_a_per_tool_approval_overrides_the_default() -> None:
+    """A rollback-specific approval mode decides, whatever the server's default."""
+    entry: dict[str, object] = {"default_tools_approval_mode": "approve", "tools": {"codex_rollback": {}}}
+    assert Registration(Path("c"), entry).rollback_approved()
+    entry["tools"] = {"codex_rollback": {"approval_mode": "prompt"}}
+    assert not Registration(Path("c"), entry).rollback_approved()
+
+
+def test_serve_options_are_read_in_both_spellings() -> None:
+    """--max-wait 400 and --max-wait=400 both name the wait cap; a flag without a value names nothing."""
+    assert Registration(Path("c"), {"args": ["serve", "--max-wait", "400"]}).option("--max-wait") == "400"
+    assert Registration(Path("c"), {"args": ["serve", "--max-wait=30"]}).option("--max-wait") == "30"
+    assert Registration(Path("c"), {"args": ["serve", "--max-wait"]}).option("--max-wait") is None
+    assert Registration(Path("c"), {"tool_timeout_sec": True}).number("tool_timeout_sec") is None
+
+
+def test_plugins_that_are_disabled_or_broken_register_nothing(tmp_path: Path) -> None:
+    """Only an enabled plugin with a readable manifest and server file registers the server."""
+    home = tmp_path / ".codex"
+    broken = home / "plugins" / "cache" / "m" / "broken" / "1.0.0" / ".codex-plugin"
+    broken.mkdir(parents=True)
+    (broken / "plugin.json").write_text("{not json")
+    off = home / "plugins" / "cache" / "m" / "off" / "1.0.0"
+    off.mkdir(parents=True)
+    settings: dict[str, object] = {"plugins": {"broken@m": {"enabled": True}, "off@m": {"enabled": False}}}
+    assert list(installed_plugins(home, settings)) == [broken.parent]
+    assert find_registration(home, settings, "codex-subagents") is None
+
+
+def test_a_state_dir_to_be_created_in_a_writable_folder_is_fine(tmp_path: Path) -> None:
+    """The server creates its state directory on first use; an existing one must take a file."""
+    assert check_state_dir(setup_in(tmp_path, state_dir=tmp_path / "a" / "b")).status == "ok"
+    (tmp_path / "s").mkdir()
+    assert check_state_dir(setup_in(tmp_path, state_dir=tmp_path / "s")).detail.endswith("is writable")
+
+
+def test_the_text_report_shows_each_fix_and_the_verdict(tmp_path: Path) -> None:
+    """Without --json each check is a line, a failed one is followed by its fix, and the verdict comes last."""
+    lines: list[str] = []
+    code = run_doctor(setup_in(tmp_path), out=lines.append)
+    assert code == 1
+    assert any(line.startswith("fail  server:") for line in lines)
+    assert any(line.strip().startswith("fix: codex plugin marketplace add") for line in lines)
+    assert lines[-1].startswith("Some checks failed")
+    report: list[str] = []
+    run_doctor(setup_in(tmp_path), json_output=True, out=report.append)
+    assert not json.loads(report[0])["ok"]
+    assert Check.model_validate(json.loads(report[0])["checks"][0]).name == "platform"
