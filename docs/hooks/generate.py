@@ -109,3 +109,9 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
         markdown = markdown.replace(SPECS_MARKER, listing)
     del page
     return markdown
+
+
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Keep diagram sources out of the search index: a reader searches prose, not Mermaid syntax."""
+    del page, config, files
+    return html.replace('<pre class="mermaid">', '<pre class="mermaid" data-search-exclude>')

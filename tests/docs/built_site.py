@@ -22,7 +22,7 @@ from collections.abc import Generator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-MERMAID_BLOCK = re.compile(r'<pre class="mermaid"><code>(.*?)</code></pre>', re.DOTALL)
+MERMAID_BLOCK = re.compile(r'<pre class="mermaid"[^>]*><code>(.*?)</code></pre>', re.DOTALL)
 INSTALL_CHROMIUM = "headless Chromium is needed: install it with `apt-get install chromium` (Debian, Ubuntu)"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 from built_site import browse, mermaid_sources
 
@@ -45,3 +46,33 @@ def test_no_flowchart_edge_label_contains_a_double_dash(site: Path) -> None:
     """An unquoted `--` inside an edge label ends the label early in Mermaid's lexer, so labels are quoted."""
     label = re.compile(r"-- [^\n>|]*--[^>]")
     assert [where for where, text in mermaid_sources(site).items() if label.search(text)] == []
+
+
+def search_index(site: Path) -> dict[str, Any]:
+    """The search index the built site ships."""
+    return json.loads((site / "search" / "search_index.json").read_text())
+
+
+def test_search_splits_words_on_underscores_so_rollback_finds_codex_rollback(site: Path) -> None:
+    """The index's separator splits tool names into words, as the browser's search does with the same pattern."""
+    separator = re.compile(search_index(site)["config"]["separator"])
+    assert [word for word in separator.split("codex_rollback(baseline_id)") if word] == [
+        "codex",
+        "rollback",
+        "baseline",
+        "id",
+    ]
+
+
+def test_no_diagram_source_is_indexed_for_search(site: Path) -> None:
+    """Mermaid keywords never show up as search results."""
+    texts = [entry["text"] for entry in search_index(site)["docs"]]
+    assert len(texts) > 50
+    assert not [text for text in texts if "sequenceDiagram" in text or "flowchart LR" in text]
+
+
+def test_task_lists_render_as_checkboxes(site: Path) -> None:
+    """A Markdown `- [ ]` item becomes a checkbox, never a literal bracket pair."""
+    checklist = (site / "orchestration" / "index.html").read_text()
+    assert 'class="task-list-item"' in checklist
+    assert "<li>[ ]" not in checklist
