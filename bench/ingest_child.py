@@ -21,8 +21,8 @@ from pathlib import Path
 import anyio
 
 from codex_subagents.config import Settings
-from codex_subagents.jobs import JobSupervisor
 from codex_subagents.journal import JobRequest
+from codex_subagents.supervisor import JobSupervisor
 
 _REPLAY = Path(__file__).resolve().with_name("replay.py")
 _PAGE = 100
@@ -76,7 +76,7 @@ async def _ingest(stream: Path, work: Path, profile: Path | None) -> dict[str, o
         journal = job.journal
         outcome: dict[str, object] = {
             "state": job.record.state,
-            "error": job.record.outcome.error if job.record.outcome else None,
+            "error": job.record.result.error if job.record.result else None,
             "events": journal.count,
         }
         if job.record.state != "succeeded" or journal.count < _PAGE:

@@ -19,20 +19,21 @@ def anyio_backend() -> str:
 
 def _leftovers(basetemp: Path) -> list[str]:
     """Processes still alive that this session started: descendants of pytest, or running in its temp dirs."""
+    import psutil
+
     from codex_subagents.procs import alive, descendants
 
     found: list[str] = []
     mine = alive(descendants(os.getpid()))
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+    for proc in psutil.process_iter():
+        if proc.pid == os.getpid():
             continue
         try:
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-        except OSError:
+            command = " ".join(proc.cmdline())
+        except psutil.Error:
             continue
-        pid = int(entry.name)
-        if (pid in mine and "codex" in command) or (str(basetemp) in command and alive({pid})):
-            found.append(f"{pid}: {command[:200]}")
+        if (proc.pid in mine and "codex" in command) or (str(basetemp) in command and alive({proc.pid})):
+            found.append(f"{proc.pid}: {command[:200]}")
     return found
 
 

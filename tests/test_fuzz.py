@@ -24,7 +24,7 @@ from mcp_types import INVALID_PARAMS
 
 from codex_subagents import build_server
 from codex_subagents.config import Settings
-from codex_subagents.results import SpawnResult
+from codex_subagents.reports import SpawnResult
 
 PARAMETERS = {
     "codex_spawn": [

@@ -19,7 +19,7 @@ from mcp import Client
 from pydantic import BaseModel
 
 from codex_subagents import baselines, build_server, coordination, rollback
-from codex_subagents import results as r
+from codex_subagents import reports as r
 from codex_subagents.config import Settings
 
 pytestmark = pytest.mark.anyio
@@ -29,7 +29,7 @@ FAKE = Path(__file__).resolve().parent / "fake_codex.py"
 TOOLS = {
     "codex_spawn": (False, False),
     "codex_events": (True, False),
-    "codex_wait_any": (True, False),
+    "codex_wait_any": (False, False),
     "codex_result": (True, False),
     "codex_cancel": (False, True),
     "codex_status": (True, False),
@@ -119,6 +119,26 @@ async def test_the_server_lists_every_tool_with_its_safety_hints(client: Client)
     }
     assert hints == TOOLS
     assert all(tool.output_schema for tool in listed)
+
+
+async def test_wait_any_is_announced_as_changing_state_so_it_is_never_run_twice(client: Client) -> None:
+    """codex_wait_any marks what it reported, so it is neither read-only nor idempotent: a retry would miss a job."""
+    [wait] = [tool for tool in (await client.list_tools()).tools if tool.name == "codex_wait_any"]
+    assert wait.annotations is not None
+    hints = (wait.annotations.read_only_hint, wait.annotations.idempotent_hint, wait.annotations.destructive_hint)
+    assert hints == (False, False, False)
+
+
+async def test_wait_any_lists_a_finished_job_in_short_and_codex_result_gives_all(client: Client) -> None:
+    """A finished job appears in codex_wait_any with its summary and errors only; codex_result adds the rest."""
+    spawned = await call(client, "codex_spawn", r.SpawnResult, prompt=fake(lines=DONE, last_message=final("a.txt")))
+    with anyio.fail_after(20):
+        waited = await client.call_tool("codex_wait_any", {"job_ids": [spawned.job_id], "timeout_s": 20})
+    shown = r.WaitResult.model_validate(waited.structured_content)
+    assert waited.structured_content is not None and "final_message" not in json.dumps(waited.structured_content)
+    assert [(job.job_id, job.summary, type(job)) for job in shown.finished] == [(spawned.job_id, "ok", r.FinishedJob)]
+    result = await call(client, "codex_result", r.JobResult, job_id=spawned.job_id)
+    assert (result.modified_files, result.final_message) == (["a.txt"], final("a.txt"))
 
 
 async def test_a_worker_spawned_through_the_tools_reports_its_files(client: Client, repo: Path) -> None:

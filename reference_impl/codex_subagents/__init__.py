@@ -16,8 +16,8 @@ from .errors import (
     SubagentsError,
     UnknownJobError,
 )
-from .jobs import JobSupervisor
 from .server import build_server
+from .supervisor import JobSupervisor
 
 __all__ = [
     "BaselineError",

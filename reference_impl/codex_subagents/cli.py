@@ -102,6 +102,11 @@ def _codex_home() -> Path:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    if sys.platform not in ("linux", "darwin"):
+        raise ConfigError(
+            f"codex-subagents serve runs on Linux and macOS, not on {sys.platform!r}: it needs POSIX process "
+            "groups and file locks; run it in WSL or on a Linux or macOS machine."
+        )
     from .server import build_server
 
     build_server(settings_from(args)).run("stdio")

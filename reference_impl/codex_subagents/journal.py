@@ -2,14 +2,19 @@
 
 Each job owns a directory under ``<state_dir>/jobs/<job_id>/``:
 
-* ``job.json``: the `JobRecord` (request, state, process ids, result), replaced atomically;
+* ``request.json``: the record as it was at spawn, written once, so a damaged ``job.json`` can be rebuilt;
+* ``job.json``: the `JobRecord` (request, state, process ids, result), replaced atomically and durably
+  (the file and its directory are synced before a transition counts as made);
 * ``events.jsonl``: one normalized event per line, in sequence order;
 * ``events.idx``: the byte offset of each event line as a fixed 8-byte integer, so
   reading the page at cursor *n* is a seek, whatever the length of the history;
 * ``stdout.jsonl`` and ``stderr.log``: what the worker wrote, byte for byte.
 
-Nothing of a job's history is kept in memory. A torn tail (a line or index entry
-half-written when the server was killed) is cut off when the journal is reopened.
+Nothing of a job's history is kept in memory. Events are appended without a sync:
+they are small page-cache writes on the event loop, and a torn tail (a line or
+index entry half-written when the server or the machine stopped) is cut off when
+the journal is reopened. Records are synced, so callers on the event loop save
+them from a worker thread.
 """
 
 from __future__ import annotations
@@ -18,16 +23,15 @@ import itertools
 import os
 import struct
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from .events import EVENT_ADAPTER, Event, Usage
-
-JobState = Literal["queued", "running", "succeeded", "failed", "cancelled", "timed_out", "interrupted"]
-FINISHED_STATES: frozenset[JobState] = frozenset({"succeeded", "failed", "cancelled", "timed_out", "interrupted"})
+from .events import EVENT_ADAPTER, Event
+from .reports import FINISHED_STATES, JobResult, JobState
 
 _OFFSET = struct.Struct("<Q")
+RECORD = "job.json"
+REQUEST = "request.json"
 
 
 class JobRequest(BaseModel):
@@ -44,32 +48,24 @@ class JobRequest(BaseModel):
     idle_timeout_s: float
 
 
-class JobOutcome(BaseModel):
-    """What a finished job produced, as reported by codex_result."""
-
-    exit_code: int | None = None
-    summary: str | None = None
-    modified_files: list[str] = Field(default_factory=list[str])
-    observed_files: list[str] = Field(default_factory=list[str])
-    final_message: str | None = None
-    usage: Usage | None = None
-    error: str | None = None
-    contract_error: str | None = None
-
-
 class JobRecord(BaseModel):
     """Everything known about a job, persisted on every state change."""
 
     job_id: str
     request: JobRequest
+    server_id: str | None = Field(default=None, description="The server that runs the job or last adopted it")
     state: JobState = "queued"
     queued_at: float
     started_at: float | None = None
-    finished_at: float | None = None
     pid: int | None = None
-    process_start: str | None = None
+    process_start: float | None = Field(default=None, description="The worker's start time, to tell it from pid reuse")
     reported: bool = False
-    outcome: JobOutcome | None = None
+    result: JobResult | None = None
+
+    @property
+    def done(self) -> bool:
+        """Whether the job reached a final state."""
+        return self.state in FINISHED_STATES
 
 
 class Journal:
@@ -90,9 +86,14 @@ class Journal:
         return self._count
 
     @property
+    def request_path(self) -> Path:
+        """Where the record as it was at spawn lives."""
+        return self.directory / REQUEST
+
+    @property
     def record_path(self) -> Path:
         """Where the job record lives."""
-        return self.directory / "job.json"
+        return self.directory / RECORD
 
     @property
     def stdout_path(self) -> Path:
@@ -143,16 +144,15 @@ class Journal:
         page = self.read(self._count - 1, 1) if self._count else []
         return page[0] if page else None
 
-    def save(self, record: JobRecord) -> None:
-        """Replace the job record atomically."""
+    def create(self, record: JobRecord) -> None:
+        """Write a new job's request file and its first record, both durably."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        temporary = self.record_path.with_suffix(".tmp")
-        temporary.write_text(record.model_dump_json(indent=1))
-        os.replace(temporary, self.record_path)
+        _write_durably(self.request_path, record.model_dump_json(indent=1).encode())
+        self.save(record)
 
-    def load(self) -> JobRecord:
-        """Read the job record."""
-        return JobRecord.model_validate_json(self.record_path.read_bytes())
+    def save(self, record: JobRecord) -> None:
+        """Replace the job record atomically and durably."""
+        _write_durably(self.record_path, record.model_dump_json(indent=1).encode())
 
     def close(self) -> None:
         """Release the open event files; reads still work afterwards."""
@@ -160,6 +160,26 @@ class Journal:
             if fd is not None:
                 os.close(fd)
         self._events = self._index = None
+
+
+def read_record(path: Path) -> JobRecord:
+    """Read a job record (``job.json``, or the ``request.json`` written at spawn)."""
+    return JobRecord.model_validate_json(path.read_bytes())
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that after a crash it holds either the old or the new bytes, whole."""
+    temporary = path.with_name(path.name + ".tmp")
+    with temporary.open("wb") as stream:
+        stream.write(data)
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.replace(temporary, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
 
 
 def _repair(events_path: Path, index_path: Path) -> int:

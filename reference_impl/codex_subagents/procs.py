@@ -1,12 +1,19 @@
-"""Stop a worker and every process it started: its process group and its descendants.
+"""Stop a worker and every process it started, through psutil, never touching a process that is not the job's.
 
 A worker starts in a new session, so one ``killpg`` reaches most of its tree.
 Codex's sandbox runs commands in sessions of their own, so the descendants are
-also listed from ``/proc`` before anything is signalled and each is signalled
-by pid. A process that has left both the session and the tree (``setsid`` and a
-double fork) still carries the job's marker variable in its environment, so
-processes carrying it are swept too; only one that also cleared its environment
-escapes. The escalation is bounded: SIGTERM, a grace period, then SIGKILL.
+listed before anything is signalled and each is signalled as well. A process
+that has left both the session and the tree (``setsid`` and a double fork)
+still carries the job's marker variable in its environment, so processes
+carrying it are swept too; only one that also cleared its environment escapes
+(on macOS, one whose environment this user may not read escapes the same way).
+
+Every process is held as a `psutil.Process`, which remembers its start time:
+psutil refuses to signal it once its pid names another process, and a process
+group is signalled only while one of its members is still provably the job's.
+A pid recorded by an earlier server counts only when its start time matches.
+Scans read every process of the machine, so the async callers run them in a
+worker thread. The escalation is bounded: SIGTERM, a grace period, then SIGKILL.
 """
 
 from __future__ import annotations
@@ -15,135 +22,177 @@ import contextlib
 import logging
 import os
 import signal
-from pathlib import Path
+from collections.abc import Iterable
 
 import anyio
+import psutil
 from anyio.abc import Process
 
 logger = logging.getLogger(__name__)
 
+_POLL_S = 0.02
 
-def _stat(pid: int) -> list[str] | None:
-    """Return the fields of ``/proc/<pid>/stat`` after the command name, or None if it is gone."""
+
+def handle(pid: int, start: float | None = None) -> psutil.Process | None:
+    """Return the living process ``pid``, or None if it is gone or, given ``start``, started at another time."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
+        proc = psutil.Process(pid)
+        if start is not None and proc.create_time() != start:
+            return None
+    except psutil.Error:
         return None
+    return proc
+
+
+def process_start(pid: int) -> float | None:
+    """Return the start time of ``pid``, to tell it from a later process with the same id."""
+    proc = handle(pid)
+    return _start(proc) if proc is not None else None
 
 
 def parent_of(pid: int) -> int | None:
     """Return the parent pid of ``pid``, or None if it is gone."""
-    fields = _stat(pid)
-    return int(fields[1]) if fields else None
-
-
-def process_start(pid: int) -> str | None:
-    """Return the kernel's start time of ``pid``, to tell it from a later process with the same id."""
-    fields = _stat(pid)
-    return fields[19] if fields else None
+    try:
+        return psutil.Process(pid).ppid()
+    except psutil.Error:
+        return None
 
 
 def descendants(pid: int) -> set[int]:
     """Return the pids of every living descendant of ``pid`` (not ``pid`` itself)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            parent = parent_of(int(entry.name))
-            if parent is not None:
-                children.setdefault(parent, []).append(int(entry.name))
-    found: set[int] = set()
-    todo = [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
+    proc = handle(pid)
+    return {child.pid for child in _children(proc)} if proc is not None else set()
 
 
-def environment(pid: int) -> list[bytes]:
-    """Return the ``NAME=value`` entries ``pid`` was started with, or none if it is gone or not ours to read."""
+def environment(pid: int) -> dict[str, str]:
+    """Return the environment ``pid`` runs with; empty if it is gone or not this user's to read."""
     try:
-        return Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-    except OSError:
-        return []
+        return psutil.Process(pid).environ()
+    except psutil.Error:
+        return {}
 
 
 def carrying(marker: str) -> set[int]:
     """Return the living processes whose environment holds the entry ``marker`` (``NAME=value``)."""
-    entry = marker.encode()
-    return alive(
-        {int(e.name) for e in Path("/proc").iterdir() if e.name.isdigit() and entry in environment(int(e.name))}
-    )
+    return alive({proc.pid for proc in _carrying(marker)})
 
 
-def alive(pids: set[int]) -> set[int]:
+def alive(pids: Iterable[int]) -> set[int]:
     """Return those of ``pids`` that still exist and are not zombies."""
-    return {pid for pid in pids if (fields := _stat(pid)) is not None and fields[0] != "Z"}
+    living: set[int] = set()
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                living.add(pid)
+    return living
 
 
-async def stop_tree(process: Process, grace: float, marker: str) -> set[int]:
-    """Stop ``process``, its group, its descendants and whatever carries ``marker``; return what survived SIGKILL.
+def members(worker: psutil.Process | None, marker: str) -> set[psutil.Process]:
+    """Return the job's living processes: its worker while provably the same, the worker's tree, and the marked."""
+    found = set(_carrying(marker))
+    if worker is not None and worker.is_running():
+        found |= {worker, *_children(worker)}
+    return found
 
-    The tree is listed again every few milliseconds while the worker lives, because
-    Codex keeps forking (shell snapshots, commands) in process groups of their own;
-    every group seen is signalled as a whole. Runs shielded so that a cancelled
-    caller still leaves nothing behind.
+
+def kill_now(worker: psutil.Process | None, marker: str) -> None:
+    """SIGKILL what is left of a job: its worker, the worker's tree, their groups and whatever carries ``marker``.
+
+    Used after a worker exited on its own (stray children it left behind) and
+    after a server restart (``worker`` None when the worker is gone). Blocking:
+    async callers run it in a worker thread.
     """
-    survivors: set[int] = set()
+    _signal(members(worker, marker), signal.SIGKILL)
+
+
+async def stop_tree(process: Process, worker: psutil.Process | None, grace: float, marker: str) -> set[int]:
+    """Stop ``process``, its groups, its descendants and whatever carries ``marker``; return what survived SIGKILL.
+
+    ``worker`` is ``process`` as psutil sees it. The tree is listed again every
+    few milliseconds while the worker lives, because Codex keeps forking (shell
+    snapshots, commands) in process groups of their own; each newcomer and its
+    group get SIGTERM once. Runs shielded so that a cancelled caller still leaves
+    nothing behind.
+    """
+    seen: set[psutil.Process] = set()
+    survivors: set[psutil.Process] = set()
+
+    def terminate_newcomers() -> bool:
+        grown = members(worker, marker) - seen
+        _signal(grown, signal.SIGTERM)
+        seen.update(grown)
+        return bool(_living(seen))
+
+    def kill_all() -> None:
+        seen.update(members(worker, marker))
+        _signal(seen, signal.SIGKILL)
+
     with anyio.CancelScope(shield=True):
-        tree: set[int] = set()
-        groups: set[int] = set()
         with anyio.move_on_after(grace):
-            while process.returncode is None or alive(tree):
-                grown = (descendants(process.pid) | carrying(marker)) - tree
-                new_groups = ({process.pid} | _groups(grown)) - groups
-                _signal(new_groups, grown, signal.SIGTERM)
-                tree |= grown
-                groups |= new_groups
-                await anyio.sleep(0.02)
-        tree |= descendants(process.pid) | carrying(marker)
-        groups |= _groups(tree)
-        _signal(groups, tree, signal.SIGKILL)
+            # No event announces another process's fork or exit: the process table is polled.
+            while await anyio.to_thread.run_sync(terminate_newcomers) or process.returncode is None:  # noqa: ASYNC110
+                await anyio.sleep(_POLL_S)
+        await anyio.to_thread.run_sync(kill_all)
         with anyio.move_on_after(grace):
             await process.wait()
-        survivors = alive(tree)
+        survivors = await anyio.to_thread.run_sync(_living, seen)
         for _ in range(20):
             if not survivors:
                 break
             await anyio.sleep(0.05)
-            survivors = alive(survivors)
-    if survivors:
-        logger.warning("worker %d left processes that survived SIGKILL: %s", process.pid, sorted(survivors))
-    return survivors
+            survivors = await anyio.to_thread.run_sync(_living, survivors)
+    left = {proc.pid for proc in survivors}
+    if left:
+        logger.warning("worker %d left processes that survived SIGKILL: %s", process.pid, sorted(left))
+    return left
 
 
-def _groups(pids: set[int]) -> set[int]:
-    """The process groups of ``pids``, never the server's own."""
-    own = os.getpgrp()
-    found: set[int] = set()
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            found.add(os.getpgid(pid))
-    return found - {own}
+def _start(proc: psutil.Process) -> float | None:
+    try:
+        return proc.create_time()
+    except psutil.Error:
+        return None
 
 
-def _signal(groups: set[int], pids: set[int], signum: signal.Signals) -> None:
-    """Send ``signum`` to each process group and each pid, ignoring those already gone."""
-    for group in groups:
+def _children(proc: psutil.Process) -> list[psutil.Process]:
+    try:
+        return proc.children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def _carrying(marker: str) -> list[psutil.Process]:
+    """The processes whose readable environment holds ``marker``; others' processes are skipped unread."""
+    name, _, value = marker.partition("=")
+    found: list[psutil.Process] = []
+    for proc in psutil.process_iter():
+        with contextlib.suppress(psutil.Error):
+            if proc.environ().get(name) == value:
+                found.append(proc)
+    return found
+
+
+def _living(procs: Iterable[psutil.Process]) -> set[psutil.Process]:
+    """Those of ``procs`` still running as the same process and not zombies."""
+    living: set[psutil.Process] = set()
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                living.add(proc)
+    return living
+
+
+def _signal(procs: Iterable[psutil.Process], signum: signal.Signals) -> None:
+    """Send ``signum`` to each process and to each group one of them provably belongs to, never the server's own."""
+    targets = list(procs)
+    groups: set[int] = set()
+    for proc in targets:
+        with contextlib.suppress(psutil.Error, OSError):
+            if proc.is_running():
+                groups.add(os.getpgid(proc.pid))
+    for group in groups - {os.getpgrp()}:
         with contextlib.suppress(OSError):
             os.killpg(group, signum)
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            os.kill(pid, signum)
-
-
-def kill_now(pid: int | None, marker: str) -> None:
-    """SIGKILL what is left of a worker: its group, its descendants, itself and whatever carries ``marker``.
-
-    Used after a worker exited on its own (stray children it left behind) and
-    after a server restart (``pid`` None when the worker is already gone).
-    """
-    group: set[int] = set() if pid is None else {pid}
-    tree = carrying(marker) | group | (descendants(pid) if pid is not None else set[int]())
-    _signal(group, tree, signal.SIGKILL)
+    for proc in targets:
+        with contextlib.suppress(psutil.Error):
+            proc.send_signal(signum)

@@ -19,12 +19,13 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
-from . import baselines, coordination, results
+from . import baselines, coordination, reports
 from .config import Settings
 from .errors import InputError, RecursionRefusedError
-from .jobs import Job, JobSupervisor
+from .job import Job
 from .journal import JobRequest
 from .rollback import RollbackResult
+from .supervisor import JobSupervisor
 from .worker import check_config, check_name, enclosing_job
 
 INSTRUCTIONS = """\
@@ -85,7 +86,7 @@ def build_server(settings: Settings) -> MCPServer[JobSupervisor]:
         ] = None,
         wall_timeout_s: Annotated[float | None, Field(gt=0, le=86_400, description="Wall-clock budget")] = None,
         idle_timeout_s: Annotated[float | None, Field(gt=0, le=86_400, description="Budget of silence")] = None,
-    ) -> results.SpawnResult:
+    ) -> reports.SpawnResult:
         """Start a Codex worker on a task in the background and return its job id at once.
 
         The worker shares the worktree with others, must not commit, and ends by
@@ -115,13 +116,7 @@ def build_server(settings: Settings) -> MCPServer[JobSupervisor]:
             idle_timeout_s=idle_timeout_s or settings.idle_timeout_s,
         )
         supervisor = supervisor_of(ctx)
-        job = await supervisor.spawn(request)
-        return results.SpawnResult(
-            job_id=job.job_id,
-            label=request.label,
-            state=job.record.state,
-            queue_position=supervisor.queue_position(job),
-        )
+        return supervisor.digest(await supervisor.spawn(request))
 
     @tool(_READ)
     async def codex_events(
@@ -129,21 +124,12 @@ def build_server(settings: Settings) -> MCPServer[JobSupervisor]:
         job_id: JobId,
         cursor: Annotated[int, Field(ge=0, description="The next_cursor of the previous page; 0 to start")] = 0,
         limit: Annotated[int, Field(ge=1, le=500, description="At most this many events")] = 100,
-    ) -> results.EventsPage:
+    ) -> reports.EventsPage:
         """Read a page of a job's normalized events from a cursor, while it runs or after."""
-        job = supervisor_of(ctx).get(job_id)
-        done = job.done
-        events = job.journal.read(cursor, limit)
-        next_cursor = cursor + len(events) if events else min(cursor, job.journal.count)
-        return results.EventsPage(
-            job_id=job_id,
-            state=job.record.state,
-            events=events,
-            next_cursor=next_cursor,
-            finished=done and next_cursor >= job.journal.count,
-        )
+        return await supervisor_of(ctx).events(job_id, cursor, limit)
 
-    @tool(_READ)
+    # Not read-only nor idempotent: it marks what it reported, so a parallel call or a retry would miss a job.
+    @tool(_WRITE)
     async def codex_wait_any(
         ctx: Context[JobSupervisor],
         job_ids: Annotated[
@@ -152,57 +138,36 @@ def build_server(settings: Settings) -> MCPServer[JobSupervisor]:
         timeout_s: Annotated[
             float, Field(ge=0, le=3600, description="Give up after this long (capped by the server)")
         ] = 60,
-    ) -> results.WaitResult:
+    ) -> reports.WaitResult:
         """Block until at least one of the jobs finishes, or the timeout passes.
 
         Returns each finished job exactly once across calls, and a digest of the
         jobs still running, so no other call is needed to see progress. Returns at
         once when no job of the set is left queued or running.
         """
-        supervisor = supervisor_of(ctx)
 
         async def progress(done: int, total: int, message: str) -> None:
             await ctx.report_progress(done, total, message)
 
-        ready, timed_out = await supervisor.wait_any(job_ids, timeout_s, progress)
-        wanted = supervisor.jobs(job_ids)
-        return results.WaitResult(
-            finished=[results.finished(job) for job in ready],
-            timed_out=timed_out,
-            pending=[results.digest(supervisor, job) for job in wanted if not job.done],
-        )
+        return await supervisor_of(ctx).wait_any(job_ids, timeout_s, progress)
 
     @tool(_READ)
-    async def codex_result(ctx: Context[JobSupervisor], job_id: JobId) -> results.JobResult:
+    async def codex_result(ctx: Context[JobSupervisor], job_id: JobId) -> reports.JobResult:
         """Return a finished job's result: state, summary, modified and observed files, usage, errors."""
-        return results.job_result(supervisor_of(ctx).result(job_id))
+        return supervisor_of(ctx).result(job_id)
 
     @tool(_DESTROY)
-    async def codex_cancel(ctx: Context[JobSupervisor], job_id: JobId) -> results.CancelResult:
+    async def codex_cancel(ctx: Context[JobSupervisor], job_id: JobId) -> reports.CancelResult:
         """Stop a job: remove it from the queue, or stop its worker and every process it started."""
-        job, before = await supervisor_of(ctx).cancel(job_id)
-        if before == job.record.state:
-            message = f"job {job_id!r} had already finished ({before}); nothing was stopped"
-        elif before == "queued":
-            message = f"job {job_id!r} was removed from the queue before it started"
-        else:
-            message = f"job {job_id!r} was stopped with its whole process tree; its events are kept"
-        return results.CancelResult(job_id=job_id, state=job.record.state, previous_state=before, message=message)
+        return await supervisor_of(ctx).cancel(job_id)
 
     @tool(_READ)
     async def codex_status(
         ctx: Context[JobSupervisor],
         job_ids: Annotated[list[str] | None, Field(max_length=256, description="Default: every job")] = None,
-    ) -> results.StatusResult:
+    ) -> reports.StatusResult:
         """List jobs with their state, queue position and latest event, and the server's load."""
-        supervisor = supervisor_of(ctx)
-        jobs = supervisor.jobs(job_ids)
-        return results.StatusResult(
-            jobs=[results.digest(supervisor, job) for job in jobs],
-            running=supervisor.running_count,
-            queued=sum(1 for job in supervisor.jobs() if job.record.state == "queued"),
-            cap=settings.cap,
-        )
+        return supervisor_of(ctx).status(job_ids)
 
     @tool(_WRITE)
     async def codex_baseline(
@@ -285,10 +250,7 @@ def build_server(settings: Settings) -> MCPServer[JobSupervisor]:
 
 def _claim(root: Path, job: Job) -> coordination.Claim:
     """The paths a job says it changed and the paths it was seen changing, relative to ``root``."""
-    outcome = job.record.outcome
-    reported = outcome.modified_files if outcome else []
-    observed = outcome.observed_files if outcome and job.done else list(job.observed)
-    return coordination.claim(root, Path(job.record.request.cwd), reported, observed)
+    return coordination.claim(root, Path(job.record.request.cwd), job.reported_files, job.observed_files)
 
 
 def _version() -> str:

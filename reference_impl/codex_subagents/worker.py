@@ -179,9 +179,9 @@ def enclosing_job(pid: int | None = None, environ: Mapping[str, str] | None = No
         parent = parent_of(current)
         if parent is None or parent <= 1:
             return None
-        for entry in environment(parent):
-            if entry.startswith(JOB_ENV.encode() + b"="):
-                return entry.split(b"=", 1)[1].decode(errors="replace")
+        found = environment(parent).get(JOB_ENV)
+        if found:
+            return found
         current = parent
     return None
 

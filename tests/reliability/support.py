@@ -1,9 +1,9 @@
 """What the reliability tests share: real repositories, worker settings, scripts, and a view of live processes.
 
-Process checks read ``/proc`` directly, so they see every process of a worker's
+Process checks go through psutil, so they see every process of a worker's
 tree, the sandboxed ones included, whoever their parent is now. A pid is only
-counted as the same process while its kernel start time is unchanged, so a
-recycled pid never passes for a survivor.
+counted as the same process while its start time is unchanged, so a recycled
+pid never passes for a survivor.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import cast
 
 import anyio
+import psutil
 import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
@@ -193,8 +194,8 @@ def items(value: object) -> list[Json]:
 def cmdline(pid: int) -> str:
     """The command line of ``pid``, or an empty string when it is gone."""
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-    except OSError:
+        return " ".join(psutil.Process(pid).cmdline())
+    except psutil.Error:
         return ""
 
 
@@ -203,9 +204,9 @@ def short(processes: Mapping[int, str]) -> dict[int, str]:
     return {pid: text[:100] for pid, text in processes.items()}
 
 
-def tree_of(pid: int) -> dict[int, str]:
-    """``pid`` and its living descendants, each with its kernel start time."""
-    found: dict[int, str] = {}
+def tree_of(pid: int) -> dict[int, float]:
+    """``pid`` and its living descendants, each with its start time."""
+    found: dict[int, float] = {}
     for member in {pid, *procs.descendants(pid)}:
         start = procs.process_start(member)
         if start is not None:
@@ -213,40 +214,24 @@ def tree_of(pid: int) -> dict[int, str]:
     return found
 
 
-def survivors(snapshot: Mapping[int, str]) -> dict[int, str]:
+def survivors(snapshot: Mapping[int, float]) -> dict[int, str]:
     """Those processes of ``snapshot`` still running (same start time, not a zombie), with their command lines."""
     living = procs.alive(set(snapshot))
     return {pid: cmdline(pid) for pid in living if procs.process_start(pid) == snapshot[pid]}
 
 
-def _all_pids() -> list[int]:
-    return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
-
-
 def marked(job_id: str) -> dict[int, str]:
     """Every living process whose environment carries the worker marker of ``job_id``."""
-    needle = f"{JOB_ENV}={job_id}".encode()
-    found: dict[int, str] = {}
-    for pid in _all_pids():
-        try:
-            variables = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if needle in variables and procs.alive({pid}):
-            found[pid] = cmdline(pid)
-    return found
+    return {pid: cmdline(pid) for pid in procs.carrying(f"{JOB_ENV}={job_id}")}
 
 
 def group_members(pgid: int) -> dict[int, str]:
     """The living (non-zombie) processes of process group ``pgid``."""
     found: dict[int, str] = {}
-    for pid in _all_pids():
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            found[pid] = cmdline(pid)
+    for pid in procs.alive(psutil.pids()):
+        with contextlib.suppress(OSError):
+            if os.getpgid(pid) == pgid:
+                found[pid] = cmdline(pid)
     return found
 
 

@@ -20,8 +20,9 @@ import pytest
 
 from codex_subagents.config import Settings
 from codex_subagents.events import AgentMessage, ItemEvent, ThreadStarted, TurnCompleted, Unparsed, WebSearch
-from codex_subagents.jobs import Job, JobSupervisor
+from codex_subagents.job import Job
 from codex_subagents.journal import JobRequest
+from codex_subagents.supervisor import JobSupervisor
 from reliability.support import counting_codex, make_repo
 
 pytestmark = pytest.mark.anyio
@@ -138,9 +139,9 @@ async def test_every_corpus_line_becomes_one_event_and_the_stream_goes_on(superv
             assert event.size == len(line)
             assert event.excerpt == line[:2000].decode("utf-8", errors="replace")[:500]
     assert [event.seq for event in job.journal.read(0, job.journal.count)] == list(range(job.journal.count))
-    assert (job.journal.stdout_path.read_bytes(), job.record.outcome is not None) == (data, True)
+    assert (job.journal.stdout_path.read_bytes(), job.record.result is not None) == (data, True)
     complete = EXPECTED[name][-1] == "turn.completed"
-    assert job.record.state == ("succeeded" if complete else "failed"), job.record.outcome
+    assert job.record.state == ("succeeded" if complete else "failed"), job.record.result
 
 
 async def test_a_line_at_the_limit_is_kept_whole_and_one_past_it_is_cut(supervisor: JobSupervisor) -> None:
@@ -182,8 +183,8 @@ async def test_a_worker_that_ends_without_its_report_is_told_what_is_missing(sup
         if final is not None:
             plan["last_message"] = final
         job = await run(supervisor, "FAKE:" + json.dumps(plan))
-        assert job.record.outcome is not None
-        assert (job.record.state, job.record.outcome.contract_error) == ("succeeded", contract_error), final
+        assert job.record.result is not None
+        assert (job.record.state, job.record.result.contract_error) == ("succeeded", contract_error), final
         assert isinstance(job.journal.last(), TurnCompleted)
 
 
@@ -191,9 +192,9 @@ async def test_a_truncated_stream_without_a_report_fails_and_says_so(supervisor:
     """A worker that stops mid-line and exits is failed, its torn line kept, and its missing report named."""
     job = await run(supervisor, replay((CORPUS / "truncated.jsonl").read_bytes()))
     assert job.record.state == "failed"
-    assert job.record.outcome is not None
-    assert job.record.outcome.contract_error == "the final message is missing, so the worker reported no modifiedFiles"
-    assert job.record.outcome.error == "codex exited with code 0 before completing its turn"
+    assert job.record.result is not None
+    assert job.record.result.contract_error == "the final message is missing, so the worker reported no modifiedFiles"
+    assert job.record.result.error == "codex exited with code 0 before completing its turn"
     last = job.journal.last()
     assert isinstance(last, Unparsed) and last.excerpt.endswith('"type":"agent_mess')
 

@@ -24,9 +24,10 @@ from pathlib import Path
 import anyio
 import pytest
 
-from codex_subagents.jobs import Job, JobSupervisor
+from codex_subagents.job import Job
 from codex_subagents.journal import JobRequest, Journal
 from codex_subagents.scripted_model import RecordedRequest, ScriptedModel
+from codex_subagents.supervisor import JobSupervisor
 from reliability.support import (
     eventually,
     final,
@@ -139,7 +140,7 @@ async def _cancel_once(
     seen = job.journal.read(0, job.journal.count)
     started = time.monotonic()
     with anyio.fail_after(60):
-        _, before = await supervisor.cancel(job.job_id)
+        before = (await supervisor.cancel(job.job_id)).previous_state
     figures.latencies.append(time.monotonic() - started)
     figures.cancels[name] += 1
     figures.tree_sizes += len(tree)
@@ -148,7 +149,7 @@ async def _cancel_once(
     kill_pids(left)
     figures.check(not left, f"{name}: processes survived the cancel of {job.job_id}: {short(left)}")
     figures.check(before == "running" and job.record.state == "cancelled", f"{name}: {before} -> {job.record.state}")
-    outcome = job.record.outcome
+    outcome = job.record.result
     figures.check(outcome is not None and outcome.error == "cancelled by the boss", f"{name}: outcome {outcome}")
     figures.check(job.journal.read(0, len(seen)) == seen, f"{name}: events seen before the cancel changed")
     figures.check(Journal(job.journal.directory).count >= len(seen), f"{name}: events were lost on disk")

@@ -17,9 +17,10 @@ from pathlib import Path
 import anyio
 import pytest
 
-from codex_subagents.jobs import Job, JobSupervisor
+from codex_subagents.job import Job
 from codex_subagents.journal import JobRequest
 from codex_subagents.scripted_model import ScriptedModel
+from codex_subagents.supervisor import JobSupervisor
 from reliability.support import eventually, final, kill_pids, make_repo, marked, prompt, real_settings, scripts, tree_of
 
 pytestmark = [pytest.mark.anyio, pytest.mark.codex]
@@ -76,5 +77,5 @@ async def test_a_worker_that_finishes_leaves_no_escaped_child_behind(tmp_path: P
         with anyio.fail_after(60):
             await job.finished.wait()
         left = marked(job.job_id)
-    assert job.record.state == "succeeded", job.record.outcome
+    assert job.record.state == "succeeded", job.record.result
     assert not left, f"processes of {job.job_id} outlived it: {left}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from codex_subagents.events import parse_line
-from codex_subagents.results import describe
+from codex_subagents.reports import describe
 
 
 def said(line: str) -> str | None:

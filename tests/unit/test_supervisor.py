@@ -10,11 +10,7 @@ import json
 import os
 import signal
 import subprocess
-import sys
-from collections.abc import AsyncGenerator, Callable
-from contextlib import asynccontextmanager
 from dataclasses import replace
-from pathlib import Path
 
 import anyio
 import pytest
@@ -23,71 +19,10 @@ from codex_subagents import procs
 from codex_subagents.config import Settings
 from codex_subagents.errors import JobStateError, QueueFullError, UnknownJobError
 from codex_subagents.events import AgentMessage, ItemEvent, TurnCompleted, Unparsed
-from codex_subagents.jobs import Job, JobSupervisor
-from codex_subagents.journal import JobRecord, JobRequest, Journal
+from codex_subagents.journal import JobRecord, Journal
+from unit.fakes import FINAL, GOOD_RUN, in_root, plan, supervising, until
 
 pytestmark = pytest.mark.anyio
-
-FAKE = Path(__file__).resolve().parents[1] / "fake_codex.py"
-
-GOOD_RUN = [
-    '{"type":"thread.started","thread_id":"t-1"}',
-    '{"type":"turn.started"}',
-    '{"type":"item.completed","item":{"id":"item_0","type":"file_change",'
-    '"changes":[{"path":"/w/a.txt","kind":"add"}],"status":"completed"}}',
-    '{"type":"turn.completed","usage":{"input_tokens":10,"cached_input_tokens":0,'
-    '"cache_write_input_tokens":0,"output_tokens":5,"reasoning_output_tokens":0}}',
-]
-FINAL = json.dumps({"summary": "wrote a.txt", "modifiedFiles": ["a.txt"]})
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Settings whose codex is the fake worker, with the state dir in a temporary directory."""
-    codex = tmp_path / "codex"
-    codex.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE}" "$@"\n')
-    codex.chmod(0o755)
-    work = tmp_path / "work"
-    work.mkdir()
-    return Settings(
-        cap=2,
-        queue_limit=2,
-        state_dir=tmp_path / "state",
-        allow_roots=(work,),
-        codex=codex,
-        kill_grace_s=1.0,
-    )
-
-
-def plan(**behaviour: object) -> JobRequest:
-    """A request whose fake worker acts out ``behaviour``."""
-    return JobRequest(
-        prompt="FAKE:" + json.dumps(behaviour),
-        cwd="/w",
-        label=str(behaviour.get("label", "job")),
-        sandbox="workspace-write",
-        wall_timeout_s=float(str(behaviour.get("wall", 60))),
-        idle_timeout_s=float(str(behaviour.get("idle", 60))),
-    )
-
-
-@asynccontextmanager
-async def supervising(settings: Settings, environ: dict[str, str] | None = None) -> AsyncGenerator[JobSupervisor]:
-    """A supervisor whose workers run in the settings' allowed root."""
-    async with JobSupervisor(settings, environ=environ) as supervisor:
-        yield supervisor
-
-
-def in_root(settings: Settings, request: JobRequest) -> JobRequest:
-    """Point a request at the allowed root."""
-    return request.model_copy(update={"cwd": str(settings.allow_roots[0])})
-
-
-async def until(job: Job, condition: Callable[[Job], bool]) -> None:
-    """Wait, event-driven, until ``condition`` holds for the job."""
-    with anyio.fail_after(10):
-        while not condition(job):
-            await job.updated.wait()
 
 
 async def test_a_spawned_worker_runs_in_the_background_and_reports_its_result(settings: Settings) -> None:
@@ -96,14 +31,14 @@ async def test_a_spawned_worker_runs_in_the_background_and_reports_its_result(se
         job = await supervisor.spawn(in_root(settings, plan(lines=GOOD_RUN, last_message=FINAL)))
         assert job.record.state == "running"
         with anyio.fail_after(10):
-            ready, timed_out = await supervisor.wait_any([job.job_id], 10)
-        assert (ready, timed_out) == ([job], False)
-        outcome = supervisor.result(job.job_id).record.outcome
-        assert outcome is not None
-        assert job.record.state == "succeeded"
-        assert (outcome.summary, outcome.modified_files, outcome.contract_error) == ("wrote a.txt", ["a.txt"], None)
-        assert outcome.observed_files == ["/w/a.txt"]
-        assert outcome.usage is not None and outcome.usage.input_tokens == 10
+            waited = await supervisor.wait_any([job.job_id], 10)
+        assert ([done.job_id for done in waited.finished], waited.timed_out) == ([job.job_id], False)
+        result = supervisor.result(job.job_id)
+        assert waited.finished == [result]
+        assert job.record.state == result.state == "succeeded"
+        assert (result.summary, result.modified_files, result.contract_error) == ("wrote a.txt", ["a.txt"], None)
+        assert result.observed_files == ["/w/a.txt"]
+        assert result.usage is not None and result.usage.input_tokens == 10
         assert [event.type for event in job.journal.read(0, 10)] == [
             "thread.started",
             "turn.started",
@@ -115,13 +50,13 @@ async def test_a_spawned_worker_runs_in_the_background_and_reports_its_result(se
 async def test_jobs_past_the_cap_wait_in_fifo_order(settings: Settings) -> None:
     """With cap 2, the third and fourth jobs queue in order and start as slots free up."""
     async with supervising(replace(settings, queue_limit=4)) as supervisor:
-        jobs = [await supervisor.spawn(in_root(settings, plan(hang=True, label=f"j{i}"))) for i in range(4)]
+        talking = plan(lines=GOOD_RUN[:1], hang=True)
+        jobs = [await supervisor.spawn(in_root(settings, talking)) for _ in range(4)]
         assert [job.record.state for job in jobs] == ["running", "running", "queued", "queued"]
         assert [supervisor.queue_position(job) for job in jobs] == [None, None, 1, 2]
         await supervisor.cancel(jobs[0].job_id)
-        with anyio.fail_after(10):
-            while jobs[2].record.state != "running":
-                await jobs[2].updated.wait() if jobs[2].record.pid else await anyio.lowlevel.checkpoint()
+        await until(jobs[2], lambda job: job.journal.count == 1)
+        assert jobs[2].record.state == "running"
         assert [supervisor.queue_position(job) for job in jobs] == [None, None, None, 1]
         for job in jobs[1:]:
             await supervisor.cancel(job.job_id)
@@ -148,8 +83,8 @@ async def test_cancel_stops_the_whole_process_tree_and_keeps_the_events(settings
         assert job.record.pid is not None
         tree = procs.descendants(job.record.pid) | {job.record.pid}
         assert len(tree) >= 4
-        _, before = await supervisor.cancel(job.job_id)
-        assert (before, job.record.state) == ("running", "cancelled")
+        cancelled = await supervisor.cancel(job.job_id)
+        assert (cancelled.previous_state, cancelled.state, job.record.state) == ("running", "cancelled", "cancelled")
         assert procs.alive(tree) == set()
         assert [event.type for event in job.journal.read(0, 10)] == ["thread.started", "turn.started"]
 
@@ -159,8 +94,9 @@ async def test_cancelling_a_queued_job_removes_it_from_the_queue(settings: Setti
     async with supervising(replace(settings, cap=1)) as supervisor:
         running = await supervisor.spawn(in_root(settings, plan(hang=True)))
         queued = await supervisor.spawn(in_root(settings, plan(hang=True)))
-        _, before = await supervisor.cancel(queued.job_id)
-        assert (before, queued.record.state, queued.record.pid) == ("queued", "cancelled", None)
+        cancelled = await supervisor.cancel(queued.job_id)
+        assert (cancelled.previous_state, queued.record.state, queued.record.pid) == ("queued", "cancelled", None)
+        assert "removed from the queue" in cancelled.message
         assert supervisor.queue_position(queued) is None
         await supervisor.cancel(running.job_id)
 
@@ -172,7 +108,7 @@ async def test_a_silent_worker_is_stopped_by_the_idle_budget(settings: Settings)
         with anyio.fail_after(10):
             await job.finished.wait()
         assert job.record.state == "timed_out"
-        assert job.record.outcome is not None and "idle" in (job.record.outcome.error or "")
+        assert "idle" in (job.result.error or "")
         assert supervisor.running_count == 0
 
 
@@ -183,21 +119,20 @@ async def test_a_worker_over_its_wall_budget_is_timed_out(settings: Settings) ->
         with anyio.fail_after(10):
             await job.finished.wait()
         assert job.record.state == "timed_out"
-        assert "wall" in (job.record.outcome.error or "" if job.record.outcome else "")
+        assert "wall" in (job.result.error or "")
 
 
 async def test_wait_any_reports_each_finished_job_exactly_once(settings: Settings) -> None:
     """Successive waits hand out finished jobs once each, then return at once with nothing left."""
     async with supervising(settings) as supervisor:
         jobs = [await supervisor.spawn(in_root(settings, plan(lines=GOOD_RUN, last_message=FINAL))) for _ in range(2)]
-        seen: list[Job] = []
+        seen: list[str] = []
         with anyio.fail_after(10):
             while len(seen) < 2:
-                ready, _ = await supervisor.wait_any(None, 10)
-                seen += ready
-            again, timed_out = await supervisor.wait_any(None, 10)
-        assert sorted(job.job_id for job in seen) == sorted(job.job_id for job in jobs)
-        assert (again, timed_out) == ([], False)
+                seen += [done.job_id for done in (await supervisor.wait_any(None, 10)).finished]
+            again = await supervisor.wait_any(None, 10)
+        assert sorted(seen) == sorted(job.job_id for job in jobs)
+        assert (again.finished, again.timed_out, again.pending) == ([], False, [])
 
 
 async def test_wait_any_times_out_when_nothing_finishes(settings: Settings) -> None:
@@ -205,7 +140,9 @@ async def test_wait_any_times_out_when_nothing_finishes(settings: Settings) -> N
     async with supervising(settings) as supervisor:
         job = await supervisor.spawn(in_root(settings, plan(hang=True)))
         with anyio.fail_after(10):
-            assert await supervisor.wait_any([job.job_id], 0.2) == ([], True)
+            waited = await supervisor.wait_any([job.job_id], 0.2)
+        assert (waited.finished, waited.timed_out) == ([], True)
+        assert [pending.job_id for pending in waited.pending] == [job.job_id]
         await supervisor.cancel(job.job_id)
 
 
@@ -243,10 +180,7 @@ async def test_a_worker_without_a_final_message_breaks_the_contract_visibly(sett
         job = await supervisor.spawn(in_root(settings, plan(lines=GOOD_RUN)))
         with anyio.fail_after(10):
             await job.finished.wait()
-        assert job.record.outcome is not None
-        assert job.record.outcome.contract_error == (
-            "the final message is missing, so the worker reported no modifiedFiles"
-        )
+        assert job.result.contract_error == "the final message is missing, so the worker reported no modifiedFiles"
 
 
 async def test_a_failed_turn_reports_the_codex_error(settings: Settings) -> None:
@@ -257,8 +191,7 @@ async def test_a_failed_turn_reports_the_codex_error(settings: Settings) -> None
         with anyio.fail_after(10):
             await job.finished.wait()
         assert job.record.state == "failed"
-        assert job.record.outcome is not None
-        assert (job.record.outcome.exit_code, job.record.outcome.error) == (1, "model overloaded")
+        assert (job.result.exit_code, job.result.error) == (1, "model overloaded")
 
 
 async def test_workers_see_only_allowlisted_environment(settings: Settings) -> None:
@@ -295,7 +228,7 @@ async def test_a_restart_keeps_results_and_stops_workers_left_running(settings: 
             await supervisor.wait_any([done.job_id], 10)
     orphan = subprocess.Popen(["sleep", "600"], start_new_session=True)  # noqa: ASYNC220 -- stands in for a worker left by a crashed server
     journal = Journal(settings.state_dir / "jobs" / "j-orphan")
-    journal.save(
+    journal.create(
         JobRecord(
             job_id="j-orphan",
             request=in_root(settings, plan(hang=True)),
@@ -317,7 +250,7 @@ async def test_a_restart_keeps_results_and_stops_workers_left_running(settings: 
             assert interrupted.record.state == "interrupted"
             assert interrupted.journal.count == 1
             assert orphan.wait(timeout=5) == -signal.SIGKILL
-            ready, _ = await supervisor.wait_any(None, 1)
-            assert [job.job_id for job in ready] == ["j-orphan"]
+            waited = await supervisor.wait_any(None, 1)
+            assert [job.job_id for job in waited.finished] == ["j-orphan"]
     finally:
         orphan.kill()

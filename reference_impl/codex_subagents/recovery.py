@@ -1,0 +1,161 @@
+"""Which server owns which job, and reading back at start the jobs whose server is gone.
+
+Several servers may share one state dir: two Codex sessions in one repository,
+or sessions in linked worktrees of it, all keep their jobs under the common git
+dir. Each server holds, for its whole life, an exclusive lock (``flock``) on
+``<state_dir>/servers/<server_id>.lock``; the kernel drops it when the process
+ends, however it ends, so a free lock proves the server gone, and no pid or
+timestamp is guessed from. Each job record names its server. At start a server
+adopts only the jobs whose server's lock is free, and rewrites them as its own
+while it holds ``servers/adopt.lock``, so that two servers starting together
+never adopt one job twice; a live server's jobs are neither loaded nor stopped.
+A record that cannot be read is rebuilt from the job's request file, or, when
+nothing is left to rebuild it from, reported by name. Every function here
+blocks: async callers run them in a worker thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import uuid
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .journal import RECORD, REQUEST, JobRecord, Journal, read_record
+
+if sys.platform != "win32":
+    import fcntl
+
+logger = logging.getLogger(__name__)
+
+INTERRUPTED = "the server stopped while this job ran; its worker was stopped"
+
+
+@dataclass(frozen=True)
+class Adopted:
+    """A job of a gone server, now this server's: its journal, its record, and why it stops if it still ran."""
+
+    journal: Journal
+    record: JobRecord
+    reason: str
+
+
+class ServerLock:
+    """The lock that proves this server alive to every other server on the same state dir."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.server_id = f"s-{uuid.uuid4().hex[:12]}"
+        self._servers = state_dir / "servers"
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the lock; it appears under its final name already held, so no one ever sees it free."""
+        self._servers.mkdir(parents=True, exist_ok=True)
+        temporary = self._servers / f".{self.server_id}.tmp"
+        fd = os.open(temporary, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.replace(temporary, self._servers / f"{self.server_id}.lock")
+        self._fd = fd
+
+    def release(self) -> None:
+        """Drop the lock and its file."""
+        if self._fd is not None:
+            (self._servers / f"{self.server_id}.lock").unlink(missing_ok=True)
+            os.close(self._fd)
+            self._fd = None
+
+
+def server_alive(state_dir: Path, server_id: str | None) -> bool:
+    """Whether the server ``server_id`` still holds its lock; a record without a server has none."""
+    if server_id is None:
+        return False
+    try:
+        fd = os.open(state_dir / "servers" / f"{server_id}.lock", os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def live_jobs_in(state_dir: Path, root: Path) -> list[str]:
+    """Return the queued or running jobs of every live server, this one included, whose cwd lies in ``root``."""
+    alive: dict[str | None, bool] = {}
+    found: list[str] = []
+    for path in sorted((state_dir / "jobs").glob(f"*/{RECORD}")):
+        try:
+            record = read_record(path)
+        except (OSError, ValueError):
+            continue
+        if record.done or not Path(record.request.cwd).is_relative_to(root):
+            continue
+        if record.server_id not in alive:
+            alive[record.server_id] = server_alive(state_dir, record.server_id)
+        if alive[record.server_id]:
+            found.append(record.job_id)
+    return found
+
+
+def adopt(state_dir: Path, server_id: str, open_journal: Callable[[Path], Journal]) -> tuple[list[Adopted], list[str]]:
+    """Make the jobs of gone servers this server's; return them, oldest first, and the names of damaged ones."""
+    adopted: list[Adopted] = []
+    damaged: list[str] = []
+    with _held(state_dir / "servers" / "adopt.lock"):
+        for directory in sorted((state_dir / "jobs").iterdir()):
+            if not directory.is_dir():
+                continue
+            try:
+                found = _read(state_dir, directory, open_journal)
+            except (OSError, ValueError) as exc:
+                logger.warning("job directory %s cannot be read: %s", directory, exc)
+                damaged.append(directory.name)
+                continue
+            if found is None:
+                continue
+            found.record.server_id = server_id
+            found.journal.save(found.record)
+            adopted.append(found)
+    adopted.sort(key=lambda job: job.record.queued_at)
+    return adopted, damaged
+
+
+def _read(state_dir: Path, directory: Path, open_journal: Callable[[Path], Journal]) -> Adopted | None:
+    """Read one job back unless a live server runs it; None too when no job was ever recorded there.
+
+    The journal is opened only once the job is known to be nobody else's, since
+    opening it repairs a torn tail that a live server may be writing.
+    """
+    if not (directory / RECORD).exists() and not (directory / REQUEST).exists():
+        return None
+    try:
+        record, reason = read_record(directory / RECORD), INTERRUPTED
+    except (OSError, ValueError) as exc:
+        record = read_record(directory / REQUEST)
+        logger.warning("the record of job %s was damaged (%s); it is rebuilt from its request", record.job_id, exc)
+        reason = (
+            "the job's record was damaged, so it was rebuilt from its request and its events "
+            f"and its outcome is unknown ({type(exc).__name__})"
+        )
+    if server_alive(state_dir, record.server_id):
+        return None
+    return Adopted(open_journal(directory), record, reason)
+
+
+@contextlib.contextmanager
+def _held(path: Path) -> Generator[None]:
+    """Hold an exclusive lock on ``path`` for the block, waiting for it if another server holds it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

@@ -1,0 +1,155 @@
+"""What the job tools return: the models are the tools' output schemas, built once and returned as they are.
+
+A finished job's `JobResult` is made when the job settles and persisted in its
+record, so codex_result returns the very object the journal keeps. A result is
+also a `FinishedJob`, the short form codex_wait_any lists: pydantic serializes
+a value by its declared type, so a result in a list of finished jobs shows only
+the short form's fields. Likewise a `JobDigest` is a `SpawnResult` with the live
+fields added. The documentation's tool reference is generated from these models.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from .events import (
+    AgentMessage,
+    CommandExecution,
+    Event,
+    FileChange,
+    ItemEvent,
+    McpToolCall,
+    StreamError,
+    TurnFailed,
+    Unparsed,
+    Usage,
+)
+
+JobState = Literal["queued", "running", "succeeded", "failed", "cancelled", "timed_out", "interrupted"]
+FINISHED_STATES: frozenset[JobState] = frozenset({"succeeded", "failed", "cancelled", "timed_out", "interrupted"})
+
+
+class SpawnResult(BaseModel):
+    """A job that was just started or queued."""
+
+    job_id: str
+    label: str
+    state: JobState = Field(description="running when a slot was free, else queued")
+    queue_position: int | None = Field(description="1 for the next job to start; null when running")
+
+
+class JobDigest(SpawnResult):
+    """A one-line view of a job, for waiting and status."""
+
+    elapsed_s: float = Field(description="Seconds since the job was queued, or its whole life once finished")
+    last_event: str | None = Field(description="The newest event in a few words")
+
+
+class EventsPage(BaseModel):
+    """One page of a job's normalized events."""
+
+    job_id: str
+    state: JobState
+    events: list[Event]
+    next_cursor: int = Field(description="Pass this as cursor to read on; equals the event count so far")
+    finished: bool = Field(description="The job has finished and no event follows next_cursor")
+
+
+class FinishedJob(BaseModel):
+    """A job reported by codex_wait_any."""
+
+    job_id: str
+    label: str
+    state: JobState
+    summary: str | None
+    error: str | None
+    contract_error: str | None = Field(description="How the final message broke the worker contract, if it did")
+
+
+class Timings(BaseModel):
+    """When a job was queued, started and finished (epoch seconds), and how long each part took."""
+
+    queued_at: float
+    started_at: float | None
+    finished_at: float | None
+    queue_s: float | None
+    run_s: float | None
+
+
+class JobResult(FinishedJob):
+    """Everything a finished job produced."""
+
+    exit_code: int | None
+    modified_files: list[str] = Field(description="Paths the worker reported changing (its contract)")
+    observed_files: list[str] = Field(description="Paths seen in the worker's file_change events")
+    final_message: str | None
+    usage: Usage | None
+    timings: Timings
+
+
+class WaitResult(BaseModel):
+    """What codex_wait_any saw."""
+
+    finished: list[FinishedJob] = Field(description="Jobs that finished since an earlier wait reported them")
+    timed_out: bool
+    pending: list[JobDigest] = Field(description="The jobs of the set still queued or running")
+
+
+class CancelResult(BaseModel):
+    """The outcome of a cancel."""
+
+    job_id: str
+    state: JobState
+    previous_state: JobState
+    message: str
+
+
+class StatusResult(BaseModel):
+    """The jobs this server knows and how full it is."""
+
+    jobs: list[JobDigest]
+    running: int
+    queued: int
+    cap: int
+    damaged: list[str] = Field(
+        default_factory=list[str],
+        description="Job directories whose records could not be read at start; the server log says why",
+    )
+
+
+def timings(queued_at: float, started_at: float | None, finished_at: float) -> Timings:
+    """Say when a job was queued, started and finished, and how long it queued and ran."""
+    return Timings(
+        queued_at=queued_at,
+        started_at=started_at,
+        finished_at=finished_at,
+        queue_s=round((started_at or finished_at) - queued_at, 3),
+        run_s=round(finished_at - started_at, 3) if started_at else None,
+    )
+
+
+def describe(event: Event | None) -> str | None:
+    """Say what an event is in a few words, for digests."""
+    if event is None:
+        return None
+    if isinstance(event, ItemEvent):
+        match event.item:
+            case CommandExecution(command=command, exit_code=code):
+                detail = command if code is None else f"{command} (exit {code})"
+            case FileChange(changes=changes):
+                detail = ", ".join(f"{change.kind} {change.path}" for change in changes)
+            case AgentMessage(text=text):
+                detail = text
+            case McpToolCall(server=server, tool=tool):
+                detail = f"{server}.{tool}"
+            case _:
+                detail = ""
+        return f"{event.type} {event.item.type} {detail}".strip()[:160]
+    if isinstance(event, TurnFailed):
+        return f"turn.failed {event.error.message}"[:160]
+    if isinstance(event, StreamError | Unparsed):
+        text = event.message if isinstance(event, StreamError) else event.reason
+        return f"{event.type} {text}"[:160]
+    return event.type

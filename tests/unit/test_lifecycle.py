@@ -1,0 +1,53 @@
+"""One job's failure inside the server is that job's alone: it fails with the reason; the rest go on."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+import anyio
+import pytest
+
+from codex_subagents import procs
+from codex_subagents.config import Settings
+from codex_subagents.events import Event
+from codex_subagents.journal import Journal
+from codex_subagents.worker import marker
+from unit.fakes import FINAL, GOOD_RUN, WatchedJournal, in_root, plan, supervising
+
+pytestmark = pytest.mark.anyio
+
+
+class FullDiskJournal(Journal):
+    """A journal on a disk with no space left: appending an event fails as the kernel reports it."""
+
+    def append(self, *events: Event) -> None:
+        """Fail like a write to a full disk."""
+        del events
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+async def test_a_full_disk_while_journaling_fails_that_job_alone(settings: Settings) -> None:
+    """The job whose journal cannot be written fails with ENOSPC; a job beside it and a later one succeed."""
+    opened: list[Path] = []
+
+    def open_journal(directory: Path) -> Journal:
+        opened.append(directory)
+        return FullDiskJournal(directory) if len(opened) == 1 else WatchedJournal(directory)
+
+    work = plan(lines=GOOD_RUN, last_message=FINAL)
+    async with supervising(settings, open_journal=open_journal) as supervisor:
+        broken = await supervisor.spawn(in_root(settings, plan(lines=GOOD_RUN, children=2, hang=True)))
+        healthy = await supervisor.spawn(in_root(settings, work))
+        with anyio.fail_after(20):
+            await broken.finished.wait()
+            await healthy.finished.wait()
+        assert broken.result.state == "failed"
+        assert "No space left on device" in (broken.result.error or "")
+        assert not procs.carrying(marker(broken.job_id)), "the failed job's worker tree was left running"
+        assert healthy.result.state == "succeeded"
+        later = await supervisor.spawn(in_root(settings, work))
+        with anyio.fail_after(20):
+            await later.finished.wait()
+        assert later.result.state == "succeeded"
+        assert {job.job_id for job in supervisor.jobs()} == {broken.job_id, healthy.job_id, later.job_id}

@@ -1,0 +1,52 @@
+"""The server runs on Linux and macOS: its own code touches no Linux-only interface, and Windows is refused clearly.
+
+Process control goes through psutil; a scan of the server's source (the package
+without the scripted model and the demo) keeps ``/proc`` and its kin out.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+import codex_subagents
+from codex_subagents.cli import main
+
+PACKAGE = Path(codex_subagents.__file__).resolve().parent
+LINUX_ONLY = re.compile(
+    r"/proc\b|/sys/|/dev/shm|\bprctl\b|\bpidfd|\binotify|\bepoll|\bsignalfd|sched_getaffinity|memfd_"
+)
+
+
+def server_sources() -> list[Path]:
+    """Every module of the server: the package without the scripted model provider and the demo."""
+    return [
+        path
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if "scripted_model" not in path.relative_to(PACKAGE).parts and path.name != "demo.py"
+    ]
+
+
+def test_the_server_touches_no_linux_only_interface() -> None:
+    """No module of the server names /proc, /sys or a Linux-only system call; psutil speaks to each platform."""
+    found = [
+        f"{path.relative_to(PACKAGE)}:{number}: {line.strip()}"
+        for path in server_sources()
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if LINUX_ONLY.search(line)
+    ]
+    assert len(server_sources()) > 10
+    assert found == []
+
+
+def test_serve_refuses_windows_with_the_supported_platforms(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On Windows, serve exits with a configuration error naming Linux and macOS before it starts anything."""
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert main(["serve"]) == 2
+    error = capsys.readouterr().err
+    assert "Linux and macOS" in error and "'win32'" in error

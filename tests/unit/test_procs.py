@@ -1,0 +1,68 @@
+"""Process control reaches a worker's whole tree, escapes included, and only processes provably the job's.
+
+Each test starts real processes: a shell in a session of its own, as a worker
+is, whose children leave its session (``setsid``) or its tree (a double fork).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import anyio
+import pytest
+
+from codex_subagents import procs
+from codex_subagents.worker import JOB_ENV, marker
+
+pytestmark = pytest.mark.anyio
+
+FAMILY = "sleep 600 & setsid sleep 600 & (setsid sleep 600 &); echo ready; wait"
+
+
+async def test_a_stop_reaches_children_in_other_sessions_and_escapes_that_carry_the_marker() -> None:
+    """A child in the worker's group, one in a session of its own and a double-forked one all die with the worker."""
+    env = {**os.environ, JOB_ENV: "j-family"}
+    process = await anyio.open_process(["sh", "-c", FAMILY], env=env, start_new_session=True, stdout=subprocess.PIPE)
+    async with process:
+        assert process.stdout is not None
+        with anyio.fail_after(10):
+            assert (await process.stdout.receive()).strip() == b"ready"
+        worker = procs.handle(process.pid)
+        members = {proc.pid for proc in procs.members(worker, marker("j-family"))}
+        escaped = procs.carrying(marker("j-family")) - procs.descendants(process.pid) - {process.pid}
+        assert len(members) >= 4 and escaped, (members, escaped)
+        with anyio.fail_after(10):
+            assert await procs.stop_tree(process, worker, 1.0, marker("j-family")) == set()
+        assert procs.alive(members) == set()
+
+
+async def test_a_pid_is_only_the_workers_while_its_start_time_matches() -> None:
+    """A handle asked for with another start time is refused, so nothing recorded for an older process is signalled."""
+    with subprocess.Popen(["sleep", "600"]) as other:  # noqa: ASYNC220 -- a process that is not the job's
+        try:
+            start = procs.process_start(other.pid)
+            assert start is not None
+            assert procs.handle(other.pid, start) is not None
+            assert procs.handle(other.pid, start + 1) is None
+            procs.kill_now(procs.handle(other.pid, start + 1), marker("j-none"))
+            assert other.poll() is None
+        finally:
+            other.kill()
+
+
+def test_the_environment_of_a_process_is_read_and_a_gone_one_reads_empty() -> None:
+    """A child's environment shows its marker; a process that is gone has no environment and no parent."""
+    script = ["sh", "-c", "echo started; exec sleep 600"]
+    with subprocess.Popen(script, env={**os.environ, JOB_ENV: "j-env"}, stdout=subprocess.PIPE) as child:
+        try:
+            assert child.stdout is not None and child.stdout.readline() == b"started\n"
+            assert procs.environment(child.pid)[JOB_ENV] == "j-env"
+            assert procs.parent_of(child.pid) == os.getpid()
+        finally:
+            child.kill()
+    assert (procs.environment(child.pid), procs.parent_of(child.pid), procs.process_start(child.pid)) == (
+        {},
+        None,
+        None,
+    )

@@ -1,0 +1,115 @@
+"""At start a server adopts only the jobs of gone servers, rebuilds damaged records, and never signals a stranger.
+
+Several servers may share one state dir; each proves itself alive with a lock
+held for its life. These tests run real fake workers and real processes.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import anyio
+import pytest
+
+from codex_subagents import procs
+from codex_subagents.config import Settings
+from codex_subagents.journal import JobRecord, Journal
+from codex_subagents.recovery import ServerLock, live_jobs_in, server_alive
+from unit.fakes import FINAL, GOOD_RUN, in_root, plan, supervising, until
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_a_torn_record_is_rebuilt_from_the_request_and_the_events(settings: Settings) -> None:
+    """A job.json cut in half, as a power loss leaves it, comes back as a damaged job with its events and report."""
+    async with supervising(settings) as supervisor:
+        job = await supervisor.spawn(in_root(settings, plan(lines=GOOD_RUN, last_message=FINAL)))
+        with anyio.fail_after(10):
+            await job.finished.wait()
+    record = job.journal.record_path
+    record.write_bytes(record.read_bytes()[: record.stat().st_size // 2])
+    async with supervising(settings) as supervisor:
+        again = supervisor.get(job.job_id)
+        assert again.result.state == "interrupted"
+        assert "record was damaged" in (again.result.error or "")
+        assert (again.result.summary, again.result.observed_files) == ("wrote a.txt", ["/w/a.txt"])
+        assert again.journal.count == len(GOOD_RUN)
+        assert supervisor.status().damaged == []
+
+
+async def test_a_record_that_cannot_be_rebuilt_is_reported_not_dropped(settings: Settings) -> None:
+    """A garbage job.json with no request file beside it is named in codex_status's damaged list."""
+    async with supervising(settings):
+        pass
+    garbage = settings.state_dir / "jobs" / "j-garbage"
+    garbage.mkdir()
+    (garbage / "job.json").write_text("{not json")
+    async with supervising(settings) as supervisor:
+        assert supervisor.jobs() == []
+        assert supervisor.status().damaged == ["j-garbage"]
+
+
+async def test_a_recorded_pid_now_owned_by_another_process_is_never_signalled(settings: Settings) -> None:
+    """A job left running names a pid whose start time no longer matches: that process lives, the job is interrupted."""
+    stranger = subprocess.Popen(["sleep", "600"])  # noqa: ASYNC220 -- the process that reused the worker's pid
+    try:
+        start = procs.process_start(stranger.pid)
+        assert start is not None
+        Journal(settings.state_dir / "jobs" / "j-reused").create(
+            JobRecord(
+                job_id="j-reused",
+                request=in_root(settings, plan(hang=True)),
+                state="running",
+                queued_at=1.0,
+                started_at=2.0,
+                pid=stranger.pid,
+                process_start=start - 100,
+            )
+        )
+        async with supervising(settings) as supervisor:
+            assert supervisor.get("j-reused").result.state == "interrupted"
+        assert stranger.poll() is None, "a process that only shares the worker's old pid was signalled"
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+
+async def test_a_second_server_leaves_the_jobs_of_a_live_one_alone(settings: Settings) -> None:
+    """While one server runs a job, a second on the same state dir neither loads nor stops it; both see it busy."""
+    async with supervising(settings) as first:
+        job = await first.spawn(in_root(settings, plan(lines=GOOD_RUN[:1], hang=True)))
+        await until(job, lambda job: job.journal.count == 1)
+        assert job.record.pid is not None
+        worker = job.record.pid
+        async with supervising(settings) as second:
+            assert second.jobs() == []
+            assert job.record.state == "running" and procs.alive({worker}) == {worker}
+            root = settings.allow_roots[0]
+            assert live_jobs_in(settings.state_dir, root) == [job.job_id]
+            assert live_jobs_in(settings.state_dir, root / "elsewhere") == []
+            assert server_alive(settings.state_dir, first.server_id)
+            assert server_alive(settings.state_dir, second.server_id)
+        await first.cancel(job.job_id)
+        assert live_jobs_in(settings.state_dir, settings.allow_roots[0]) == []
+    assert not server_alive(settings.state_dir, first.server_id)
+
+
+async def test_a_job_left_running_by_a_gone_server_is_not_busy_and_is_adopted(settings: Settings) -> None:
+    """A record still running whose server's lock is free blocks nothing and is interrupted by the next server."""
+    gone = ServerLock(settings.state_dir)
+    gone.acquire()
+    Journal(settings.state_dir / "jobs" / "j-left").create(
+        JobRecord(
+            job_id="j-left",
+            request=in_root(settings, plan(hang=True)),
+            server_id=gone.server_id,
+            state="running",
+            queued_at=1.0,
+        )
+    )
+    assert live_jobs_in(settings.state_dir, settings.allow_roots[0]) == ["j-left"]
+    gone.release()
+    assert live_jobs_in(settings.state_dir, settings.allow_roots[0]) == []
+    async with supervising(settings) as supervisor:
+        adopted = supervisor.get("j-left")
+        assert (adopted.result.state, adopted.record.server_id) == ("interrupted", supervisor.server_id)
