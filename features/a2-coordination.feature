@@ -8,7 +8,7 @@ Feature: A2 coordination
     And a committed file "b.txt"
     And the server is running
 
-  @req:a-baseline-records-the-worktree-without-touching-it
+  @req:a-baseline-records-the-worktree-and-gits-state-without-touching-it
   Scenario: Taking a baseline leaves the worktree untouched
     Given the user has edited "a.txt" without committing
     And the user has staged a new file "staged.txt"
@@ -18,13 +18,6 @@ Feature: A2 coordination
     And the baseline commit holds "a.txt" with the user's edit
     And the baseline commit holds "staged.txt" and "c.txt"
     And a ref under "refs/codex-subagents/baselines/" points at the baseline commit
-
-  @req:a-baseline-records-the-worktree-without-touching-it
-  Scenario: Ignored files stay out of the baseline
-    Given ".gitignore" ignores "build/"
-    And the user has an untracked file "build/out.bin"
-    When the boss takes a baseline
-    Then the baseline commit does not hold "build/out.bin"
 
   @req:baselines-can-be-listed-and-dropped
   Scenario: A dropped baseline is no longer listed
@@ -132,6 +125,17 @@ Feature: A2 coordination
     Given a worker script "sleeper" that waits until released
     When the boss takes a baseline
     And the boss spawns a worker running script "sleeper"
+    And the boss rolls back everything
+    Then the call is a tool error mentioning the job id of "sleeper" and "codex_wait_any"
+    And no file has changed since the baseline
+
+  @req:rollback-waits-for-running-workers @pending
+  Scenario: Rollback is refused while another server's worker runs
+    Given a worker script "sleeper" that waits until released
+    And a second server is running on the same repository
+    When the boss takes a baseline
+    And the boss of the second server spawns a worker running script "sleeper"
+    And job "sleeper" is waiting on its model
     And the boss rolls back everything
     Then the call is a tool error mentioning the job id of "sleeper" and "codex_wait_any"
     And no file has changed since the baseline

@@ -89,3 +89,39 @@ Feature: Job durability
     Then job "sleeper" has state "interrupted"
     And the events of job "sleeper" from cursor 0 still hold the events read before the restart
     And the result of job "writer-a" is the same as before the restart
+
+  @req:several-servers-share-a-repository @pending
+  Scenario: A second server leaves the first server's running job alone
+    Given the server is running
+    And a worker script "sleeper" that waits until released
+    When the boss spawns a worker running script "sleeper"
+    And job "sleeper" is waiting on its model
+    And a second server is started on the same repository
+    Then job "sleeper" has state "running"
+    And the worker of job "sleeper" is alive
+    When job "sleeper" is released
+    Then job "sleeper" has state "succeeded"
+
+  @req:job-records-are-never-dropped @pending
+  Scenario: A torn job record is recovered after a restart
+    Given the server is running
+    And a worker script "writer-a" that writes "a.txt" and reports it
+    When the boss spawns a worker running script "writer-a"
+    And the boss waits until job "writer-a" is reported
+    And the server is killed
+    And the record of job "writer-a" is cut to half its bytes
+    And the server is started again
+    Then the status lists job "writer-a"
+
+  @req:only-a-jobs-own-processes-are-signalled @pending
+  Scenario: A recorded pid that now names another process is left alone
+    Given the server is running
+    And a worker script "sleeper" that waits until released
+    And an unrelated process is running
+    When the boss spawns a worker running script "sleeper"
+    And job "sleeper" is waiting on its model
+    And the server is killed
+    And the record of job "sleeper" is made to name the unrelated process
+    And the server is started again
+    Then the unrelated process is still alive
+    And job "sleeper" has state "interrupted"

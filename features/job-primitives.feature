@@ -155,3 +155,20 @@ Feature: Job primitives
     When a client lists the tools
     Then the tools "codex_events, codex_wait_any, codex_result, codex_status, codex_baselines, codex_overlaps, codex_integrity" are read-only
     And the tools "codex_cancel, codex_rollback, codex_baseline_drop" are destructive
+
+  @req:one-jobs-failure-is-that-jobs-alone @pending
+  Scenario: A failure inside one job leaves the others running
+    Given the server is running
+    And a worker script "sleeper-a" that waits until released
+    And a worker script "sleeper-b" that waits until released
+    When the boss spawns a worker running script "sleeper-a"
+    And the boss spawns a worker running script "sleeper-b"
+    And job "sleeper-a" is waiting on its model
+    And job "sleeper-b" is waiting on its model
+    And the record of job "sleeper-a" can no longer be written
+    And job "sleeper-a" is released
+    Then job "sleeper-a" has state "failed"
+    And the result of job "sleeper-a" has an error
+    And job "sleeper-b" has state "running"
+    When job "sleeper-b" is released
+    Then job "sleeper-b" has state "succeeded"

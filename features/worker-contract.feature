@@ -94,6 +94,14 @@ Feature: Worker contract
     When the boss spawns a worker running script "writer-a" with a cwd in an allowed root that is not a git worktree
     Then the call is a tool error mentioning that cwd and "git worktree"
 
+  @req:workers-run-in-an-allowed-git-worktree
+  Scenario: A spawn without cwd outside any git worktree is refused
+    Given the server is running in a directory that is not a git worktree
+    And a worker script "writer-a" that writes "a.txt" and reports it
+    When the boss spawns a worker running script "writer-a"
+    Then the call is a tool error mentioning that cwd and "git worktree"
+    And no job was created
+
   @req:full-access-needs-the-operators-opt-in
   Scenario: Full access is refused without the opt-in
     Given the server is running

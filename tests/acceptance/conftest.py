@@ -21,6 +21,8 @@ from codex_subagents.worker import marker
 from world import (
     World,
     attempt,
+    baseline_files,
+    commit,
     digest,
     dump,
     events_of,
@@ -98,6 +100,12 @@ def server_with_cap_and_queue(world: World, cap: int, limit: int) -> None:
     world.start_server("--cap", str(cap), "--queue-limit", str(limit))
 
 
+@given("the server is running with full access allowed")
+def full_access(world: World) -> None:
+    """The operator's opt-in for containers without user namespaces."""
+    world.start_server("--allow-danger-full-access")
+
+
 # -- worker scripts ----------------------------------------------------------------------------------
 
 
@@ -158,6 +166,17 @@ def spawn_worker(world: World, name: str) -> None:
 def spawn_labelled(world: World, name: str, label: str) -> None:
     """Spawn one worker with a label, known afterwards by that label."""
     spawn(world, name, label, label=label)
+
+
+@when(
+    parsers.re(
+        r'the boss spawns a worker running script "(?P<name>[^"]+)" '
+        r'with (?P<argument>sandbox|model) "(?P<value>[^"]+)"$'
+    )
+)
+def spawn_with(world: World, name: str, argument: str, value: str) -> None:
+    """A spawn with one more argument: a sandbox or a model."""
+    spawn(world, name, **{argument: value})
 
 
 @when(parsers.parse('the boss waits until job "{name}" is reported'))
@@ -245,6 +264,12 @@ def report_clean(world: World, jobs: str) -> None:
     assert world.answers["overlaps"]["clean"] is True
 
 
+@then("clean holds no job")
+def not_clean(world: World) -> None:
+    """An overlap, an unclaimed change or a move of git's state means the work cannot be kept as it is."""
+    assert world.answers["overlaps"]["clean"] is False, dump(world.answers["overlaps"])
+
+
 @then(parsers.parse('the overlaps map "{file}" to jobs "{jobs}"'))
 def overlap_of(world: World, file: str, jobs: str) -> None:
     """The report names exactly these jobs for the path."""
@@ -275,9 +300,17 @@ def user_edit(world: World, file: str) -> None:
     world.path(file).write_text(world.user_content[file])
 
 
+@given(parsers.re(r'"(?P<ignore_file>[^"]+)" ignores (?P<patterns>"[^"]+"(?:(?:, | and )"[^"]+")*)$'))
+def ignores(world: World, ignore_file: str, patterns: str) -> None:
+    """Committed ignore rules, one per quoted pattern."""
+    world.path(ignore_file).write_text("".join(f"{pattern}\n" for pattern in patterns.split('"')[1::2]))
+    commit(world, ignore_file)
+
+
+@given(parsers.parse('the user has an ignored file "{file}"'))
 @given(parsers.parse('the user has an untracked file "{file}"'))
 def user_untracked(world: World, file: str) -> None:
-    """A file git does not track yet."""
+    """A file git does not track: untracked, or ignored."""
     world.user_content[file] = f"the user's notes in {file}\n"
     world.path(file).parent.mkdir(parents=True, exist_ok=True)
     world.path(file).write_text(world.user_content[file])
@@ -289,6 +322,18 @@ def user_staged(world: World, file: str) -> None:
     world.path(file).write_text(f"staged {file}\n")
     git(world.path("."), "add", "--", file)
     world.head = git(world.path("."), "rev-parse", "HEAD").strip()
+
+
+@when(parsers.parse('the file "{file}" is edited'))
+def edit(world: World, file: str) -> None:
+    """Someone changes the file after the baseline."""
+    world.path(file).write_text("changed after the baseline\n")
+
+
+@then(parsers.parse('the baseline commit does not hold "{file}"'))
+def not_held(world: World, file: str) -> None:
+    """A path the baseline leaves out is not in its commit, though it is on disk."""
+    assert file not in baseline_files(world) and world.path(file).exists(), baseline_files(world)
 
 
 @then(parsers.parse('the file "{file}" holds the user\'s content'))

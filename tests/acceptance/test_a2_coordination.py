@@ -8,32 +8,12 @@ import stat
 from harness import git
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from world import World, attempt, dump, final, git_state, records, write_patch
+from world import World, attempt, baseline_files, commit, dump, final, git_state, records, write_patch
 
 scenarios("a2-coordination.feature")
 
 
-def commit(world: World, *paths: str) -> None:
-    """Commit the given paths as the user would."""
-    repo = world.path(".")
-    git(repo, "add", "--", *paths)
-    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", f"add {', '.join(paths)}")
-
-
-def baseline_files(world: World) -> list[str]:
-    """Every path the baseline commit records."""
-    commit_id = str(world.answers["baseline"]["commit"])
-    return git(world.path("."), "ls-tree", "-r", "--name-only", f"{commit_id}:worktree").splitlines()
-
-
 # -- the worktree ------------------------------------------------------------------------------------
-
-
-@given(parsers.parse('"{ignore_file}" ignores "{pattern}"'))
-def ignores(world: World, ignore_file: str, pattern: str) -> None:
-    """A committed ignore rule."""
-    world.path(ignore_file).write_text(f"{pattern}\n")
-    commit(world, ignore_file)
 
 
 @given(parsers.parse('a committed binary file "{file}"'))
@@ -62,12 +42,6 @@ def committed_symlink(world: World, link: str, target: str) -> None:
     """A committed symbolic link."""
     world.path(link).symlink_to(target)
     commit(world, link)
-
-
-@when(parsers.parse('the file "{file}" is edited'))
-def edit(world: World, file: str) -> None:
-    """Someone changes the file after the baseline."""
-    world.path(file).write_text("changed after the baseline\n")
 
 
 @when(parsers.parse('the file "{file}" is deleted'))
@@ -165,12 +139,6 @@ def ref_points(world: World, prefix: str) -> None:
     assert str(answer["ref"]).startswith(prefix)
 
 
-@then(parsers.parse('the baseline commit does not hold "{file}"'))
-def not_held(world: World, file: str) -> None:
-    """Ignored files are left out."""
-    assert file not in baseline_files(world) and world.path(file).exists(), baseline_files(world)
-
-
 @then(parsers.parse('the baselines listed are "{labels}"'))
 def listed(world: World, labels: str) -> None:
     """What codex_baselines lists, by label."""
@@ -183,12 +151,6 @@ def ref_gone(world: World, label: str) -> None:
     """Dropping removes the ref, so git may collect the commit."""
     ref = str(world.answers[f"baseline {label}"]["ref"])
     assert git(world.path("."), "for-each-ref", ref) == ""
-
-
-@then("clean holds no job")
-def not_clean(world: World) -> None:
-    """An overlap means the work cannot be kept as it is."""
-    assert world.answers["overlaps"]["clean"] is False, dump(world.answers["overlaps"])
 
 
 @then(parsers.parse('unchanged_claims holds "{file}" for job "{name}"'))

@@ -66,10 +66,12 @@ def inside_a_worker(world: World) -> None:
     world.start_server()
 
 
-@given("the server is running with full access allowed")
-def full_access(world: World) -> None:
-    """The operator's opt-in for containers without user namespaces."""
-    world.start_server("--allow-danger-full-access")
+@given("the server is running in a directory that is not a git worktree")
+def outside_git(world: World) -> None:
+    """A server started, and allowed to work, only in the plain directory: a spawn's default cwd is there."""
+    world.repo = world.tmp / "plain"
+    world.answers["bad cwd"] = {"cwd": str(world.repo)}
+    world.start_server()
 
 
 @given(parsers.parse('the server is running with "{variable}" in its environment'))
@@ -99,17 +101,6 @@ def spawn_plain(world: World, name: str) -> None:
     """A spawn into an allowed directory without git."""
     world.answers["bad cwd"] = {"cwd": str(world.tmp / "plain")}
     spawn(world, name, cwd=str(world.tmp / "plain"))
-
-
-@when(
-    parsers.re(
-        r'the boss spawns a worker running script "(?P<name>[^"]+)" '
-        r'with (?P<argument>sandbox|model) "(?P<value>[^"]+)"$'
-    )
-)
-def spawn_with(world: World, name: str, argument: str, value: str) -> None:
-    """A spawn with one more argument: a sandbox or a model."""
-    spawn(world, name, **{argument: value})
 
 
 # -- what the boss sees ----------------------------------------------------------------------------

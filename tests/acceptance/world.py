@@ -91,6 +91,19 @@ class World:
         return self.jobs[name]
 
 
+def commit(world: World, *paths: str) -> None:
+    """Commit the given paths as the user would."""
+    repo = world.path(".")
+    git(repo, "add", "--", *paths)
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", f"add {', '.join(paths)}")
+
+
+def baseline_files(world: World) -> list[str]:
+    """Every path the baseline commit records."""
+    commit_id = str(world.answers["baseline"]["commit"])
+    return git(world.path("."), "ls-tree", "-r", "--name-only", f"{commit_id}:worktree").splitlines()
+
+
 def strings(value: object) -> list[str]:
     """A result field that must be a list of strings."""
     assert isinstance(value, list)
