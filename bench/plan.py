@@ -18,6 +18,13 @@ class Plan:
         ingest_lines: P4, the length of the replayed stream.
         scale_jobs: P5, how many jobs are spawned at once.
         scale_cap: P5, the server's cap.
+        tree_files: P6 and P7, the files of the large tree.
+        status_workers: P6, how many workers stream while codex_status is timed.
+        status_phase_s: P6, how long codex_status is timed on an idle server and with only the workers.
+        small_tree_files: P7, the files of the tree the large one is compared with.
+        snapshot_repeats: P7, how many times each baseline and each floor is measured cold and warm.
+        changed_paths: P7, the fewer and the more paths changed before codex_overlaps and codex_rollback.
+        change_repeats: P7, how many times each count of changes is made, compared and rolled back.
     """
 
     mode: str
@@ -28,6 +35,13 @@ class Plan:
     ingest_lines: int
     scale_jobs: int
     scale_cap: int
+    tree_files: int
+    status_workers: int
+    status_phase_s: float
+    small_tree_files: int
+    snapshot_repeats: int
+    changed_paths: tuple[int, int]
+    change_repeats: int
 
 
 FULL = Plan(
@@ -39,6 +53,13 @@ FULL = Plan(
     ingest_lines=200_000,
     scale_jobs=100,
     scale_cap=8,
+    tree_files=100_000,
+    status_workers=8,
+    status_phase_s=5.0,
+    small_tree_files=10_000,
+    snapshot_repeats=2,
+    changed_paths=(10, 1000),
+    change_repeats=3,
 )
 QUICK = Plan(
     mode="quick",
@@ -49,4 +70,11 @@ QUICK = Plan(
     ingest_lines=50_000,
     scale_jobs=20,
     scale_cap=4,
+    tree_files=5_000,
+    status_workers=4,
+    status_phase_s=1.5,
+    small_tree_files=500,
+    snapshot_repeats=1,
+    changed_paths=(10, 100),
+    change_repeats=1,
 )

@@ -1,0 +1,93 @@
+"""P7, the cost of safety: a baseline against git's own floor, and comparisons that follow the change, not the tree.
+
+A baseline is taken through the real code path (``baselines.create``) on the
+large tree of `bench.tree`. Its floor is what git itself needs to record the
+same files: a fresh temporary index (``GIT_INDEX_FILE`` naming a new file),
+``git add --all`` (plus ``--force`` for the ignored files a baseline protects)
+and ``git write-tree``. Both are measured cold, with every loose object taken
+away so that each blob is compressed and written again, and warm, with every
+object already stored, in turns, so that drift in the machine's load touches
+both alike. The cost of ``codex_overlaps`` and ``codex_rollback`` is measured
+by `bench.changes`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import TextIO
+
+import anyio
+
+from codex_subagents import baselines
+
+from . import changes
+from .plan import Plan
+from .report import Figure, at_most, info, median
+from .tree import Tree, built, cold
+from .world import BenchError, clock
+
+
+async def measure(plan: Plan, tmp: Path, errlog: TextIO) -> tuple[list[Figure], dict[str, object]]:
+    """Run P7 and return its figures and raw timings."""
+    del errlog
+    big = built(tmp, plan.tree_files)
+    timings: dict[str, list[float]] = {"baseline_cold": [], "floor_cold": [], "baseline_warm": [], "floor_warm": []}
+    for repeat in range(plan.snapshot_repeats):
+        for warmth in ("cold", "warm"):
+            for side in ("floor", "baseline") if repeat % 2 == 0 else ("baseline", "floor"):
+                timings[f"{side}_{warmth}"].append(await _timed(side, warmth, big, tmp))
+    figures: list[Figure] = []
+    for warmth in ("cold", "warm"):
+        ours, floor = median(timings[f"baseline_{warmth}"]), median(timings[f"floor_{warmth}"])
+        name = f"codex_baseline ÷ git's floor, {warmth} ({big.files:,} files)"
+        figures.append(at_most("P7", name, ours / floor, 1.2, "x"))
+        figures.append(info("P7", f"codex_baseline, {warmth}", ours, " s"))
+        figures.append(info("P7", f"git add --all + write-tree, {warmth}", floor, " s"))
+    figures[
+        0
+    ].note = (
+        f"{big.files:,} files, {big.size / 2**20:.0f} MB; cold: no blob stored yet; warm: every blob already stored"
+    )
+    change_figures, change_details = await changes.measure(plan, big, built(tmp, plan.small_tree_files))
+    details: dict[str, object] = {
+        "files": big.files,
+        "bytes": big.size,
+        **{f"{key}_s": values for key, values in timings.items()},
+        **change_details,
+    }
+    return figures + change_figures, details
+
+
+async def _timed(side: str, warmth: str, tree: Tree, tmp: Path) -> float:
+    """One baseline or one floor over ``tree``, cold or warm; its wall time."""
+    if warmth == "warm":
+        return await _run(side, tree)
+    with cold(tree, tmp / "held-objects"):
+        return await _run(side, tree)
+
+
+async def _run(side: str, tree: Tree) -> float:
+    start = clock()
+    if side == "baseline":
+        await baselines.create(tree.root, "bench")
+    else:
+        await floor(tree)
+    return clock() - start
+
+
+async def floor(tree: Tree) -> None:
+    """Record the tree's files the way git itself would, in a fresh temporary index, never the user's."""
+    with tempfile.TemporaryDirectory(dir=tree.root / ".git", prefix="bench-floor-") as scratch:
+        env = {name: value for name, value in os.environ.items() if not name.startswith("GIT_")}
+        env["GIT_INDEX_FILE"] = str(Path(scratch) / "index")
+        ignored = "\0".join(tree.protected_ignored).encode()
+        for args, stdin in (
+            (["add", "--all"], None),
+            (["add", "--force", "--pathspec-from-file=-", "--pathspec-file-nul"], ignored),
+            (["write-tree"], None),
+        ):
+            done = await anyio.run_process(["git", *args], input=stdin, cwd=tree.root, env=env, check=False)
+            if done.returncode:
+                raise BenchError(f"git {args[0]} failed in {tree.root}: {done.stderr.decode(errors='replace')}")
