@@ -1,27 +1,41 @@
-"""Build-time pages: the tool reference from the server's real schemas, and the specifications from openspec/.
+"""Build-time pages: what the site says about the software is read from the software when the site is built.
 
-Nothing here is written by hand twice: the tool reference is rendered from the
-tools `build_server` registers (names, descriptions, annotations, input and
-output schemas), and each capability's page is the text of its
-``openspec/specs/<capability>/spec.md``. Mermaid comes from the npm package pinned in
-``package.json``, so the site's diagrams need no CDN.
+A page asks for a generated part with a marker comment, ``<!-- generated: NAME -->``
+or ``<!-- generated: NAME ARGUMENT -->``, which this hook replaces:
+
+- ``tools`` and ``quick-tools``: the tool reference and the quick reference's table,
+  from the tools `build_server` registers (names, descriptions, annotations, schemas);
+- ``cli`` and ``cli COMMAND``: the command line, from the real argument parser;
+- ``preamble``, ``output-schema``, ``reserved-keys`` and ``error NAME``: what a worker is
+  told, what it must answer, and the server's own error texts (see ``facts.py``);
+- ``specs``: the list of specifications.
+
+Each capability's page is the text of its ``openspec/specs/<capability>/spec.md``
+under a readable title, listed in the navigation. Mermaid comes from the npm package
+pinned in ``package.json``, so the site's diagrams need no CDN.
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import anyio
+import cli_reference
+import facts
+import tool_reference
 from mcp_types import Tool
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-TOOLS_MARKER = "<!-- generated: tools -->"
-SPECS_MARKER = "<!-- generated: specs -->"
 ROOT = Path(__file__).resolve().parents[2]
+SPECS = ROOT / "openspec" / "specs"
+MARKER = re.compile(r"<!-- generated: ([a-z-]+)(?: ([a-z-]+))? -->")
+SPECS_SECTION = "Specifications"
 
 
 class ListsTools(Protocol):
@@ -31,54 +45,31 @@ class ListsTools(Protocol):
 
 
 def render_tools(server: ListsTools) -> str:
-    """Render every tool of ``server`` as Markdown: description, hints, inputs and result fields."""
-    tools: list[Tool] = anyio.run(server.list_tools)
-    return "\n".join(_render_tool(tool) for tool in tools)
+    """Render every tool of ``server`` as Markdown: description, hints, inputs with limits, results, nested types."""
+    return tool_reference.render_reference(anyio.run(server.list_tools), server_caps())
 
 
-def _render_tool(tool: Tool) -> str:
-    hints = tool.annotations
-    kind = (
-        "read-only"
-        if hints and hints.read_only_hint
-        else "destructive"
-        if hints and hints.destructive_hint
-        else "writes"
-    )
-    lines = [
-        f"## `{tool.name}`",
-        "",
-        f"*{kind}*",
-        "",
-        tool.description or "",
-        "",
-        "| input | type | default | description |",
-    ]
-    lines.append("| --- | --- | --- | --- |")
-    properties: dict[str, Any] = tool.input_schema.get("properties", {})
-    required = set(tool.input_schema.get("required", []))
-    for name, schema in properties.items():
-        default = "required" if name in required else f"`{schema.get('default')!r}`"
-        lines.append(f"| `{name}` | {_type(schema)} | {default} | {schema.get('description', '')} |")
-    output: dict[str, Any] = (tool.output_schema or {}).get("properties", {})
-    if output:
-        lines += ["", "| result field | type | description |", "| --- | --- | --- |"]
-        for name, schema in output.items():
-            lines.append(f"| `{name}` | {_type(schema)} | {schema.get('description', '')} |")
-    return "\n".join(lines) + "\n"
+def server_caps() -> dict[tuple[str, str], str]:
+    """The inputs a server setting bounds beyond their schema, with that setting's flag and default."""
+    serve = {
+        action.dest: action
+        for action in cli_reference.options(cli_reference.subcommands(cli_reference.command_parser())["serve"])
+    }
+
+    def by(dest: str, words: str) -> str:
+        action = serve[dest]
+        return f"{words} `{max(action.option_strings, key=len)}` ({action.default:g} s by default)"
+
+    return {
+        ("codex_wait_any", "timeout_s"): by("max_wait", "capped by the server's"),
+        ("codex_spawn", "wall_timeout_s"): by("wall_timeout", "default: the server's"),
+        ("codex_spawn", "idle_timeout_s"): by("idle_timeout", "default: the server's"),
+    }
 
 
-def _type(schema: dict[str, Any]) -> str:
-    if "anyOf" in schema:
-        return " or ".join(_type(option) for option in schema["anyOf"])
-    if "enum" in schema:
-        return " \\| ".join(f"`{value}`" for value in schema["enum"])
-    if "$ref" in schema:
-        return str(schema["$ref"]).rsplit("/", 1)[-1]
-    kind = str(schema.get("type", "object"))
-    if kind == "array":
-        return f"list of {_type(schema.get('items', {}))}"
-    return kind
+def spec_title(capability: str) -> str:
+    """A capability's readable title: ``a2-coordination`` becomes "A2 coordination"."""
+    return capability.replace("-", " ").capitalize()
 
 
 def _server() -> ListsTools:
@@ -89,26 +80,77 @@ def _server() -> ListsTools:
         return build_server(Settings(state_dir=Path(scratch), allow_roots=(ROOT,)))
 
 
+def _fenced(language: str, text: str) -> str:
+    return f"```{language}\n{text.rstrip()}\n```"
+
+
+def _specs_listing() -> str:
+    return "\n".join(
+        f"- [{spec_title(spec.parent.name)}]({spec.parent.name}.md)" for spec in sorted(SPECS.glob("*/spec.md"))
+    )
+
+
+_GENERATORS: dict[str, Callable[[str], str]] = {
+    "tools": lambda _: render_tools(_server()),
+    "quick-tools": lambda _: tool_reference.render_quick_table(anyio.run(_server().list_tools)),
+    "cli": lambda command: (
+        cli_reference.render_options(cli_reference.subcommands(cli_reference.command_parser())[command])
+        if command
+        else cli_reference.render_commands(cli_reference.command_parser())
+    ),
+    "preamble": lambda _: _fenced("text", facts.preamble()),
+    "output-schema": lambda _: _fenced("json", facts.output_schema()),
+    "reserved-keys": lambda _: ", ".join(f"`{key}`" for key in facts.reserved_config_keys()),
+    "error": lambda name: _fenced("text", facts.error_text(name)),
+    "specs": lambda _: _specs_listing(),
+}
+
+
+def fill(markdown: str) -> str:
+    """Replace every generated-part marker in ``markdown`` with what the code says."""
+
+    def generated(match: re.Match[str]) -> str:
+        name, argument = match.group(1), match.group(2) or ""
+        if name not in _GENERATORS:
+            raise ValueError(f"unknown generated part {name!r}; known: {sorted(_GENERATORS)}")
+        return _GENERATORS[name](argument)
+
+    return MARKER.sub(generated, markdown)
+
+
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    """List every specification under the Specifications section of the navigation, by its title."""
+    specs: list[Any] = [f"specs/{spec.parent.name}.md" for spec in sorted(SPECS.glob("*/spec.md"))]
+
+    def expand(items: list[Any]) -> None:
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                continue
+            for title, value in item.items():  # pyright: ignore[reportUnknownVariableType] -- YAML
+                if title == SPECS_SECTION and isinstance(value, str):
+                    items[index] = {title: [{"Overview": value}, *specs]}
+                elif isinstance(value, list):
+                    expand(value)  # pyright: ignore[reportUnknownArgumentType] -- YAML
+
+    expand(cast(list[Any], config["nav"] or []))
+    return config
+
+
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     """Add one page per OpenSpec capability, and the pinned Mermaid so diagrams render without a CDN."""
     mermaid = ROOT / "node_modules" / "mermaid" / "dist" / "mermaid.min.js"
     files.append(File.generated(config, "assets/javascripts/mermaid.min.js", abs_src_path=str(mermaid)))
-    for spec in sorted((ROOT / "openspec" / "specs").glob("*/spec.md")):
-        files.append(File.generated(config, f"specs/{spec.parent.name}.md", content=spec.read_text()))
+    for spec in sorted(SPECS.glob("*/spec.md")):
+        capability = spec.parent.name
+        text = re.sub(r"\A# .*", f"# {spec_title(capability)}", spec.read_text(), count=1)
+        files.append(File.generated(config, f"specs/{capability}.md", content=text))
     return files
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    """Fill the generated parts of the tool reference and the specifications index."""
-    del config, files
-    if TOOLS_MARKER in markdown:
-        markdown = markdown.replace(TOOLS_MARKER, render_tools(_server()))
-    if SPECS_MARKER in markdown:
-        specs = sorted((ROOT / "openspec" / "specs").glob("*/spec.md"))
-        listing = "\n".join(f"- [{spec.parent.name}]({spec.parent.name}.md)" for spec in specs)
-        markdown = markdown.replace(SPECS_MARKER, listing)
-    del page
-    return markdown
+    """Fill the generated parts of a page."""
+    del page, config, files
+    return fill(markdown)
 
 
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:

@@ -13,7 +13,7 @@ import pytest
 from mcp.server.mcpserver import MCPServer
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT / "docs_src"), str(ROOT / "tests" / "acceptance")]
+sys.path[:0] = [str(ROOT / "docs_src"), str(ROOT / "tests" / "acceptance"), str(ROOT / "docs" / "hooks")]
 
 from harness import boss_session, make_repo  # noqa: E402
 
@@ -87,7 +87,7 @@ def test_the_reference_lists_every_tool_with_its_real_parameters() -> None:
         assert f"## `{tool.name}`" in page
         for name in tool.input_schema.get("properties", {}):
             assert f"| `{name}` |" in page
-    assert "| `prompt` | string | required | The worker's task |" in page
+    assert "| `prompt` | string | required | not empty, at most 500,000 characters | The worker's task |" in page
 
 
 def test_changing_a_tool_description_changes_the_page() -> None:

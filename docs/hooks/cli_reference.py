@@ -1,0 +1,97 @@
+"""Markdown for the command-line reference, read from the real ``argparse`` parser of ``codex-subagents``.
+
+Every option, its metavar, choices, default and help text comes from the parser
+the command itself runs, so a new flag or a changed default shows up on the
+site without anyone retyping it. ``argparse`` exposes its actions only through
+private attributes; reading them is the price of never writing a flag twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+
+_SUBCOMMANDS = argparse._SubParsersAction  # pyright: ignore[reportPrivateUsage] -- argparse names the subcommand action only privately
+
+
+def command_parser() -> argparse.ArgumentParser:
+    """The parser ``codex-subagents`` runs."""
+    from codex_subagents import cli
+
+    return cli._parser()  # pyright: ignore[reportPrivateUsage] -- the one parser the command uses, read as is
+
+
+def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """Each subcommand's name and parser, in the order ``--help`` lists them."""
+    found: dict[str, argparse.ArgumentParser] = {}
+    for action in _actions(parser):
+        if isinstance(action, _SUBCOMMANDS):
+            found.update(action.choices)  # pyright: ignore[reportUnknownArgumentType, reportUnknownMemberType] -- typed by argparse as a bare dict
+    return found
+
+
+def options(parser: argparse.ArgumentParser) -> Iterator[argparse.Action]:
+    """The options and positional arguments a reader can pass, ``--help`` and ``--version`` aside."""
+    for action in _actions(parser):
+        if isinstance(action, _SUBCOMMANDS | argparse._HelpAction | argparse._VersionAction):  # pyright: ignore[reportPrivateUsage] -- argparse's own action types
+            continue
+        yield action
+
+
+def usage_name(action: argparse.Action) -> str:
+    """How a reader writes the option: ``--cap N``, ``--isolated``, ``--sandbox {read-only,...}``, ``action``."""
+    if not action.option_strings:
+        return str(action.metavar or action.dest)
+    flag = max(action.option_strings, key=len)
+    if action.nargs == 0:
+        return flag
+    if action.choices is not None:
+        return f"{flag} {{{','.join(str(choice) for choice in action.choices)}}}"
+    return f"{flag} {action.metavar or action.dest.upper()}"
+
+
+def render_options(parser: argparse.ArgumentParser) -> str:
+    """A table of one parser's options: how to write each, its default and its help."""
+    rows = ["| option | default | meaning |", "| --- | --- | --- |"]
+    for action in options(parser):
+        meaning = (action.help or "").replace("|", "\\|")
+        if action.choices is not None and not action.option_strings:
+            meaning += f" (one of {', '.join(f'`{choice}`' for choice in action.choices)})"
+        if action.required and action.option_strings:
+            meaning += " (required)"
+        if action.option_strings and action.nargs != 0 and action.default == []:
+            meaning += "; repeatable"
+        rows.append(f"| `{usage_name(action)}` | {_default(action)} | {meaning} |")
+    return "\n".join(rows) + "\n"
+
+
+def render_commands(parser: argparse.ArgumentParser) -> str:
+    """Every subcommand: its summary, description and option table."""
+    helps = {
+        choice.dest: choice.help or ""
+        for action in _actions(parser)
+        if isinstance(action, _SUBCOMMANDS)
+        for choice in action._choices_actions
+    }
+    sections: list[str] = []
+    for name, sub in subcommands(parser).items():
+        lines = [f"## `{parser.prog} {name}`", "", f"{helps.get(name, '').capitalize()}.", ""]
+        if sub.description:
+            lines += [sub.description, ""]
+        lines.append(render_options(sub) if any(options(sub)) else "No options of its own.\n")
+        sections.append("\n".join(lines))
+    return "\n".join(sections)
+
+
+def _default(action: argparse.Action) -> str:
+    if not action.option_strings:
+        return "required"
+    if action.nargs == 0:
+        return "off" if action.default is False else f"`{action.default}`"
+    if action.default in (None, []):
+        return "none"
+    return f"`{action.default:g}`" if isinstance(action.default, float) else f"`{action.default}`"
+
+
+def _actions(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    return parser._actions

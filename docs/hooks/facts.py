@@ -1,0 +1,105 @@
+"""Facts the pages quote from the code: the worker's preamble, its output schema, refused keys, error texts.
+
+Each is computed from the running code when the site is built: the preamble is
+the real constant filled the way a worker receives it, and each error text is the
+message of a real exception, raised by calling the function that raises it with
+a value it refuses. A page that quotes one of them cannot fall out of date.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import anyio
+
+EXAMPLE_JOB = "j-0123456789ab"
+EXAMPLE_ROOT = Path("/home/me/project")
+
+
+def preamble() -> str:
+    """The text every worker's prompt starts with, as the worker reads it, before the boss's task."""
+    from codex_subagents.worker import PREAMBLE
+
+    return PREAMBLE.format(job_id=EXAMPLE_JOB, label="add the parser")
+
+
+def output_schema() -> str:
+    """The JSON schema a worker's final message must match, as passed to ``codex exec --output-schema``."""
+    from codex_subagents.worker import OUTPUT_SCHEMA
+
+    return json.dumps(OUTPUT_SCHEMA, indent=2)
+
+
+def reserved_config_keys() -> tuple[str, ...]:
+    """The prefixes of per-spawn ``config`` keys the server refuses."""
+    from codex_subagents import worker
+
+    return worker._RESERVED_KEYS  # pyright: ignore[reportPrivateUsage] -- the one list check_config refuses by
+
+
+def _queue_full() -> None:
+    from codex_subagents.config import Settings
+    from codex_subagents.errors import QueueFullError
+
+    defaults = Settings()
+    raise QueueFullError(defaults.cap, defaults.queue_limit)
+
+
+def _rollback_refused() -> None:
+    from codex_subagents.coordination import roll_back
+
+    anyio.run(roll_back, EXAMPLE_ROOT, "b-1", None, [EXAMPLE_JOB])
+
+
+def _unknown_job() -> None:
+    from codex_subagents.errors import UnknownJobError
+
+    raise UnknownJobError(EXAMPLE_JOB)
+
+
+def _recursion() -> None:
+    from codex_subagents.errors import RecursionRefusedError
+
+    raise RecursionRefusedError(EXAMPLE_JOB)
+
+
+def _reserved_key() -> None:
+    from codex_subagents.worker import check_config
+
+    check_config(["features.multi_agent=true"])
+
+
+def _flag_like_model() -> None:
+    from codex_subagents.worker import check_name
+
+    check_name("model", "--dangerously-bypass-approvals-and-sandbox")
+
+
+def _missing_codex() -> None:
+    from codex_subagents.config import find_codex
+
+    find_codex("/opt/missing/codex")
+
+
+ERRORS: dict[str, Callable[[], None]] = {
+    "queue-full": _queue_full,
+    "rollback-refused": _rollback_refused,
+    "unknown-job": _unknown_job,
+    "recursion": _recursion,
+    "reserved-key": _reserved_key,
+    "flag-like-model": _flag_like_model,
+    "missing-codex": _missing_codex,
+}
+
+
+def error_text(name: str) -> str:
+    """The message the server gives for the failure called ``name`` in `ERRORS`."""
+    from codex_subagents.errors import SubagentsError
+
+    try:
+        ERRORS[name]()
+    except SubagentsError as exc:
+        return str(exc)
+    raise AssertionError(f"{name!r} raised nothing: the docs' example of that error no longer fails")

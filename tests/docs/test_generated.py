@@ -1,0 +1,89 @@
+"""Pages that quote the software say what the software says: they are generated from it when the site is built."""
+
+from __future__ import annotations
+
+import html
+import importlib.util
+import re
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import cast
+
+import anyio
+from built_site import ROOT
+
+from codex_subagents.worker import PREAMBLE
+
+sys.path[:0] = [str(ROOT / "docs" / "hooks")]
+
+
+def load_hook() -> ModuleType:
+    """Import the mkdocs hook that generates pages."""
+    spec = importlib.util.spec_from_file_location("docs_hook", ROOT / "docs" / "hooks" / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def text_of(site: Path, page: str) -> str:
+    """A built page's main text, tags removed and entities decoded."""
+    body = (site / page / "index.html").read_text()
+    article = body[body.index("<article") : body.index("</article>")]
+    return html.unescape(re.sub(r"<[^>]+>", "", article))
+
+
+def test_the_worker_contract_page_shows_the_preamble_a_worker_receives(site: Path) -> None:
+    """Every line of the real preamble appears as text, with single braces, never as Python source."""
+    page = text_of(site, "worker-contract")
+    for line in PREAMBLE.format(job_id="j-0123456789ab", label="add the parser").splitlines():
+        assert line in page
+    assert "PREAMBLE" not in page and "{{" not in page
+
+
+def test_the_tool_reference_defines_every_type_its_schemas_refer_to(site: Path) -> None:
+    """Each $ref of any tool schema has a heading on the page that its links point to."""
+    hook = load_hook()
+    tools = anyio.run(hook._server().list_tools)
+    page = (site / "reference" / "tools" / "index.html").read_text()
+    names = hook.tool_reference.referenced_types(tools)
+    assert {"FinishedJob", "JobDigest", "Usage", "Timings"} <= names
+    for name in names:
+        anchor = hook.tool_reference.type_anchor(name)
+        assert f'id="{anchor}"' in page
+        assert f'href="#{anchor}"' in page
+
+
+def test_the_tool_reference_prints_json_values_limits_and_server_caps(site: Path) -> None:
+    """Defaults are JSON (null, not None), list items are typed, and schema limits and server caps are shown."""
+    page = text_of(site, "reference/tools")
+    assert "None" not in page
+    assert "list of object" not in page
+    assert "at most 500,000 characters" in page
+    assert "≤ 500" in page
+    assert "capped by the server's --max-wait (240 s by default)" in page
+
+
+def test_the_quick_reference_lists_every_tool_with_every_input_and_result_field(site: Path) -> None:
+    """The quick table is generated from the schemas, so no field can be missing from it."""
+    tools = anyio.run(load_hook()._server().list_tools)
+    page = (site / "quick-reference" / "index.html").read_text()
+    rows = [html.unescape(re.sub(r"<[^>]+>", "", row)) for row in re.findall(r"<tr>(.*?)</tr>", page, re.DOTALL)]
+    for tool in tools:
+        row = next(row for row in rows if row.split()[0] == tool.name)
+        output: dict[str, object] = tool.output_schema or {}
+        names = [*tool.input_schema.get("properties", {}), *cast(dict[str, object], output.get("properties", {}))]
+        for name in names:
+            assert name in row, (tool.name, name)
+
+
+def test_each_specification_is_in_the_navigation_under_a_readable_title(site: Path) -> None:
+    """The spec pages are listed in the navigation, titled "A2 coordination" and not by their slug."""
+    home = (site / "index.html").read_text()
+    specs = sorted(path.parent.name for path in (ROOT / "openspec" / "specs").glob("*/spec.md"))
+    assert len(specs) >= 7
+    for capability in specs:
+        assert f'href="specs/{capability}/"' in home
+        assert "Specification</h1>" not in (site / "specs" / capability / "index.html").read_text()
+    assert "A2 coordination" in home
