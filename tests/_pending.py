@@ -7,7 +7,8 @@ Two tags carry meaning in this repository:
   the scenario runs up to its first undefined step and is reported as XFAIL with the reason below.
   Any other failure fails the run, and a pending scenario that passes fails it as XPASS(strict),
   which is the signal to remove the tag.
-  `-m "not pending"` deselects pending scenarios.
+  `-m "not pending"` deselects pending scenarios; `tests/test_traceability.py` checks them without running
+  them: each is bound, so it carries this mark, and each still has a step without a definition.
 - `@req:<requirement-slug>` names the OpenSpec requirement a scenario checks and becomes `pytest.mark.req(slug)`.
 
 Every other tag is left to pytest-bdd, which turns it into a mark of the same name.

@@ -7,9 +7,12 @@ The Gherkin side is `features/<capability>.feature`.
 A scenario is known by its title, which is unique on each side and must be the same on both.
 Each Gherkin scenario sits in its capability's feature file and carries exactly one `@req:<slug>` tag,
 the kebab-case name of its requirement.
-Each scenario not tagged `@pending` must be collected by pytest-bdd from `tests/acceptance/`; the collection
-runs `pytest --collect-only` there in a child process with a small recording plugin, so it sees every binding
-(`scenarios(...)`, `@scenario(...)`, any base directory, any conftest) exactly as the real run does.
+Each scenario, `@pending` ones included, must be collected by pytest-bdd from `tests/acceptance/`, so that
+each runs under its marks; the collection runs `pytest --collect-only` there in a child process with a small
+recording plugin, so it sees every binding (`scenarios(...)`, `@scenario(...)`, any base directory, any
+conftest) exactly as the real run does. The plugin also looks up each step's definition as pytest-bdd will
+at run time: a `@pending` scenario must still have a step without one. A pending scenario whose steps all
+exist fails this module, without running it, even in a run that deselects it with `-m "not pending"`.
 
 `python tests/test_traceability.py` prints the pending scenarios and any problem without pytest.
 """
@@ -31,7 +34,7 @@ from typing import cast
 import pytest
 from pytest_bdd.exceptions import StepDefinitionNotFoundError
 from pytest_bdd.gherkin_parser import Child, Tag, get_gherkin_document
-from pytest_bdd.scenario import scenario_wrapper_template_registry
+from pytest_bdd.scenario import find_fixturedefs_for_step, scenario_wrapper_template_registry
 
 from _pending import PENDING_REASON, PENDING_TAG, REQUIREMENT_TAG_PREFIX, apply_tag, register_markers
 
@@ -341,24 +344,41 @@ def pending_report(features: Sequence[GherkinScenario]) -> str:
     return "\n".join(lines)
 
 
+Bound = dict[tuple[Path, str], tuple[str, ...]]
+"""The scenarios pytest-bdd binds, by (feature file, title), each with the steps it finds no definition for."""
+
+
 class _BoundScenarioRecorder:
-    """A pytest plugin that records the (feature file, scenario title) of every collected pytest-bdd test."""
+    """A pytest plugin that records every collected pytest-bdd scenario and the steps it has no definition for.
+
+    A step's definitions are looked up from the collected test, as pytest-bdd does when it runs the step,
+    so a definition in another test module does not count.
+    """
 
     def __init__(self) -> None:
-        self.bound: set[tuple[str, str]] = set()
+        self.bound: dict[tuple[str, str], set[str]] = {}
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        for item in session.items:
-            if isinstance(item, pytest.Function):
-                template = scenario_wrapper_template_registry.get(item.obj)
-                if template is not None:
-                    self.bound.add((str(Path(template.feature.filename).resolve()), template.name))
+        fixtures = session.config.pluginmanager.get_plugin("funcmanage")
+        assert fixtures is not None, "pytest registers its fixture manager as the plugin 'funcmanage'"
+        for item in [item for item in session.items if isinstance(item, pytest.Function)]:
+            template = scenario_wrapper_template_registry.get(item.obj)
+            if template is None:
+                continue
+            example = item.callspec.params if hasattr(item, "callspec") else {}
+            steps = template.render(cast("dict[str, object]", example.get("_pytest_bdd_example", {}))).steps
+            undefined = self.bound.setdefault((str(Path(template.feature.filename).resolve()), template.name), set())
+            undefined.update(
+                f"{step.type} {step.name}"
+                for step in steps
+                if next(iter(find_fixturedefs_for_step(step, fixtures, item)), None) is None
+            )
 
 
-def collect_bound_scenarios(tests_dir: Path, rootdir: Path) -> set[tuple[Path, str]]:
+def collect_bound_scenarios(tests_dir: Path, rootdir: Path) -> Bound:
     """Collect `tests_dir` with pytest in a child process and return the scenarios pytest-bdd binds."""
     if not tests_dir.is_dir():
-        return set()
+        return {}
     with tempfile.TemporaryDirectory() as scratch:
         output = Path(scratch) / "bound.json"
         completed = subprocess.run(
@@ -371,13 +391,18 @@ def collect_bound_scenarios(tests_dir: Path, rootdir: Path) -> set[tuple[Path, s
         )
         collected = completed.returncode in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED)
         assert collected, f"collecting {tests_dir} failed:\n{completed.stdout}\n{completed.stderr}"
-        pairs: list[list[str]] = json.loads(output.read_text(encoding="utf-8"))
-    return {(Path(path), title) for path, title in pairs}
+        rows: list[tuple[str, str, list[str]]] = json.loads(output.read_text(encoding="utf-8"))
+    return {(Path(path), title): tuple(undefined) for path, title, undefined in rows}
 
 
-def unbound_ready_scenarios(features: Iterable[GherkinScenario], bound: set[tuple[Path, str]]) -> list[GherkinScenario]:
-    """Return the scenarios without `@pending` that no collected test binds."""
-    return [s for s in features if not s.pending and (s.source.resolve(), s.title) not in bound]
+def unbound_scenarios(features: Iterable[GherkinScenario], bound: Bound) -> list[GherkinScenario]:
+    """Return the scenarios, `@pending` ones included, that no collected test binds."""
+    return [s for s in features if (s.source.resolve(), s.title) not in bound]
+
+
+def ready_pending_scenarios(features: Iterable[GherkinScenario], bound: Bound) -> list[GherkinScenario]:
+    """Return the `@pending` scenarios that are bound and have a definition for every step."""
+    return [s for s in features if s.pending and bound.get((s.source.resolve(), s.title)) == ()]
 
 
 def _collect_bound_main(tests_dir: Path, output: Path) -> int:
@@ -385,7 +410,8 @@ def _collect_bound_main(tests_dir: Path, output: Path) -> int:
     # This module imported pytest-bdd already, so assertion rewriting, useless for collecting, is turned off.
     arguments = ["--collect-only", "-q", "--assert=plain", "-p", "no:cacheprovider", str(tests_dir)]
     code = pytest.main(arguments, plugins=[recorder])
-    output.write_text(json.dumps(sorted(recorder.bound)), encoding="utf-8")
+    rows = [(path, title, sorted(undefined)) for (path, title), undefined in sorted(recorder.bound.items())]
+    output.write_text(json.dumps(rows), encoding="utf-8")
     return int(code)
 
 
@@ -432,21 +458,24 @@ def test_active_changes_can_be_archived() -> None:
     assert archive_conflicts(OPENSPEC_DIR) == []
 
 
-def test_every_scenario_not_pending_is_bound() -> None:
-    """pytest-bdd collects every scenario without `@pending`, so a ready scenario cannot be left out of the run."""
-    bound = collect_bound_scenarios(ACCEPTANCE_DIR, REPO_ROOT)
-    unbound = unbound_ready_scenarios(read_gherkin_scenarios(FEATURES_DIR), bound)
+@pytest.fixture(scope="module")
+def acceptance_bound() -> Bound:
+    """The scenarios the acceptance suite binds, collected once for this module."""
+    return collect_bound_scenarios(ACCEPTANCE_DIR, REPO_ROOT)
+
+
+def test_every_scenario_is_bound(acceptance_bound: Bound) -> None:
+    """pytest-bdd collects every scenario, `@pending` ones too, so none is left out of the run or out of its marks."""
+    unbound = unbound_scenarios(read_gherkin_scenarios(FEATURES_DIR), acceptance_bound)
     assert [f"{s.source.name}: {s.title}" for s in unbound] == []
 
 
-def test_no_scenario_is_pending() -> None:
-    """Report the `@pending` scenarios as an expected failure that names their number, until there are none."""
+def test_a_pending_scenario_still_lacks_a_step_definition(acceptance_bound: Bound) -> None:
+    """Each `@pending` scenario has a step without a definition; once every step has one, the tag must go."""
     features = read_gherkin_scenarios(FEATURES_DIR)
-    report = pending_report(features)
-    print(report)
-    pending = sum(scenario.pending for scenario in features)
-    if pending:
-        pytest.xfail(f"{report.splitlines()[0]}; `python tests/test_traceability.py` lists them")
+    print(pending_report(features))
+    ready = ready_pending_scenarios(features, acceptance_bound)
+    assert [f"{s.source.name}: {s.title} has every step; remove its @pending tag" for s in ready] == []
 
 
 # The checker catches what it should, shown on copies of the trees and on small made-up trees.
@@ -741,6 +770,57 @@ def test_pending_scenarios_xfail_until_their_steps_exist(tmp_path: Path) -> None
     counts = {word: int(number) for number, word in re.findall(r"(\d+) (\w+)", summary)}
     assert counts == {"failed": 1, "passed": 1, "xfailed": 1}, completed.stdout
     assert "XPASS(strict)" in completed.stdout
+
+
+_DEMO_OUTLINE = """
+    Feature: Outline
+      @pending @req:demo
+      Scenario Outline: One example lacks a step
+        Given a step that <state>
+
+        Examples:
+          | state      |
+          | exists     |
+          | is missing |
+    """
+
+_DEMO_OTHER_TEST = """
+    from pytest_bdd import given, scenarios, when
+
+    scenarios("outline.feature")
+
+
+    @given("a step that exists")
+    def _():
+        pass
+
+
+    @when("a step that does not exist")
+    def _():
+        pass
+    """
+
+
+def test_a_pending_scenario_with_every_step_or_with_no_test_is_reported(tmp_path: Path) -> None:
+    """A pending scenario whose steps all exist, and one no test binds, are found; one that lacks a step is not.
+
+    Steps are looked up as pytest-bdd runs them: a step defined only in another test module is still missing,
+    and each example of an outline counts with its own values.
+    """
+    _write(tmp_path / "pytest.ini", "[pytest]\nxfail_strict = true\naddopts = --strict-markers\n")
+    _write(tmp_path / "conftest.py", _DEMO_CONFTEST)
+    _write(tmp_path / "demo.feature", _DEMO_FEATURE)
+    _write(tmp_path / "test_demo.py", _DEMO_TEST)
+    _write(tmp_path / "outline.feature", _DEMO_OUTLINE)
+    _write(tmp_path / "test_other.py", _DEMO_OTHER_TEST)
+    _write(tmp_path / "unbound.feature", "Feature: Unbound\n  @pending @req:demo\n  Scenario: No test binds this\n")
+    bound = collect_bound_scenarios(tmp_path, tmp_path)
+    features = read_gherkin_scenarios(tmp_path)
+    assert [s.title for s in ready_pending_scenarios(features, bound)] == ["Steps all exist"]
+    assert [s.title for s in unbound_scenarios(features, bound)] == ["No test binds this"]
+    root = tmp_path.resolve()
+    assert bound[(root / "demo.feature", "Steps are missing")] == ("when a step that does not exist",)
+    assert bound[(root / "outline.feature", "One example lacks a step")] == ("given a step that is missing",)
 
 
 if __name__ == "__main__":
