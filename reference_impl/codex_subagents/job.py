@@ -1,21 +1,24 @@
-"""A job's live state: its durable record, its journal, and what its events have shown so far.
+"""A job's live state (its durable record, its journal, what its events have shown so far) and what it answers.
 
 What a finished job produced is its record's `JobResult`; while it runs, the
 paths it was seen changing and its last message are kept here, read off the
 events as they are journaled (`observe`), or replayed from the journal when a
-job of a gone server is adopted.
+job of a gone server is adopted. The job tools' answers about one job (its
+digest, a page of its events, its result, its cancel) are built here.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import anyio
 
+from .errors import JobStateError
 from .events import Event, ItemEvent, TurnCompleted, TurnFailed
 from .journal import JobRecord, Journal
-from .reports import JobResult, JobState
+from .reports import CancelResult, EventsPage, JobDigest, JobResult, JobState, describe
 
 
 @dataclass(eq=False)
@@ -92,3 +95,59 @@ def relative(path: str, cwd: str) -> str:
         return Path(path).relative_to(cwd).as_posix()
     except ValueError:
         return path
+
+
+def digest(job: Job, queue_position: int | None) -> JobDigest:
+    """Summarize a job in one line."""
+    record = job.record
+    end = record.result.timings.finished_at if record.result else None
+    return JobDigest(
+        job_id=job.job_id,
+        label=record.request.label,
+        state=record.state,
+        elapsed_s=round((end or time.time()) - record.queued_at, 3),
+        queue_position=queue_position,
+        last_event=describe(job.last_event),
+    )
+
+
+async def page(job: Job, cursor: int, limit: int) -> EventsPage:
+    """Read up to ``limit`` events of a job from ``cursor`` on; the next cursor never passes the events so far."""
+    done = job.done
+    events = await anyio.to_thread.run_sync(job.journal.read, cursor, limit)
+    next_cursor = cursor + len(events) if events else min(cursor, job.journal.count)
+    return EventsPage(
+        job_id=job.job_id,
+        state=job.record.state,
+        events=events,
+        next_cursor=next_cursor,
+        finished=done and next_cursor >= job.journal.count,
+    )
+
+
+def result(job: Job) -> JobResult:
+    """Return a finished job's result, refusing one that is still queued or running."""
+    if not job.done:
+        raise JobStateError(
+            f"Job {job.job_id!r} is still {job.record.state}; call codex_wait_any with it, "
+            "then codex_result once it has finished."
+        )
+    return job.result
+
+
+async def cancel(job: Job, bound_s: float) -> CancelResult:
+    """Stop a job, queued or running, within ``bound_s``, and say what it was and what it is now."""
+    before = job.record.state
+    if job.done:
+        message = f"job {job.job_id!r} had already finished ({before}); nothing was stopped"
+    else:
+        job.stop = ("cancelled", "cancelled by the boss")
+        job.scope.cancel()
+        with anyio.fail_after(bound_s):
+            await job.finished.wait()
+        message = (
+            f"job {job.job_id!r} was removed from the queue before it started"
+            if before == "queued"
+            else f"job {job.job_id!r} was stopped with its whole process tree; its events are kept"
+        )
+    return CancelResult(job_id=job.job_id, state=job.record.state, previous_state=before, message=message)

@@ -8,7 +8,8 @@ Each job owns a directory under ``<state_dir>/jobs/<job_id>/``:
 * ``events.jsonl``: one normalized event per line, in sequence order;
 * ``events.idx``: the byte offset of each event line as a fixed 8-byte integer, so
   reading the page at cursor *n* is a seek, whatever the length of the history;
-* ``stdout.jsonl`` and ``stderr.log``: what the worker wrote, byte for byte.
+* ``stdout.jsonl`` and ``stderr.log``: what the worker wrote, byte for byte;
+* ``last-message.txt``: the worker's final message, as Codex wrote it.
 
 Nothing of a job's history is kept in memory. Events are appended without a sync:
 they are small page-cache writes on the event loop, and a torn tail (a line or
@@ -22,6 +23,7 @@ from __future__ import annotations
 import itertools
 import os
 import struct
+import time
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -55,7 +57,7 @@ class JobRecord(BaseModel):
     request: JobRequest
     server_id: str | None = Field(default=None, description="The server that runs the job or last adopted it")
     state: JobState = "queued"
-    queued_at: float
+    queued_at: float = Field(default_factory=time.time)
     started_at: float | None = None
     pid: int | None = None
     process_start: float | None = Field(default=None, description="The worker's start time, to tell it from pid reuse")
@@ -69,10 +71,15 @@ class JobRecord(BaseModel):
 
 
 class Journal:
-    """Append and page the events of one job, and keep its record."""
+    """Append and page the events of one job, and keep its record; its paths are the files listed above."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self.request_path = directory / REQUEST
+        self.record_path = directory / RECORD
+        self.stdout_path = directory / "stdout.jsonl"
+        self.stderr_path = directory / "stderr.log"
+        self.last_message_path = directory / "last-message.txt"
         self._events_path = directory / "events.jsonl"
         self._index_path = directory / "events.idx"
         self._count = _repair(self._events_path, self._index_path)
@@ -84,31 +91,6 @@ class Journal:
     def count(self) -> int:
         """The number of events recorded so far."""
         return self._count
-
-    @property
-    def request_path(self) -> Path:
-        """Where the record as it was at spawn lives."""
-        return self.directory / REQUEST
-
-    @property
-    def record_path(self) -> Path:
-        """Where the job record lives."""
-        return self.directory / RECORD
-
-    @property
-    def stdout_path(self) -> Path:
-        """Where the worker's raw stdout is kept."""
-        return self.directory / "stdout.jsonl"
-
-    @property
-    def stderr_path(self) -> Path:
-        """Where the worker's stderr is kept."""
-        return self.directory / "stderr.log"
-
-    @property
-    def last_message_path(self) -> Path:
-        """Where Codex writes the worker's final message (``-o``)."""
-        return self.directory / "last-message.txt"
 
     def append(self, *events: Event) -> None:
         """Record ``events`` as the next in sequence; the first one's ``seq`` must equal `count`.

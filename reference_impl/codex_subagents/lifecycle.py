@@ -53,7 +53,7 @@ class Runner:
         try:
             with job.scope:
                 async with slot:
-                    await self._execute(job)
+                    await _execute(job, self._settings, self._environ, self._schema)
         except Exception as exc:  # the per-job barrier: one job's fault must not end the others
             logger.exception("job %s failed inside the server", job.job_id)
             job.stop = ("failed", f"the server could not go on with this job: {exc}")
@@ -89,22 +89,7 @@ class Runner:
             tail = await anyio.to_thread.run_sync(_stderr_tail, job.journal.stderr_path)
             error = job.turn_error or tail or f"codex exited with code {job.exit_code} before completing its turn"
         text = await anyio.to_thread.run_sync(_final_message, job.journal.last_message_path)
-        final = job.last_message if text is None else text
-        report, contract_error = read_report(final)
-        record.result = JobResult(
-            job_id=job.job_id,
-            label=record.request.label,
-            state=record.state,
-            exit_code=job.exit_code,
-            summary=report.summary,
-            modified_files=report.modified_files or [],
-            observed_files=job.observed_files,
-            final_message=final,
-            usage=job.usage_event.usage if job.usage_event else None,
-            error=error,
-            contract_error=contract_error,
-            timings=timings(record.queued_at, record.started_at, time.time()),
-        )
+        record.result = _result(job, error, job.last_message if text is None else text)
         try:
             await job.persist()
         except OSError as exc:
@@ -114,96 +99,122 @@ class Runner:
         job.finished.set()
         self._on_settled()
 
-    async def _execute(self, job: Job) -> None:
-        request = job.record.request
-        launch = build_launch(
-            self._settings,
-            job_id=job.job_id,
-            label=request.label,
-            prompt=request.prompt,
-            cwd=Path(request.cwd),
-            sandbox=request.sandbox,
-            model=request.model,
-            profile=request.profile,
-            config=request.config,
-            schema_path=self._schema,
-            last_message_path=job.journal.last_message_path,
-            environ=self._environ,
-        )
-        job.record.state = "running"
-        job.record.started_at = time.time()
-        # Shielded: a cancel landing inside open_process would leave a forked worker running unseen.
-        process: Process | None = None
+
+async def _execute(job: Job, settings: Settings, environ: Mapping[str, str], schema: Path) -> None:
+    """Launch the job's worker, watch it to its end, and stop what is left of it."""
+    request = job.record.request
+    launch = build_launch(
+        settings,
+        job_id=job.job_id,
+        label=request.label,
+        prompt=request.prompt,
+        cwd=Path(request.cwd),
+        sandbox=request.sandbox,
+        model=request.model,
+        profile=request.profile,
+        config=request.config,
+        schema_path=schema,
+        last_message_path=job.journal.last_message_path,
+        environ=environ,
+    )
+    job.record.state = "running"
+    job.record.started_at = time.time()
+    # Shielded: a cancel landing inside open_process would leave a forked worker running unseen.
+    process: Process | None = None
+    with anyio.CancelScope(shield=True):
+        process = await _open_worker(job, launch)
+    if process is None:
+        return
+    # Taken at once, before the worker can exit and be reaped: one read of the process table.
+    worker = procs.handle(process.pid)
+    job.record.pid = process.pid
+    job.record.process_start = worker.create_time() if worker is not None else None
+    try:
+        await job.persist()
+        await _watch(job, process, launch, settings.max_line_bytes)
+    finally:
         with anyio.CancelScope(shield=True):
-            process = await _open_worker(job, launch)
-        if process is None:
-            return
-        # Taken at once, before the worker can exit and be reaped: one read of the process table.
-        worker = procs.handle(process.pid)
-        job.record.pid = process.pid
-        job.record.process_start = worker.create_time() if worker is not None else None
-        try:
-            await job.persist()
-            await self._watch(job, process, launch)
-        finally:
-            with anyio.CancelScope(shield=True):
-                await self._end(job, process, worker)
+            await _end(job, process, worker, settings.kill_grace_s)
 
-    async def _watch(self, job: Job, process: Process, launch: Launch) -> None:
-        """Feed the worker its prompt and read it to its exit, within the wall budget."""
-        request = job.record.request
-        with anyio.CancelScope(deadline=anyio.current_time() + request.wall_timeout_s) as wall:
-            assert process.stdin is not None
-            assert process.stdout is not None
-            async with process.stdin:
+
+async def _watch(job: Job, process: Process, launch: Launch, max_line_bytes: int) -> None:
+    """Feed the worker its prompt and read it to its exit, within the wall budget."""
+    request = job.record.request
+    with anyio.CancelScope(deadline=anyio.current_time() + request.wall_timeout_s) as wall:
+        assert process.stdin is not None
+        assert process.stdout is not None
+        async with process.stdin:
+            try:
+                await process.stdin.send(launch.stdin)
+            except anyio.BrokenResourceError:
+                logger.warning("job %s: the worker exited before reading its prompt", job.job_id)
+        await _pump(job, process.stdout, request.idle_timeout_s, max_line_bytes)
+        job.exit_code = await process.wait()
+    if wall.cancelled_caught:
+        job.stop = job.stop or ("timed_out", f"stopped after the {request.wall_timeout_s:g} s wall budget")
+
+
+async def _end(job: Job, process: Process, worker: psutil.Process | None, grace_s: float) -> None:
+    """Stop the worker if it still runs, and sweep whatever it left behind."""
+    if job.exit_code is None:
+        await procs.stop_tree(process, worker, grace_s, marker(job.job_id))
+        job.exit_code = process.returncode
+    else:
+        await anyio.to_thread.run_sync(procs.kill_now, worker, marker(job.job_id))
+    await process.aclose()
+
+
+async def _pump(job: Job, stdout: ByteReceiveStream, idle_timeout_s: float, max_line_bytes: int) -> None:
+    """Frame stdout into lines, however long or broken, and record each as an event."""
+    framer = LineFramer(max_line_bytes)
+    with job.journal.stdout_path.open("ab") as raw:
+        while True:
+            chunk = b""
+            with anyio.move_on_after(idle_timeout_s) as idle:
                 try:
-                    await process.stdin.send(launch.stdin)
-                except anyio.BrokenResourceError:
-                    logger.warning("job %s: the worker exited before reading its prompt", job.job_id)
-            await self._pump(job, process.stdout, request.idle_timeout_s)
-            job.exit_code = await process.wait()
-        if wall.cancelled_caught:
-            job.stop = job.stop or ("timed_out", f"stopped after the {request.wall_timeout_s:g} s wall budget")
+                    chunk = await stdout.receive()
+                except anyio.EndOfStream:
+                    break
+            if idle.cancelled_caught:
+                job.stop = ("timed_out", f"stopped after {idle_timeout_s:g} s without output (idle budget)")
+                job.scope.cancel()
+                return
+            raw.write(chunk)
+            _ingest(job, framer.feed(chunk), max_line_bytes)
+        _ingest(job, framer.end(), max_line_bytes)
 
-    async def _end(self, job: Job, process: Process, worker: psutil.Process | None) -> None:
-        """Stop the worker if it still runs, and sweep whatever it left behind."""
-        if job.exit_code is None:
-            await procs.stop_tree(process, worker, self._settings.kill_grace_s, marker(job.job_id))
-            job.exit_code = process.returncode
-        else:
-            await anyio.to_thread.run_sync(procs.kill_now, worker, marker(job.job_id))
-        await process.aclose()
 
-    async def _pump(self, job: Job, stdout: ByteReceiveStream, idle_timeout_s: float) -> None:
-        """Frame stdout into lines, however long or broken, and record each as an event."""
-        framer = LineFramer(self._settings.max_line_bytes)
-        with job.journal.stdout_path.open("ab") as raw:
-            while True:
-                chunk = b""
-                with anyio.move_on_after(idle_timeout_s) as idle:
-                    try:
-                        chunk = await stdout.receive()
-                    except anyio.EndOfStream:
-                        break
-                if idle.cancelled_caught:
-                    job.stop = ("timed_out", f"stopped after {idle_timeout_s:g} s without output (idle budget)")
-                    job.scope.cancel()
-                    return
-                raw.write(chunk)
-                self._ingest(job, framer.feed(chunk))
-            self._ingest(job, framer.end())
+def _ingest(job: Job, lines: list[tuple[bytes, int]], limit: int) -> None:
+    """Journal the events of one chunk of output at once, then keep what the result needs."""
+    seq, now = job.journal.count, time.time()
+    events: list[Event] = []
+    for line, size in lines:
+        if (event := to_event(line, size, limit, seq + len(events), now)) is not None:
+            events.append(event)
+    if events:
+        job.journal.append(*events)
+    for event in events:
+        observe(job, event)
 
-    def _ingest(self, job: Job, lines: list[tuple[bytes, int]]) -> None:
-        """Journal the events of one chunk of output at once, then keep what the result needs."""
-        limit, seq, now = self._settings.max_line_bytes, job.journal.count, time.time()
-        events: list[Event] = []
-        for line, size in lines:
-            if (event := to_event(line, size, limit, seq + len(events), now)) is not None:
-                events.append(event)
-        if events:
-            job.journal.append(*events)
-        for event in events:
-            observe(job, event)
+
+def _result(job: Job, error: str | None, final: str | None) -> JobResult:
+    """Build the result of a job that has reached its final state, from what it was seen doing and its report."""
+    record = job.record
+    report, contract_error = read_report(final)
+    return JobResult(
+        job_id=job.job_id,
+        label=record.request.label,
+        state=record.state,
+        exit_code=job.exit_code,
+        summary=report.summary,
+        modified_files=report.modified_files or [],
+        observed_files=job.observed_files,
+        final_message=final,
+        usage=job.usage_event.usage if job.usage_event else None,
+        error=error,
+        contract_error=contract_error,
+        timings=timings(record.queued_at, record.started_at, time.time()),
+    )
 
 
 async def _open_worker(job: Job, launch: Launch) -> Process | None:

@@ -14,7 +14,6 @@ here, as the models the tools return.
 from __future__ import annotations
 
 import os
-import time
 import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -26,12 +25,12 @@ import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
 from .config import Settings
-from .errors import JobStateError, QueueFullError, UnknownJobError
-from .job import Job
+from .errors import QueueFullError, UnknownJobError
+from .job import Job, cancel, digest, page, result
 from .journal import JobRecord, JobRequest, Journal
 from .lifecycle import Runner
 from .recovery import ServerLock, adopt
-from .reports import CancelResult, EventsPage, JobDigest, JobResult, StatusResult, WaitResult, describe
+from .reports import CancelResult, EventsPage, JobDigest, JobResult, StatusResult, WaitResult
 from .worker import write_schema
 
 Progress = Callable[[int, int, str], Awaitable[None]]
@@ -39,12 +38,63 @@ HEARTBEAT_S = 10.0
 """How often a waiting codex_wait_any reports progress when nothing finishes."""
 
 
-class JobSupervisor:
-    """Start, watch, wait for and stop worker jobs; see the module docstring.
+class JobTable:
+    """The jobs this server knows, the slots they run in, and the answers about them."""
 
-    ``open_journal`` opens the journal of a job directory; it is where a test
-    puts a journal whose disk fails.
-    """
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.damaged: list[str] = []
+        self._jobs: dict[str, Job] = {}
+        self._slots = Slots(settings.cap)
+
+    def get(self, job_id: str) -> Job:
+        """Return the job called ``job_id``."""
+        if job_id not in self._jobs:
+            raise UnknownJobError(job_id)
+        return self._jobs[job_id]
+
+    def jobs(self, job_ids: Sequence[str] | None = None) -> list[Job]:
+        """Return the named jobs, or every job, oldest first."""
+        if job_ids is None:
+            return sorted(self._jobs.values(), key=lambda job: job.record.queued_at)
+        return [self.get(job_id) for job_id in job_ids]
+
+    def queue_position(self, job: Job) -> int | None:
+        """Return the job's 1-based place in the queue, or None when it is not queued."""
+        return self._slots.position(job.job_id)
+
+    @property
+    def running_count(self) -> int:
+        """How many workers hold a slot now."""
+        return sum(1 for job in self._jobs.values() if job.record.state == "running")
+
+    def digest(self, job: Job) -> JobDigest:
+        """Summarize a job in one line."""
+        return digest(job, self.queue_position(job))
+
+    def status(self, job_ids: Sequence[str] | None = None) -> StatusResult:
+        """Digest the named jobs, or every job, and say how full the server is."""
+        queued = sum(1 for job in self._jobs.values() if job.record.state == "queued")
+        digests = [self.digest(job) for job in self.jobs(job_ids)]
+        return StatusResult(
+            jobs=digests, running=self.running_count, queued=queued, cap=self.settings.cap, damaged=self.damaged
+        )
+
+    async def events(self, job_id: str, cursor: int, limit: int) -> EventsPage:
+        """Return up to ``limit`` events of a job from ``cursor`` on, and the cursor to read on from."""
+        return await page(self.get(job_id), cursor, limit)
+
+    def result(self, job_id: str) -> JobResult:
+        """Return a finished job's result, refusing one that is still queued or running."""
+        return result(self.get(job_id))
+
+    async def cancel(self, job_id: str) -> CancelResult:
+        """Stop a job, queued or running, and say what it was and what it is now."""
+        return await cancel(self.get(job_id), self.settings.kill_grace_s * 3 + 10)
+
+
+class JobSupervisor(JobTable):
+    """Start, watch, wait for and stop jobs; ``open_journal`` opens a job's journal (a test's failing disk)."""
 
     def __init__(
         self,
@@ -52,37 +102,23 @@ class JobSupervisor:
         environ: Mapping[str, str] | None = None,
         open_journal: Callable[[Path], Journal] = Journal,
     ) -> None:
-        self.settings = settings
+        super().__init__(settings)
         self._open_journal = open_journal
-        self._jobs: dict[str, Job] = {}
-        self._queue: list[str] = []
-        self._limiter = anyio.CapacityLimiter(settings.cap)
-        self._changed = anyio.Event()
+        self._finished = anyio.Event()
         self._tg: TaskGroup | None = None
-        self._jobs_dir = settings.state_dir / "jobs"
         self._lock = ServerLock(settings.state_dir)
-        self._runner = Runner(
-            settings,
-            dict(os.environ if environ is None else environ),
-            settings.state_dir / "worker-output-schema.json",
-            self._settled,
-        )
-        self.damaged: list[str] = []
-
-    @property
-    def server_id(self) -> str:
-        """This server's id, recorded in each of its jobs."""
-        return self._lock.server_id
+        self.server_id = self._lock.server_id
+        schema = settings.state_dir / "worker-output-schema.json"
+        self._runner = Runner(settings, dict(os.environ if environ is None else environ), schema, self._wake)
 
     async def __aenter__(self) -> Self:
-        await anyio.to_thread.run_sync(self._prepare)
+        await anyio.to_thread.run_sync(_prepare, self.settings, self._lock)
         try:
             adopted, self.damaged = await anyio.to_thread.run_sync(
                 adopt, self.settings.state_dir, self.server_id, self._open_journal
             )
             for found in adopted:
-                job = Job(record=found.record, journal=found.journal)
-                self._jobs[job.job_id] = job
+                job = self._jobs[found.record.job_id] = Job(record=found.record, journal=found.journal)
                 if job.done:
                     job.finished.set()
                 else:
@@ -107,159 +143,55 @@ class JobSupervisor:
         finally:
             self._lock.release()
 
-    def _prepare(self) -> None:
-        self._jobs_dir.mkdir(parents=True, exist_ok=True)
-        if self.settings.isolated:
-            (self.settings.state_dir / "codex-home").mkdir(exist_ok=True)
-        write_schema(self.settings.state_dir)
-        self._lock.acquire()
-
-    # -- the primitives -------------------------------------------------------------------------
-
     async def spawn(self, request: JobRequest) -> Job:
         """Queue a worker for ``request`` and return its job at once, running or queued."""
         assert self._tg is not None, "enter the supervisor first"
-        running = self.settings.cap - int(self._limiter.available_tokens)
-        if running >= self.settings.cap and len(self._queue) >= self.settings.queue_limit:
-            raise QueueFullError(running, len(self._queue))
-        job_id = f"j-{uuid.uuid4().hex[:12]}"
-        record = JobRecord(job_id=job_id, request=request, server_id=self.server_id, queued_at=time.time())
-        job = Job(record=record, journal=self._open_journal(self._jobs_dir / job_id))
+        self._slots.check(self.settings.queue_limit)
+        record = JobRecord(job_id=f"j-{uuid.uuid4().hex[:12]}", request=request, server_id=self.server_id)
+        job = Job(record=record, journal=self._open_journal(self.settings.state_dir / "jobs" / record.job_id))
         await anyio.to_thread.run_sync(job.journal.create, record.model_copy(deep=True))
-        self._jobs[job_id] = job
+        self._jobs[job.job_id] = job
         await self._tg.start(self._run, job)
         return job
-
-    def get(self, job_id: str) -> Job:
-        """Return the job called ``job_id``."""
-        try:
-            return self._jobs[job_id]
-        except KeyError:
-            raise UnknownJobError(job_id) from None
-
-    def jobs(self, job_ids: Sequence[str] | None = None) -> list[Job]:
-        """Return the named jobs, or every job, oldest first."""
-        if job_ids is None:
-            return sorted(self._jobs.values(), key=lambda job: job.record.queued_at)
-        return [self.get(job_id) for job_id in job_ids]
-
-    def queue_position(self, job: Job) -> int | None:
-        """Return the job's 1-based place in the queue, or None when it is not queued."""
-        return self._queue.index(job.job_id) + 1 if job.job_id in self._queue else None
-
-    @property
-    def running_count(self) -> int:
-        """How many workers hold a slot now."""
-        return sum(1 for job in self._jobs.values() if job.record.state == "running")
-
-    def digest(self, job: Job) -> JobDigest:
-        """Summarize a job in one line."""
-        record = job.record
-        end = record.result.timings.finished_at if record.result else None
-        return JobDigest(
-            job_id=job.job_id,
-            label=record.request.label,
-            state=record.state,
-            elapsed_s=round((end or time.time()) - record.queued_at, 3),
-            queue_position=self.queue_position(job),
-            last_event=describe(job.last_event),
-        )
-
-    def status(self, job_ids: Sequence[str] | None = None) -> StatusResult:
-        """Digest the named jobs, or every job, and say how full the server is."""
-        return StatusResult(
-            jobs=[self.digest(job) for job in self.jobs(job_ids)],
-            running=self.running_count,
-            queued=sum(1 for job in self._jobs.values() if job.record.state == "queued"),
-            cap=self.settings.cap,
-            damaged=self.damaged,
-        )
-
-    async def events(self, job_id: str, cursor: int, limit: int) -> EventsPage:
-        """Return up to ``limit`` events of a job from ``cursor`` on, and the cursor to read on from."""
-        job = self.get(job_id)
-        done = job.done
-        events = await anyio.to_thread.run_sync(job.journal.read, cursor, limit)
-        next_cursor = cursor + len(events) if events else min(cursor, job.journal.count)
-        return EventsPage(
-            job_id=job_id,
-            state=job.record.state,
-            events=events,
-            next_cursor=next_cursor,
-            finished=done and next_cursor >= job.journal.count,
-        )
-
-    def result(self, job_id: str) -> JobResult:
-        """Return a finished job's result, refusing one that is still queued or running."""
-        job = self.get(job_id)
-        if not job.done:
-            raise JobStateError(
-                f"Job {job_id!r} is still {job.record.state}; call codex_wait_any with it, "
-                "then codex_result once it has finished."
-            )
-        return job.result
 
     async def wait_any(
         self, job_ids: Sequence[str] | None, timeout_s: float, progress: Progress | None = None
     ) -> WaitResult:
-        """Wait until a job of the set has finished unreported, or the timeout passes.
-
-        Reports every finished job of the set not yet reported by an earlier
-        wait (each is reported once, across restarts too, so the mark is saved)
-        and digests the jobs still pending. Returns at once when nothing of the
-        set is left to wait for.
-        """
+        """Wait until a job of the set has finished unreported, or the timeout passes; see `wait_any`."""
         wanted = self.jobs(job_ids)
-        timeout = min(timeout_s, self.settings.max_wait_s)
-        timed_out = True
-        with anyio.move_on_after(timeout):
-            while True:
-                ready = [job for job in wanted if job.done and not job.record.reported]
-                if ready or all(job.done for job in wanted):
-                    timed_out = False
-                    break
-                changed = self._changed
-                if progress is not None:
-                    finished = sum(job.done for job in wanted)
-                    await progress(finished, len(wanted), f"{finished} of {len(wanted)} jobs finished")
-                with anyio.move_on_after(HEARTBEAT_S):
-                    await changed.wait()
-        ready = [job for job in wanted if job.done and not job.record.reported]
-        for job in ready:
-            job.record.reported = True
-            await job.persist()
-        return WaitResult(
-            finished=[job.result for job in ready],
-            timed_out=timed_out and not ready,
-            pending=[self.digest(job) for job in wanted if not job.done],
-        )
-
-    async def cancel(self, job_id: str) -> CancelResult:
-        """Stop a job, queued or running, and say what it was and what it is now."""
-        job = self.get(job_id)
-        before = job.record.state
-        if job.done:
-            message = f"job {job_id!r} had already finished ({before}); nothing was stopped"
-        else:
-            job.stop = ("cancelled", "cancelled by the boss")
-            job.scope.cancel()
-            with anyio.fail_after(self.settings.kill_grace_s * 3 + 10):
-                await job.finished.wait()
-            message = (
-                f"job {job_id!r} was removed from the queue before it started"
-                if before == "queued"
-                else f"job {job_id!r} was stopped with its whole process tree; its events are kept"
-            )
-        return CancelResult(job_id=job_id, state=job.record.state, previous_state=before, message=message)
-
-    # -- one job's turn ---------------------------------------------------------------------------
+        wait_s = min(timeout_s, self.settings.max_wait_s)
+        return await wait_any(wanted, wait_s, lambda: self._finished, self.digest, progress)
 
     async def _run(self, job: Job, *, task_status: TaskStatus[None]) -> None:
-        await self._runner.live(job, self._slot(job, task_status))
+        await self._runner.live(job, self._slots.hold(job, task_status))
+
+    def _wake(self) -> None:
+        """Wake whoever waits for a job to finish."""
+        self._finished.set()
+        self._finished = anyio.Event()
+
+
+class Slots:
+    """The cap on running workers, and the FIFO queue of the jobs waiting for a slot."""
+
+    def __init__(self, cap: int) -> None:
+        self._cap = cap
+        self._limiter = anyio.CapacityLimiter(cap)
+        self._queue: list[str] = []
+
+    def position(self, job_id: str) -> int | None:
+        """Return the job's 1-based place in the queue, or None when it is not queued."""
+        return self._queue.index(job_id) + 1 if job_id in self._queue else None
+
+    def check(self, queue_limit: int) -> None:
+        """Refuse another job when every slot is taken and the queue is at its limit."""
+        running = self._cap - int(self._limiter.available_tokens)
+        if running >= self._cap and len(self._queue) >= queue_limit:
+            raise QueueFullError(running, len(self._queue))
 
     @asynccontextmanager
-    async def _slot(self, job: Job, task_status: TaskStatus[None]) -> AsyncGenerator[None]:
-        """Hold a slot of the cap for the job, waiting in the FIFO queue while none is free."""
+    async def hold(self, job: Job, task_status: TaskStatus[None]) -> AsyncGenerator[None]:
+        """Hold a slot for the job, waiting in the queue while none is free; the job counts as started either way."""
         self._queue.append(job.job_id)
         try:
             try:
@@ -279,7 +211,49 @@ class JobSupervisor:
             if job.job_id in self._queue:
                 self._queue.remove(job.job_id)
 
-    def _settled(self) -> None:
-        """Wake whoever waits for a job to finish."""
-        self._changed.set()
-        self._changed = anyio.Event()
+
+async def wait_any(
+    wanted: Sequence[Job],
+    wait_s: float,
+    finished: Callable[[], anyio.Event],
+    describe_pending: Callable[[Job], JobDigest],
+    progress: Progress | None = None,
+) -> WaitResult:
+    """Wait until a job of ``wanted`` has finished unreported, or ``wait_s`` seconds pass.
+
+    Reports every finished job of the set not yet reported by an earlier wait
+    (each is reported once, across restarts too, so the mark is saved) and
+    digests the jobs still pending. Returns at once when nothing of the set is
+    left to wait for. ``finished`` gives the event set when the next job finishes.
+    """
+    timed_out = True
+    with anyio.move_on_after(wait_s):
+        while True:
+            ready = [job for job in wanted if job.done and not job.record.reported]
+            if ready or all(job.done for job in wanted):
+                timed_out = False
+                break
+            changed = finished()
+            if progress is not None:
+                done = sum(job.done for job in wanted)
+                await progress(done, len(wanted), f"{done} of {len(wanted)} jobs finished")
+            with anyio.move_on_after(HEARTBEAT_S):
+                await changed.wait()
+    ready = [job for job in wanted if job.done and not job.record.reported]
+    for job in ready:
+        job.record.reported = True
+        await job.persist()
+    return WaitResult(
+        finished=[job.result for job in ready],
+        timed_out=timed_out and not ready,
+        pending=[describe_pending(job) for job in wanted if not job.done],
+    )
+
+
+def _prepare(settings: Settings, lock: ServerLock) -> None:
+    """Make the state dir ready and take this server's lock."""
+    (settings.state_dir / "jobs").mkdir(parents=True, exist_ok=True)
+    if settings.isolated:
+        (settings.state_dir / "codex-home").mkdir(exist_ok=True)
+    write_schema(settings.state_dir)
+    lock.acquire()
