@@ -153,8 +153,9 @@ Feature: Job primitives
   Scenario: Tool annotations mark read-only and destructive tools
     Given the server is running
     When a client lists the tools
-    Then the tools "codex_events, codex_wait_any, codex_result, codex_status, codex_baselines, codex_overlaps, codex_integrity" are read-only
+    Then the tools "codex_events, codex_result, codex_status, codex_baselines, codex_overlaps, codex_integrity" are read-only
     And the tools "codex_cancel, codex_rollback, codex_baseline_drop" are destructive
+    And the tools "codex_spawn, codex_wait_any, codex_baseline" change state without destroying anything
 
   @req:one-jobs-failure-is-that-jobs-alone @pending
   Scenario: A failure inside one job leaves the others running

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
+from importlib.metadata import version
 from pathlib import Path
 
 from .config import DEFAULT_ENV_ALLOWLIST, Settings, find_codex
@@ -133,6 +134,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="codex-subagents",
         description="Run several Codex worker agents at once, safely, in one git worktree.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('codex-subagents')}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = commands.add_parser(
         "serve",

@@ -34,7 +34,7 @@ class Home:
     @property
     def env(self) -> dict[str, str]:
         """The environment of a process this user starts."""
-        path = os.pathsep.join([str(self.bin), str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+        path = os.pathsep.join([str(self.bin), os.environ.get("PATH", "")])
         inherited = {name: value for name, value in os.environ.items() if name != "CODEX_HOME"}
         return {**inherited, "HOME": str(self.path), "PATH": path}
 

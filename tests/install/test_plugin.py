@@ -9,6 +9,7 @@ server instead of fetching the package, so the installed plugin files are used a
 from __future__ import annotations
 
 import json
+import subprocess
 import tomllib
 from collections.abc import Mapping
 from importlib.metadata import version
@@ -122,5 +123,9 @@ def test_a_plugin_server_that_cannot_start_stops_the_boss_before_its_first_turn(
     home = make_home(tmp_path)
     anyio.run(install_plugin, home)
     home.shim("uvx", "exit 3\n")
-    with pytest.raises(AssertionError, match="required MCP servers failed to initialize: codex-subagents"):
-        home.run(["codex", "exec", "--skip-git-repo-check", "--ephemeral", "-s", "read-only", "hello"], cwd=tmp_path)
+    argv = ["codex", "exec", "--skip-git-repo-check", "--ephemeral", "-s", "read-only", "hello"]
+    done = subprocess.run(
+        argv, cwd=tmp_path, env=home.env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1, f"{done.stdout}\n{done.stderr}"
+    assert "required MCP servers failed to initialize: codex-subagents" in done.stderr, done.stderr
