@@ -190,3 +190,14 @@ def tools_marked(world: World, tools: str, effect: str) -> None:
             assert (hints.read_only_hint, hints.destructive_hint) == (True, False), (name, hints)
         else:
             assert (hints.read_only_hint, hints.destructive_hint) == (False, True), (name, hints)
+
+
+@then(parsers.parse('the tools "{tools}" change state without destroying anything'))
+def tools_changing(world: World, tools: str) -> None:
+    """The named tools are neither read-only nor idempotent: a client neither runs them in parallel nor retries them."""
+    listed = world.answers["tools"]
+    for name in (part.strip() for part in tools.split(",")):
+        tool = listed[name]
+        assert isinstance(tool, Tool) and tool.annotations is not None, name
+        hints = tool.annotations
+        assert (hints.read_only_hint, hints.idempotent_hint, hints.destructive_hint) == (False, False, False), name
