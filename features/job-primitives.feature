@@ -159,17 +159,17 @@ Feature: Job primitives
 
   @req:one-jobs-failure-is-that-jobs-alone @pending
   Scenario: A failure inside one job leaves the others running
-    Given the server is running
-    And a worker script "sleeper-a" that waits until released
-    And a worker script "sleeper-b" that waits until released
-    When the boss spawns a worker running script "sleeper-a"
-    And the boss spawns a worker running script "sleeper-b"
-    And job "sleeper-a" is waiting on its model
-    And job "sleeper-b" is waiting on its model
-    And the record of job "sleeper-a" can no longer be written
-    And job "sleeper-a" is released
-    Then job "sleeper-a" has state "failed"
-    And the result of job "sleeper-a" has an error
-    And job "sleeper-b" has state "running"
-    When job "sleeper-b" is released
-    Then job "sleeper-b" has state "succeeded"
+    Given the server is running with cap 1
+    And a worker script "sleeper" that waits until released
+    And a worker script "writer-a" that writes "a.txt" and reports it
+    And a worker script "writer-b" that writes "b.txt" and reports it
+    When the boss spawns a worker running script "sleeper"
+    And the boss spawns a worker running script "writer-a"
+    And the boss spawns a worker running script "writer-b"
+    And the record of job "writer-a" can no longer be written
+    And job "sleeper" is released
+    And the boss waits until jobs "writer-a, writer-b" are reported
+    Then job "writer-a" has state "failed"
+    And the result of job "writer-a" has error containing "could not go on with this job"
+    And job "writer-b" has state "succeeded"
+    And job "sleeper" has state "succeeded"

@@ -106,6 +106,13 @@ def full_access(world: World) -> None:
     world.start_server("--allow-danger-full-access")
 
 
+@given("a second server is running on the same repository")
+@when("a second server is started on the same repository")
+def second_server(world: World) -> None:
+    """Another session's server on the same repository and journals, as a second Codex session would start it."""
+    world.start_second_server()
+
+
 # -- worker scripts ----------------------------------------------------------------------------------
 
 

@@ -9,11 +9,15 @@ orphaned is still running when the new server looks for it.
 from __future__ import annotations
 
 import json
+import subprocess
+from collections.abc import Iterator
 
 import pytest
 from harness import git
-from pytest_bdd import parsers, scenarios, then, when
+from pytest_bdd import given, parsers, scenarios, then, when
 
+from codex_subagents import procs
+from codex_subagents.worker import marker
 from world import World, dump, result_of
 
 scenarios("job-durability.feature")
@@ -24,6 +28,57 @@ def world(world: World) -> World:
     """The shared world, with the server's journals in their default place."""
     world.journals = None
     return world
+
+
+@pytest.fixture
+def unrelated() -> Iterator[subprocess.Popen[bytes]]:
+    """A process of the user's that no job started, ended after the scenario."""
+    process = subprocess.Popen(["sleep", "600"])
+    yield process
+    process.kill()
+    process.wait()
+
+
+@given("an unrelated process is running")
+def unrelated_running(unrelated: subprocess.Popen[bytes]) -> None:
+    """The user's process is alive before any job starts."""
+    assert unrelated.poll() is None
+
+
+@when(parsers.parse('the record of job "{name}" is cut to half its bytes'))
+def cut_record(world: World, name: str) -> None:
+    """What a power loss in the middle of a write without a sync would leave."""
+    record = world.journal(name) / "job.json"
+    data = record.read_bytes()
+    record.write_bytes(data[: len(data) // 2])
+
+
+@when(parsers.parse('the record of job "{name}" is made to name the unrelated process'))
+def reused_pid(world: World, name: str, unrelated: subprocess.Popen[bytes]) -> None:
+    """The job's pid now belongs to another process, as after pid reuse; its recorded start time stays."""
+    path = world.journal(name) / "job.json"
+    record = json.loads(path.read_text())
+    assert record["pid"] is not None, dump(record)
+    record["pid"] = unrelated.pid
+    path.write_text(json.dumps(record))
+
+
+@then("the unrelated process is still alive")
+def unrelated_alive(unrelated: subprocess.Popen[bytes]) -> None:
+    """Recovery did not signal a process it cannot prove to be the job's."""
+    assert unrelated.poll() is None and procs.alive({unrelated.pid}) == {unrelated.pid}
+
+
+@then(parsers.parse('the worker of job "{name}" is alive'))
+def worker_alive(world: World, name: str) -> None:
+    """Processes carrying the job's marker still run."""
+    assert procs.carrying(marker(world.job(name))), f"no process of job {name} is alive"
+
+
+@then(parsers.parse('the result of job "{name}" says its record was damaged'))
+def damaged(world: World, name: str) -> None:
+    """The recovered job says why its outcome is unknown."""
+    assert "damaged" in str(world.live.call("codex_result", job_id=world.job(name))["error"])
 
 
 @when(parsers.parse('half a line is appended to the journal of job "{name}"'))

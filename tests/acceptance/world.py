@@ -30,6 +30,8 @@ class World:
     stack: ExitStack
     repo: Path | None = None
     boss: Boss | None = None
+    second: Boss | None = None
+    """A second server on the same repository and journals, started by a step that needs two."""
     server_args: list[str] = field(default_factory=list[str])
     server_env: dict[str, str] = field(default_factory=dict[str, str])
     isolated: bool = True
@@ -80,6 +82,22 @@ class World:
                 self.repo, self.journals, *self.server_args, *extra, environ=self.server_env, isolated=self.isolated
             )
         )
+
+    def start_second_server(self) -> None:
+        """Start another server on the same repository and journals, sharing the first one's scripted model."""
+        live = self.live
+        second = Boss(
+            portal=live.portal,
+            repo=live.repo,
+            model=live.model,
+            state_dir=self.journals,
+            extra=(*self.server_args,),
+            environ=self.server_env,
+            isolated=self.isolated,
+        )
+        second.start()
+        self.stack.callback(second.stop)
+        self.second = second
 
     def journal(self, name: str) -> Path:
         """The directory of the journal of the job that ran script ``name``."""
@@ -144,11 +162,16 @@ def spawn(world: World, name: str, key: str | None = None, **arguments: object) 
 
     A refused spawn is kept in ``world.error`` for a later step to check.
     """
+    spawn_on(world.live, world, name, key, **arguments)
+
+
+def spawn_on(boss: Boss, world: World, name: str, key: str | None = None, /, **arguments: object) -> None:
+    """`spawn` through the server of ``boss``, which need not be the first one."""
     key = key or name
     instance = world.instance(name)
     prompt = arguments.pop("prompt", world.prompts.get(name, f"Do the task of script {name}."))
     try:
-        answer = world.live.call("codex_spawn", prompt=f"[script {instance}] {prompt}", **arguments)
+        answer = boss.call("codex_spawn", prompt=f"[script {instance}] {prompt}", **arguments)
     except ToolFailedError as exc:
         world.error = str(exc)
         return
