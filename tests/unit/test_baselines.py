@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 from pathlib import Path
@@ -361,7 +362,7 @@ async def test_a_path_through_a_symlinked_directory_is_refused(repo: Path, tmp_p
     outside.mkdir()
     (repo / "escape").symlink_to(outside)
     baseline = await baselines.create(repo, None)
-    with pytest.raises(InputError, match="outside the worktree"):
+    with pytest.raises(InputError, match=re.escape(repr("escape/file"))):
         await undo(repo, baseline, ["escape/file"])
 
 
@@ -376,8 +377,8 @@ async def test_a_rollback_is_refused_while_a_worker_may_write(repo: Path) -> Non
 
 @pytest.mark.parametrize("baseline_id", ["--all", "-x", "a/../b", "x y", "../refs/heads/main", ""])
 async def test_baseline_ids_that_look_like_options_or_paths_are_refused(repo: Path, baseline_id: str) -> None:
-    """Only well-formed ids reach git."""
-    with pytest.raises(InputError, match="malformed"):
+    """Only well-formed ids reach git; the refusal names the id."""
+    with pytest.raises(InputError, match=re.escape(f"baseline id {baseline_id!r}")):
         await baselines.load(repo, baseline_id)
 
 
