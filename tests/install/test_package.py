@@ -20,6 +20,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+import yaml
 from fresh_home import PROJECT_ROOT
 from jsonschema import Draft7Validator
 
@@ -110,3 +111,17 @@ def test_the_registry_schema_rejects_a_description_it_would_refuse() -> None:
     schema = json.loads((Path(__file__).parent / "schemas" / "server.schema.json").read_text())
     server = {**json.loads((PROJECT_ROOT / "server.json").read_text()), "description": "x" * 101}
     assert not Draft7Validator(schema).is_valid(server)  # pyright: ignore[reportUnknownMemberType] -- as above
+
+
+def test_ci_runs_the_gate_on_linux_and_macos_and_release_publishes_with_trusted_publishing() -> None:
+    """CI's matrix covers both supported systems; the release job builds, checks and publishes without a token."""
+    workflows = PROJECT_ROOT / ".github" / "workflows"
+    ci = yaml.safe_load((workflows / "ci.yml").read_text())
+    assert ci["jobs"]["check"]["strategy"]["matrix"]["os"] == ["ubuntu-latest", "macos-latest"]
+    assert ci["jobs"]["check"]["steps"][-1]["run"] == "scripts/test"
+    release = yaml.safe_load((workflows / "release.yml").read_text())
+    build = [step.get("run", step.get("uses")) for step in release["jobs"]["build"]["steps"]]
+    assert "uv build" in build and "uvx twine check --strict dist/*" in build
+    publish = release["jobs"]["publish"]
+    assert publish["permissions"] == {"id-token": "write"}
+    assert publish["steps"][-1]["uses"] == "pypa/gh-action-pypi-publish@release/v1"
