@@ -9,6 +9,7 @@ private attributes; reading them is the price of never writing a flag twice.
 from __future__ import annotations
 
 import argparse
+import html
 from collections.abc import Iterator
 
 _SUBCOMMANDS = argparse._SubParsersAction  # pyright: ignore[reportPrivateUsage] -- argparse names the subcommand action only privately
@@ -39,14 +40,12 @@ def options(parser: argparse.ArgumentParser) -> Iterator[argparse.Action]:
 
 
 def usage_name(action: argparse.Action) -> str:
-    """How a reader writes the option: ``--cap N``, ``--isolated``, ``--sandbox {read-only,...}``, ``action``."""
+    """How a reader writes the option: ``--cap N``, ``--isolated``, ``--sandbox SANDBOX``, ``action``."""
     if not action.option_strings:
         return str(action.metavar or action.dest)
     flag = max(action.option_strings, key=len)
     if action.nargs == 0:
         return flag
-    if action.choices is not None:
-        return f"{flag} {{{','.join(str(choice) for choice in action.choices)}}}"
     return f"{flag} {action.metavar or action.dest.upper()}"
 
 
@@ -54,12 +53,12 @@ def render_options(parser: argparse.ArgumentParser) -> str:
     """A table of one parser's options: how to write each, its default and its help."""
     rows = ["| option | default | meaning |", "| --- | --- | --- |"]
     for action in options(parser):
-        meaning = (action.help or "").replace("|", "\\|")
-        if action.choices is not None and not action.option_strings:
+        meaning = html.escape(action.help or "").replace("|", "\\|")
+        if action.choices is not None:
             meaning += f" (one of {', '.join(f'`{choice}`' for choice in action.choices)})"
         if action.required and action.option_strings:
             meaning += " (required)"
-        if action.option_strings and action.nargs != 0 and action.default == []:
+        if action.option_strings and action.nargs != 0 and action.default == [] and "repeatable" not in meaning:
             meaning += "; repeatable"
         rows.append(f"| `{usage_name(action)}` | {_default(action)} | {meaning} |")
     return "\n".join(rows) + "\n"
@@ -75,9 +74,8 @@ def render_commands(parser: argparse.ArgumentParser) -> str:
     }
     sections: list[str] = []
     for name, sub in subcommands(parser).items():
-        lines = [f"## `{parser.prog} {name}`", "", f"{helps.get(name, '').capitalize()}.", ""]
-        if sub.description:
-            lines += [sub.description, ""]
+        summary = html.escape(sub.description or helps.get(name, ""))
+        lines = [f"## `{parser.prog} {name}`", "", f"{summary[:1].upper()}{summary[1:].rstrip('.')}.", ""]
         lines.append(render_options(sub) if any(options(sub)) else "No options of its own.\n")
         sections.append("\n".join(lines))
     return "\n".join(sections)

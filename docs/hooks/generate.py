@@ -5,7 +5,8 @@ or ``<!-- generated: NAME ARGUMENT -->``, which this hook replaces:
 
 - ``tools`` and ``quick-tools``: the tool reference and the quick reference's table,
   from the tools `build_server` registers (names, descriptions, annotations, schemas);
-- ``cli`` and ``cli COMMAND``: the command line, from the real argument parser;
+- ``cli`` and ``cli COMMAND``: the command line, from the real argument parser, and
+  ``default DEST``: the default of one ``serve`` option;
 - ``preamble``, ``output-schema``, ``reserved-keys`` and ``error NAME``: what a worker is
   told, what it must answer, and the server's own error texts (see ``facts.py``);
 - ``specs``: the list of specifications.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Protocol, cast
 
@@ -34,7 +36,7 @@ from mkdocs.structure.pages import Page
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "openspec" / "specs"
-MARKER = re.compile(r"<!-- generated: ([a-z-]+)(?: ([a-z-]+))? -->")
+MARKER = re.compile(r"<!-- generated: ([a-z-]+)(?: ([a-z_-]+))? -->")
 SPECS_SECTION = "Specifications"
 
 
@@ -65,6 +67,15 @@ def server_caps() -> dict[tuple[str, str], str]:
         ("codex_spawn", "wall_timeout_s"): by("wall_timeout", "default: the server's"),
         ("codex_spawn", "idle_timeout_s"): by("idle_timeout", "default: the server's"),
     }
+
+
+def serve_default(dest: str) -> str:
+    """The default of the ``serve`` option stored as ``dest``, as a reader would type it."""
+    parser = cli_reference.subcommands(cli_reference.command_parser())["serve"]
+    value = parser.get_default(dest)
+    if value is None:
+        raise ValueError(f"serve has no option {dest!r} with a default")
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def spec_title(capability: str) -> str:
@@ -98,6 +109,7 @@ _GENERATORS: dict[str, Callable[[str], str]] = {
         if command
         else cli_reference.render_commands(cli_reference.command_parser())
     ),
+    "default": serve_default,
     "preamble": lambda _: _fenced("text", facts.preamble()),
     "output-schema": lambda _: _fenced("json", facts.output_schema()),
     "reserved-keys": lambda _: ", ".join(f"`{key}`" for key in facts.reserved_config_keys()),
@@ -119,7 +131,7 @@ def fill(markdown: str) -> str:
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    """List every specification under the Specifications section of the navigation, by its title."""
+    """List every specification under the Specifications section of the navigation, and show the version."""
     specs: list[Any] = [f"specs/{spec.parent.name}.md" for spec in sorted(SPECS.glob("*/spec.md"))]
 
     def expand(items: list[Any]) -> None:
@@ -133,6 +145,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
                     expand(value)  # pyright: ignore[reportUnknownArgumentType] -- YAML
 
     expand(cast(list[Any], config["nav"] or []))
+    config.copyright = f"codex-subagents {version('codex-subagents')}"
     return config
 
 

@@ -43,7 +43,7 @@ async def test_the_stdio_client_snippet_lists_the_tools_and_reads_the_status(rep
     with anyio.fail_after(60):
         tools, answer = await connect.status(repo, str(ROOT / ".venv" / "bin" / "codex-subagents"))
     assert "codex_spawn" in tools and len(tools) == 12
-    assert answer == {"jobs": [], "running": 0, "queued": 0, "cap": 4}
+    assert answer == {"jobs": [], "running": 0, "queued": 0, "cap": 4, "damaged": []}
 
 
 WORKER = """

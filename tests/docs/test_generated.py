@@ -34,6 +34,12 @@ def text_of(site: Path, page: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", article))
 
 
+def table_rows(site: Path, page: str) -> list[str]:
+    """The text of every table row of a built page, one string per row."""
+    body = (site / page / "index.html").read_text()
+    return [html.unescape(re.sub(r"<[^>]+>", " ", row)) for row in re.findall(r"<tr>(.*?)</tr>", body, re.DOTALL)]
+
+
 def test_the_worker_contract_page_shows_the_preamble_a_worker_receives(site: Path) -> None:
     """Every line of the real preamble appears as text, with single braces, never as Python source."""
     page = text_of(site, "worker-contract")
@@ -68,8 +74,7 @@ def test_the_tool_reference_prints_json_values_limits_and_server_caps(site: Path
 def test_the_quick_reference_lists_every_tool_with_every_input_and_result_field(site: Path) -> None:
     """The quick table is generated from the schemas, so no field can be missing from it."""
     tools = anyio.run(load_hook()._server().list_tools)
-    page = (site / "quick-reference" / "index.html").read_text()
-    rows = [html.unescape(re.sub(r"<[^>]+>", "", row)) for row in re.findall(r"<tr>(.*?)</tr>", page, re.DOTALL)]
+    rows = table_rows(site, "quick-reference")
     for tool in tools:
         row = next(row for row in rows if row.split()[0] == tool.name)
         output: dict[str, object] = tool.output_schema or {}
@@ -87,3 +92,51 @@ def test_each_specification_is_in_the_navigation_under_a_readable_title(site: Pa
         assert f'href="specs/{capability}/"' in home
         assert "Specification</h1>" not in (site / "specs" / capability / "index.html").read_text()
     assert "A2 coordination" in home
+
+
+def test_the_command_line_page_lists_every_option_of_the_real_parser_with_its_default(site: Path) -> None:
+    """Each subcommand and each of its options appears, with the parser's own default where it has one."""
+    hook = load_hook()
+    cli = hook.cli_reference
+    parser = cli.command_parser()
+    page = text_of(site, "reference/cli")
+    rows = table_rows(site, "reference/cli")
+    commands = cli.subcommands(parser)
+    assert {"serve", "demo", "doctor", "skill"} <= set(commands)
+    for name, sub in commands.items():
+        assert f"codex-subagents {name}" in page
+        for action in cli.options(sub):
+            row = next(row for row in rows if row.split()[0] == cli.usage_name(action).split()[0])
+            default = action.default
+            if isinstance(default, int | float) and not isinstance(default, bool):
+                assert f" {default:g} " in row
+
+
+def test_the_configuration_page_lists_every_serve_flag(site: Path) -> None:
+    """The server flags table is the serve parser's, so a new flag cannot be missing from it."""
+    cli = load_hook().cli_reference
+    page = text_of(site, "configuration")
+    for action in cli.options(cli.subcommands(cli.command_parser())["serve"]):
+        assert cli.usage_name(action) in page
+
+
+def test_troubleshooting_quotes_the_servers_own_error_texts(site: Path) -> None:
+    """The queue-full and rollback-refused messages on the page are the ones the code raises."""
+    from codex_subagents.config import Settings
+    from codex_subagents.errors import QueueFullError
+
+    page = text_of(site, "troubleshooting")
+    assert str(QueueFullError(Settings().cap, Settings().queue_limit)) in page
+    assert "Rollback refused: jobs ['j-0123456789ab'] may still write" in page
+
+
+def test_the_journal_directory_outside_git_is_named_by_a_hash_of_the_directory(tmp_path: Path) -> None:
+    """The configuration page's description of the state directory outside git matches the code."""
+    from codex_subagents.cli import default_state_dir
+
+    page = (ROOT / "docs" / "configuration.md").read_text()
+    assert "`$XDG_STATE_HOME/codex-subagents/<hash>/`" in page
+    assert "first 16 hex digits of the SHA-256" in page
+    state = default_state_dir(tmp_path, None)
+    assert state.parent.name == "codex-subagents"
+    assert re.fullmatch(r"[0-9a-f]{16}", state.name)
