@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from built_site import browse, mermaid_sources
+from built_site import browse, console_messages, mermaid_sources, pages, serve
 
 MERMAID_CHECK = """<!doctype html>
 <meta charset="utf-8">
@@ -76,3 +78,64 @@ def test_task_lists_render_as_checkboxes(site: Path) -> None:
     checklist = (site / "orchestration" / "index.html").read_text()
     assert 'class="task-list-item"' in checklist
     assert "<li>[ ]" not in checklist
+
+
+SCREEN_CHECK = """<!doctype html>
+<meta charset="utf-8">
+<iframe id="page" src="quick-reference/" style="width: 1280px; height: 800px; border: 0"></iframe>
+<pre id="out">pending</pre>
+<script>
+const frame = document.getElementById("page");
+frame.onload = () => setTimeout(() => {
+  const page = frame.contentDocument;
+  const table = page.querySelector(".quick-reference table");
+  const names = [...page.querySelectorAll(".quick-reference td:first-child > code")];
+  document.getElementById("out").textContent = JSON.stringify({
+    bottom: table.getBoundingClientRect().bottom,
+    tools: names.length,
+    broken: names.filter((name) => name.getClientRects().length > 1).map((name) => name.textContent),
+  });
+}, 1000);
+</script>
+"""
+
+SHOWN = ("", "orchestration/", "quick-reference/")
+
+
+def test_the_quick_reference_shows_every_tool_on_one_1280x800_screen_without_breaking_a_name(
+    site: Path, browser: str
+) -> None:
+    """At 1280x800 the whole tools table is above the fold, and no tool name wraps onto a second line."""
+    del browser
+    (site / "screen-check.html").write_text(SCREEN_CHECK)
+    with serve(site) as url:
+        dom, _ = browse(f"{url}/screen-check.html", width=1400, height=1000)
+    result = re.search(r'<pre id="out">(.*?)</pre>', dom, re.DOTALL)
+    assert result is not None
+    measured = json.loads(result.group(1))
+    assert measured["tools"] >= 12
+    assert measured["broken"] == []
+    assert measured["bottom"] <= 800
+
+
+def test_no_page_writes_to_the_browser_console(site: Path, browser: str, tmp_path: Path) -> None:
+    """Every page, served over HTTP, runs its scripts (search, Mermaid) without an error or warning.
+
+    Screenshots of the home, orchestration and quick reference pages are kept, in
+    ``$DOCS_SCREENSHOTS`` when set (for CI to keep as artifacts), else in a temporary folder.
+    """
+    del browser
+    shots = Path(os.environ.get("DOCS_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    addresses = [page.parent.relative_to(site).as_posix() + "/" if page.parent != site else "" for page in pages(site)]
+    with serve(site) as url, ThreadPoolExecutor(max_workers=3) as pool:
+
+        def log_of(where: str) -> str:
+            return browse(f"{url}/{where}")[1]
+
+        logs = dict(zip(addresses, pool.map(log_of, addresses), strict=True))
+        for where in SHOWN:
+            browse(f"{url}/{where}", screenshot=shots / f"{where.strip('/') or 'home'}.png")
+    assert len(logs) >= 20
+    assert {where: console_messages(log) for where, log in logs.items() if console_messages(log)} == {}
+    assert all((shots / f"{where.strip('/') or 'home'}.png").stat().st_size > 10_000 for where in SHOWN)
