@@ -106,3 +106,21 @@ def test_changing_a_tool_description_changes_the_page() -> None:
 
     assert "Count the stars." in page_for("Count the stars.")
     assert "Count the stars." not in page_for("Count the moons.")
+
+
+def test_the_boss_script_example_parses_and_uses_the_namespace_the_demo_runs_with() -> None:
+    """docs_src/boss.toml is a valid script whose MCP calls use the namespace real Codex accepts in the demo."""
+    from codex_subagents.scripted_model import load_scripts
+
+    def namespaces(path: Path) -> set[str]:
+        return {
+            call.mcp.namespace
+            for script in load_scripts(path)
+            for turn in script.turns
+            for call in turn.calls
+            if call.mcp
+        }
+
+    example = namespaces(ROOT / "docs_src" / "boss.toml")
+    assert example == {"mcp__codex_subagents"}
+    assert example == namespaces(ROOT / "reference_impl" / "codex_subagents" / "demo.toml")
