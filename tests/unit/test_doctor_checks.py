@@ -72,11 +72,18 @@ def test_a_disabled_server_and_an_unset_timeout_are_reported(tmp_path: Path) -> 
     """enabled = false fails; a missing tool_timeout_sec warns, since Codex's default differs between versions."""
     config(
         tmp_path,
-        '[mcp_servers.codex-subagents]\ncommand = "codex-subagents"\nenabled = false\nrequired = true\n'
+        '[mcp_servers.codex-subagents]\ncommand = "git"\nenabled = false\nrequired = true\n'
         '[mcp_servers.codex-subagents.tools.codex_rollback]\napproval_mode = "approve"\n',
     )
     checks = {check.name: check.status for check in check_server(setup_in(tmp_path))[0]}
-    assert checks == {"server": "ok", "enabled": "fail", "tool timeout": "warn", "approval": "ok", "required": "ok"}
+    assert checks == {
+        "server": "ok",
+        "command": "ok",
+        "enabled": "fail",
+        "tool timeout": "warn",
+        "approval": "ok",
+        "required": "ok",
+    }
 
 
 def test_a_per_tool_approval_overrides_the_default() -> None:
@@ -109,10 +116,12 @@ def test_plugins_that_are_disabled_or_broken_register_nothing(tmp_path: Path) ->
 
 
 def test_a_state_dir_to_be_created_in_a_writable_folder_is_fine(tmp_path: Path) -> None:
-    """The server creates its state directory on first use; an existing one must take a file."""
+    """The server creates its state directory on first use; an existing one must take a file (a file cannot)."""
     assert check_state_dir(setup_in(tmp_path, state_dir=tmp_path / "a" / "b")).status == "ok"
     (tmp_path / "s").mkdir()
     assert check_state_dir(setup_in(tmp_path, state_dir=tmp_path / "s")).detail.endswith("is writable")
+    (tmp_path / "f").write_text("")
+    assert check_state_dir(setup_in(tmp_path, state_dir=tmp_path / "f")).status == "fail"
 
 
 def test_the_text_report_shows_each_fix_and_the_verdict(tmp_path: Path) -> None:
