@@ -45,7 +45,9 @@ def render_reference(tools: Sequence[Tool], caps: Mapping[tuple[str, str], str])
     definitions: dict[str, Schema] = {}
     for tool in tools:
         for schema in (tool.input_schema, tool.output_schema or {}):
-            definitions.update(schema.get("$defs", {}))
+            for name, definition in schema.get("$defs", {}).items():
+                if definitions.setdefault(name, definition) != definition:
+                    raise ValueError(f"two different result types are both called {name!r}; rename one of them")
     sections = [_render_tool(tool, caps) for tool in tools]
     sections.append("## Result types\n\nThe objects that results nest, under the names their schemas give them.\n")
     sections += [_render_type(name, definitions[name]) for name in sorted(definitions)]

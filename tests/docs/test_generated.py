@@ -11,6 +11,7 @@ from types import ModuleType
 from typing import cast
 
 import anyio
+import pytest
 from built_site import ROOT
 
 from codex_subagents.worker import PREAMBLE
@@ -140,3 +141,19 @@ def test_the_journal_directory_outside_git_is_named_by_a_hash_of_the_directory(t
     state = default_state_dir(tmp_path, None)
     assert state.parent.name == "codex-subagents"
     assert re.fullmatch(r"[0-9a-f]{16}", state.name)
+
+
+def test_two_different_result_types_with_one_name_stop_the_build() -> None:
+    """The reference defines each type once by name, so two different types of one name are refused, not merged."""
+    from mcp_types import Tool
+
+    def tool(name: str, fields: dict[str, object]) -> Tool:
+        usage = {"type": "object", "properties": fields}
+        output = {"type": "object", "properties": {"usage": {"$ref": "#/$defs/Usage"}}, "$defs": {"Usage": usage}}
+        return Tool(name=name, input_schema={"type": "object"}, output_schema=output)
+
+    reference = load_hook().tool_reference
+    same = [tool("a", {"tokens": {"type": "integer"}}), tool("b", {"tokens": {"type": "integer"}})]
+    assert "### Usage" in reference.render_reference(same, {})
+    with pytest.raises(ValueError, match="'Usage'"):
+        reference.render_reference([*same, tool("c", {"seconds": {"type": "number"}})], {})
