@@ -1,4 +1,4 @@
-"""Fresh homes for install tests: a new ``HOME`` and ``CODEX_HOME``, and Codex CLI commands run in them.
+"""Fresh homes for install tests: a new ``HOME``, Codex CLI commands run in it, and the set-ups users make.
 
 Every test here starts from nothing, as a new user does: no ``~/.codex``, no skills, no servers.
 Commands are bounded by a timeout and read no terminal, so a hang fails the test instead of the run.
@@ -6,17 +6,24 @@ Commands are bounded by a timeout and read no terminal, so a hang fails the test
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio.to_thread
+
 from codex_subagents.config import find_codex
+from codex_subagents.demo import BossSetup, serve_options
+from codex_subagents.skill import packaged_skill
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PLUGIN_SELECTOR = "codex-subagents@codex-subagents"
 
 
 @dataclass(frozen=True)
@@ -84,3 +91,47 @@ def merge_keys(config: Path, table: str, keys: str) -> None:
     text = config.read_text()
     assert text.count(header) == 1, text
     config.write_text(text.replace(header, header + keys.strip() + "\n"))
+
+
+async def install_plugin(home: Home, setup: BossSetup | None = None) -> None:
+    """Install the plugin from this checkout with the Codex CLI, as a user does; serve with the demo's options."""
+    if setup is not None:
+        setup.model.prepare_codex_home(home.codex_home)
+        home.shim("uvx", uvx_script(serve_options(setup)))
+    for argv in (
+        ["codex", "plugin", "marketplace", "add", str(PROJECT_ROOT)],
+        ["codex", "plugin", "add", PLUGIN_SELECTOR],
+    ):
+        await anyio.to_thread.run_sync(lambda argv=argv: home.run(argv))
+
+
+GOOD_KEYS = """
+tool_timeout_sec = 300
+default_tools_approval_mode = "approve"
+required = true
+"""
+
+
+def doctor(home: Home, *args: str, cwd: Path, path: str | None = None) -> tuple[int, dict[str, dict[str, str]]]:
+    """Run doctor as this user in ``cwd`` (with another ``PATH`` if given); return its exit code and checks by name."""
+    done = subprocess.run(
+        [sys.executable, "-m", "codex_subagents", "doctor", "--json", *args],
+        cwd=cwd,
+        env={**home.env, "PATH": path or home.env["PATH"]},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    report = json.loads(done.stdout)
+    assert report["ok"] == (done.returncode == 0), done.stderr
+    return done.returncode, {check["name"]: check for check in report["checks"]}
+
+
+def by_hand(home: Home, keys: str = GOOD_KEYS, *options: str) -> None:
+    """Install the command, codex mcp add the server (``serve options``), merge ``keys``, copy the skill."""
+    (home.bin / "codex-subagents").symlink_to(Path(sys.executable).parent / "codex-subagents")
+    home.run(["codex", "mcp", "add", "codex-subagents", "--", "codex-subagents", "serve", *options])
+    merge_keys(home.codex_home / "config.toml", "mcp_servers.codex-subagents", keys)
+    shutil.copytree(packaged_skill(), home.codex_home / "skills" / "codex-subagents")

@@ -15,35 +15,11 @@ from pathlib import Path
 
 import anyio
 import pytest
-from fresh_home import Home, make_home, merge_keys
-from test_plugin import install_plugin
+from fresh_home import GOOD_KEYS, by_hand, doctor, install_plugin, make_home
 
 from codex_subagents.skill import packaged_skill
 
 pytestmark = pytest.mark.codex
-
-GOOD_KEYS = """
-tool_timeout_sec = 300
-default_tools_approval_mode = "approve"
-required = true
-"""
-
-
-def doctor(home: Home, *args: str, cwd: Path) -> tuple[int, dict[str, dict[str, str]]]:
-    """Run doctor as this user in ``cwd``; return its exit code and its checks by name."""
-    done = subprocess.run(
-        [sys.executable, "-m", "codex_subagents", "doctor", "--json", *args],
-        cwd=cwd,
-        env=home.env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    report = json.loads(done.stdout)
-    assert report["ok"] == (done.returncode == 0), done.stderr
-    return done.returncode, {check["name"]: check for check in report["checks"]}
 
 
 def failed(checks: dict[str, dict[str, str]]) -> list[str]:
@@ -60,20 +36,24 @@ def repo(tmp_path: Path) -> Path:
     return path
 
 
-def by_hand(home: Home, keys: str = GOOD_KEYS) -> None:
-    """Register the server with codex mcp add, merge ``keys`` into its table, and copy the skill."""
-    home.run(["codex", "mcp", "add", "codex-subagents", "--", "codex-subagents", "serve"])
-    merge_keys(home.codex_home / "config.toml", "mcp_servers.codex-subagents", keys)
-    shutil.copytree(packaged_skill(), home.codex_home / "skills" / "codex-subagents")
-
-
 def test_doctor_passes_on_a_plugin_install(tmp_path: Path, repo: Path) -> None:
     """The plugin alone gives a set-up with nothing to fix."""
     home = make_home(tmp_path)
     anyio.run(install_plugin, home)
+    home.shim("uvx", "exit 0\n")
     code, checks = doctor(home, cwd=repo)
     assert (code, failed(checks)) == (0, [])
-    assert {"codex", "sandbox", "server", "tool timeout", "approval", "required", "skill", "state dir"} <= set(checks)
+    assert {"codex", "sandbox", "server", "command", "tool timeout", "approval", "required", "skill"} <= set(checks)
+
+
+def test_doctor_fails_a_plugin_install_without_uvx(tmp_path: Path, repo: Path) -> None:
+    """The plugin starts the server with uvx; without uv installed, doctor says to install it."""
+    home = make_home(tmp_path)
+    anyio.run(install_plugin, home)
+    env_path = [part for part in home.env["PATH"].split(":") if not (Path(part) / "uvx").exists()]
+    code, checks = doctor(home, cwd=repo, path=":".join(env_path))
+    assert (code, failed(checks)) == (1, ["command"])
+    assert "install uv" in checks["command"]["fix"]
 
 
 def test_doctor_passes_on_a_set_up_made_by_hand(tmp_path: Path, repo: Path) -> None:
@@ -124,9 +104,7 @@ def test_doctor_fails_each_missing_or_wrong_server_setting(tmp_path: Path, repo:
 def test_doctor_fails_a_wait_cap_raised_above_the_tool_timeout(tmp_path: Path, repo: Path) -> None:
     """A server started with --max-wait 400 needs a tool timeout above 400 s."""
     home = make_home(tmp_path)
-    home.run(["codex", "mcp", "add", "codex-subagents", "--", "codex-subagents", "serve", "--max-wait", "400"])
-    merge_keys(home.codex_home / "config.toml", "mcp_servers.codex-subagents", GOOD_KEYS)
-    shutil.copytree(packaged_skill(), home.codex_home / "skills" / "codex-subagents")
+    by_hand(home, GOOD_KEYS, "--max-wait", "400")
     code, checks = doctor(home, cwd=repo)
     assert (code, failed(checks)) == (1, ["tool timeout"])
     assert "tool_timeout_sec = 460" in checks["tool timeout"]["fix"]
@@ -148,6 +126,7 @@ def test_doctor_fails_a_stale_skill_that_shadows_the_plugins(tmp_path: Path, rep
     """An old copy of the skill in ~/.agents/skills next to the plugin's is named as stale."""
     home = make_home(tmp_path)
     anyio.run(install_plugin, home)
+    home.shim("uvx", "exit 0\n")
     stale = home.path / ".agents" / "skills" / "codex-subagents"
     shutil.copytree(packaged_skill(), stale)
     (stale / "SKILL.md").write_text((stale / "SKILL.md").read_text().replace("Boss workflow", "Old boss workflow"))

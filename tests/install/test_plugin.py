@@ -17,19 +17,17 @@ from pathlib import Path
 from typing import cast
 
 import anyio
-import anyio.to_thread
 import pytest
-from fresh_home import PROJECT_ROOT, Home, make_home, uvx_script
+from fresh_home import PROJECT_ROOT, install_plugin, make_home
 from pydantic import JsonValue
 
 from boss.discovery import tool_use
 from codex_subagents.config import find_codex
-from codex_subagents.demo import BOSS_PROMPT, BossSetup, serve_options, tell_story
+from codex_subagents.demo import BOSS_PROMPT, BossSetup, tell_story
 from codex_subagents.skill import packaged_skill, skill_files
 
 VERSION = version("codex-subagents")
 PLUGIN = PROJECT_ROOT / "plugins" / "codex-subagents"
-SELECTOR = "codex-subagents@codex-subagents"
 
 
 def _json(path: Path) -> dict[str, JsonValue]:
@@ -65,15 +63,6 @@ def test_the_plugin_carries_the_package_version() -> None:
     """plugin.json repeats pyproject's version, the one source the installed package reports."""
     project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
     assert _json(PLUGIN / ".codex-plugin" / "plugin.json")["version"] == project["version"] == VERSION
-
-
-async def install_plugin(home: Home, setup: BossSetup | None = None) -> None:
-    """Install the plugin from this checkout with the Codex CLI, as a user does; serve with the demo's options."""
-    if setup is not None:
-        setup.model.prepare_codex_home(home.codex_home)
-        home.shim("uvx", uvx_script(serve_options(setup)))
-    for argv in (["codex", "plugin", "marketplace", "add", str(PROJECT_ROOT)], ["codex", "plugin", "add", SELECTOR]):
-        await anyio.to_thread.run_sync(lambda argv=argv: home.run(argv))
 
 
 @pytest.mark.codex
