@@ -95,6 +95,11 @@ def _fenced(language: str, text: str) -> str:
     return f"```{language}\n{text.rstrip()}\n```"
 
 
+def _prose(text: str) -> str:
+    """Text a person or a model reads (a preamble, an error), shown verbatim but wrapped, not scrolled sideways."""
+    return f'<div class="verbatim-prose" markdown>\n\n{_fenced("text", text)}\n\n</div>'
+
+
 def _specs_listing() -> str:
     return "\n".join(
         f"- [{spec_title(spec.parent.name)}]({spec.parent.name}.md)" for spec in sorted(SPECS.glob("*/spec.md"))
@@ -110,10 +115,10 @@ _GENERATORS: dict[str, Callable[[str], str]] = {
         else cli_reference.render_commands(cli_reference.command_parser())
     ),
     "default": serve_default,
-    "preamble": lambda _: _fenced("text", facts.preamble()),
+    "preamble": lambda _: _prose(facts.preamble()),
     "output-schema": lambda _: _fenced("json", facts.output_schema()),
     "reserved-keys": lambda _: ", ".join(f"`{key}`" for key in facts.reserved_config_keys()),
-    "error": lambda name: _fenced("text", facts.error_text(name)),
+    "error": lambda name: _prose(facts.error_text(name)),
     "specs": lambda _: _specs_listing(),
 }
 
