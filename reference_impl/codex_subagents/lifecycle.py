@@ -129,17 +129,26 @@ async def _execute(job: Job, settings: Settings, environ: Mapping[str, str], sch
     worker = procs.handle(process.pid)
     job.record.pid = process.pid
     job.record.process_start = worker.create_time() if worker is not None else None
+    known: set[psutil.Process] = set()
     try:
         await job.persist()
-        await _watch(job, process, launch, settings.max_line_bytes)
+        known = await _watch(job, process, worker, launch, settings.max_line_bytes)
     finally:
         with anyio.CancelScope(shield=True):
-            await _end(job, process, worker, settings.kill_grace_s)
+            await _end(job, process, worker, settings.kill_grace_s, known)
 
 
-async def _watch(job: Job, process: Process, launch: Launch, max_line_bytes: int) -> None:
-    """Feed the worker its prompt and read it to its exit, within the wall budget."""
+async def _watch(
+    job: Job, process: Process, worker: psutil.Process | None, launch: Launch, max_line_bytes: int
+) -> set[psutil.Process]:
+    """Feed the worker its prompt and read it to its exit, within the wall budget.
+
+    Returns the worker's processes as they were when its output ended, while it
+    was still provably itself, so that what it leaves behind can be swept after
+    it is reaped.
+    """
     request = job.record.request
+    known: set[psutil.Process] = set()
     with anyio.CancelScope(deadline=anyio.current_time() + request.wall_timeout_s) as wall:
         assert process.stdin is not None
         assert process.stdout is not None
@@ -149,18 +158,22 @@ async def _watch(job: Job, process: Process, launch: Launch, max_line_bytes: int
             except anyio.BrokenResourceError:
                 logger.warning("job %s: the worker exited before reading its prompt", job.job_id)
         await _pump(job, process.stdout, request.idle_timeout_s, max_line_bytes)
+        known = await anyio.to_thread.run_sync(procs.members, worker, marker(job.job_id))
         job.exit_code = await process.wait()
     if wall.cancelled_caught:
         job.stop = job.stop or ("timed_out", f"stopped after the {request.wall_timeout_s:g} s wall budget")
+    return known
 
 
-async def _end(job: Job, process: Process, worker: psutil.Process | None, grace_s: float) -> None:
+async def _end(
+    job: Job, process: Process, worker: psutil.Process | None, grace_s: float, known: set[psutil.Process]
+) -> None:
     """Stop the worker if it still runs, and sweep whatever it left behind."""
     if job.exit_code is None:
         await procs.stop_tree(process, worker, grace_s, marker(job.job_id))
         job.exit_code = process.returncode
     else:
-        await anyio.to_thread.run_sync(procs.kill_now, worker, marker(job.job_id))
+        await anyio.to_thread.run_sync(procs.kill_now, worker, marker(job.job_id), known)
     await process.aclose()
 
 

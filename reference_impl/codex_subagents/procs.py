@@ -1,8 +1,9 @@
 """Stop a worker and every process it started, through psutil, never touching a process that is not the job's.
 
 A worker starts in a new session, so one ``killpg`` reaches most of its tree.
-Codex's sandbox runs commands in sessions of their own, so the descendants are
-listed before anything is signalled and each is signalled as well. A process
+Codex runs commands in process groups and sessions of their own, so the
+descendants and the members of the worker's session are listed before anything
+is signalled and each is signalled as well. A process
 that has left both the session and the tree (``setsid`` and a double fork)
 still carries the job's marker variable in its environment, so processes
 carrying it are swept too; only one that also cleared its environment escapes
@@ -87,22 +88,32 @@ def alive(pids: Iterable[int]) -> set[int]:
     return living
 
 
-def members(worker: psutil.Process | None, marker: str) -> set[psutil.Process]:
-    """Return the job's living processes: its worker while provably the same, the worker's tree, and the marked."""
+def members(worker: psutil.Process | None, marker: str, known: Iterable[psutil.Process] = ()) -> set[psutil.Process]:
+    """Return the job's living processes: its worker, the worker's tree and session, and whatever is marked.
+
+    The worker counts while it is provably the same process; its session counts
+    while one process of it is provably the job's (the worker, its tree, a marked
+    process, or one of ``known``, seen earlier as the job's). A session keeps its id
+    (the worker's pid) reserved as long as any process is in it, so while one
+    process that is provably the job's is still in the worker's session, that
+    session cannot be a stranger's, even after the worker itself is gone.
+    """
     found = set(_carrying(marker))
     if worker is not None and worker.is_running():
         found |= {worker, *_children(worker)}
+    if worker is not None and any(_session(proc) == worker.pid for proc in _living({*found, *known})):
+        found |= {proc for proc in psutil.process_iter() if _session(proc) == worker.pid}
     return found
 
 
-def kill_now(worker: psutil.Process | None, marker: str) -> None:
-    """SIGKILL what is left of a job: its worker, the worker's tree, their groups and whatever carries ``marker``.
+def kill_now(worker: psutil.Process | None, marker: str, known: Iterable[psutil.Process] = ()) -> None:
+    """SIGKILL what is left of a job: its worker, its tree and session, their groups, the marked and ``known``.
 
-    Used after a worker exited on its own (stray children it left behind) and
-    after a server restart (``worker`` None when the worker is gone). Blocking:
-    async callers run it in a worker thread.
+    Used after a worker exited on its own (stray children it left behind, some
+    seen in ``known`` while it lived) and after a server restart (``worker`` None
+    when the worker is gone). Blocking: async callers run it in a worker thread.
     """
-    _signal(members(worker, marker), signal.SIGKILL)
+    _signal(members(worker, marker, known) | _living(known), signal.SIGKILL)
 
 
 async def stop_tree(process: Process, worker: psutil.Process | None, grace: float, marker: str) -> set[int]:
@@ -118,13 +129,13 @@ async def stop_tree(process: Process, worker: psutil.Process | None, grace: floa
     survivors: set[psutil.Process] = set()
 
     def terminate_newcomers() -> bool:
-        grown = members(worker, marker) - seen
+        grown = members(worker, marker, seen) - seen
         _signal(grown, signal.SIGTERM)
         seen.update(grown)
         return bool(_living(seen))
 
     def kill_all() -> None:
-        seen.update(members(worker, marker))
+        seen.update(members(worker, marker, seen))
         _signal(seen, signal.SIGKILL)
 
     with anyio.CancelScope(shield=True):
@@ -159,6 +170,13 @@ def _children(proc: psutil.Process) -> list[psutil.Process]:
         return proc.children(recursive=True)
     except psutil.Error:
         return []
+
+
+def _session(proc: psutil.Process) -> int | None:
+    try:
+        return os.getsid(proc.pid)
+    except OSError:
+        return None
 
 
 def _carrying(marker: str) -> list[psutil.Process]:

@@ -6,10 +6,13 @@ is, whose children leave its session (``setsid``) or its tree (a double fork).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 
 import anyio
+import anyio.streams.text
+import psutil
 import pytest
 
 from codex_subagents import procs
@@ -66,3 +69,46 @@ def test_the_environment_of_a_process_is_read_and_a_gone_one_reads_empty() -> No
         None,
         None,
     )
+
+
+STRAY_PYTHON = 'import os; os.setpgid(0, 0); print("stray", flush=True); os.execvp("sleep", ["sleep", "601"])'
+STRAY = f"(env -i python3 -c '{STRAY_PYTHON}' &); sleep 602 & echo ready; read _ || true"
+
+
+def in_session(session: int) -> set[int]:
+    """The living processes of ``session``."""
+    found: set[int] = set()
+    for pid in procs.alive(psutil.pids()):
+        with contextlib.suppress(OSError):
+            if os.getsid(pid) == session:
+                found.add(pid)
+    return found
+
+
+async def test_an_unmarked_stray_left_in_the_workers_session_is_swept_after_the_worker_exits() -> None:
+    """A process that cleared its environment and left the tree and the group, but not the session, dies with the job.
+
+    The worker has exited and been reaped, so its pid alone proves nothing; the
+    marked ``sleep`` still in its session proves the session is the job's.
+    """
+    env = {**os.environ, JOB_ENV: "j-stray"}
+    process = await anyio.open_process(
+        ["sh", "-c", STRAY], env=env, start_new_session=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    async with process:
+        worker = procs.handle(process.pid)
+        assert worker is not None and process.stdin is not None and process.stdout is not None
+        lines = anyio.streams.text.TextReceiveStream(process.stdout)
+        with anyio.fail_after(10):
+            heard = ""
+            while not {"stray", "ready"} <= set(heard.split()):
+                heard += await lines.receive()
+            await process.stdin.aclose()
+            assert await process.wait() == 0
+    left = in_session(process.pid)
+    marked = procs.carrying(marker("j-stray"))
+    assert left - marked and marked, (left, marked)
+    procs.kill_now(worker, marker("j-stray"))
+    with anyio.fail_after(5):
+        while procs.alive(left):  # noqa: ASYNC110 -- no event announces the death of a process that is not ours
+            await anyio.sleep(0.02)
