@@ -1,0 +1,43 @@
+Feature: Installation
+  A user installs the boss skill and the server in one step with the Codex plugin, a boss finds the server's
+  tools through tool_search, and codex-subagents doctor names what would break a first run and how to fix it.
+  Every scenario starts from a fresh home and uses the pinned Codex CLI.
+
+  @req:one-plugin-install-gives-the-skill-and-a-server-set-up-for-codex-exec
+  Scenario: The plugin installs the skill and the server with their settings
+    Given a fresh home
+    When the user installs the plugin from this repository
+    Then Codex lists the server "codex-subagents" run as "uvx codex-subagents serve" with a tool timeout of 300 s and a startup timeout of 120 s
+    And the installed server entry is required and approves every tool
+    And the installed skill is the repository's skill
+
+  @req:a-boss-finds-the-tools-through-tool-search
+  Scenario: A boss installed by the plugin finds its tools with tool_search
+    Given a fresh home
+    When a codex exec boss set up by the plugin searches its tools for "codex-subagents baseline rollback" and calls codex_baseline
+    Then the search returned the namespace "mcp__codex_subagents" with "codex_spawn, codex_rollback"
+    And the codex_baseline call returned a baseline id
+
+  @req:doctor-names-what-breaks-a-first-run-and-how-to-fix-it
+  Scenario: Doctor passes on a plugin install
+    Given a fresh home
+    And the plugin is installed with uv on PATH
+    When the user runs codex-subagents doctor
+    Then doctor exits with 0 and no check failed
+
+  @req:doctor-names-what-breaks-a-first-run-and-how-to-fix-it
+  Scenario: Doctor names a short tool timeout
+    Given a fresh home
+    And the server was added with codex mcp add and its table says "tool_timeout_sec = 60"
+    When the user runs codex-subagents doctor
+    Then doctor exits with 1 and only the "tool timeout" check failed
+    And the fix of "tool timeout" says "add tool_timeout_sec = 300"
+
+  @req:doctor-names-what-breaks-a-first-run-and-how-to-fix-it
+  Scenario: Doctor names a stale copy of the skill
+    Given a fresh home
+    And the plugin is installed with uv on PATH
+    And an older copy of the skill is in "~/.agents/skills/codex-subagents"
+    When the user runs codex-subagents doctor
+    Then doctor exits with 1 and only the "skill" check failed
+    And the detail of "skill" names "~/.agents/skills/codex-subagents"

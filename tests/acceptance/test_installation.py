@@ -1,0 +1,187 @@
+"""The installation scenarios: the plugin installed with the pinned Codex CLI, a boss's tool_search, and doctor.
+
+Every scenario starts from a fresh home (``tests/install/fresh_home.py``), as a new user does. The plugin's
+server command is ``uvx codex-subagents serve``; where a scenario starts the server, a ``uvx`` stand-in on
+``PATH`` runs this checkout's server, so the installed plugin files are used as they are.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from pydantic import JsonValue
+from pytest_bdd import given, parsers, scenarios, then, when
+
+from codex_subagents.scripted_model import ScriptedModel, parse_scripts
+from codex_subagents.skill import packaged_skill, skill_files
+from install.fresh_home import (
+    GOOD_KEYS,
+    Home,
+    by_hand,
+    doctor,
+    install_plugin,
+    make_home,
+    uvx_script,
+)
+
+pytestmark = pytest.mark.codex
+
+scenarios("installation.feature")
+
+CACHE = Path(".codex") / "plugins" / "cache" / "codex-subagents" / "codex-subagents"
+
+
+@dataclass
+class Installation:
+    """What an installation scenario has built and seen."""
+
+    home: Home
+    repo: Path
+    code: int | None = None
+    checks: dict[str, dict[str, str]] = field(default_factory=dict[str, dict[str, str]])
+    boss_input: list[dict[str, JsonValue]] = field(default_factory=list[dict[str, JsonValue]])
+    boss_output: str = ""
+
+
+@given("a fresh home", target_fixture="installation")
+def fresh_home(tmp_path: Path) -> Installation:
+    """A new user's home with the pinned Codex CLI on PATH, and a git repository to work in."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    return Installation(make_home(tmp_path), repo)
+
+
+@when("the user installs the plugin from this repository")
+@given("the plugin is installed with uv on PATH")
+def plugin_installed(installation: Installation) -> None:
+    """codex plugin marketplace add and codex plugin add, then a uvx on PATH."""
+    anyio.run(install_plugin, installation.home)
+    installation.home.shim("uvx", "exit 0\n")
+
+
+@then(
+    parsers.parse(
+        'Codex lists the server "{name}" run as "{command}" with a tool timeout of {tool:d} s '
+        "and a startup timeout of {startup:d} s"
+    )
+)
+def listed(installation: Installation, name: str, command: str, tool: int, startup: int) -> None:
+    """What codex mcp get reports for the server."""
+    entry = json.loads(installation.home.run(["codex", "mcp", "get", name, "--json"]))
+    transport = entry["transport"]
+    assert " ".join([transport["command"], *transport["args"]]) == command
+    assert (entry["tool_timeout_sec"], entry["startup_timeout_sec"]) == (tool, startup)
+
+
+@then("the installed server entry is required and approves every tool")
+def required_and_approved(installation: Installation) -> None:
+    """The keys codex mcp get does not show, read from the installed plugin's server file."""
+    (installed,) = (installation.home.path / CACHE).iterdir()
+    entry = json.loads((installed / ".mcp.json").read_text())["mcpServers"]["codex-subagents"]
+    assert (entry["required"], entry["default_tools_approval_mode"]) == (True, "approve")
+
+
+@then("the installed skill is the repository's skill")
+def same_skill(installation: Installation) -> None:
+    """The plugin's copy of the skill, as installed, equals skills/codex-subagents."""
+    (installed,) = (installation.home.path / CACHE).iterdir()
+    assert skill_files(installed / "skills" / "codex-subagents") == skill_files(packaged_skill())
+
+
+@when(parsers.parse('a codex exec boss set up by the plugin searches its tools for "{query}" and calls codex_baseline'))
+def boss_searches(installation: Installation, query: str) -> None:
+    """Install the plugin, then run a real boss whose scripted model searches and records a baseline."""
+    home, repo = installation.home, installation.repo
+    boss = {
+        "match": "INSTALL-BOSS",
+        "turns": [
+            {"calls": [{"id": "find", "tool_search": {"query": query, "limit": 20}}]},
+            {"calls": [{"id": "base", "mcp": {"namespace": "mcp__codex_subagents", "name": "codex_baseline"}}]},
+            {"final": "{{output:base.baseline_id}}"},
+        ],
+    }
+
+    async def run() -> None:
+        async with ScriptedModel(parse_scripts({"scripts": {"boss": boss}})) as model:
+            model.prepare_codex_home(home.codex_home)
+            await install_plugin(home)
+            home.shim("uvx", uvx_script(["--allow-root", str(repo), "--state-dir", str(repo.parent / "state")]))
+            argv = ["codex", "exec", "--skip-git-repo-check", "--ephemeral", "-s", "read-only", "-m", "gpt-5.5"]
+            installation.boss_output = await anyio.to_thread.run_sync(
+                lambda: home.run([*argv, "INSTALL-BOSS record a baseline"], cwd=repo, timeout=120)
+            )
+            last = [request for request in model.requests if request.script == "boss"][-1]
+            installation.boss_input = last.input_items("tool_search_output")
+
+    anyio.run(run)
+
+
+@then(parsers.parse('the search returned the namespace "{namespace}" with "{tools}"'))
+def search_returned(installation: Installation, namespace: str, tools: str) -> None:
+    """The tool_search output Codex sent back to the model."""
+    (found,) = installation.boss_input
+    listed: list[dict[str, Any]] = json.loads(json.dumps(found["tools"]))
+    spaces = {str(space["name"]): {str(tool["name"]) for tool in space["tools"]} for space in listed}
+    assert set(tools.split(", ")) <= spaces[namespace]
+
+
+@then("the codex_baseline call returned a baseline id")
+def baseline_returned(installation: Installation) -> None:
+    """The boss's final answer is the baseline id the server returned."""
+    assert installation.boss_output.strip().startswith("b-")
+
+
+@given(parsers.parse('the server was added with codex mcp add and its table says "{line}"'))
+def added_by_hand(installation: Installation, line: str) -> None:
+    """The manual set-up with one setting changed from the documented value."""
+    key = line.split(" = ")[0]
+    keys = "\n".join(item for item in GOOD_KEYS.strip().splitlines() if not item.startswith(key))
+    by_hand(installation.home, f"{line}\n{keys}")
+
+
+@given(parsers.parse('an older copy of the skill is in "{folder}"'))
+def stale_copy(installation: Installation, folder: str) -> None:
+    """A copy of the skill whose text differs from the package's."""
+    stale = installation.home.path / folder.removeprefix("~/")
+    stale.parent.mkdir(parents=True)
+    (stale / "agents").mkdir(parents=True)
+    (stale / "SKILL.md").write_text((packaged_skill() / "SKILL.md").read_text().replace("Boss workflow", "Old boss"))
+
+
+@when("the user runs codex-subagents doctor")
+def run_doctor(installation: Installation) -> None:
+    """doctor --json in the user's repository."""
+    installation.code, installation.checks = doctor(installation.home, cwd=installation.repo)
+
+
+@then(parsers.parse("doctor exits with {code:d} and no check failed"))
+def passed(installation: Installation, code: int) -> None:
+    """The exit code, and no failed check."""
+    failed = [name for name, check in installation.checks.items() if check["status"] == "fail"]
+    assert (installation.code, failed) == (code, [])
+
+
+@then(parsers.parse('doctor exits with {code:d} and only the "{name}" check failed'))
+def failed_only(installation: Installation, code: int, name: str) -> None:
+    """The exit code, and the one failed check."""
+    failed = [check for check, found in installation.checks.items() if found["status"] == "fail"]
+    assert (installation.code, failed) == (code, [name])
+
+
+@then(parsers.parse('the fix of "{name}" says "{text}"'))
+def fix_says(installation: Installation, name: str, text: str) -> None:
+    """The check's fix holds the words."""
+    assert text in str(installation.checks[name]["fix"])
+
+
+@then(parsers.parse('the detail of "{name}" names "{folder}"'))
+def detail_names(installation: Installation, name: str, folder: str) -> None:
+    """The check's detail names the folder (``~`` being the user's home)."""
+    assert str(installation.home.path / folder.removeprefix("~/")) in installation.checks[name]["detail"]
