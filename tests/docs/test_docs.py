@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -124,3 +125,12 @@ def test_the_boss_script_example_parses_and_uses_the_namespace_the_demo_runs_wit
     example = namespaces(ROOT / "docs_src" / "boss.toml")
     assert example == {"mcp__codex_subagents"}
     assert example == namespaces(ROOT / "reference_impl" / "codex_subagents" / "demo.toml")
+
+
+def test_the_orchestration_guide_names_every_tool_and_field_the_skill_teaches() -> None:
+    """Each tool, argument and result field the skill quotes is in the guide too, so the guide never says less."""
+    skill = (ROOT / "skills" / "codex-subagents" / "SKILL.md").read_text()
+    guide = (ROOT / "docs" / "orchestration.md").read_text()
+    quoted = {match.group(1) for match in re.finditer(r"`([a-z_]+)[`(]", skill)}
+    assert {"codex_wait_any", "codex_events", "label", "contract_error", "tool_search"} <= quoted
+    assert sorted(name for name in quoted if name not in guide) == []
