@@ -5,7 +5,8 @@ or sessions in linked worktrees of it, all keep their jobs under the common git
 dir. Each server holds, for its whole life, an exclusive lock (``flock``) on
 ``<state_dir>/servers/<server_id>.lock``; the kernel drops it when the process
 ends, however it ends, so a free lock proves the server gone, and no pid or
-timestamp is guessed from. Each job record names its server. At start a server
+timestamp is guessed from; the lock files of gone servers are removed at the
+next start. Each job record names its server. At start a server
 adopts only the jobs whose server's lock is free, and rewrites them as its own
 while it holds ``servers/adopt.lock``, so that two servers starting together
 never adopt one job twice; a live server's jobs are neither loaded nor stopped.
@@ -109,6 +110,9 @@ def adopt(state_dir: Path, server_id: str, open_journal: Callable[[Path], Journa
     adopted: list[Adopted] = []
     damaged: list[str] = []
     with _held(state_dir / "servers" / "adopt.lock"):
+        for lock in (state_dir / "servers").glob("*.lock"):
+            if lock.name != "adopt.lock" and not server_alive(state_dir, lock.stem):
+                lock.unlink(missing_ok=True)
         for directory in sorted((state_dir / "jobs").iterdir()):
             if not directory.is_dir():
                 continue

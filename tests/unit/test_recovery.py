@@ -95,7 +95,7 @@ async def test_a_second_server_leaves_the_jobs_of_a_live_one_alone(settings: Set
 
 
 async def test_a_job_left_running_by_a_gone_server_is_not_busy_and_is_adopted(settings: Settings) -> None:
-    """A record still running whose server's lock is free blocks nothing and is interrupted by the next server."""
+    """A running record whose server's lock is free blocks nothing; the next server adopts it and drops the lock."""
     gone = ServerLock(settings.state_dir)
     gone.acquire()
     Journal(settings.state_dir / "jobs" / "j-left").create(
@@ -113,3 +113,6 @@ async def test_a_job_left_running_by_a_gone_server_is_not_busy_and_is_adopted(se
     async with supervising(settings) as supervisor:
         adopted = supervisor.get("j-left")
         assert (adopted.result.state, adopted.record.server_id) == ("interrupted", supervisor.server_id)
+        locks = sorted(path.name for path in (settings.state_dir / "servers").glob("s-*.lock"))
+        assert locks == [f"{supervisor.server_id}.lock"], "the gone server's lock file was left behind"
+    assert not list((settings.state_dir / "servers").glob("s-*.lock"))
