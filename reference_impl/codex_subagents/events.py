@@ -3,8 +3,8 @@
 The models mirror Codex 0.169's own JSONL shapes (``type`` names, nested
 ``item``), so a well-formed line is parsed and normalized in one pass by
 pydantic-core, and unknown fields are dropped. Anything else, malformed JSON,
-binary bytes, an unknown event or item type, a line over the size limit,
-becomes an ``unparsed`` event that keeps an excerpt and says why: the reader
+binary bytes, an unknown event or item type (and, in `framing`, a line over the
+size limit) becomes an ``unparsed`` event that keeps an excerpt and says why: the reader
 of a worker's stream never stops on bad input. Sequence numbers and receive
 times are stamped by the supervisor, not taken from the child.
 """
@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, Valid
 ItemStatus = Literal["in_progress", "completed", "failed", "declined"]
 
 _EXCERPT_CHARS = 500
-_HEAD_BYTES = 4 * _EXCERPT_CHARS
+EXCERPT_BYTES = 4 * _EXCERPT_CHARS
+"""The most bytes of a line an excerpt can show (a UTF-8 character has at most four)."""
 
 
 class _Model(BaseModel):
@@ -233,64 +234,12 @@ def parse_line(line: bytes, seq: int, at: float) -> Event:
         else:
             event = EVENT_ADAPTER.validate_json(line)
     except (ValidationError, ValueError) as exc:
-        event = Unparsed(reason=_reason(exc, line), excerpt=_excerpt(line), size=len(line))
+        event = Unparsed(reason=_reason(exc, line), excerpt=excerpt(line), size=len(line))
     except RecursionError:
-        event = Unparsed(reason="nested too deeply to parse", excerpt=_excerpt(line), size=len(line))
+        event = Unparsed(reason="nested too deeply to parse", excerpt=excerpt(line), size=len(line))
     event.seq = seq
     event.at = at
     return event
-
-
-def oversize(head: bytes, size: int, limit: int, seq: int, at: float) -> Unparsed:
-    """Describe a line longer than ``limit`` bytes, of which only ``head`` was kept."""
-    return Unparsed(
-        reason=f"line size of {size} bytes exceeds the {limit}-byte limit",
-        excerpt=_excerpt(head),
-        size=size,
-        seq=seq,
-        at=at,
-    )
-
-
-def to_event(line: bytes, size: int, limit: int, seq: int, at: float) -> Event | None:
-    """Turn a framed line into its event: `oversize` past ``limit``, None for a blank line."""
-    if size > limit:
-        return oversize(line, size, limit, seq, at)
-    return parse_line(line, seq, at) if line.strip() else None
-
-
-class LineFramer:
-    """Cut a byte stream into lines, keeping only the first bytes of a line longer than the limit.
-
-    `feed` and `end` return ``(line, size)`` pairs, where ``size`` is the real length of
-    the line and ``line`` holds all of it, or only its head when ``size`` exceeds the limit,
-    so a worker printing an endless line costs bounded memory.
-    """
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._pending = b""
-        self._skipped = 0
-        self._head = b""
-
-    def feed(self, chunk: bytes) -> list[tuple[bytes, int]]:
-        """Take the next bytes of the stream and return the lines they complete."""
-        *lines, self._pending = (self._pending + chunk).split(b"\n")
-        framed: list[tuple[bytes, int]] = []
-        for line in lines:
-            head = (self._head + line)[:_HEAD_BYTES] if self._skipped else line
-            size = self._skipped + len(line)
-            self._skipped, self._head = 0, b""
-            framed.append((head[:_HEAD_BYTES] if size > self.limit else head, size))
-        if len(self._pending) > self.limit:
-            self._head = (self._head + self._pending)[:_HEAD_BYTES]
-            self._skipped += len(self._pending)
-            self._pending = b""
-        return framed
-
-    def end(self) -> list[tuple[bytes, int]]:
-        """Return the last line of a stream that did not end with a newline, if any."""
-        return self.feed(b"\n") if self._pending or self._skipped else []
 
 
 def _load_keeping_duplicate_ids(line: bytes) -> object:
@@ -323,5 +272,6 @@ def _reason(exc: ValidationError | ValueError, line: bytes) -> str:
     return f"unexpected shape at {where or 'top level'}: {first['msg']}"
 
 
-def _excerpt(line: bytes) -> str:
-    return line[: _EXCERPT_CHARS * 4].decode("utf-8", errors="replace")[:_EXCERPT_CHARS]
+def excerpt(line: bytes) -> str:
+    """The first characters of a line, for a reader, whatever bytes it holds."""
+    return line[:EXCERPT_BYTES].decode("utf-8", errors="replace")[:_EXCERPT_CHARS]

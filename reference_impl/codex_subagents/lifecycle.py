@@ -26,7 +26,8 @@ from anyio.abc import ByteReceiveStream, Process
 from . import procs
 from .config import Settings
 from .contract import read_report
-from .events import Event, LineFramer, to_event
+from .events import Event
+from .framing import LineFramer, to_event
 from .job import Job, observe
 from .reports import JobResult, timings
 from .worker import Launch, build_launch, marker

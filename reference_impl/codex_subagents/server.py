@@ -12,21 +12,23 @@ from __future__ import annotations
 import inspect
 from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
+import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
 from . import baselines, coordination, reports
 from .config import Settings
-from .errors import InputError, RecursionRefusedError
+from .errors import RecursionRefusedError
 from .job import Job
-from .journal import JobRequest
+from .recovery import live_jobs_in
 from .rollback import RollbackResult
 from .supervisor import JobSupervisor
-from .worker import check_config, check_name, enclosing_job
+from .worker import enclosing_job, job_request
 
 INSTRUCTIONS = """\
 Run Codex worker jobs in the background and coordinate them in one git worktree.
@@ -36,6 +38,7 @@ On an overlap or an unclaimed change: codex_rollback to the baseline and re-run 
 """
 
 ToolFunction = TypeVar("ToolFunction", bound=Callable[..., object])
+_TOOLS: list[tuple[Callable[..., object], ToolAnnotations]] = []
 Sandbox = Literal["read-only", "workspace-write", "danger-full-access"]
 JobId = Annotated[str, Field(min_length=1, max_length=64, description="A job id returned by codex_spawn")]
 BaselineId = Annotated[str, Field(min_length=1, max_length=80, description="An id returned by codex_baseline")]
@@ -49,203 +52,219 @@ _WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempoten
 _DESTROY = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False)
 
 
-def build_server(settings: Settings) -> MCPServer[JobSupervisor]:
+@dataclass(frozen=True)
+class App:
+    """What every tool reaches through its context: the settings, the supervisor, and whether this runs in a job."""
+
+    settings: Settings
+    supervisor: JobSupervisor
+    inside_job: str | None
+
+
+Ctx = Context[App]
+
+
+def build_server(settings: Settings) -> MCPServer[App]:
     """Build the codex-subagents MCP server for ``settings``."""
     inside_job = enclosing_job()
 
     @asynccontextmanager
-    async def lifespan(_: MCPServer[JobSupervisor]) -> AsyncGenerator[JobSupervisor]:
+    async def lifespan(_: MCPServer[App]) -> AsyncGenerator[App]:
         async with JobSupervisor(settings) as supervisor:
-            yield supervisor
+            yield App(settings, supervisor, inside_job)
 
-    mcp = MCPServer[JobSupervisor]("codex-subagents", instructions=INSTRUCTIONS, lifespan=lifespan, version=_version())
-
-    def tool(annotations: ToolAnnotations) -> Callable[[ToolFunction], ToolFunction]:
-        """Register a tool whose description is its docstring without the source indentation."""
-
-        def register(function: ToolFunction) -> ToolFunction:
-            mcp.add_tool(function, description=inspect.cleandoc(function.__doc__ or ""), annotations=annotations)
-            return function
-
-        return register
-
-    def supervisor_of(ctx: Context[JobSupervisor]) -> JobSupervisor:
-        return ctx.request_context.lifespan_context
-
-    @tool(_WRITE)
-    async def codex_spawn(
-        ctx: Context[JobSupervisor],
-        prompt: Annotated[str, Field(min_length=1, max_length=500_000, description="The worker's task")],
-        cwd: Cwd = None,
-        label: Annotated[str | None, Field(max_length=80, description="A short name shown in digests")] = None,
-        model: Annotated[str | None, Field(max_length=128, description="Codex model for this worker")] = None,
-        profile: Annotated[str | None, Field(max_length=128, description="Codex config profile")] = None,
-        sandbox: Annotated[Sandbox | None, Field(description="Default: the server's (workspace-write)")] = None,
-        config: Annotated[
-            list[str] | None, Field(max_length=64, description="Extra Codex -c KEY=VALUE overrides")
-        ] = None,
-        wall_timeout_s: Annotated[float | None, Field(gt=0, le=86_400, description="Wall-clock budget")] = None,
-        idle_timeout_s: Annotated[float | None, Field(gt=0, le=86_400, description="Budget of silence")] = None,
-    ) -> reports.SpawnResult:
-        """Start a Codex worker on a task in the background and return its job id at once.
-
-        The worker shares the worktree with others, must not commit, and ends by
-        reporting {summary, modifiedFiles}. Past the server's cap the job waits in a
-        FIFO queue. Follow it with codex_wait_any, codex_events and codex_result.
-        """
-        if inside_job is not None:
-            raise RecursionRefusedError(inside_job)
-        if not prompt.strip():
-            raise InputError("prompt is blank; say what the worker should do.")
-        chosen = sandbox or settings.default_sandbox
-        if chosen == "danger-full-access" and not settings.allow_danger_full_access:
-            raise InputError(
-                "sandbox 'danger-full-access' is refused: the server was not started with "
-                "--allow-danger-full-access; use 'workspace-write'."
-            )
-        directory = await coordination.directory(settings.allow_roots, cwd)
-        request = JobRequest(
-            prompt=prompt,
-            cwd=str(directory),
-            label=label or prompt.strip().splitlines()[0][:40],
-            sandbox=chosen,
-            model=check_name("model", model) if model else None,
-            profile=check_name("profile", profile) if profile else None,
-            config=check_config(config or []),
-            wall_timeout_s=wall_timeout_s or settings.wall_timeout_s,
-            idle_timeout_s=idle_timeout_s or settings.idle_timeout_s,
-        )
-        supervisor = supervisor_of(ctx)
-        return supervisor.digest(await supervisor.spawn(request))
-
-    @tool(_READ)
-    async def codex_events(
-        ctx: Context[JobSupervisor],
-        job_id: JobId,
-        cursor: Annotated[int, Field(ge=0, description="The next_cursor of the previous page; 0 to start")] = 0,
-        limit: Annotated[int, Field(ge=1, le=500, description="At most this many events")] = 100,
-    ) -> reports.EventsPage:
-        """Read a page of a job's normalized events from a cursor, while it runs or after."""
-        return await supervisor_of(ctx).events(job_id, cursor, limit)
-
-    # Not read-only nor idempotent: it marks what it reported, so a parallel call or a retry would miss a job.
-    @tool(_WRITE)
-    async def codex_wait_any(
-        ctx: Context[JobSupervisor],
-        job_ids: Annotated[
-            list[str] | None, Field(max_length=256, description="Jobs to wait for; default: every job")
-        ] = None,
-        timeout_s: Annotated[
-            float, Field(ge=0, le=3600, description="Give up after this long (capped by the server)")
-        ] = 60,
-    ) -> reports.WaitResult:
-        """Block until at least one of the jobs finishes, or the timeout passes.
-
-        Returns each finished job exactly once across calls, and a digest of the
-        jobs still running, so no other call is needed to see progress. Returns at
-        once when no job of the set is left queued or running.
-        """
-
-        async def progress(done: int, total: int, message: str) -> None:
-            await ctx.report_progress(done, total, message)
-
-        return await supervisor_of(ctx).wait_any(job_ids, timeout_s, progress)
-
-    @tool(_READ)
-    async def codex_result(ctx: Context[JobSupervisor], job_id: JobId) -> reports.JobResult:
-        """Return a finished job's result: state, summary, modified and observed files, usage, errors."""
-        return supervisor_of(ctx).result(job_id)
-
-    @tool(_DESTROY)
-    async def codex_cancel(ctx: Context[JobSupervisor], job_id: JobId) -> reports.CancelResult:
-        """Stop a job: remove it from the queue, or stop its worker and every process it started."""
-        return await supervisor_of(ctx).cancel(job_id)
-
-    @tool(_READ)
-    async def codex_status(
-        ctx: Context[JobSupervisor],
-        job_ids: Annotated[list[str] | None, Field(max_length=256, description="Default: every job")] = None,
-    ) -> reports.StatusResult:
-        """List jobs with their state, queue position and latest event, and the server's load."""
-        return supervisor_of(ctx).status(job_ids)
-
-    @tool(_WRITE)
-    async def codex_baseline(
-        cwd: Cwd = None,
-        label: Annotated[str | None, Field(max_length=80, description="A note kept with the baseline")] = None,
-    ) -> baselines.BaselineInfo:
-        """Record the whole worktree as it is now, the user's uncommitted work included, to roll back to.
-
-        Records every file's exact bytes and permission bits (ignored files too, up to
-        a size limit), HEAD, the index and the stash list. Touches no file, nor HEAD,
-        the index or the stash. Lists what it does not protect (ignored directories,
-        large ignored files) in unprotected.
-        """
-        root = await coordination.worktree(settings.allow_roots, cwd)
-        return (await baselines.create(root, label)).info
-
-    @tool(_READ)
-    async def codex_baselines(cwd: Cwd = None) -> baselines.BaselineList:
-        """List the worktree's baselines, newest first."""
-        return await baselines.listed(await coordination.worktree(settings.allow_roots, cwd))
-
-    @tool(_DESTROY)
-    async def codex_baseline_drop(baseline_id: BaselineId, cwd: Cwd = None) -> baselines.DropResult:
-        """Delete a baseline once its work is kept or discarded."""
-        return await baselines.drop(await coordination.worktree(settings.allow_roots, cwd), baseline_id)
-
-    @tool(_READ)
-    async def codex_overlaps(
-        ctx: Context[JobSupervisor],
-        baseline_id: BaselineId,
-        job_ids: Annotated[list[str], Field(min_length=1, max_length=256, description="The jobs to compare")],
-        cwd: Cwd = None,
-    ) -> coordination.OverlapResult:
-        """Compare the jobs' changes since a baseline: overlaps, unclaimed changes, claims that did not change.
-
-        Uses three signals: each job's reported modifiedFiles, its file_change events, and
-        the worktree itself (bytes and permission bits); also names any move of HEAD, the
-        index or the stash. Paths that are not UTF-8 are shown quoted the way git quotes them.
-        """
-        root = await coordination.worktree(settings.allow_roots, cwd)
-        jobs = supervisor_of(ctx).jobs(job_ids)
-        return await coordination.overlaps(root, baseline_id, {job.job_id: _claim(root, job) for job in jobs})
-
-    @tool(_DESTROY)
-    async def codex_rollback(
-        ctx: Context[JobSupervisor],
-        baseline_id: BaselineId,
-        paths: Annotated[
-            list[str] | None, Field(max_length=10_000, description="Only these paths; default: every change")
-        ] = None,
-        cwd: Cwd = None,
-    ) -> RollbackResult:
-        """Put the worktree (or only the given paths) back exactly as the baseline recorded it.
-
-        Without paths, HEAD, the index and the stash list are put back too; whatever a
-        worker made there (commits, stash entries) stays reachable under kept_refs.
-        Refused while a job in this worktree is queued or running: cancel or wait for it first.
-        """
-        root = await coordination.worktree(settings.allow_roots, cwd)
-        busy = [
-            job.job_id
-            for job in supervisor_of(ctx).jobs()
-            if not job.done and Path(job.record.request.cwd).is_relative_to(root)
-        ]
-        return await coordination.roll_back(root, baseline_id, paths, busy)
-
-    @tool(_READ)
-    async def codex_integrity(
-        ctx: Context[JobSupervisor], job_id: JobId, baseline_id: BaselineId, cwd: Cwd = None
-    ) -> coordination.IntegrityResult:
-        """After a cancel or failure, name the paths the job left changed and the changes no other job claims."""
-        supervisor = supervisor_of(ctx)
-        supervisor.result(job_id)
-        root = await coordination.worktree(settings.allow_roots, cwd)
-        claims = {job.job_id: _claim(root, job) for job in supervisor.jobs()}
-        return await coordination.integrity(root, baseline_id, job_id, claims)
-
+    mcp = MCPServer[App]("codex-subagents", instructions=INSTRUCTIONS, lifespan=lifespan, version=_version())
+    for function, hints in _TOOLS:
+        mcp.add_tool(function, description=inspect.cleandoc(function.__doc__ or ""), annotations=hints)
     return mcp
+
+
+def _tool(annotations: ToolAnnotations) -> Callable[[ToolFunction], ToolFunction]:
+    """Register a tool; its description is its docstring without the source indentation."""
+
+    def register(function: ToolFunction) -> ToolFunction:
+        _TOOLS.append((function, annotations))
+        return function
+
+    return register
+
+
+def _roots(ctx: Ctx) -> tuple[Path, ...]:
+    return ctx.request_context.lifespan_context.settings.allow_roots
+
+
+@_tool(_WRITE)
+async def codex_spawn(
+    ctx: Ctx,
+    prompt: Annotated[str, Field(min_length=1, max_length=500_000, description="The worker's task")],
+    cwd: Cwd = None,
+    label: Annotated[str | None, Field(max_length=80, description="A short name shown in digests")] = None,
+    model: Annotated[str | None, Field(max_length=128, description="Codex model for this worker")] = None,
+    profile: Annotated[str | None, Field(max_length=128, description="Codex config profile")] = None,
+    sandbox: Annotated[Sandbox | None, Field(description="Default: the server's (workspace-write)")] = None,
+    config: Annotated[list[str] | None, Field(max_length=64, description="Extra Codex -c KEY=VALUE overrides")] = None,
+    wall_timeout_s: Annotated[float | None, Field(gt=0, le=86_400, description="Wall-clock budget")] = None,
+    idle_timeout_s: Annotated[float | None, Field(gt=0, le=86_400, description="Budget of silence")] = None,
+) -> reports.SpawnResult:
+    """Start a Codex worker on a task in the background and return its job id at once.
+
+    The worker shares the worktree with others, must not commit, and ends by
+    reporting {summary, modifiedFiles}. Past the server's cap the job waits in a
+    FIFO queue. Follow it with codex_wait_any, codex_events and codex_result.
+    """
+    app = ctx.request_context.lifespan_context
+    if app.inside_job is not None:
+        raise RecursionRefusedError(app.inside_job)
+    directory = await coordination.directory(_roots(ctx), cwd)
+    request = job_request(
+        app.settings,
+        directory,
+        prompt=prompt,
+        label=label,
+        sandbox=sandbox,
+        model=model,
+        profile=profile,
+        config=config or [],
+        wall_timeout_s=wall_timeout_s,
+        idle_timeout_s=idle_timeout_s,
+    )
+    return app.supervisor.digest(await app.supervisor.spawn(request))
+
+
+@_tool(_READ)
+async def codex_events(
+    ctx: Ctx,
+    job_id: JobId,
+    cursor: Annotated[int, Field(ge=0, description="The next_cursor of the previous page; 0 to start")] = 0,
+    limit: Annotated[int, Field(ge=1, le=500, description="At most this many events")] = 100,
+) -> reports.EventsPage:
+    """Read a page of a job's normalized events from a cursor, while it runs or after."""
+    return await ctx.request_context.lifespan_context.supervisor.events(job_id, cursor, limit)
+
+
+# Not read-only nor idempotent: it marks what it reported, so a parallel call or a retry would miss a job.
+@_tool(_WRITE)
+async def codex_wait_any(
+    ctx: Ctx,
+    job_ids: Annotated[
+        list[str] | None, Field(max_length=256, description="Jobs to wait for; default: every job")
+    ] = None,
+    timeout_s: Annotated[
+        float, Field(ge=0, le=3600, description="Give up after this long (capped by the server)")
+    ] = 60,
+) -> reports.WaitResult:
+    """Block until at least one of the jobs finishes, or the timeout passes.
+
+    Returns each finished job exactly once across calls, and a digest of the
+    jobs still running, so no other call is needed to see progress. Returns at
+    once when no job of the set is left queued or running.
+    """
+
+    async def progress(done: int, total: int, message: str) -> None:
+        await ctx.report_progress(done, total, message)
+
+    return await ctx.request_context.lifespan_context.supervisor.wait_any(job_ids, timeout_s, progress)
+
+
+@_tool(_READ)
+async def codex_result(ctx: Ctx, job_id: JobId) -> reports.JobResult:
+    """Return a finished job's result: state, summary, modified and observed files, usage, errors."""
+    return ctx.request_context.lifespan_context.supervisor.result(job_id)
+
+
+@_tool(_DESTROY)
+async def codex_cancel(ctx: Ctx, job_id: JobId) -> reports.CancelResult:
+    """Stop a job: remove it from the queue, or stop its worker and every process it started."""
+    return await ctx.request_context.lifespan_context.supervisor.cancel(job_id)
+
+
+@_tool(_READ)
+async def codex_status(
+    ctx: Ctx,
+    job_ids: Annotated[list[str] | None, Field(max_length=256, description="Default: every job")] = None,
+) -> reports.StatusResult:
+    """List jobs with their state, queue position and latest event, and the server's load."""
+    return ctx.request_context.lifespan_context.supervisor.status(job_ids)
+
+
+@_tool(_WRITE)
+async def codex_baseline(
+    ctx: Ctx,
+    cwd: Cwd = None,
+    label: Annotated[str | None, Field(max_length=80, description="A note kept with the baseline")] = None,
+) -> baselines.BaselineInfo:
+    """Record the whole worktree as it is now, the user's uncommitted work included, to roll back to.
+
+    Records every file's exact bytes and permission bits (ignored files too, up to
+    a size limit), HEAD, the index and the stash list. Touches no file, nor HEAD,
+    the index or the stash. Lists what it does not protect (ignored directories,
+    large ignored files) in unprotected.
+    """
+    root = await coordination.worktree(_roots(ctx), cwd)
+    return (await baselines.create(root, label)).info
+
+
+@_tool(_READ)
+async def codex_baselines(ctx: Ctx, cwd: Cwd = None) -> baselines.BaselineList:
+    """List the worktree's baselines, newest first."""
+    return await baselines.listed(await coordination.worktree(_roots(ctx), cwd))
+
+
+@_tool(_DESTROY)
+async def codex_baseline_drop(ctx: Ctx, baseline_id: BaselineId, cwd: Cwd = None) -> baselines.DropResult:
+    """Delete a baseline once its work is kept or discarded."""
+    return await baselines.drop(await coordination.worktree(_roots(ctx), cwd), baseline_id)
+
+
+@_tool(_READ)
+async def codex_overlaps(
+    ctx: Ctx,
+    baseline_id: BaselineId,
+    job_ids: Annotated[list[str], Field(min_length=1, max_length=256, description="The jobs to compare")],
+    cwd: Cwd = None,
+) -> coordination.OverlapResult:
+    """Compare the jobs' changes since a baseline: overlaps, unclaimed changes, claims that did not change.
+
+    Uses three signals: each job's reported modifiedFiles, its file_change events, and
+    the worktree itself (bytes and permission bits); also names any move of HEAD, the
+    index or the stash. Paths that are not UTF-8 are shown quoted the way git quotes them.
+    """
+    root = await coordination.worktree(_roots(ctx), cwd)
+    jobs = ctx.request_context.lifespan_context.supervisor.jobs(job_ids)
+    return await coordination.overlaps(root, baseline_id, {job.job_id: _claim(root, job) for job in jobs})
+
+
+@_tool(_DESTROY)
+async def codex_rollback(
+    ctx: Ctx,
+    baseline_id: BaselineId,
+    paths: Annotated[
+        list[str] | None, Field(max_length=10_000, description="Only these paths; default: every change")
+    ] = None,
+    cwd: Cwd = None,
+) -> RollbackResult:
+    """Put the worktree (or only the given paths) back exactly as the baseline recorded it.
+
+    Without paths, HEAD, the index and the stash list are put back too; whatever a
+    worker made there (commits, stash entries) stays reachable under kept_refs.
+    Refused while a job in this worktree is queued or running: cancel or wait for it first.
+    """
+    root = await coordination.worktree(_roots(ctx), cwd)
+    state_dir = ctx.request_context.lifespan_context.settings.state_dir
+    busy = await anyio.to_thread.run_sync(live_jobs_in, state_dir, root)
+    return await coordination.roll_back(root, baseline_id, paths, busy)
+
+
+@_tool(_READ)
+async def codex_integrity(
+    ctx: Ctx, job_id: JobId, baseline_id: BaselineId, cwd: Cwd = None
+) -> coordination.IntegrityResult:
+    """After a cancel or failure, name the paths the job left changed and the changes no other job claims."""
+    supervisor = ctx.request_context.lifespan_context.supervisor
+    supervisor.result(job_id)
+    root = await coordination.worktree(_roots(ctx), cwd)
+    claims = {job.job_id: _claim(root, job) for job in supervisor.jobs()}
+    return await coordination.integrity(root, baseline_id, job_id, claims)
 
 
 def _claim(root: Path, job: Job) -> coordination.Claim:

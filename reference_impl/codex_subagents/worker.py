@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .config import Settings
 from .errors import InputError
+from .journal import JobRequest
 from .procs import environment, parent_of
 
 JOB_ENV = "CODEX_SUBAGENTS_JOB_ID"
@@ -91,6 +92,46 @@ def check_config(items: Sequence[str]) -> list[str]:
                 "are set by the server; use the sandbox argument or the server's --worker-config."
             )
     return list(items)
+
+
+def job_request(
+    settings: Settings,
+    cwd: Path,
+    *,
+    prompt: str,
+    label: str | None,
+    sandbox: str | None,
+    model: str | None,
+    profile: str | None,
+    config: Sequence[str],
+    wall_timeout_s: float | None,
+    idle_timeout_s: float | None,
+) -> JobRequest:
+    """Check a spawn's arguments against the contract and the server's settings, and fill the defaults.
+
+    Raises:
+        InputError: for a blank prompt, a sandbox the server does not allow, a name
+            that could be read as a flag, or a config key the server reserves.
+    """
+    if not prompt.strip():
+        raise InputError("prompt is blank; say what the worker should do.")
+    chosen = sandbox or settings.default_sandbox
+    if chosen == "danger-full-access" and not settings.allow_danger_full_access:
+        raise InputError(
+            "sandbox 'danger-full-access' is refused: the server was not started with "
+            "--allow-danger-full-access; use 'workspace-write'."
+        )
+    return JobRequest(
+        prompt=prompt,
+        cwd=str(cwd),
+        label=label or prompt.strip().splitlines()[0][:40],
+        sandbox=chosen,
+        model=check_name("model", model) if model else None,
+        profile=check_name("profile", profile) if profile else None,
+        config=check_config(config),
+        wall_timeout_s=wall_timeout_s or settings.wall_timeout_s,
+        idle_timeout_s=idle_timeout_s or settings.idle_timeout_s,
+    )
 
 
 def build_launch(
