@@ -9,7 +9,9 @@ private attributes; reading them is the price of never writing a flag twice.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import html
+import io
 from collections.abc import Iterator
 
 _SUBCOMMANDS = argparse._SubParsersAction  # pyright: ignore[reportPrivateUsage] -- argparse names the subcommand action only privately
@@ -76,9 +78,27 @@ def render_commands(parser: argparse.ArgumentParser) -> str:
     for name, sub in subcommands(parser).items():
         summary = html.escape(sub.description or helps.get(name, ""))
         lines = [f"## `{parser.prog} {name}`", "", f"{summary[:1].upper()}{summary[1:].rstrip('.')}.", ""]
-        lines.append(render_options(sub) if any(options(sub)) else "No options of its own.\n")
+        if any(options(sub)):
+            lines.append(render_options(sub))
+        else:
+            lines += [
+                "It parses its own options; its `--help` says:",
+                "",
+                f"```text\n{own_help(name).rstrip()}\n```",
+                "",
+            ]
         sections.append("\n".join(lines))
     return "\n".join(sections)
+
+
+def own_help(command: str) -> str:
+    """What ``codex-subagents COMMAND --help`` prints, for a subcommand whose arguments go to a parser of its own."""
+    from codex_subagents import cli
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed), contextlib.suppress(SystemExit):
+        cli.main([command, "--help"])
+    return printed.getvalue()
 
 
 def _default(action: argparse.Action) -> str:
