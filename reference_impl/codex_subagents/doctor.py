@@ -26,13 +26,13 @@ from typing import Literal
 from pydantic import BaseModel
 
 from .codex_setup import Registration, find_registration, read_config, skill_copies, skill_roots
-from .config import find_codex
+from .config import Settings, find_codex
 from .errors import ConfigError
 from .skill import packaged_skill, skill_files
 
 SUPPORTED_CODEX = ((0, 169, 0), (0, 170, 0))
 """Codex CLI versions this release is tested with: from the first, up to (not including) the second."""
-DEFAULT_MAX_WAIT_S = 240.0
+DEFAULT_MAX_WAIT_S = Settings().max_wait_s
 _PLUGIN_INSTALL = (
     "codex plugin marketplace add codex-subagents/codex-subagents && codex plugin add codex-subagents@codex-subagents"
 )
@@ -61,16 +61,20 @@ class Setup:
 
 
 def _run(argv: Sequence[str], *, timeout_s: float, cwd: Path | None = None) -> tuple[int, str]:
-    """Run a command without stdin in its own session; return its exit code and output (-1 on a timeout)."""
-    with subprocess.Popen(
-        argv,
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    ) as process:
+    """Run a command without stdin in its own session; return its exit code and output (-1: no answer, no start)."""
+    try:
+        process = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        return -1, f"cannot start {argv[0]}: {exc}"
+    with process:
         try:
             output, _ = process.communicate(timeout=timeout_s)
         except subprocess.TimeoutExpired:
@@ -164,8 +168,9 @@ def check_server(setup: Setup) -> tuple[list[Check], Registration | None]:
         detail = f"no [mcp_servers.{setup.server_name}] in {setup.codex_home / 'config.toml'} nor in an enabled plugin"
         return [Check(name="server", status="fail", detail=detail, fix=fix)], None
     where = f"in {found.source}"
-    table = f"the server's entry {where}"
+    table = f"the [mcp_servers.{setup.server_name}] table {where}" if found.source.suffix == ".toml" else where
     checks = [Check(name="server", status="ok", detail=f"{setup.server_name} registered {where}")]
+    checks.append(_command_check(found))
     if found.entry.get("enabled") is False:
         checks.append(
             Check(name="enabled", status="fail", detail="enabled = false", fix=f"set enabled = true in {table}")
@@ -183,6 +188,19 @@ def check_server(setup: Setup) -> tuple[list[Check], Registration | None]:
         detail = "not required: a slow start leaves the first turn without the tools, and a crash is silent"
         checks.append(Check(name="required", status="fail", detail=detail, fix=f"add required = true to {table}"))
     return checks, found
+
+
+def _command_check(found: Registration) -> Check:
+    """Codex starts the server with the entry's command, which must be on PATH (uvx for the plugin)."""
+    command = str(found.entry.get("command", ""))
+    if command and shutil.which(command) is not None:
+        return Check(name="command", status="ok", detail=f"{command} is {shutil.which(command)}")
+    fix = (
+        "install uv, which provides uvx: https://docs.astral.sh/uv/getting-started/installation/"
+        if command == "uvx"
+        else f"install the package (uv tool install codex-subagents) or put {command!r} on PATH"
+    )
+    return Check(name="command", status="fail", detail=f"the server's command {command!r} is not on PATH", fix=fix)
 
 
 def _timeout_check(found: Registration, table: str) -> Check:

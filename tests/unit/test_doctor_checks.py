@@ -45,8 +45,10 @@ def config(tmp_path: Path, text: str) -> None:
 
 
 def test_a_command_that_outlives_its_bound_is_killed_and_reported() -> None:
-    """Doctor never hangs: a command past its timeout is killed with its process group."""
+    """Doctor never hangs: a command past its bound is killed with its process group; one that cannot start is named."""
     assert _run(["sleep", "30"], timeout_s=0.2) == (-1, "no answer within 0.2 s")
+    code, output = _run(["/nonexistent/codex"], timeout_s=5)
+    assert code == -1 and output.startswith("cannot start /nonexistent/codex")
 
 
 def test_a_newer_codex_is_a_warning_and_a_broken_one_a_failure(tmp_path: Path) -> None:
