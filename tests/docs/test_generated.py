@@ -104,6 +104,7 @@ def test_the_command_line_page_lists_every_option_of_the_real_parser_with_its_de
     rows = table_rows(site, "reference/cli")
     commands = cli.subcommands(parser)
     assert {"serve", "demo", "doctor", "skill"} <= set(commands)
+    assert "--script FILE" in page, "scripted-model's own parser is shown too"
     for name, sub in commands.items():
         assert f"codex-subagents {name}" in page
         for action in cli.options(sub):
