@@ -154,19 +154,19 @@ def check_sandbox(setup: Setup, codex: Path | None) -> Check:
     )
 
 
-def check_server(setup: Setup) -> tuple[list[Check], Registration | None]:
+def check_server(setup: Setup) -> list[Check]:
     """The server is registered (config.toml or a plugin), enabled, required, and may run every tool."""
     try:
         config = read_config(setup.codex_home)
     except tomllib.TOMLDecodeError as exc:
         fix = "fix the file by hand: one [mcp_servers.codex-subagents] table, no repeated key or header"
         detail = f"{setup.codex_home / 'config.toml'} does not parse: {exc}"
-        return [Check(name="server", status="fail", detail=detail, fix=fix)], None
+        return [Check(name="server", status="fail", detail=detail, fix=fix)]
     found = find_registration(setup.codex_home, config, setup.server_name)
     if found is None:
         fix = f"{_PLUGIN_INSTALL}; or: codex mcp add {setup.server_name} -- codex-subagents serve"
         detail = f"no [mcp_servers.{setup.server_name}] in {setup.codex_home / 'config.toml'} nor in an enabled plugin"
-        return [Check(name="server", status="fail", detail=detail, fix=fix)], None
+        return [Check(name="server", status="fail", detail=detail, fix=fix)]
     where = f"in {found.source}"
     table = f"the [mcp_servers.{setup.server_name}] table {where}" if found.source.suffix == ".toml" else where
     checks = [Check(name="server", status="ok", detail=f"{setup.server_name} registered {where}")]
@@ -187,7 +187,7 @@ def check_server(setup: Setup) -> tuple[list[Check], Registration | None]:
     else:
         detail = "not required: a slow start leaves the first turn without the tools, and a crash is silent"
         checks.append(Check(name="required", status="fail", detail=detail, fix=f"add required = true to {table}"))
-    return checks, found
+    return checks
 
 
 def _command_check(found: Registration) -> Check:
@@ -262,13 +262,12 @@ def run_checks(setup: Setup) -> list[Check]:
     if platform.status == "fail":
         return [platform]
     codex, cli = check_codex(setup)
-    server, _ = check_server(setup)
     return [
         platform,
         check_git(setup),
         codex,
         check_sandbox(setup, cli),
-        *server,
+        *check_server(setup),
         check_skill(setup),
         check_state_dir(setup),
     ]

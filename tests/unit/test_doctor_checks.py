@@ -77,7 +77,7 @@ def test_a_disabled_server_and_an_unset_timeout_are_reported(tmp_path: Path) -> 
         '[mcp_servers.codex-subagents]\ncommand = "git"\nenabled = false\nrequired = true\n'
         '[mcp_servers.codex-subagents.tools.codex_rollback]\napproval_mode = "approve"\n',
     )
-    checks = {check.name: check.status for check in check_server(setup_in(tmp_path))[0]}
+    checks = {check.name: check.status for check in check_server(setup_in(tmp_path))}
     assert checks == {
         "server": "ok",
         "command": "ok",
