@@ -1,4 +1,7 @@
-"""Start `codex-subagents serve` over stdio, list its tools and read its status, as any MCP client can."""
+"""Start `codex-subagents serve` over stdio, list its tools and read its status.
+
+Any MCP client can do the same.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +13,16 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
 
-async def status(repo: Path, command: str = "codex-subagents") -> tuple[list[str], object]:
-    """Return the server's tool names and its codex_status answer for the git repository ``repo``."""
-    server = StdioServerParameters(command=command, args=["serve", "--allow-root", str(repo)], cwd=repo)
+async def status(
+    repo: Path,
+    command: str = "codex-subagents",
+) -> tuple[list[str], object]:
+    """Return the tool names and codex_status answer for the repository ``repo``."""
+    server = StdioServerParameters(
+        command=command,
+        args=["serve", "--allow-root", str(repo)],
+        cwd=repo,
+    )
     async with Client(server) as client:
         tools = [tool.name for tool in (await client.list_tools()).tools]
         answer = await client.call_tool("codex_status", {})
