@@ -121,7 +121,7 @@ def _render_type(name: str, schema: Schema) -> str:
     if schema.get("properties"):
         lines += _field_table(schema)
     else:
-        lines.append(f"Any {_type(schema)}.")
+        lines.append(f"Type: {_type(schema)}.")
     return "\n".join(lines) + "\n"
 
 
