@@ -129,7 +129,7 @@ Feature: A2 coordination
     Then the call is a tool error mentioning the job id of "sleeper" and "codex_wait_any"
     And no file has changed since the baseline
 
-  @req:rollback-waits-for-running-workers @pending
+  @req:rollback-waits-for-running-workers
   Scenario: Rollback is refused while another server's worker runs
     Given a worker script "sleeper" that waits until released
     And a second server is running on the same repository

@@ -36,6 +36,7 @@ from world import (
     result_of,
     snapshot_files,
     spawn,
+    spawn_on,
     state_of,
     strings,
     wait_answer,
@@ -111,6 +112,14 @@ def full_access(world: World) -> None:
 def second_server(world: World) -> None:
     """Another session's server on the same repository and journals, as a second Codex session would start it."""
     world.start_second_server()
+
+
+@when(parsers.parse('the boss of the second server spawns a worker running script "{name}"'))
+def spawn_on_second(world: World, name: str) -> None:
+    """Spawn one worker through the second server."""
+    assert world.second is not None, "start the second server first"
+    spawn_on(world.second, world, name)
+    assert name in world.jobs, world.error
 
 
 # -- worker scripts ----------------------------------------------------------------------------------
