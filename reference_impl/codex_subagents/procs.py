@@ -119,14 +119,27 @@ def kill_now(worker: psutil.Process | None, marker: str, known: Iterable[psutil.
 async def stop_tree(process: Process, worker: psutil.Process | None, grace: float, marker: str) -> set[int]:
     """Stop ``process``, its groups, its descendants and whatever carries ``marker``; return what survived SIGKILL.
 
-    ``worker`` is ``process`` as psutil sees it. The tree is listed again every
-    few milliseconds while the worker lives, because Codex keeps forking (shell
+    ``worker`` is ``process`` as psutil sees it. Everything of the job is first
+    frozen (SIGSTOP) until a listing finds nothing new, so that no process can
+    be forked unseen while the worker that proves its session dies; then all of
+    it gets SIGTERM and is let go on. The tree is listed again every few
+    milliseconds while the worker lives, because Codex keeps forking (shell
     snapshots, commands) in process groups of their own; each newcomer and its
     group get SIGTERM once. Runs shielded so that a cancelled caller still leaves
     nothing behind.
     """
     seen: set[psutil.Process] = set()
     survivors: set[psutil.Process] = set()
+
+    def freeze_newcomers() -> bool:
+        grown = members(worker, marker, seen) - seen
+        _signal(grown, signal.SIGSTOP)
+        seen.update(grown)
+        return bool(grown)
+
+    def terminate_frozen() -> None:
+        _signal(seen, signal.SIGTERM)
+        _signal(seen, signal.SIGCONT)
 
     def terminate_newcomers() -> bool:
         grown = members(worker, marker, seen) - seen
@@ -139,6 +152,10 @@ async def stop_tree(process: Process, worker: psutil.Process | None, grace: floa
         _signal(seen, signal.SIGKILL)
 
     with anyio.CancelScope(shield=True):
+        with anyio.move_on_after(grace):
+            while await anyio.to_thread.run_sync(freeze_newcomers):
+                pass
+        await anyio.to_thread.run_sync(terminate_frozen)
         with anyio.move_on_after(grace):
             # No event announces another process's fork or exit: the process table is polled.
             while await anyio.to_thread.run_sync(terminate_newcomers) or process.returncode is None:  # noqa: ASYNC110

@@ -13,6 +13,7 @@ here, as the models the tools return.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
@@ -33,6 +34,7 @@ from .recovery import ServerLock, adopt
 from .reports import CancelResult, EventsPage, JobDigest, JobResult, StatusResult, WaitResult
 from .worker import write_schema
 
+logger = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], Awaitable[None]]
 HEARTBEAT_S = 10.0
 """How often a waiting codex_wait_any reports progress when nothing finishes."""
@@ -222,7 +224,8 @@ async def wait_any(
     """Wait until a job of ``wanted`` has finished unreported, or ``wait_s`` seconds pass.
 
     Reports every finished job of the set not yet reported by an earlier wait
-    (each is reported once, across restarts too, so the mark is saved) and
+    (each is reported once, across restarts too, so the mark is saved; a disk
+    that refuses the mark does not keep the job from being reported) and
     digests the jobs still pending. Returns at once when nothing of the set is
     left to wait for. ``finished`` gives the event set when the next job finishes.
     """
@@ -242,7 +245,12 @@ async def wait_any(
     ready = [job for job in wanted if job.done and not job.record.reported]
     for job in ready:
         job.record.reported = True
-        await job.persist()
+        try:
+            await job.persist()
+        except OSError:
+            logger.exception(
+                "job %s is reported, but the mark could not be saved; a restart may report it again", job.job_id
+            )
     return WaitResult(
         finished=[job.result for job in ready],
         timed_out=timed_out and not ready,

@@ -11,7 +11,7 @@ import pytest
 from codex_subagents import procs
 from codex_subagents.config import Settings
 from codex_subagents.events import Event
-from codex_subagents.journal import Journal
+from codex_subagents.journal import JobRecord, Journal
 from codex_subagents.worker import marker
 from unit.fakes import FINAL, GOOD_RUN, WatchedJournal, in_root, plan, supervising
 
@@ -51,3 +51,39 @@ async def test_a_full_disk_while_journaling_fails_that_job_alone(settings: Setti
             await later.finished.wait()
         assert later.result.state == "succeeded"
         assert {job.job_id for job in supervisor.jobs()} == {broken.job_id, healthy.job_id, later.job_id}
+
+
+class ReadOnlyRecordJournal(WatchedJournal):
+    """A journal whose record is written at spawn but never again, as on a disk remounted read-only then."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(directory)
+        self.saves = 0
+
+    def save(self, record: JobRecord) -> None:
+        """Write the first record; fail every later save like a write to a read-only file system."""
+        self.saves += 1
+        if self.saves > 1:
+            raise OSError(errno.EROFS, "Read-only file system")
+        super().save(record)
+
+
+async def test_a_record_that_can_no_longer_be_saved_still_ends_and_reports_its_job(settings: Settings) -> None:
+    """A job whose record cannot be written fails with the reason, is reported by wait_any, and another job succeeds."""
+    opened: list[Path] = []
+
+    def open_journal(directory: Path) -> Journal:
+        opened.append(directory)
+        return ReadOnlyRecordJournal(directory) if len(opened) == 1 else WatchedJournal(directory)
+
+    work = plan(lines=GOOD_RUN, last_message=FINAL)
+    async with supervising(settings, open_journal=open_journal) as supervisor:
+        stuck = await supervisor.spawn(in_root(settings, work))
+        healthy = await supervisor.spawn(in_root(settings, work))
+        with anyio.fail_after(20):
+            waited = await supervisor.wait_any([stuck.job_id], 20)
+            await healthy.finished.wait()
+        assert [job.job_id for job in waited.finished] == [stuck.job_id]
+        assert stuck.result.state == "failed"
+        assert "Read-only file system" in (stuck.result.error or "")
+        assert healthy.result.state == "succeeded"
