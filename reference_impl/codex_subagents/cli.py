@@ -177,7 +177,9 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="accept sandbox=danger-full-access in codex_spawn (for containers without user namespaces)",
     )
-    serve.add_argument("--sandbox", choices=_SANDBOXES, default="workspace-write", help="default worker sandbox")
+    serve.add_argument(
+        "--sandbox", choices=_SANDBOXES, default="workspace-write", help="default worker sandbox (workspace-write)"
+    )
     serve.add_argument("--codex", metavar="PATH", help="the Codex CLI (default: node_modules/.bin/codex, then PATH)")
     serve.add_argument(
         "--server-name",
@@ -192,12 +194,20 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="another environment variable (or PREFIX_*) workers may inherit; repeatable",
     )
-    serve.add_argument("--wall-timeout", type=float, default=3600.0, metavar="S", help="default job wall budget")
-    serve.add_argument("--idle-timeout", type=float, default=600.0, metavar="S", help="default job idle budget")
     serve.add_argument(
-        "--max-wait", type=float, default=240.0, metavar="S", help="cap of one codex_wait_any (below 300 s)"
+        "--wall-timeout", type=float, default=3600.0, metavar="S", help="default wall-clock budget of a job (3600)"
     )
-    serve.add_argument("--kill-grace", type=float, default=3.0, metavar="S", help="SIGTERM to SIGKILL grace")
+    serve.add_argument(
+        "--idle-timeout", type=float, default=600.0, metavar="S", help="default budget of silence of a job (600)"
+    )
+    serve.add_argument(
+        "--max-wait",
+        type=float,
+        default=240.0,
+        metavar="S",
+        help="cap of one codex_wait_any, below the client's tool timeout (240)",
+    )
+    serve.add_argument("--kill-grace", type=float, default=3.0, metavar="S", help="SIGTERM to SIGKILL grace (3)")
     demo = commands.add_parser("demo", help="watch a boss run three workers, detect a collision and recover")
     demo.add_argument("--json", action="store_true", help="print the story as JSON lines")
     demo.add_argument("--keep", action="store_true", help="keep the temporary repository and print its path")

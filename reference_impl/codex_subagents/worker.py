@@ -37,7 +37,6 @@ OUTPUT_SCHEMA: dict[str, object] = {
     "additionalProperties": False,
 }
 
-# --8<-- [start:preamble]
 PREAMBLE = """\
 You are a worker agent (job {job_id}, "{label}") started by a boss agent through codex-subagents.
 Other workers are editing this same git worktree at the same time. Your contract:
@@ -57,7 +56,6 @@ Other workers are editing this same git worktree at the same time. Your contract
 
 Your task:
 """
-# --8<-- [end:preamble]
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}")
 _CONFIG_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-\"]{0,199}")

@@ -23,7 +23,7 @@ long ones the first declared. Each script is a list of ``turns``; a turn is one 
     login = false                        # bash -c, not -lc: no login-shell noise in the output
     [[scripts.worker-a.turns.calls]]
     id = "spawn"                         # the call id becomes worker-a:1:spawn
-    mcp = { namespace = "mcp__codex-subagents", name = "codex_spawn", arguments = { prompt = "WORKER-B" } }
+    mcp = { namespace = "mcp__codex_subagents", name = "codex_spawn", arguments = { prompt = "WORKER-B" } }
 
     [[scripts.worker-a.turns]]           # turn 2: the final answer, streamed slowly
     final_json = { summary = "job {{output:spawn.job_id}} started", modifiedFiles = ["a.txt"] }
