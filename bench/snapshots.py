@@ -4,10 +4,11 @@ A baseline is taken through the real code path (``baselines.create``) on the
 large tree of `bench.tree`. Its floor is what git itself needs to record the
 same files: a fresh temporary index (``GIT_INDEX_FILE`` naming a new file),
 ``git add --all`` (plus ``--force`` for the ignored files a baseline protects)
-and ``git write-tree``. Both are measured cold, with every loose object taken
-away so that each blob is compressed and written again, and warm, with every
-object already stored, in turns, so that drift in the machine's load touches
-both alike. The cost of ``codex_overlaps`` and ``codex_rollback`` is measured
+and ``git write-tree``. Both are measured cold, as at a first baseline, when
+the user's uncommitted files have contents git has not stored yet (each cold
+run meets new ones), and warm, as at the next baseline, when every blob is
+already stored; in turns, so that drift in the machine's load touches both
+alike. The cost of ``codex_overlaps`` and ``codex_rollback`` is measured
 by `bench.changes`.
 """
 
@@ -25,7 +26,7 @@ from codex_subagents import baselines
 from . import changes
 from .plan import Plan
 from .report import Figure, at_most, info, median
-from .tree import Tree, built, cold
+from .tree import Tree, built, freshen
 from .world import BenchError, clock
 
 
@@ -35,9 +36,12 @@ async def measure(plan: Plan, tmp: Path, errlog: TextIO) -> tuple[list[Figure], 
     big = built(tmp, plan.tree_files)
     timings: dict[str, list[float]] = {"baseline_cold": [], "floor_cold": [], "baseline_warm": [], "floor_warm": []}
     for repeat in range(plan.snapshot_repeats):
-        for warmth in ("cold", "warm"):
-            for side in ("floor", "baseline") if repeat % 2 == 0 else ("baseline", "floor"):
-                timings[f"{side}_{warmth}"].append(await _timed(side, warmth, big, tmp))
+        sides = ("floor", "baseline") if repeat % 2 == 0 else ("baseline", "floor")
+        for side in sides:
+            freshen(big, f"{side}-{repeat}")
+            timings[f"{side}_cold"].append(await _timed(side, big))
+        for side in sides:
+            timings[f"{side}_warm"].append(await _timed(side, big))
     figures: list[Figure] = []
     for warmth in ("cold", "warm"):
         ours, floor = median(timings[f"baseline_{warmth}"]), median(timings[f"floor_{warmth}"])
@@ -45,10 +49,9 @@ async def measure(plan: Plan, tmp: Path, errlog: TextIO) -> tuple[list[Figure], 
         figures.append(at_most("P7", name, ours / floor, 1.2, "x"))
         figures.append(info("P7", f"codex_baseline, {warmth}", ours, " s"))
         figures.append(info("P7", f"git add --all + write-tree, {warmth}", floor, " s"))
-    figures[
-        0
-    ].note = (
-        f"{big.files:,} files, {big.size / 2**20:.0f} MB; cold: no blob stored yet; warm: every blob already stored"
+    figures[0].note = (
+        f"{big.files:,} files, {big.size / 2**20:.0f} MB; cold: the uncommitted files' blobs are not stored yet; "
+        "warm: every blob is stored"
     )
     change_figures, change_details = await changes.measure(plan, big, built(tmp, plan.small_tree_files))
     details: dict[str, object] = {
@@ -60,15 +63,8 @@ async def measure(plan: Plan, tmp: Path, errlog: TextIO) -> tuple[list[Figure], 
     return figures + change_figures, details
 
 
-async def _timed(side: str, warmth: str, tree: Tree, tmp: Path) -> float:
-    """One baseline or one floor over ``tree``, cold or warm; its wall time."""
-    if warmth == "warm":
-        return await _run(side, tree)
-    with cold(tree, tmp / "held-objects"):
-        return await _run(side, tree)
-
-
-async def _run(side: str, tree: Tree) -> float:
+async def _timed(side: str, tree: Tree) -> float:
+    """The wall time of one baseline or one floor over ``tree``."""
     start = clock()
     if side == "baseline":
         await baselines.create(tree.root, "bench")

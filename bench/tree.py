@@ -2,14 +2,14 @@
 
 Most files are committed text files of a few kilobytes, spread a hundred to a
 directory; a few are large committed binaries. Beside them lie the user's
-uncommitted work (untracked files), ignored files a baseline protects (logs and
-``.env``), an ignored ``build/`` directory and an ignored binary too large to
-protect. Files are written by Python with an mtime an hour old, so no
+uncommitted work (untracked text files and a new binary), ignored files a
+baseline protects (logs and ``.env``), an ignored ``build/`` directory and an
+ignored binary too large to protect. Files are written by Python with an mtime an hour old, so no
 comparison meets a file changed too recently to trust its ``lstat``; the
 committed part goes in with one ``git add`` and a commit made by plumbing.
-Every blob is distinct, so git stores one object per file. After the commit
-its commit and trees are packed, so every loose object is a file's blob and
-`cold` can take them all away and put them back.
+Every blob is distinct, so git stores one object per file. `freshen` gives the
+uncommitted files new contents, as a user's work in progress has, so that the
+next record of the tree must store their blobs again.
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ import random
 import shutil
 import subprocess
 import time
-from collections.abc import Generator, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +37,8 @@ _IDENTITY = {
     "GIT_COMMITTER_EMAIL": "bench@localhost",
 }
 _TOO_LARGE = 12 * 1024 * 1024
+_NEW_BINARY = "assets/new-blob.bin"
+_BINARY_PER_FILE = 200
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Tree:
         files: every file in it, ignored ones included.
         size: their bytes together.
         text: the committed text files, which changes are made to.
+        untracked: the user's uncommitted text files that are not ignored (a new binary lies beside them).
         protected_ignored: the ignored files a baseline protects (its floor adds them with ``--force``).
     """
 
@@ -56,6 +58,7 @@ class Tree:
     files: int
     size: int
     text: tuple[str, ...]
+    untracked: tuple[str, ...]
     protected_ignored: tuple[str, ...]
 
 
@@ -71,7 +74,7 @@ def built(tmp: Path, files: int) -> Tree:
 def _layout(files: int) -> tuple[list[str], list[str], list[str], list[str]]:
     """The committed text files, the untracked ones, the protected ignored ones and those of ``build/``."""
     untracked, ignored, in_build = files // 50, files // 200, files // 200
-    text = files - untracked - ignored - in_build - 5
+    text = files - untracked - ignored - in_build - 6
     committed = [f"src/d{k // 10_000:02d}/d{k // _PER_DIRECTORY % 100:02d}/f{k:06d}.txt" for k in range(text)]
     fresh = [f"new/d{k // _PER_DIRECTORY:03d}/n{k:06d}.txt" for k in range(untracked)]
     logs = [".env", *(f"src/d00/d{k % 100:02d}/run-{k:05d}.log" for k in range(ignored - 1))]
@@ -80,9 +83,9 @@ def _layout(files: int) -> tuple[list[str], list[str], list[str], list[str]]:
 
 
 def _describe(root: Path, files: int) -> Tree:
-    committed, _, logs, _ = _layout(files)
+    committed, fresh, logs, _ = _layout(files)
     size = sum(entry.stat().st_size for entry in _walk(root))
-    return Tree(root=root, files=files, size=size, text=tuple(committed), protected_ignored=tuple(logs))
+    return Tree(root, files, size, text=tuple(committed), untracked=tuple(fresh), protected_ignored=tuple(logs))
 
 
 def _walk(root: Path) -> Iterator[os.DirEntry[str]]:
@@ -99,32 +102,35 @@ def _build(root: Path, files: int) -> None:
     committed, fresh, logs, build = _layout(files)
     root.mkdir(parents=True)
     git(root, "init", "-q", "-b", "main")
-    old = time.time_ns() - 3600 * 10**9
     made: set[Path] = set()
-    binary = max(1, files * 200)
-    _write_all(root, committed, made, old)
+    _write_all(root, committed, made, "")
     for k in range(3):
-        _write(root, f"assets/blob-{k}.bin", random.randbytes(binary), made, old)
-    _write(root, ".gitignore", b"*.log\n.env\nbuild/\n*.cache\n", made, old)
+        _write(root, f"assets/blob-{k}.bin", random.randbytes(files * _BINARY_PER_FILE), made)
+    _write(root, ".gitignore", b"*.log\n.env\nbuild/\n*.cache\n", made)
     git(root, "add", "-A")
     tree = git(root, "write-tree").strip()
     commit = _git_env(root, _IDENTITY, "commit-tree", tree, "-m", "start").strip()
     git(root, "update-ref", "refs/heads/main", commit)
-    _pack_commit_and_trees(root, commit)
-    _write_all(root, fresh, made, old)
-    _write_all(root, logs, made, old)
-    _write_all(root, build, made, old)
-    _write(root, "assets/dataset.cache", random.randbytes(_TOO_LARGE), made, old)
+    _write_all(root, [*fresh, *logs, *build], made, "")
+    _write(root, _NEW_BINARY, random.randbytes(files * _BINARY_PER_FILE), made)
+    _write(root, "assets/dataset.cache", random.randbytes(_TOO_LARGE), made)
 
 
-def _write_all(root: Path, paths: list[str], made: set[Path], mtime_ns: int) -> None:
+def freshen(tree: Tree, salt: str) -> None:
+    """Give every uncommitted file new contents (marked by ``salt``), none of whose blobs git has stored yet."""
+    _write_all(tree.root, [*tree.untracked, *tree.protected_ignored], set(), salt)
+    _write(tree.root, _NEW_BINARY, random.randbytes(tree.files * _BINARY_PER_FILE), set())
+
+
+def _write_all(root: Path, paths: list[str], made: set[Path], salt: str) -> None:
     for number, path in enumerate(paths):
         offset = number * 977 % (len(_TEXT) - 8192)
         size = 256 + number * 7919 % 5000
-        _write(root, path, f"{path}\n".encode() + _TEXT[offset : offset + size], made, mtime_ns)
+        _write(root, path, f"{path} {salt}\n".encode() + _TEXT[offset : offset + size], made)
 
 
-def _write(root: Path, path: str, data: bytes, made: set[Path], mtime_ns: int) -> None:
+def _write(root: Path, path: str, data: bytes, made: set[Path]) -> None:
+    """Write ``path`` with an mtime an hour old, so that no comparison distrusts its ``lstat``."""
     target = root / path
     if target.parent not in made:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -134,7 +140,8 @@ def _write(root: Path, path: str, data: bytes, made: set[Path], mtime_ns: int) -
         os.write(descriptor, data)
     finally:
         os.close(descriptor)
-    os.utime(target, ns=(mtime_ns, mtime_ns))
+    old = time.time_ns() - 3600 * 10**9
+    os.utime(target, ns=(old, old))
 
 
 def _git_env(root: Path, env: dict[str, str], *args: str, stdin: str | None = None) -> str:
@@ -144,39 +151,6 @@ def _git_env(root: Path, env: dict[str, str], *args: str, stdin: str | None = No
     if done.returncode:
         raise BenchError(f"git {args[0]} failed in {root}: {done.stderr.strip()}")
     return done.stdout
-
-
-def _pack_commit_and_trees(root: Path, commit: str) -> None:
-    """Pack the commit and its trees, so that the loose objects are exactly the files' blobs."""
-    listing = git(root, "ls-tree", "-r", "-t", "-z", commit).split("\0")
-    trees = [record.split("\t")[0].split()[2] for record in listing if record and record.split()[1] == "tree"]
-    ids = "\n".join([commit, git(root, "rev-parse", f"{commit}^{{tree}}").strip(), *trees]) + "\n"
-    _git_env(root, {}, "pack-objects", "-q", "--window=0", ".git/objects/pack/pack", stdin=ids)
-    git(root, "prune-packed")
-
-
-@contextmanager
-def cold(tree: Tree, held: Path) -> Generator[None]:
-    """Take every loose object away for the block, then put back the ones the block did not write again."""
-    objects = tree.root / ".git" / "objects"
-    shutil.rmtree(held, ignore_errors=True)
-    held.mkdir(parents=True)
-    fanout = [entry.name for entry in os.scandir(objects) if len(entry.name) == 2 and entry.is_dir()]
-    for name in fanout:
-        (objects / name).rename(held / name)
-    try:
-        yield
-    finally:
-        for name in fanout:
-            target = objects / name
-            if not target.exists():
-                (held / name).rename(target)
-                continue
-            present = set(os.listdir(target))
-            for entry in os.scandir(held / name):
-                if entry.name not in present:
-                    os.rename(entry.path, target / entry.name)
-        shutil.rmtree(held, ignore_errors=True)
 
 
 def change(tree: Tree, count: int, salt: str) -> list[str]:
