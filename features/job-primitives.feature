@@ -157,7 +157,7 @@ Feature: Job primitives
     And the tools "codex_cancel, codex_rollback, codex_baseline_drop" are destructive
     And the tools "codex_spawn, codex_wait_any, codex_baseline" change state without destroying anything
 
-  @req:one-jobs-failure-is-that-jobs-alone @pending
+  @req:one-jobs-failure-is-that-jobs-alone
   Scenario: A failure inside one job leaves the others running
     Given the server is running with cap 1
     And a worker script "sleeper" that waits until released

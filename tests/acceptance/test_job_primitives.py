@@ -23,6 +23,14 @@ def server_with_wait_cap(world: World, seconds: int) -> None:
     world.start_server("--max-wait", str(seconds))
 
 
+@when(parsers.parse('the record of job "{name}" can no longer be written'))
+def unwritable_record(world: World, name: str) -> None:
+    """Put a directory where the job's record goes, so that every save of it fails, as on a full disk."""
+    record = world.journal(name) / "job.json"
+    record.unlink()
+    record.mkdir()
+
+
 @given(parsers.parse('a worker script "{name}" whose turn fails with "{message}"'))
 def turn_fails(world: World, name: str, message: str) -> None:
     """A worker whose model refuses the request with an HTTP error Codex does not retry."""
