@@ -19,7 +19,7 @@ from pydantic import JsonValue
 
 from boss.discovery import tool_use
 from codex_subagents.config import find_codex
-from codex_subagents.demo import tell_story
+from codex_subagents.demo import _printer, run_demo, tell_story  # pyright: ignore[reportPrivateUsage] -- the text form people see
 
 pytestmark = pytest.mark.codex
 
@@ -136,3 +136,47 @@ def test_a_real_codex_boss_runs_two_disjoint_workers_without_conflict(tmp_path: 
     assert (tmp_path / "repo" / "beta.txt").read_text() == "beta\n"
     last = [r for r in requests(tmp_path) if r["script"] == "boss"][-1]
     assert tool_use(cast("JsonValue", last["body"])).undiscovered == []
+
+
+def test_the_demo_without_git_says_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No git on PATH: the demo stops before starting anything and says what to install."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert run_demo() == 2
+    assert "install git" in capsys.readouterr().out
+
+
+def test_the_demo_without_codex_says_how_to_get_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Codex CLI that is not there is named, as a JSON line when --json is given."""
+    monkeypatch.setenv("CODEX_SUBAGENTS_CODEX", str(tmp_path / "missing-codex"))
+    assert run_demo(json_output=True) == 2
+    line = json.loads(capsys.readouterr().out)
+    assert line["kind"] == "error" and "missing-codex" in line["text"]
+
+
+def test_the_text_story_stamps_each_line_and_titles_the_diff(capsys: pytest.CaptureFixture[str]) -> None:
+    """Without --json each line carries its elapsed time, and the diff comes under its own title."""
+    say = _printer(False)
+    say("boss", "waits", elapsed=1.25)
+    say("diff", "+x")
+    assert capsys.readouterr().out == "[  1.2s]   boss  waits\n\nThe final change (git diff):\n+x\n"
+
+
+def test_a_boss_that_fails_is_reported_with_its_last_words(tmp_path: Path) -> None:
+    """When the boss's model fails, the story ends with an error and the boss's stderr, and exit code 1."""
+    said: list[tuple[str, str]] = []
+
+    def say(kind: str, text: str, *, elapsed: float | None = None) -> None:
+        del elapsed
+        said.append((kind, text))
+
+    scripts = tmp_path / "failing.toml"
+    scripts.write_text('[scripts.boss]\nmatch = "FAILING-BOSS"\n\n[[scripts.boss.turns]]\nfail = "server_error"\n')
+    code = anyio.run(
+        lambda: tell_story(find_codex(), tmp_path, say, scripts=scripts, prompt="FAILING-BOSS go", files={"x": "x\n"})
+    )
+    assert code == 1
+    assert said[-1][0] == "error" and said[-1][1].startswith("the boss failed; its last words:")
