@@ -91,12 +91,12 @@ def find_registration(codex_home: Path, config: Mapping[str, object], name: str)
 
 
 def skill_roots(codex_home: Path, home: Path, cwd: Path, config: Mapping[str, object]) -> list[Path]:
-    """The folders Codex 0.169 scans for skills, for a session started in ``cwd``."""
+    """The folders Codex 0.169 scans for skills, for a session started in ``cwd``, each once."""
     roots = [cwd / ".codex" / "skills", codex_home / "skills", home / ".agents" / "skills", Path("/etc/codex/skills")]
     project = next((folder for folder in (cwd, *cwd.parents) if (folder / ".git").exists()), cwd)
     roots += [folder / ".agents" / "skills" for folder in (cwd, *cwd.parents) if folder.is_relative_to(project)]
     roots += [folder / "skills" for folder in installed_plugins(codex_home, config)]
-    return roots
+    return list(dict.fromkeys(root.resolve() for root in roots))
 
 
 def skill_copies(roots: list[Path]) -> list[Path]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_subagents.codex_setup import Registration, find_registration, installed_plugins
+from codex_subagents.codex_setup import Registration, find_registration, installed_plugins, skill_copies, skill_roots
 from codex_subagents.doctor import (
     Check,
     Setup,
@@ -138,3 +138,13 @@ def test_the_text_report_shows_each_fix_and_the_verdict(tmp_path: Path) -> None:
     run_doctor(setup_in(tmp_path), json_output=True, out=report.append)
     assert not json.loads(report[0])["ok"]
     assert Check.model_validate(json.loads(report[0])["checks"][0]).name == "platform"
+
+
+def test_a_skill_folder_scanned_by_two_roots_is_counted_once(tmp_path: Path) -> None:
+    """A boss started in the home directory sees ~/.codex/skills both as the project's and the user's root."""
+    installed = tmp_path / ".codex" / "skills" / "codex-subagents"
+    installed.mkdir(parents=True)
+    (installed / "SKILL.md").write_text("---\nname: codex-subagents\n---\n")
+    roots = skill_roots(tmp_path / ".codex", tmp_path, tmp_path, {})
+    assert len(roots) == len(set(roots))
+    assert skill_copies(roots) == [installed.resolve()]
