@@ -10,6 +10,8 @@ next start. Each job record names its server. At start a server
 adopts only the jobs whose server's lock is free, and rewrites them as its own
 while it holds ``servers/adopt.lock``, so that two servers starting together
 never adopt one job twice; a live server's jobs are neither loaded nor stopped.
+A job finished and reported is never written again, so it is shared as it is
+rather than rewritten at every start.
 A record that cannot be read is rebuilt from the job's request file, or, when
 nothing is left to rebuild it from, reported by name. Every function here
 blocks: async callers run them in a worker thread.
@@ -124,8 +126,9 @@ def adopt(state_dir: Path, server_id: str, open_journal: Callable[[Path], Journa
                 continue
             if found is None:
                 continue
-            found.record.server_id = server_id
-            found.journal.save(found.record)
+            if not (found.record.done and found.record.reported):
+                found.record.server_id = server_id
+                found.journal.save(found.record)
             adopted.append(found)
     adopted.sort(key=lambda job: job.record.queued_at)
     return adopted, damaged

@@ -116,3 +116,15 @@ async def test_a_job_left_running_by_a_gone_server_is_not_busy_and_is_adopted(se
         locks = sorted(path.name for path in (settings.state_dir / "servers").glob("s-*.lock"))
         assert locks == [f"{supervisor.server_id}.lock"], "the gone server's lock file was left behind"
     assert not list((settings.state_dir / "servers").glob("s-*.lock"))
+
+
+async def test_a_finished_and_reported_job_is_loaded_again_without_being_rewritten(settings: Settings) -> None:
+    """A job whose result was handed out is never written again: a restart loads it as it is, quickly."""
+    async with supervising(settings) as supervisor:
+        job = await supervisor.spawn(in_root(settings, plan(lines=GOOD_RUN, last_message=FINAL)))
+        with anyio.fail_after(10):
+            assert [done.job_id for done in (await supervisor.wait_any([job.job_id], 10)).finished] == [job.job_id]
+    before = job.journal.record_path.read_bytes()
+    async with supervising(settings) as supervisor:
+        assert supervisor.result(job.job_id) == job.result
+    assert job.journal.record_path.read_bytes() == before
