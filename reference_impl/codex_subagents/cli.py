@@ -136,6 +136,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {version('codex-subagents')}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_serve(commands)
+    demo = commands.add_parser("demo", help="watch a boss run three workers, detect a collision and recover")
+    demo.add_argument("--json", action="store_true", help="print the story as JSON lines")
+    demo.add_argument("--keep", action="store_true", help="keep the temporary repository and print its path")
+    _add_setup_commands(commands)
+    commands.add_parser("scripted-model", help="serve a scripted model for tests (scripted-model --help)")
+    return parser
+
+
+def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:  # pyright: ignore[reportPrivateUsage] -- argparse names the subparsers type only privately
     serve = commands.add_parser(
         "serve",
         help="run the MCP server over stdio (what Codex starts)",
@@ -208,12 +218,6 @@ def _parser() -> argparse.ArgumentParser:
         help="cap of one codex_wait_any, below the client's tool timeout (240)",
     )
     serve.add_argument("--kill-grace", type=float, default=3.0, metavar="S", help="SIGTERM to SIGKILL grace (3)")
-    demo = commands.add_parser("demo", help="watch a boss run three workers, detect a collision and recover")
-    demo.add_argument("--json", action="store_true", help="print the story as JSON lines")
-    demo.add_argument("--keep", action="store_true", help="keep the temporary repository and print its path")
-    _add_setup_commands(commands)
-    commands.add_parser("scripted-model", help="serve a scripted model for tests (scripted-model --help)")
-    return parser
 
 
 def _add_setup_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:  # pyright: ignore[reportPrivateUsage] -- argparse names the subparsers type only privately
