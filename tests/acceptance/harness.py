@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
+import psutil
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
@@ -154,10 +155,10 @@ def serve_parameters(
 
 def _is_server(pid: int, repo: Path) -> bool:
     try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
+        command = psutil.Process(pid).cmdline()
+    except psutil.Error:
         return False
-    return str(SERVE).encode() in command and b"serve" in command and str(repo).encode() in command
+    return str(SERVE) in command and "serve" in command and str(repo) in command
 
 
 @contextmanager
