@@ -113,7 +113,18 @@ async def take(root: Path, *, write: bool, earlier: Snapshot | None = None) -> S
         entries[path] = entry
         if not entry.sha:
             fresh.append(path)
-    hashed = await _hash(root, [(path, entries[path].link) for path in fresh], write)
+    try:
+        hashed = await _hash(root, [(path, entries[path].link) for path in fresh], write)
+    except GitError:
+        files = [path for path in fresh if not entries[path].link]
+        unreadable = await anyio.to_thread.run_sync(_unreadable, root, files)
+        if not unreadable:
+            raise
+        for path in unreadable:
+            del entries[path]
+            skipped[path] = "unreadable"
+        fresh = [path for path in fresh if path not in unreadable]
+        hashed = await _hash(root, [(path, entries[path].link) for path in fresh], write)
     for path, sha in zip(fresh, hashed, strict=True):
         entries[path] = replace(entries[path], sha=sha)
     return Snapshot(entries, frozenset(p for p in ignored if p in entries), skipped, taken)
@@ -173,6 +184,18 @@ def _lstat_all(root: Path, paths: list[str]) -> dict[str, os.stat_result | str]:
             found[path] = info
         elif not stat.S_ISDIR(info.st_mode):
             found[path] = "special"
+    return found
+
+
+def _unreadable(root: Path, paths: list[str]) -> set[str]:
+    """The files among ``paths`` this process may not read (git then refuses to hash any of them)."""
+    found: set[str] = set()
+    for path in paths:
+        try:
+            with (root / path).open("rb"):
+                pass
+        except OSError:
+            found.add(path)
     return found
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import stat
@@ -486,3 +487,40 @@ async def test_a_claim_where_the_baseline_protects_nothing_is_unchecked_not_unch
     claims = {"j-1": coordination.claim(repo, repo, ["build/out.o", "a.txt"], [])}
     report = await coordination.overlaps(repo, baseline.info.baseline_id, claims)
     assert (report.unchecked_claims, report.unchanged_claims) == ({"j-1": ["build/out.o"]}, {"j-1": ["a.txt"]})
+
+
+_BASELINE_AND_PRINT_UNPROTECTED = """
+import json, sys
+from pathlib import Path
+import anyio
+from codex_subagents import baselines
+info = anyio.run(baselines.create, Path(sys.argv[1]), None).info
+print(json.dumps([[u.path, u.reason] for u in info.unprotected]))
+"""
+
+
+def test_a_file_the_server_may_not_read_is_listed_as_unprotected_and_the_rest_is_recorded(repo: Path) -> None:
+    """One unreadable file does not fail the baseline: it is named, with the reason, and nothing else is lost.
+
+    Root reads every file, so as root the server runs in a user namespace where it is an ordinary user.
+    """
+    import shutil
+    import sys
+
+    locked = repo / "locked.txt"
+    locked.write_text("not yours\n")
+    locked.chmod(0)
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        unshare = shutil.which("unshare")
+        if unshare is None:
+            pytest.skip("as root, this needs unshare to run the server as an ordinary user")
+        prefix = [unshare, "--user", "--map-user=1000", "--map-group=1000"]
+    done = subprocess.run(
+        [*prefix, sys.executable, "-c", _BASELINE_AND_PRINT_UNPROTECTED, str(repo)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [["build", "ignored_directory"], ["locked.txt", "unreadable"]]
