@@ -64,7 +64,7 @@ class Tree:
 
 def built(tmp: Path, files: int) -> Tree:
     """The tree of ``files`` files in ``tmp``, built now unless an earlier section of this run built it."""
-    root = tmp / f"tree-{files}"
+    root = (tmp / f"tree-{files}").resolve()
     if not (root / ".git" / "refs" / "heads" / "main").exists():
         shutil.rmtree(root, ignore_errors=True)
         _build(root, files)
