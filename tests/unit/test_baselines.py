@@ -524,3 +524,75 @@ def test_a_file_the_server_may_not_read_is_listed_as_unprotected_and_the_rest_is
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == [["build", "ignored_directory"], ["locked.txt", "unreadable"]]
+
+
+async def test_a_detached_head_and_a_first_commit_on_an_unborn_branch_are_moved_back(repo: Path, empty: Path) -> None:
+    """A detached HEAD returns to its commit; a branch a worker created by committing first is removed again."""
+    git(repo, "checkout", "-q", "--detach")
+    detached = await baselines.create(repo, None)
+    git(repo, "commit", "-q", "--allow-empty", "-m", "worker")
+    report = await undo(repo, detached)
+    assert [change.what for change in report.git_restored] == ["head"]
+    assert git(repo, "rev-parse", "HEAD") == git(repo, "rev-parse", detached.info.commit + "^1")
+    git(empty, "init", "-q")
+    (empty / "a.txt").write_text("a\n")
+    unborn = await baselines.create(empty, None)
+    git(empty, "add", "a.txt")
+    git(empty, "commit", "-q", "-m", "worker")
+    report = await undo(empty, unborn)
+    assert {change.what for change in report.git_restored} == {"head", "index"}
+    assert not (empty / ".git" / "index").exists()
+    assert git(empty, "branch", "--list") == ""
+
+
+async def test_the_index_is_not_written_while_another_git_command_holds_its_lock(repo: Path) -> None:
+    """Git's own lock protocol is respected: the rollback says to retry, and the lock stays git's."""
+    git(repo, "add", "a.txt")
+    baseline = await baselines.create(repo, None)
+    git(repo, "reset", "-q")
+    (repo / ".git" / "index.lock").write_bytes(b"")
+    with pytest.raises(GitError, match="retry"):
+        await undo(repo, baseline)
+    assert (repo / ".git" / "index.lock").exists()
+
+
+async def test_a_path_that_cannot_be_put_back_is_named_and_nothing_else_is_lost(repo: Path) -> None:
+    """A directory holding new ignored files where the baseline had a file stays; the rollback says so."""
+    baseline = await baselines.create(repo, None)
+    (repo / "a.txt").unlink()
+    (repo / "a.txt").mkdir()
+    (repo / "a.txt" / "trace.log").write_text("a new ignored file\n")
+    (repo / "bin.dat").write_bytes(b"changed")
+    report = await undo(repo, baseline)
+    assert [item.path for item in report.not_restored] == ["a.txt"]
+    assert "bin.dat" in report.restored
+    assert (repo / "a.txt" / "trace.log").read_text() == "a new ignored file\n"
+
+
+async def test_a_tracked_file_replaced_by_a_fifo_is_listed_and_left_alone(repo: Path) -> None:
+    """Neither file nor link: the baseline says it does not protect it, and a rollback never opens it."""
+    (repo / "a.txt").unlink()
+    os.mkfifo(repo / "a.txt")
+    info = (await baselines.create(repo, None)).info
+    assert ("a.txt", "not_a_file") in [(u.path, u.reason) for u in info.unprotected]
+
+
+async def test_an_ignored_file_over_the_size_limit_is_listed_not_protected(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large ignored files are left out by name, so the boss knows before it spawns."""
+    from codex_subagents import snapshot
+
+    monkeypatch.setattr(snapshot, "MAX_IGNORED_FILE_BYTES", 8)
+    info = (await baselines.create(repo, None)).info
+    assert (".env", "too_large") in [(u.path, u.reason) for u in info.unprotected]
+    assert info.ignored_files == ["debug.log"]
+
+
+async def test_a_baseline_whose_signature_cache_is_gone_still_compares_exactly(repo: Path) -> None:
+    """The cache only saves work: without it every file is read again and the answer is the same."""
+    baseline = await baselines.create(repo, None)
+    (repo / ".git" / "codex-subagents" / "baselines" / baseline.info.baseline_id).unlink()
+    (repo / "run.sh").chmod(0o700)
+    reloaded = await baselines.load(repo, baseline.info.baseline_id)
+    assert await changed(repo, reloaded) == {"run.sh": "mode_changed"}
