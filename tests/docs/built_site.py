@@ -12,6 +12,7 @@ import contextlib
 import functools
 import html
 import http.server
+import importlib.util
 import os
 import re
 import shutil
@@ -20,10 +21,20 @@ import sys
 import threading
 from collections.abc import Generator
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[2]
 MERMAID_BLOCK = re.compile(r'<pre class="mermaid"[^>]*><code>(.*?)</code></pre>', re.DOTALL)
 INSTALL_CHROMIUM = "headless Chromium is needed: install it with `apt-get install chromium` (Debian, Ubuntu)"
+
+
+def load_hook() -> ModuleType:
+    """Import the mkdocs hook that generates pages."""
+    spec = importlib.util.spec_from_file_location("docs_hook", ROOT / "docs" / "hooks" / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def build_site(destination: Path) -> Path:

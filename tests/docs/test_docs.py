@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import anyio
 import pytest
@@ -16,19 +14,11 @@ from mcp.server.mcpserver import MCPServer
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "docs_src"), str(ROOT / "tests" / "acceptance"), str(ROOT / "docs" / "hooks")]
 
+from built_site import load_hook  # noqa: E402
 from harness import boss_session, make_repo  # noqa: E402
 
 import connect  # noqa: E402
 import read_events  # noqa: E402
-
-
-def load_hook() -> ModuleType:
-    """Import the mkdocs hook that generates pages."""
-    spec = importlib.util.spec_from_file_location("docs_hook", ROOT / "docs" / "hooks" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture

@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import html
-import importlib.util
 import re
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import cast
 
 import anyio
 import pytest
-from built_site import ROOT
+from built_site import ROOT, load_hook
 
 from codex_subagents.worker import PREAMBLE
 
 sys.path[:0] = [str(ROOT / "docs" / "hooks")]
-
-
-def load_hook() -> ModuleType:
-    """Import the mkdocs hook that generates pages."""
-    spec = importlib.util.spec_from_file_location("docs_hook", ROOT / "docs" / "hooks" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def text_of(site: Path, page: str) -> str:
