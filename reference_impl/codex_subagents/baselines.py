@@ -98,7 +98,7 @@ async def create(root: Path, label: str | None) -> Baseline:
     state = await gitstate.record(root, write=True)
     created = time.time()
     baseline_id = time.strftime("b-%Y%m%dT%H%M%S-", time.gmtime(created)) + uuid.uuid4().hex[:6]
-    meta = _meta(root, label, created, shot, state)
+    meta = await anyio.to_thread.run_sync(_meta, root, label, created, shot, state)
     items = {"worktree": ("040000", "tree", await _tree(root, shot.entries))}
     items["meta.json"] = ("100644", "blob", (await git.run(root, "hash-object", "-w", "--stdin", stdin=meta)).decode())
     if state.index_blob:
@@ -221,7 +221,8 @@ async def _tree(root: Path, entries: dict[str, Entry]) -> str:
     directory = await git.git_dir(root)
     with tempfile.TemporaryDirectory(dir=directory, prefix="codex-subagents-") as scratch:
         env = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
-        await git.run(root, "update-index", "-z", "--index-info", stdin=snapshot.tree_records(entries), env=env)
+        records = await anyio.to_thread.run_sync(snapshot.tree_records, entries)
+        await git.run(root, "update-index", "-z", "--index-info", stdin=records, env=env)
         return (await git.run(root, "write-tree", env=env)).decode().strip()
 
 

@@ -158,7 +158,7 @@ async def roll_back(root: Path, baseline_id: str, paths: Sequence[str] | None, b
         )
     wanted = None if paths is None else await anyio.to_thread.run_sync(lambda: [confined(root, p) for p in paths])
     baseline = await baselines.load(root, baseline_id)
-    steps = rollback.plan(baseline, await rollback.compare(root, baseline), wanted)
+    steps = await anyio.to_thread.run_sync(rollback.plan, baseline, await rollback.compare(root, baseline), wanted)
     return await rollback.apply(root, baseline, steps)
 
 

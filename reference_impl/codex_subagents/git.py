@@ -79,9 +79,14 @@ async def worktree_root(path: Path) -> Path:
         raise GitError(f"{str(path)!r} cannot be used as a git worktree: {exc}") from None
 
 
+_GIT_DIRS: dict[Path, Path] = {}
+
+
 async def git_dir(root: Path) -> Path:
-    """The worktree's own git directory (a linked worktree has one of its own)."""
-    return Path(await text(root, "rev-parse", "--absolute-git-dir"))
+    """The worktree's own git directory (a linked worktree has one of its own), asked of git once per worktree."""
+    if root not in _GIT_DIRS:
+        _GIT_DIRS[root] = Path(await text(root, "rev-parse", "--absolute-git-dir"))
+    return _GIT_DIRS[root]
 
 
 def nul_split(output: bytes) -> list[str]:

@@ -88,10 +88,29 @@ def relative_to_root(root: Path, cwd: Path, path: str) -> str | None:
 
 
 def under(path: str, prefixes: frozenset[str]) -> bool:
-    """Whether ``path`` is one of ``prefixes`` or lies below one of them (``a/b`` is below ``a``)."""
-    if path in prefixes:
-        return True
-    return any(str(parent) in prefixes for parent in PurePosixPath(path).parents)
+    """Whether ``path`` is one of ``prefixes`` or lies below one of them (``a/b`` is below ``a``).
+
+    Plain string cuts, not ``PurePosixPath``: this runs for every path of a snapshot.
+    """
+    while prefixes:
+        if path in prefixes:
+            return True
+        cut = path.rfind("/")
+        if cut <= 0:
+            return False
+        path = path[:cut]
+    return False
+
+
+def parents(path: str) -> list[str]:
+    """Every directory above ``path`` (``a/b/c`` -> ``a/b``, ``a``), nearest first, by plain string cuts."""
+    found: list[str] = []
+    cut = path.rfind("/")
+    while cut > 0:
+        path = path[:cut]
+        found.append(path)
+        cut = path.rfind("/")
+    return found
 
 
 def _has_surrogates(text: str) -> bool:

@@ -19,7 +19,7 @@ import tempfile
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Literal
 
 import anyio
@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 from . import git, gitstate, snapshot
 from .baselines import Baseline
 from .gitstate import GitStateChange
-from .paths import shown, under
+from .paths import parents, shown, under
 from .snapshot import Entry
 
 ChangeKind = Literal["added", "modified", "deleted", "type_changed", "mode_changed"]
@@ -76,9 +76,8 @@ async def compare(root: Path, baseline: Baseline) -> Comparison:
     """Compare the worktree at ``root`` with ``baseline``: files, modes, HEAD, index and stash."""
     now = await snapshot.take(root, write=False, earlier=baseline.snapshot)
     state = await gitstate.record(root, write=False)
-    return Comparison(
-        differences(baseline.snapshot.entries, now.entries), now.entries, gitstate.changes(baseline.state, state)
-    )
+    changed = await anyio.to_thread.run_sync(differences, baseline.snapshot.entries, now.entries)
+    return Comparison(changed, now.entries, gitstate.changes(baseline.state, state))
 
 
 def differences(before: Mapping[str, Entry], after: Mapping[str, Entry]) -> dict[str, ChangeKind]:
@@ -107,8 +106,7 @@ def plan(baseline: Baseline, comparison: Comparison, wanted: Iterable[str] | Non
     selected = frozenset(wanted) if wanted is not None else None
     changes = {p: k for p, k in comparison.changed.items() if selected is None or under(p, selected)}
     entries = baseline.snapshot.entries
-    keep_dirs = {str(parent) for path in entries for parent in PurePosixPath(path).parents}
-    keep_dirs |= {str(parent) for path in baseline.snapshot.skipped for parent in PurePosixPath(path).parents}
+    keep_dirs = {parent for path in (*entries, *baseline.snapshot.skipped) for parent in parents(path)}
     return Plan(
         remove=sorted((p for p, kind in changes.items() if kind == "added"), reverse=True),
         write={p: entries[p] for p, kind in changes.items() if kind != "added"},
@@ -185,9 +183,8 @@ def _prune(root: Path, removed: list[str], keep_dirs: frozenset[str]) -> list[st
     """Remove the directories the removals left empty, never one the baseline holds anything in."""
     pruned: list[str] = []
     for path in removed:
-        for parent in PurePosixPath(path).parents:
-            name = str(parent)
-            if name == "." or name in keep_dirs:
+        for name in parents(path):
+            if name in keep_dirs:
                 break
             try:
                 (root / name).rmdir()

@@ -40,6 +40,7 @@ MAX_IGNORED_TOTAL_BYTES = 256 * 1024 * 1024
 """All protected ignored files together stay below this; the rest are listed as not protected."""
 MAX_NESTING = 8
 _RACY_NS = 2_000_000_000
+_HASH_BATCH = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,25 +95,8 @@ async def take(root: Path, *, write: bool, earlier: Snapshot | None = None) -> S
     taken = time.time_ns()
     listing = _Listing()
     await _list(root, "", listing, 0, ignored_too=earlier is None)
-    excluded = frozenset(earlier.skipped if earlier else ())
-    kept = [p for p in earlier.ignored if not under(p, excluded)] if earlier else listing.ignored
-    candidates = {p: None for p in (*listing.paths, *kept) if not under(p, excluded)}
-    stats = await anyio.to_thread.run_sync(_lstat_all, root, list(candidates))
-    skipped: dict[str, SkipReason] = {p: r for p, r in listing.skipped.items() if not under(p, excluded)}
-    ignored = set(kept)
-    if earlier is None:
-        _limit_ignored(stats, ignored, skipped)
-    entries: dict[str, Entry] = {}
-    fresh: list[str] = []
-    for path, info in stats.items():
-        if isinstance(info, str):
-            skipped[path] = "not_a_file" if info == "special" else "unreadable"
-            continue
-        previous = earlier.entries.get(path) if earlier else None
-        entry = _entry(info, previous, earlier.taken_ns if earlier else 0)
-        entries[path] = entry
-        if not entry.sha:
-            fresh.append(path)
+    entries, skipped, ignored = await anyio.to_thread.run_sync(_examine, root, listing, earlier)
+    fresh = [path for path, entry in entries.items() if not entry.sha]
     try:
         hashed = await _hash(root, [(path, entries[path].link) for path in fresh], write)
     except GitError:
@@ -130,6 +114,28 @@ async def take(root: Path, *, write: bool, earlier: Snapshot | None = None) -> S
     return Snapshot(entries, frozenset(p for p in ignored if p in entries), skipped, taken)
 
 
+def _examine(
+    root: Path, listing: _Listing, earlier: Snapshot | None
+) -> tuple[dict[str, Entry], dict[str, SkipReason], set[str]]:
+    """``lstat`` what the listing found and make an entry of each file, its blob id known when trusted."""
+    excluded = frozenset(earlier.skipped if earlier else ())
+    kept = [p for p in earlier.ignored if not under(p, excluded)] if earlier else listing.ignored
+    candidates = {p: None for p in (*listing.paths, *kept) if not under(p, excluded)}
+    stats = _lstat_all(root, list(candidates))
+    skipped: dict[str, SkipReason] = {p: r for p, r in listing.skipped.items() if not under(p, excluded)}
+    ignored = set(kept)
+    if earlier is None:
+        _limit_ignored(stats, ignored, skipped)
+    entries: dict[str, Entry] = {}
+    for path, info in stats.items():
+        if isinstance(info, str):
+            skipped[path] = "not_a_file" if info == "special" else "unreadable"
+        else:
+            previous = earlier.entries.get(path) if earlier else None
+            entries[path] = _entry(info, previous, earlier.taken_ns if earlier else 0)
+    return entries, skipped, ignored
+
+
 async def _list(root: Path, prefix: str, listing: _Listing, depth: int, *, ignored_too: bool) -> None:
     """Add what git lists in the repository at ``root / prefix`` to ``listing``, nested ones included.
 
@@ -141,6 +147,20 @@ async def _list(root: Path, prefix: str, listing: _Listing, depth: int, *, ignor
     ignored = b""
     if ignored_too:
         ignored = await git.run(here, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
+    nested = await anyio.to_thread.run_sync(_parse, prefix, listing, tracked, others, ignored)
+    repositories = await anyio.to_thread.run_sync(lambda: [p for p in nested if (here / p / ".git").exists()])
+    for path in repositories:
+        if depth >= MAX_NESTING:
+            listing.skipped[prefix + path] = "nested_repository"
+            continue
+        try:
+            await _list(root, f"{prefix}{path}/", listing, depth + 1, ignored_too=ignored_too)
+        except GitError:
+            listing.skipped[prefix + path] = "nested_repository"
+
+
+def _parse(prefix: str, listing: _Listing, tracked: bytes, others: bytes, ignored: bytes) -> list[str]:
+    """Add git's listings of one repository to ``listing``; return the nested repositories' paths in it."""
     nested: list[str] = []
     for record in git.nul_split(tracked):
         meta, _, path = record.partition("\t")
@@ -158,15 +178,7 @@ async def _list(root: Path, prefix: str, listing: _Listing, depth: int, *, ignor
         listing.skipped[prefix + path.rstrip("/")] = "ignored_directory"
     inside = frozenset(path.rstrip("/") for path in directories)
     listing.ignored += [prefix + p for p in git.nul_split(ignored) if not p.endswith("/") and not under(p, inside)]
-    repositories = await anyio.to_thread.run_sync(lambda: [p for p in nested if (here / p / ".git").exists()])
-    for path in repositories:
-        if depth >= MAX_NESTING:
-            listing.skipped[prefix + path] = "nested_repository"
-            continue
-        try:
-            await _list(root, f"{prefix}{path}/", listing, depth + 1, ignored_too=ignored_too)
-        except GitError:
-            listing.skipped[prefix + path] = "nested_repository"
+    return nested
 
 
 def _lstat_all(root: Path, paths: list[str]) -> dict[str, os.stat_result | str]:
@@ -226,18 +238,38 @@ def _entry(info: os.stat_result, previous: Entry | None, earlier_ns: int) -> Ent
 
 
 async def _hash(root: Path, items: list[tuple[str, bool]], write: bool) -> list[str]:
-    """Blob ids of the raw bytes of files and of the targets of links, in order, in one git process."""
+    """Blob ids of the raw bytes of files and of the targets of links, in order, one git process per core."""
     if not items:
         return []
     with tempfile.TemporaryDirectory(prefix="codex-subagents-links-") as scratch:
         names = await anyio.to_thread.run_sync(_stand_ins, root, items, Path(scratch))
-        lines = [os.fsencode(shown(name) if "\n" in name or name.startswith('"') else name) for name in names]
+        share = max(_HASH_BATCH, -(-len(names) // (os.cpu_count() or 1)))
+        parts: list[bytes] = [b""] * -(-len(names) // share)
         args = ["hash-object", "--no-filters", *(["-w"] if write else []), "--stdin-paths"]
-        out = await git.run(root, *args, stdin=b"\n".join(lines) + b"\n")
-    shas = out.decode().split()
+
+        failures: list[GitError] = []
+
+        async def one(number: int) -> None:
+            lines = [_stdin_path(name) for name in names[number * share : (number + 1) * share]]
+            try:
+                parts[number] = await git.run(root, *args, stdin=b"\n".join(lines) + b"\n")
+            except GitError as exc:
+                failures.append(exc)
+
+        async with anyio.create_task_group() as group:
+            for number in range(len(parts)):
+                group.start_soon(one, number)
+        if failures:
+            raise failures[0]
+    shas = b"".join(parts).decode().split()
     if len(shas) != len(items):
         raise GitError(f"git hash-object gave {len(shas)} ids for {len(items)} paths in {str(root)!r}.")
     return shas
+
+
+def _stdin_path(name: str) -> bytes:
+    """A path as ``--stdin-paths`` reads it: C-quoted when a newline or a leading quote would mislead it."""
+    return os.fsencode(shown(name) if "\n" in name or name.startswith('"') else name)
 
 
 def _stand_ins(root: Path, items: list[tuple[str, bool]], scratch: Path) -> list[str]:
