@@ -23,9 +23,9 @@ import stat
 import tempfile
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import anyio
 
@@ -43,9 +43,11 @@ _RACY_NS = 2_000_000_000
 _HASH_BATCH = 2000
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One protected path: a regular file (exact permission bits) or a symbolic link, and its blob."""
+class Entry(NamedTuple):
+    """One protected path: a regular file (exact permission bits) or a symbolic link, and its blob.
+
+    A named tuple, not a dataclass: a snapshot makes one for every file of the worktree.
+    """
 
     sha: str
     perm: int
@@ -109,8 +111,7 @@ async def take(root: Path, *, write: bool, earlier: Snapshot | None = None) -> S
             skipped[path] = "unreadable"
         fresh = [path for path in fresh if path not in unreadable]
         hashed = await _hash(root, [(path, entries[path].link) for path in fresh], write)
-    for path, sha in zip(fresh, hashed, strict=True):
-        entries[path] = replace(entries[path], sha=sha)
+    await anyio.to_thread.run_sync(_fill, entries, fresh, hashed)
     return Snapshot(entries, frozenset(p for p in ignored if p in entries), skipped, taken)
 
 
@@ -184,9 +185,10 @@ def _parse(prefix: str, listing: _Listing, tracked: bytes, others: bytes, ignore
 def _lstat_all(root: Path, paths: list[str]) -> dict[str, os.stat_result | str]:
     """``lstat`` each path: its result, ``"special"`` for what is neither file nor link, or drop it if absent."""
     found: dict[str, os.stat_result | str] = {}
+    top = os.fspath(root)
     for path in paths:
         try:
-            info = os.lstat(root / path)
+            info = os.lstat(os.path.join(top, path))
         except FileNotFoundError:
             continue
         except OSError:
@@ -197,6 +199,12 @@ def _lstat_all(root: Path, paths: list[str]) -> dict[str, os.stat_result | str]:
         elif not stat.S_ISDIR(info.st_mode):
             found[path] = "special"
     return found
+
+
+def _fill(entries: dict[str, Entry], paths: list[str], shas: list[str]) -> None:
+    """Give each newly read entry its blob id."""
+    for path, sha in zip(paths, shas, strict=True):
+        entries[path] = entries[path]._replace(sha=sha)
 
 
 def _unreadable(root: Path, paths: list[str]) -> set[str]:
@@ -250,9 +258,8 @@ async def _hash(root: Path, items: list[tuple[str, bool]], write: bool) -> list[
         failures: list[GitError] = []
 
         async def one(number: int) -> None:
-            lines = [_stdin_path(name) for name in names[number * share : (number + 1) * share]]
             try:
-                parts[number] = await git.run(root, *args, stdin=b"\n".join(lines) + b"\n")
+                parts[number] = await git.run(root, *args, stdin=b"".join(names[number * share : (number + 1) * share]))
             except GitError as exc:
                 failures.append(exc)
 
@@ -267,21 +274,19 @@ async def _hash(root: Path, items: list[tuple[str, bool]], write: bool) -> list[
     return shas
 
 
-def _stdin_path(name: str) -> bytes:
-    """A path as ``--stdin-paths`` reads it: C-quoted when a newline or a leading quote would mislead it."""
-    return os.fsencode(shown(name) if "\n" in name or name.startswith('"') else name)
+def _stand_ins(root: Path, items: list[tuple[str, bool]], scratch: Path) -> list[bytes]:
+    """The ``--stdin-paths`` lines: each file itself, and for each link a scratch file holding its target.
 
-
-def _stand_ins(root: Path, items: list[tuple[str, bool]], scratch: Path) -> list[str]:
-    """The paths to hash: each file itself, and for each link a scratch file holding the link's target."""
-    names: list[str] = []
+    A name is C-quoted when a newline or a leading quote would mislead git.
+    """
+    lines: list[bytes] = []
     for number, (path, link) in enumerate(items):
         if link:
             target = scratch / str(number)
             target.write_bytes(os.fsencode(os.readlink(root / path)))
             path = str(target)
-        names.append(path)
-    return names
+        lines.append(os.fsencode(shown(path) if "\n" in path or path.startswith('"') else path) + b"\n")
+    return lines
 
 
 def tree_records(entries: Mapping[str, Entry]) -> bytes:
