@@ -94,7 +94,7 @@ class Baseline:
 
 async def create(root: Path, label: str | None) -> Baseline:
     """Record the worktree at ``root`` now, touching no file, nor HEAD, the index or the stash."""
-    shot = await snapshot.take(root, write=True)
+    shot = await snapshot.take(root, write=True, reuse=await _previous(root))
     state = await gitstate.record(root, write=True)
     created = time.time()
     baseline_id = time.strftime("b-%Y%m%dT%H%M%S-", time.gmtime(created)) + uuid.uuid4().hex[:6]
@@ -134,6 +134,16 @@ async def load(root: Path, baseline_id: str) -> Baseline:
         taken_ns=meta["taken_ns"],
     )
     return Baseline(_info(baseline_id, commit, meta), shot, GitState.model_validate(meta["state"]))
+
+
+async def _previous(root: Path) -> Snapshot | None:
+    """The newest baseline of this worktree whose signatures are kept, so unchanged files are not read again."""
+    for info in (await listed(root)).baselines:
+        entries = await anyio.to_thread.run_sync(_load_signatures, await _cache(root, info.baseline_id))
+        if entries is not None:
+            _, meta = await _read(root, info.baseline_id)
+            return Snapshot(entries=entries, ignored=frozenset(), skipped={}, taken_ns=meta["taken_ns"])
+    return None
 
 
 async def listed(root: Path) -> BaselineList:

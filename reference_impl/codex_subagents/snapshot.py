@@ -85,7 +85,7 @@ class _Listing:
     skipped: dict[str, SkipReason] = field(default_factory=dict[str, SkipReason])
 
 
-async def take(root: Path, *, write: bool, earlier: Snapshot | None = None) -> Snapshot:
+async def take(root: Path, *, write: bool, earlier: Snapshot | None = None, reuse: Snapshot | None = None) -> Snapshot:
     """Snapshot the worktree at ``root``.
 
     Args:
@@ -93,11 +93,13 @@ async def take(root: Path, *, write: bool, earlier: Snapshot | None = None) -> S
         earlier: the baseline to compare with. Its unchanged, trusted entries are reused instead of
             read again, and what is ignored is decided by it, not by the ignore rules now: exactly
             its protected ignored files are looked at, and what it left out stays out.
+        reuse: an earlier snapshot whose trusted blob ids are reused, and nothing else (the previous
+            baseline, when a new one is taken).
     """
     taken = time.time_ns()
     listing = _Listing()
     await _list(root, "", listing, 0, ignored_too=earlier is None)
-    entries, skipped, ignored = await anyio.to_thread.run_sync(_examine, root, listing, earlier)
+    entries, skipped, ignored = await anyio.to_thread.run_sync(_examine, root, listing, earlier, earlier or reuse)
     fresh = [path for path, entry in entries.items() if not entry.sha]
     try:
         hashed = await _hash(root, [(path, entries[path].link) for path in fresh], write)
@@ -116,7 +118,7 @@ async def take(root: Path, *, write: bool, earlier: Snapshot | None = None) -> S
 
 
 def _examine(
-    root: Path, listing: _Listing, earlier: Snapshot | None
+    root: Path, listing: _Listing, earlier: Snapshot | None, trusted: Snapshot | None
 ) -> tuple[dict[str, Entry], dict[str, SkipReason], set[str]]:
     """``lstat`` what the listing found and make an entry of each file, its blob id known when trusted."""
     excluded = frozenset(earlier.skipped if earlier else ())
@@ -132,8 +134,8 @@ def _examine(
         if isinstance(info, str):
             skipped[path] = "not_a_file" if info == "special" else "unreadable"
         else:
-            previous = earlier.entries.get(path) if earlier else None
-            entries[path] = _entry(info, previous, earlier.taken_ns if earlier else 0)
+            previous = trusted.entries.get(path) if trusted else None
+            entries[path] = _entry(info, previous, trusted.taken_ns if trusted else 0)
     return entries, skipped, ignored
 
 

@@ -596,3 +596,17 @@ async def test_a_baseline_whose_signature_cache_is_gone_still_compares_exactly(r
     (repo / "run.sh").chmod(0o700)
     reloaded = await baselines.load(repo, baseline.info.baseline_id)
     assert await changed(repo, reloaded) == {"run.sh": "mode_changed"}
+
+
+async def test_a_second_baseline_records_what_changed_since_the_first(repo: Path) -> None:
+    """Unchanged files are taken from the previous baseline; a same-size edit with its old mtime is still seen."""
+    first = await baselines.create(repo, None)
+    before = (repo / "a.txt").stat()
+    (repo / "a.txt").write_text("THE USER'S UNCOMMITTED EDIT\n")
+    os.utime(repo / "a.txt", ns=(before.st_atime_ns, before.st_mtime_ns))
+    second = await baselines.create(repo, None)
+    (repo / "a.txt").write_text("a worker's edit\n")
+    await undo(repo, second)
+    assert (repo / "a.txt").read_text() == "THE USER'S UNCOMMITTED EDIT\n"
+    await undo(repo, first)
+    assert (repo / "a.txt").read_text() == "the user's uncommitted edit\n"
