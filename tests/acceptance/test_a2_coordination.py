@@ -8,7 +8,7 @@ import stat
 from harness import git
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from world import World, attempt, baseline_files, commit, dump, final, git_state, records, write_patch
+from world import World, attempt, baseline_files, commit, dump, final, git_state, records
 
 scenarios("a2-coordination.feature")
 
@@ -75,8 +75,12 @@ def repoint(world: World, link: str, target: str) -> None:
 
 @given(parsers.parse('a worker script "{name}" that writes "{file}" and reports no files'))
 def patches_unreported(world: World, name: str, file: str) -> None:
-    """A worker that patches a file and leaves it out of its report."""
-    world.add_script(name, [{"patch": write_patch(world, file, f"written by {name}")}, final([])])
+    """A worker that patches a file and leaves it out of its report.
+
+    The patch only adds a line at the end, so it applies whichever worker writes the file first.
+    """
+    patch = f"*** Begin Patch\n*** Update File: {file}\n@@\n+written by {name}\n*** End Patch\n"
+    world.add_script(name, [{"patch": patch}, final([])])
 
 
 @given(parsers.parse('a worker script "{name}" that reports "{file}" without writing it'))
