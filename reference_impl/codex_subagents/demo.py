@@ -165,7 +165,7 @@ def _describe_call(call: McpToolCall) -> str:
         case "codex_wait_any":
             done = out.get("finished")
             jobs: list[object] = list(done) if isinstance(done, list) else []
-            names = [f"{job.get('label')} {job.get('state')}" for job in jobs if isinstance(job, dict)]  # pyright: ignore[reportUnknownMemberType]
+            names = [f"{job.get('label')} {job.get('state')}" for job in jobs if isinstance(job, dict)]  # pyright: ignore[reportUnknownMemberType] -- a tool answer is untyped JSON
             return f"waits: {', '.join(names) or 'nothing yet'}"
         case "codex_overlaps":
             return f"compares changes: overlaps {out.get('overlaps')}, unclaimed {out.get('unclaimed')}"
