@@ -31,6 +31,7 @@ Feature: Job primitives
     And a worker script "sleeper" that waits until released
     When the boss spawns a worker running script "writer-a"
     And the boss spawns a worker running script "sleeper"
+    And job "sleeper" is waiting on its model
     And the boss waits for any job
     Then wait-any reports only job "writer-a" as finished, with its job_id, label, state and summary
     And wait-any lists job "sleeper" as pending, with its job_id, label, state, elapsed_s, queue_position and last_event
