@@ -150,19 +150,8 @@ def test_doctor_fails_without_git(tmp_path: Path, repo: Path) -> None:
     """Without git on PATH the git check fails (and so does Codex, which needs node from the same PATH)."""
     home = make_home(tmp_path)
     by_hand(home)
-    env = {**home.env, "PATH": str(home.bin)}
-    done = subprocess.run(
-        [sys.executable, "-m", "codex_subagents", "doctor", "--json"],
-        cwd=repo,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    checks = {check["name"]: check for check in json.loads(done.stdout)["checks"]}
-    assert done.returncode == 1
+    code, checks = doctor(home, cwd=repo, path=str(home.bin))
+    assert code == 1
     assert checks["git"]["status"] == "fail" and "install git" in checks["git"]["fix"]
 
 
