@@ -48,6 +48,10 @@ class JobRequest(BaseModel):
     config: list[str] = Field(default_factory=list[str])
     wall_timeout_s: float
     idle_timeout_s: float
+    root: str | None = Field(default=None, description="The top of the worktree the job runs in")
+    scope: list[str] = Field(
+        default_factory=list[str], description="Patterns of the paths the job owns, from the worktree's top"
+    )
 
 
 class JobRecord(BaseModel):

@@ -84,9 +84,32 @@ class JobResult(FinishedJob):
     exit_code: int | None
     modified_files: list[str] = Field(description="Paths the worker reported changing (its contract)")
     observed_files: list[str] = Field(description="Paths seen in the worker's file_change events")
+    out_of_scope: list[str] = Field(
+        default_factory=list[str],
+        description="Paths the job touched outside its declared scope, from the worktree's top",
+    )
     final_message: str | None
     usage: Usage | None
     timings: Timings
+
+
+class Alert(BaseModel):
+    """Something seen while jobs ran that the boss should act on now, not after the batch."""
+
+    kind: Literal["collision", "out_of_scope"] = Field(
+        description="collision: jobs whose runs overlap in time touched the same path; "
+        "out_of_scope: a job touched a path outside its declared scope"
+    )
+    path: str = Field(description="The path, from the worktree's top")
+    jobs: list[str] = Field(
+        description="collision: the job(s) that touched it first, then the later one(s); "
+        "several jobs in one step when a shell write could be any of them. out_of_scope: the job"
+    )
+    seen: Literal["file_change", "worktree"] = Field(
+        description="How the latest touch was seen: a worker's file_change event, or the worktree itself "
+        "changing while the job ran a shell command"
+    )
+    at: float = Field(description="When it was seen (epoch seconds)")
 
 
 class WaitResult(BaseModel):
@@ -95,6 +118,10 @@ class WaitResult(BaseModel):
     finished: list[FinishedJob] = Field(description="Jobs that finished since an earlier wait reported them")
     timed_out: bool
     pending: list[JobDigest] = Field(description="The jobs of the set still queued or running")
+    alerts: list[Alert] = Field(
+        default_factory=list[Alert],
+        description="Collisions and out-of-scope writes of the set not reported by an earlier wait",
+    )
 
 
 class CancelResult(BaseModel):
@@ -117,6 +144,8 @@ class StatusResult(BaseModel):
         default_factory=list[str],
         description="Job directories whose records could not be read at start; the server log says why",
     )
+    alerts: list[Alert] = Field(default_factory=list[Alert], description="Every alert involving the listed jobs")
+    usage: Usage = Field(default_factory=Usage, description="The token usage of the listed jobs, summed")
 
 
 def timings(queued_at: float, started_at: float | None, finished_at: float) -> Timings:
