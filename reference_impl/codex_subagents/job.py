@@ -33,6 +33,8 @@ class Job:
     exit_code: int | None = None
     last_event: Event | None = None
     observed: dict[str, None] = field(default_factory=dict[str, None])
+    worktree_touched: dict[str, None] = field(default_factory=dict[str, None])
+    """Root-relative paths the worktree watch saw change while only this job ran a command."""
     last_message: str | None = None
     turn_error: str | None = None
     usage_event: TurnCompleted | None = None

@@ -29,6 +29,7 @@ from .contract import read_report
 from .events import Event
 from .framing import LineFramer, to_event
 from .job import Job, observe
+from .monitor import Monitor
 from .reports import JobResult, timings
 from .worker import Launch, build_launch, marker
 
@@ -39,12 +40,18 @@ class Runner:
     """Live the jobs of one supervisor, with what every worker shares: settings, environment and schema."""
 
     def __init__(
-        self, settings: Settings, environ: Mapping[str, str], schema: Path, on_settled: Callable[[], None]
+        self,
+        settings: Settings,
+        environ: Mapping[str, str],
+        schema: Path,
+        on_settled: Callable[[], None],
+        monitor: Monitor,
     ) -> None:
         self._settings = settings
         self._environ = environ
         self._schema = schema
         self._on_settled = on_settled
+        self._monitor = monitor
 
     async def live(self, job: Job, slot: AbstractAsyncContextManager[None]) -> None:
         """Wait in ``slot`` for a turn, run the job's worker to its end and settle the job.
@@ -54,7 +61,7 @@ class Runner:
         try:
             with job.scope:
                 async with slot:
-                    await _execute(job, self._settings, self._environ, self._schema)
+                    await _execute(job, self._settings, self._environ, self._schema, self._monitor)
         except Exception as exc:  # the per-job barrier: one job's fault must not end the others
             logger.exception("job %s failed inside the server", job.job_id)
             job.stop = ("failed", f"the server could not go on with this job: {exc}")
@@ -98,10 +105,11 @@ class Runner:
             record.result.error = f"{error or record.state}; its final record could not be saved: {exc}"
         job.journal.close()
         job.finished.set()
+        self._monitor.finished(job)
         self._on_settled()
 
 
-async def _execute(job: Job, settings: Settings, environ: Mapping[str, str], schema: Path) -> None:
+async def _execute(job: Job, settings: Settings, environ: Mapping[str, str], schema: Path, monitor: Monitor) -> None:
     """Launch the job's worker, watch it to its end, and stop what is left of it."""
     request = job.record.request
     launch = build_launch(
@@ -121,6 +129,7 @@ async def _execute(job: Job, settings: Settings, environ: Mapping[str, str], sch
     job.record.state = "running"
     job.record.started_at = time.time()
     # Shielded: a cancel landing inside open_process would leave a forked worker running unseen.
+    await monitor.started(job)
     process: Process | None = None
     with anyio.CancelScope(shield=True):
         process = await _open_worker(job, launch)
@@ -133,14 +142,14 @@ async def _execute(job: Job, settings: Settings, environ: Mapping[str, str], sch
     known: set[psutil.Process] = set()
     try:
         await job.persist()
-        known = await _watch(job, process, worker, launch, settings.max_line_bytes)
+        known = await _watch(job, process, worker, launch, settings.max_line_bytes, monitor)
     finally:
         with anyio.CancelScope(shield=True):
             await _end(job, process, worker, settings.kill_grace_s, known)
 
 
 async def _watch(
-    job: Job, process: Process, worker: psutil.Process | None, launch: Launch, max_line_bytes: int
+    job: Job, process: Process, worker: psutil.Process | None, launch: Launch, max_line_bytes: int, monitor: Monitor
 ) -> set[psutil.Process]:
     """Feed the worker its prompt and read it to its exit, within the wall budget.
 
@@ -158,7 +167,7 @@ async def _watch(
                 await process.stdin.send(launch.stdin)
             except anyio.BrokenResourceError:
                 logger.warning("job %s: the worker exited before reading its prompt", job.job_id)
-        await _pump(job, process.stdout, request.idle_timeout_s, max_line_bytes)
+        await _pump(job, process.stdout, request.idle_timeout_s, max_line_bytes, monitor)
         known = await anyio.to_thread.run_sync(procs.members, worker, marker(job.job_id))
         job.exit_code = await process.wait()
     if wall.cancelled_caught:
@@ -178,7 +187,9 @@ async def _end(
     await process.aclose()
 
 
-async def _pump(job: Job, stdout: ByteReceiveStream, idle_timeout_s: float, max_line_bytes: int) -> None:
+async def _pump(
+    job: Job, stdout: ByteReceiveStream, idle_timeout_s: float, max_line_bytes: int, monitor: Monitor
+) -> None:
     """Frame stdout into lines, however long or broken, and record each as an event."""
     framer = LineFramer(max_line_bytes)
     with job.journal.stdout_path.open("ab") as raw:
@@ -194,11 +205,11 @@ async def _pump(job: Job, stdout: ByteReceiveStream, idle_timeout_s: float, max_
                 job.scope.cancel()
                 return
             raw.write(chunk)
-            _ingest(job, framer.feed(chunk), max_line_bytes)
-        _ingest(job, framer.end(), max_line_bytes)
+            _ingest(job, framer.feed(chunk), max_line_bytes, monitor)
+        _ingest(job, framer.end(), max_line_bytes, monitor)
 
 
-def _ingest(job: Job, lines: list[tuple[bytes, int]], limit: int) -> None:
+def _ingest(job: Job, lines: list[tuple[bytes, int]], limit: int, monitor: Monitor) -> None:
     """Journal the events of one chunk of output at once, then keep what the result needs."""
     seq, now = job.journal.count, time.time()
     events: list[Event] = []
@@ -209,6 +220,7 @@ def _ingest(job: Job, lines: list[tuple[bytes, int]], limit: int) -> None:
         job.journal.append(*events)
     for event in events:
         observe(job, event)
+        monitor.event(job, event)
 
 
 def _result(job: Job, error: str | None, final: str | None) -> JobResult:

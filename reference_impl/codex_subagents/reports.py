@@ -28,6 +28,8 @@ from .events import (
 )
 
 JobState = Literal["queued", "running", "succeeded", "failed", "cancelled", "timed_out", "interrupted"]
+AlertKind = Literal["collision", "out_of_scope"]
+Seen = Literal["file_change", "worktree"]
 FINISHED_STATES: frozenset[JobState] = frozenset({"succeeded", "failed", "cancelled", "timed_out", "interrupted"})
 
 
@@ -96,7 +98,7 @@ class JobResult(FinishedJob):
 class Alert(BaseModel):
     """Something seen while jobs ran that the boss should act on now, not after the batch."""
 
-    kind: Literal["collision", "out_of_scope"] = Field(
+    kind: AlertKind = Field(
         description="collision: jobs whose runs overlap in time touched the same path; "
         "out_of_scope: a job touched a path outside its declared scope"
     )
@@ -105,7 +107,7 @@ class Alert(BaseModel):
         description="collision: the job(s) that touched it first, then the later one(s); "
         "several jobs in one step when a shell write could be any of them. out_of_scope: the job"
     )
-    seen: Literal["file_change", "worktree"] = Field(
+    seen: Seen = Field(
         description="How the latest touch was seen: a worker's file_change event, or the worktree itself "
         "changing while the job ran a shell command"
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
@@ -27,11 +27,13 @@ from anyio.abc import TaskGroup, TaskStatus
 
 from .config import Settings
 from .errors import QueueFullError, UnknownJobError
+from .events import Usage
 from .job import Job, cancel, digest, page, result
 from .journal import JobRecord, JobRequest, Journal
 from .lifecycle import Runner
+from .monitor import Monitor
 from .recovery import ServerLock, adopt
-from .reports import CancelResult, EventsPage, JobDigest, JobResult, StatusResult, WaitResult
+from .reports import Alert, CancelResult, EventsPage, JobDigest, JobResult, StatusResult, WaitResult
 from .worker import write_schema
 
 logger = logging.getLogger(__name__)
@@ -43,8 +45,9 @@ HEARTBEAT_S = 10.0
 class JobTable:
     """The jobs this server knows, the slots they run in, and the answers about them."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, monitor: Monitor) -> None:
         self.settings = settings
+        self.monitor = monitor
         self.damaged: list[str] = []
         self._jobs: dict[str, Job] = {}
         self._slots = Slots(settings.cap)
@@ -75,11 +78,17 @@ class JobTable:
         return digest(job, self.queue_position(job))
 
     def status(self, job_ids: Sequence[str] | None = None) -> StatusResult:
-        """Digest the named jobs, or every job, and say how full the server is."""
+        """Digest the named jobs, or every job, say how full the server is, what it saw and what they cost."""
         queued = sum(1 for job in self._jobs.values() if job.record.state == "queued")
-        digests = [self.digest(job) for job in self.jobs(job_ids)]
+        listed = self.jobs(job_ids)
         return StatusResult(
-            jobs=digests, running=self.running_count, queued=queued, cap=self.settings.cap, damaged=self.damaged
+            jobs=[self.digest(job) for job in listed],
+            running=self.running_count,
+            queued=queued,
+            cap=self.settings.cap,
+            damaged=self.damaged,
+            alerts=self.monitor.involving(job.job_id for job in listed),
+            usage=total_usage(job.result.usage for job in listed if job.done),
         )
 
     async def events(self, job_id: str, cursor: int, limit: int) -> EventsPage:
@@ -104,14 +113,15 @@ class JobSupervisor(JobTable):
         environ: Mapping[str, str] | None = None,
         open_journal: Callable[[Path], Journal] = Journal,
     ) -> None:
-        super().__init__(settings)
+        super().__init__(settings, Monitor(self._wake))
         self._open_journal = open_journal
         self._finished = anyio.Event()
         self._tg: TaskGroup | None = None
         self._lock = ServerLock(settings.state_dir)
         self.server_id = self._lock.server_id
         schema = settings.state_dir / "worker-output-schema.json"
-        self._runner = Runner(settings, dict(os.environ if environ is None else environ), schema, self._wake)
+        environ = dict(os.environ if environ is None else environ)
+        self._runner = Runner(settings, environ, schema, self._wake, self.monitor)
 
     async def __aenter__(self) -> Self:
         await anyio.to_thread.run_sync(_prepare, self.settings, self._lock)
@@ -127,6 +137,7 @@ class JobSupervisor(JobTable):
                     await self._runner.interrupt(job, found.reason)
             self._tg = anyio.create_task_group()
             await self._tg.__aenter__()
+            self.monitor.bind(self._tg)
         except BaseException:
             self._lock.release()
             raise
@@ -162,7 +173,7 @@ class JobSupervisor(JobTable):
         """Wait until a job of the set has finished unreported, or the timeout passes; see `wait_any`."""
         wanted = self.jobs(job_ids)
         wait_s = min(timeout_s, self.settings.max_wait_s)
-        return await wait_any(wanted, wait_s, lambda: self._finished, self.digest, progress)
+        return await wait_any(wanted, wait_s, lambda: self._finished, self.digest, self.monitor, progress)
 
     async def _run(self, job: Job, *, task_status: TaskStatus[None]) -> None:
         await self._runner.live(job, self._slots.hold(job, task_status))
@@ -219,21 +230,25 @@ async def wait_any(
     wait_s: float,
     finished: Callable[[], anyio.Event],
     describe_pending: Callable[[Job], JobDigest],
+    monitor: Monitor,
     progress: Progress | None = None,
 ) -> WaitResult:
-    """Wait until a job of ``wanted`` has finished unreported, or ``wait_s`` seconds pass.
+    """Wait until a job of ``wanted`` has finished unreported, an alert names one, or ``wait_s`` seconds pass.
 
     Reports every finished job of the set not yet reported by an earlier wait
     (each is reported once, across restarts too, so the mark is saved; a disk
-    that refuses the mark does not keep the job from being reported) and
-    digests the jobs still pending. Returns at once when nothing of the set is
-    left to wait for. ``finished`` gives the event set when the next job finishes.
+    that refuses the mark does not keep the job from being reported), every
+    alert naming a job of the set not yet reported (once, sent as a progress
+    notification too), and digests the jobs still pending. Returns at once when
+    nothing of the set is left to wait for. ``finished`` gives the event set
+    when the next job finishes or the next alert is raised.
     """
+    ids = [job.job_id for job in wanted]
     timed_out = True
     with anyio.move_on_after(wait_s):
         while True:
             ready = [job for job in wanted if job.done and not job.record.reported]
-            if ready or all(job.done for job in wanted):
+            if ready or monitor.unreported(ids) or all(job.done for job in wanted):
                 timed_out = False
                 break
             changed = finished()
@@ -243,6 +258,10 @@ async def wait_any(
             with anyio.move_on_after(HEARTBEAT_S):
                 await changed.wait()
     ready = [job for job in wanted if job.done and not job.record.reported]
+    alerts = monitor.unreported(ids)
+    monitor.mark_reported(alerts)
+    if alerts and progress is not None:
+        await progress(sum(job.done for job in wanted), len(wanted), "; ".join(map(_said, alerts)))
     for job in ready:
         job.record.reported = True
         try:
@@ -253,9 +272,26 @@ async def wait_any(
             )
     return WaitResult(
         finished=[job.result for job in ready],
-        timed_out=timed_out and not ready,
+        timed_out=timed_out and not ready and not alerts,
         pending=[describe_pending(job) for job in wanted if not job.done],
+        alerts=alerts,
     )
+
+
+def _said(alert: Alert) -> str:
+    """An alert in one line, for a progress notification."""
+    return f"{alert.kind} on {alert.path}: jobs {', '.join(alert.jobs)} (seen by {alert.seen})"
+
+
+def total_usage(usages: Iterable[Usage | None]) -> Usage:
+    """The sum of the jobs' token counts."""
+    fields = Usage.model_fields
+    sums = dict.fromkeys(fields, 0)
+    for usage in usages:
+        if usage is not None:
+            for name in fields:
+                sums[name] += getattr(usage, name)
+    return Usage(**sums)
 
 
 def _prepare(settings: Settings, lock: ServerLock) -> None:
