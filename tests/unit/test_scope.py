@@ -1,0 +1,159 @@
+"""Declared scopes: patterns are read relative to a job's cwd, own what they match and what lies below it,
+and two scopes are said to intersect whenever some path could belong to both."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from codex_subagents.errors import InputError
+from codex_subagents.scope import could_intersect, covers, normalize, out_of_scope, relative_to_cwd
+
+ROOT = Path("/repo")
+
+
+@pytest.mark.parametrize(
+    ("cwd", "pattern", "expected"),
+    [
+        ("/repo", "src/api", "src/api"),
+        ("/repo", "./src/api/", "src/api"),
+        ("/repo", "src//*.py", "src/*.py"),
+        ("/repo/sub", "*.py", "sub/*.py"),
+        ("/repo/sub", "../docs/**", "docs/**"),
+        ("/repo/sub", "../*.md", "*.md"),
+        ("/repo/sub", ".", "sub"),
+        ("/repo", ".", "**"),
+        ("/repo/sub", "/repo/lib/x.py", "lib/x.py"),
+        ("/repo", "**/", "**"),
+        ("/repo", "src/*/./x", "src/*/x"),
+    ],
+)
+def test_patterns_from_the_cwd_become_patterns_from_the_worktree_top(cwd: str, pattern: str, expected: str) -> None:
+    """A pattern given from the job's cwd (or absolute inside the worktree) is stored from the worktree's top."""
+    assert normalize(ROOT, Path(cwd), [pattern]) == [expected]
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["", "  ", "a\0b", "../../outside", "/etc/passwd", "/**", "src/*/../../x", "sub/../../../x", "x" * 4097],
+)
+def test_a_pattern_that_is_empty_or_leaves_the_worktree_is_refused(pattern: str) -> None:
+    """Empty patterns, NULs, escapes above the root and absolute paths elsewhere are refused before anything runs."""
+    with pytest.raises(InputError):
+        normalize(ROOT, Path("/repo/sub"), [pattern])
+
+
+def test_a_scope_of_more_than_256_patterns_is_refused() -> None:
+    """The number of patterns is bounded, so scheduling stays cheap."""
+    normalize(ROOT, ROOT, ["a"] * 256)
+    with pytest.raises(InputError):
+        normalize(ROOT, ROOT, ["a"] * 257)
+
+
+def test_a_worker_is_shown_its_scope_from_its_own_cwd() -> None:
+    """The stored root-relative patterns are turned back into patterns from the worker's cwd."""
+    stored = ["sub/a.py", "docs/**", "**", "sub"]
+    assert relative_to_cwd(ROOT, Path("/repo/sub"), stored) == ["a.py", "../docs/**", "../**", "."]
+    assert relative_to_cwd(ROOT, ROOT, stored) == stored
+
+
+@pytest.mark.parametrize(
+    ("patterns", "path", "expected"),
+    [
+        (["src/api"], "src/api", True),
+        (["src/api"], "src/api/x.py", True),
+        (["src/api"], "src/apis/x.py", False),
+        (["src/*.py"], "src/a.py", True),
+        (["src/*.py"], "src/sub/a.py", False),
+        (["src/**"], "src/sub/deep/a.py", True),
+        (["src/**/test_*.py"], "src/test_a.py", True),
+        (["src/**/test_*.py"], "src/x/y/test_a.py", True),
+        (["src/**/test_*.py"], "src/x/y/a.py", False),
+        (["a?c"], "abc", True),
+        (["a[!b]c"], "abc", False),
+        (["[ab]"], "b/x", True),
+        (["**"], "anything/at/all", True),
+        ([], "a", False),
+    ],
+)
+def test_a_scope_owns_what_its_patterns_match_and_what_lies_below(
+    patterns: list[str], path: str, expected: bool
+) -> None:
+    """Wildcards stay within a segment, ``**`` spans segments, and a match owns the tree below it."""
+    assert covers(patterns, path) is expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        (["src/api"], ["src/api/x.py"], True),
+        (["src/api"], ["src/apis"], False),
+        (["src/a.py"], ["src/*.py"], True),
+        (["src/a.md"], ["src/*.py"], False),
+        (["src/*.py"], ["src/*.md"], False),
+        (["src/*.py"], ["src/test_*"], True),
+        (["src/**"], ["src/a.py"], True),
+        (["a/**"], ["b/**"], False),
+        (["**/x.py"], ["a/b/x.py"], True),
+        (["**/x.py"], ["a/b/y.py"], True),  # a directory a/b/y.py could hold an x.py
+        (["*/x"], ["a/*"], True),
+        (["*/x"], ["a/y"], False),
+        (["src/*"], ["src/a/b.py"], True),
+        (["a[0-9]"], ["ab"], False),
+        (["a[0-9]"], ["a[!x]"], True),
+        (["a", "b"], ["c", "b/**"], True),
+        ([], ["**"], False),
+        (["**"], ["anything"], True),
+    ],
+)
+def test_two_scopes_intersect_exactly_when_a_path_could_belong_to_both(
+    a: list[str], b: list[str], expected: bool
+) -> None:
+    """Literals, globs in one directory and ``**`` are told apart exactly; the answer is the same both ways."""
+    assert could_intersect(a, b) is expected
+    assert could_intersect(b, a) is expected
+
+
+def test_very_long_patterns_are_compared_without_exhausting_the_stack() -> None:
+    """Patterns at the length limit, with many segments or characters, still get an answer."""
+    deep = "/".join(["*"] * 2000)
+    wide = "a*" * 2000
+    assert could_intersect([deep], ["/".join(["x"] * 2000)])
+    assert could_intersect([wide], ["a" * 4000])
+    assert covers([deep], "/".join(["y"] * 2001))
+
+
+def test_out_of_scope_names_the_touched_paths_no_pattern_owns() -> None:
+    """Paths named by the worker (from its cwd or absolute) and paths seen changing are checked, each once."""
+    found = out_of_scope(
+        ROOT,
+        Path("/repo/sub"),
+        ["sub/src/**"],
+        ["src/a.py", "notes.md", "/repo/sub/notes.md", "/elsewhere/x"],
+        ["sub/src/b.py", "top.txt", "caf\udce9.txt"],
+    )
+    assert found == ['"caf\\351.txt"', "sub/notes.md", "top.txt"]
+    assert out_of_scope(ROOT, ROOT, [], ["anything"], ["else"]) == []
+
+
+_SEGMENT = st.sampled_from(["a", "b", "ab", "ba", "*", "?", "a*", "*b", "[ab]", "[!a]", "a?", "**"])
+_PATTERN = st.lists(_SEGMENT, min_size=1, max_size=4).map("/".join)
+_NAME = st.sampled_from(["a", "b", "ab", "ba", "aa", "bb", "c", "abb"])
+_PATH = st.lists(_NAME, min_size=1, max_size=5).map("/".join)
+
+
+@given(st.lists(_PATTERN, min_size=1, max_size=3), st.lists(_PATTERN, min_size=1, max_size=3), _PATH)
+def test_scopes_that_both_own_a_path_always_intersect(a: list[str], b: list[str], path: str) -> None:
+    """Soundness: the scheduler never runs two jobs at once whose scopes both own some path."""
+    if covers(a, path) and covers(b, path):
+        assert could_intersect(a, b)
+
+
+@given(_PATH, _PATH)
+def test_two_plain_paths_intersect_exactly_when_one_lies_under_the_other(a: str, b: str) -> None:
+    """Without wildcards the answer is exact: a path and what lies below it."""
+    below = a == b or a.startswith(b + "/") or b.startswith(a + "/")
+    assert could_intersect([a], [b]) is below
