@@ -50,6 +50,38 @@ Feature: A2 coordination
     And the boss checks the overlaps of jobs "patcher, writer-a"
     Then the overlaps map "a.txt" to jobs "patcher, writer-a"
 
+  @req:touches-one-after-the-other-are-in-sequence
+  Scenario: Two workers that write one file one after the other are in sequence
+    Given a worker script "appender-a" that appends "from a" to "shared.txt" and reports it
+    And a worker script "appender-b" that appends "from b" to "shared.txt" and reports it
+    When the boss takes a baseline
+    And the boss spawns a worker running script "appender-a"
+    And the boss waits until job "appender-a" is reported
+    And the boss spawns a worker running script "appender-b"
+    And the boss waits until job "appender-b" is reported
+    And the boss checks the overlaps of jobs "appender-a, appender-b"
+    Then overlaps, unclaimed and unchanged_claims are empty
+    And in_sequence maps "shared.txt" to jobs "appender-a, appender-b" in that order
+    And clean holds jobs "appender-a, appender-b"
+
+  @req:a-rollback-clears-the-touches-it-undid
+  Scenario: Serial re-runs after a rollback come out clean
+    Given a worker script "appender-a" that appends "from a" to "shared.txt" and reports it
+    And a worker script "appender-b" that appends "from b" to "shared.txt" and reports it
+    When the boss takes a baseline
+    And the boss spawns a worker running script "appender-a"
+    And the boss spawns a worker running script "appender-b"
+    And the boss waits until jobs "appender-a, appender-b" are reported
+    And the boss checks the overlaps of jobs "appender-a, appender-b"
+    Then the overlaps map "shared.txt" to jobs "appender-a, appender-b"
+    When the boss rolls back "shared.txt"
+    And the boss re-runs job "appender-a" as "appender-a-again" and waits until it is reported
+    And the boss re-runs job "appender-b" as "appender-b-again" and waits until it is reported
+    And the boss checks the overlaps of jobs "appender-a, appender-b, appender-a-again, appender-b-again"
+    Then overlaps, unclaimed and unchanged_claims are empty
+    And in_sequence maps "shared.txt" to jobs "appender-a-again, appender-b-again" in that order
+    And clean holds jobs "appender-a, appender-b, appender-a-again, appender-b-again"
+
   @req:under-reporting-is-flagged
   Scenario: A shell write is unclaimed
     Given a worker script "shell-writer" that writes "c.txt" from the shell and reports no files
@@ -67,6 +99,19 @@ Feature: A2 coordination
     And the boss waits until job "claimer" is reported
     And the boss checks the overlaps of jobs "claimer"
     Then unchanged_claims holds "d.txt" for job "claimer"
+
+  @req:under-reporting-is-flagged
+  Scenario: An earlier job's change is not unclaimed in a later check
+    Given a worker script "writer-c" that writes "c.txt" and reports it
+    And a worker script "writer-a" that writes "a.txt" and reports it
+    When the boss takes a baseline
+    And the boss spawns a worker running script "writer-c"
+    And the boss waits until job "writer-c" is reported
+    And the boss spawns a worker running script "writer-a"
+    And the boss waits until job "writer-a" is reported
+    And the boss checks the overlaps of jobs "writer-a"
+    Then overlaps, unclaimed and unchanged_claims are empty
+    And clean holds jobs "writer-a"
 
   @req:rollback-restores-the-baseline-exactly
   Scenario: Rollback undoes edits, creations and deletions

@@ -8,7 +8,7 @@ import stat
 from harness import git
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from world import World, attempt, baseline_files, commit, dump, final, git_state, records
+from world import World, attempt, baseline_files, commit, dump, final, git_state, names, records, spawn
 
 scenarios("a2-coordination.feature")
 
@@ -106,6 +106,14 @@ def drop(world: World, label: str) -> None:
     assert answer["dropped"] is True, dump(answer)
 
 
+@when(parsers.parse('the boss re-runs job "{name}" as "{key}" and waits until it is reported'))
+def rerun_as(world: World, name: str, key: str) -> None:
+    """Run the same script again, alone, known as ``key`` so the first run's job id stays in the batch."""
+    spawn(world, name, key, prompt="Do the task again.")
+    assert key in world.jobs, world.error
+    world.live.wait_all([world.job(key)])
+
+
 @when(parsers.parse('the boss rolls back everything to the baseline id "{baseline_id}"'))
 def roll_back_to(world: World, baseline_id: str) -> None:
     """A rollback naming a baseline id the boss made up."""
@@ -182,3 +190,10 @@ def executable(world: World, file: str) -> None:
 def points_at(world: World, link: str, target: str) -> None:
     """The link is a link again, to its old target."""
     assert world.path(link).is_symlink() and str(world.path(link).readlink()) == target
+
+
+@then(parsers.parse('in_sequence maps "{file}" to jobs "{jobs}" in that order'))
+def in_sequence(world: World, file: str, jobs: str) -> None:
+    """The path is listed once, with the jobs that touched it one after the other, in the order they ran."""
+    report = world.answers["overlaps"]
+    assert report["in_sequence"] == {file: [world.job(name) for name in names(jobs)]}, dump(report)
