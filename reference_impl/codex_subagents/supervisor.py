@@ -1,14 +1,15 @@
 """The job supervisor: one task group running every job, under a cap, with a FIFO queue.
 
 `JobSupervisor` is entered once, in the server's lifespan, and owns the only
-task group. A job's task waits for a slot of an `anyio.CapacityLimiter` (in
-FIFO order while the cap is reached), then lives its worker's life through the
-`Runner`. Waiters are woken by an event swapped on every finish, never by
-polling. On entry the supervisor takes its server lock and adopts the jobs of
-servers that are gone: finished jobs keep their results; jobs that were still
-running are stopped and marked ``interrupted``. Jobs of other live servers on
-the same state dir are left to them. The answers of the job tools are built
-here, as the models the tools return.
+task group. A job's task waits in `Slots` for a slot (in FIFO order, and apart
+from running or earlier jobs whose declared scope could share a path with its
+own), then lives its worker's life through the `Runner`. Waiters are woken by
+an event swapped on every finish, never by polling. On entry the supervisor
+takes its server lock and adopts the jobs of servers that are gone: finished
+jobs keep their results; jobs that were still running are stopped and marked
+``interrupted``. Jobs of other live servers on the same state dir are left to
+them. The answers of the job tools are built here, as the models the tools
+return.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -26,7 +26,7 @@ import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
 from .config import Settings
-from .errors import QueueFullError, UnknownJobError
+from .errors import UnknownJobError
 from .events import Usage
 from .job import Job, cancel, digest, page, result
 from .journal import JobRecord, JobRequest, Journal
@@ -34,6 +34,7 @@ from .lifecycle import Runner
 from .monitor import Monitor
 from .recovery import ServerLock, adopt
 from .reports import Alert, CancelResult, EventsPage, JobDigest, JobResult, StatusResult, WaitResult
+from .slots import Slots
 from .worker import write_schema
 
 logger = logging.getLogger(__name__)
@@ -182,47 +183,6 @@ class JobSupervisor(JobTable):
         """Wake whoever waits for a job to finish."""
         self._finished.set()
         self._finished = anyio.Event()
-
-
-class Slots:
-    """The cap on running workers, and the FIFO queue of the jobs waiting for a slot."""
-
-    def __init__(self, cap: int) -> None:
-        self._cap = cap
-        self._limiter = anyio.CapacityLimiter(cap)
-        self._queue: list[str] = []
-
-    def position(self, job_id: str) -> int | None:
-        """Return the job's 1-based place in the queue, or None when it is not queued."""
-        return self._queue.index(job_id) + 1 if job_id in self._queue else None
-
-    def check(self, queue_limit: int) -> None:
-        """Refuse another job when every slot is taken and the queue is at its limit."""
-        running = self._cap - int(self._limiter.available_tokens)
-        if running >= self._cap and len(self._queue) >= queue_limit:
-            raise QueueFullError(running, len(self._queue))
-
-    @asynccontextmanager
-    async def hold(self, job: Job, task_status: TaskStatus[None]) -> AsyncGenerator[None]:
-        """Hold a slot for the job, waiting in the queue while none is free; the job counts as started either way."""
-        self._queue.append(job.job_id)
-        try:
-            try:
-                self._limiter.acquire_on_behalf_of_nowait(job)
-            except anyio.WouldBlock:
-                task_status.started()
-                await self._limiter.acquire_on_behalf_of(job)
-            else:
-                job.record.state = "running"
-                task_status.started()
-            self._queue.remove(job.job_id)
-            try:
-                yield
-            finally:
-                self._limiter.release_on_behalf_of(job)
-        finally:
-            if job.job_id in self._queue:
-                self._queue.remove(job.job_id)
 
 
 async def wait_any(
