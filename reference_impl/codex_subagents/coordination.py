@@ -11,31 +11,54 @@ worker may still write in the worktree.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import anyio
 from pydantic import BaseModel, Field
 
-from . import baselines, git, rollback
+from . import baselines, git, rollback, rollback_log
 from .errors import BaselineError, InputError
 from .gitstate import GitStateChange
 from .paths import confined, relative_to_root, shown, under
 from .rollback import ChangeKind, RollbackResult
+from .rollback_log import Rollback
+from .scope import covers
 
 
 @dataclass(frozen=True)
 class Claim:
-    """The root-relative paths a job reported changing and those it was seen changing."""
+    """The root-relative paths a job reported changing and those it was seen changing, when it ran, its scope."""
 
     reported: frozenset[str]
     observed: frozenset[str]
+    started: float | None = None
+    """When its worker started; None if it never did."""
+    finished: float | None = None
+    """When it finished; None while it runs."""
+    scope: tuple[str, ...] = ()
 
     @property
     def touched(self) -> frozenset[str]:
         """Every path the job claims, by report or by observation."""
         return self.reported | self.observed
+
+    def alongside(self, other: Claim) -> bool:
+        """Whether the two jobs' runs overlapped in time: each started before the other finished.
+
+        A run whose start is unknown is taken to overlap: only then can a real overlap not be missed.
+        """
+        if self.started is None or other.started is None:
+            return True
+        return self.started < (other.finished or math.inf) and other.started < (self.finished or math.inf)
+
+    def after(self, rollbacks: Sequence[Rollback]) -> Claim:
+        """The claim without the paths a later rollback put back: what the job did there is undone."""
+        kept = frozenset(p for p in self.touched if not any(r.undid(p, self.finished) for r in rollbacks))
+        return replace(self, reported=self.reported & kept, observed=self.observed & kept)
 
 
 class OverlapResult(BaseModel):
@@ -43,13 +66,19 @@ class OverlapResult(BaseModel):
 
     baseline_id: str
     clean: bool = Field(description="No overlap, no unclaimed change and no move of HEAD, index or stash")
-    overlaps: dict[str, list[str]] = Field(description="Path -> the jobs that each touched it")
-    unclaimed: list[str] = Field(description="Changed paths that no job reported or was seen to change")
+    overlaps: dict[str, list[str]] = Field(description="Path -> the jobs that touched it while their runs overlapped")
+    in_sequence: dict[str, list[str]] = Field(
+        description="Path -> the jobs that touched it one after another (no overlap), in the order they ran"
+    )
+    unclaimed: list[str] = Field(
+        description="Changed paths that no job of this worktree, given or not, reported or was seen to change"
+    )
     unchanged_claims: dict[str, list[str]] = Field(description="Job -> paths it claimed that did not change")
     unchecked_claims: dict[str, list[str]] = Field(
         description="Job -> paths it claimed where the baseline protects nothing (e.g. ignored directories), "
         "so the server cannot tell whether they changed"
     )
+    out_of_scope: dict[str, list[str]] = Field(description="Job -> paths it touched outside its declared scope")
     changed: dict[str, ChangeKind] = Field(description="Every path that differs from the baseline, and how")
     git_state: list[GitStateChange] = Field(description="HEAD, index or stash changes since the baseline")
 
@@ -93,48 +122,88 @@ async def worktree(roots: Sequence[Path], cwd: str | None) -> Path:
     return await git.worktree_root(await directory(roots, cwd))
 
 
-def claim(root: Path, cwd: Path, reported: Sequence[str], observed: Sequence[str]) -> Claim:
-    """A job's claim, its paths (absolute or relative to its ``cwd``) made relative to ``root``."""
+def claim(
+    root: Path,
+    cwd: Path,
+    reported: Sequence[str],
+    observed: Sequence[str],
+    run: tuple[float | None, float | None] = (None, None),
+    scope: Sequence[str] = (),
+) -> Claim:
+    """A job's claim, its paths (absolute or relative to its ``cwd``) made relative to ``root``.
+
+    ``run`` is when the job started and finished (None: not yet); ``scope`` its root-relative patterns.
+    """
 
     def normalized(paths: Sequence[str]) -> frozenset[str]:
         return frozenset(p for p in (relative_to_root(root, cwd, path) for path in paths) if p is not None)
 
-    return Claim(reported=normalized(reported), observed=normalized(observed))
+    started, finished = run
+    return Claim(normalized(reported), normalized(observed), started, finished, tuple(scope))
 
 
-async def overlaps(root: Path, baseline_id: str, claims: Mapping[str, Claim]) -> OverlapResult:
-    """Compare each job's claims with the others' and with what really changed since the baseline."""
+async def overlaps(root: Path, baseline_id: str, given: Sequence[str], claims: Mapping[str, Claim]) -> OverlapResult:
+    """Compare the ``given`` jobs' claims with each other and with what really changed since the baseline.
+
+    ``claims`` holds every job known in the worktree: a changed path is
+    unclaimed only if none of those that ran after the baseline was taken
+    accounts for it. Touches a later rollback undid do not count.
+    """
     baseline = await baselines.load(root, baseline_id)
     comparison = await rollback.compare(root, baseline)
+    undone = await rollback_log.read(root)
+    since = baseline.snapshot.taken_ns / 1e9
+    live = {job_id: c.after(undone) for job_id, c in claims.items() if (c.finished or math.inf) > since}
+    mine = {job_id: live.get(job_id, Claim(frozenset(), frozenset())) for job_id in sorted(given)}
     changed = comparison.changed
     blind = frozenset(baseline.snapshot.skipped)
     touched_by: dict[str, list[str]] = {}
-    for job_id, job in sorted(claims.items()):
+    for job_id, job in mine.items():
         for path in job.touched:
             touched_by.setdefault(path, []).append(job_id)
+    accounted = frozenset[str]().union(*(c.touched for c in live.values()))
 
-    def per_job(keep: Callable[[str], bool]) -> dict[str, list[str]]:
-        found = {job_id: sorted(shown(p) for p in job.touched if keep(p)) for job_id, job in sorted(claims.items())}
+    def per_job(keep: Callable[[str, Claim], bool]) -> dict[str, list[str]]:
+        found = {job_id: sorted(shown(p) for p in job.touched if keep(p, job)) for job_id, job in mine.items()}
         return {job_id: paths for job_id, paths in found.items() if paths}
 
-    overlapping = {shown(path): jobs for path, jobs in sorted(touched_by.items()) if len(jobs) > 1}
-    unclaimed = [shown(path) for path in changed if path not in touched_by]
+    together, apart = _split(touched_by, mine)
+    unclaimed = [shown(path) for path in changed if path not in accounted]
     return OverlapResult(
         baseline_id=baseline_id,
-        clean=not overlapping and not unclaimed and not comparison.git,
-        overlaps=overlapping,
+        clean=not together and not unclaimed and not comparison.git,
+        overlaps=together,
+        in_sequence=apart,
         unclaimed=unclaimed,
-        unchanged_claims=per_job(lambda p: p not in changed and not under(p, blind)),
-        unchecked_claims=per_job(lambda p: under(p, blind)),
+        unchanged_claims=per_job(lambda p, _: p not in changed and not under(p, blind)),
+        unchecked_claims=per_job(lambda p, _: under(p, blind)),
+        out_of_scope=per_job(lambda p, job: bool(job.scope) and not covers(job.scope, p)),
         changed={shown(path): kind for path, kind in changed.items()},
         git_state=comparison.git,
     )
 
 
+def _split(
+    touched_by: Mapping[str, list[str]], claims: Mapping[str, Claim]
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Split the paths several jobs touched into those touched by jobs running together and those touched in turn."""
+    together: dict[str, list[str]] = {}
+    apart: dict[str, list[str]] = {}
+    for path, jobs in sorted(touched_by.items()):
+        if len(jobs) < 2:
+            continue
+        paired = sorted({j for j in jobs for k in jobs if j != k and claims[j].alongside(claims[k])})
+        if paired:
+            together[shown(path)] = paired
+        else:
+            apart[shown(path)] = sorted(jobs, key=lambda job: claims[job].started or 0.0)
+    return together, apart
+
+
 async def integrity(root: Path, baseline_id: str, job_id: str, claims: Mapping[str, Claim]) -> IntegrityResult:
     """The changed paths ``job_id`` touched, and the changed paths that no job at all claims."""
     comparison = await rollback.compare(root, await baselines.load(root, baseline_id))
-    mine = claims[job_id].touched
+    mine = claims[job_id].touched if job_id in claims else frozenset[str]()
     claimed = frozenset[str]().union(*(c.touched for other, c in claims.items() if other != job_id))
     return IntegrityResult(
         job_id=job_id,
@@ -159,7 +228,10 @@ async def roll_back(root: Path, baseline_id: str, paths: Sequence[str] | None, b
     wanted = None if paths is None else await anyio.to_thread.run_sync(lambda: [confined(root, p) for p in paths])
     baseline = await baselines.load(root, baseline_id)
     steps = await anyio.to_thread.run_sync(rollback.plan, baseline, await rollback.compare(root, baseline), wanted)
-    return await rollback.apply(root, baseline, steps)
+    try:
+        return await rollback.apply(root, baseline, steps)
+    finally:
+        await rollback_log.record(root, time.time(), wanted)
 
 
 def _resolve(root: Path, cwd: str) -> tuple[Path, bool]:

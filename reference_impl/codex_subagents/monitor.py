@@ -16,8 +16,9 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import anyio
@@ -27,9 +28,9 @@ from .errors import GitError
 from .events import CommandExecution, Event, FileChange, ItemEvent
 from .job import Job
 from .paths import relative_to_root
-from .reports import Alert, Seen
+from .reports import Seen
 from .scope import covers
-from .touches import Book, Touch
+from .touches import AlertLog, Book, Touch
 from .watch import WorktreeWatch
 
 logger = logging.getLogger(__name__)
@@ -49,21 +50,63 @@ class _Worktree:
     patched: set[str] = field(default_factory=set[str])
     """Paths written by announced patches since the last look: their writer is known."""
     due: anyio.Event = field(default_factory=anyio.Event)
+    looking: anyio.Lock = field(default_factory=anyio.Lock)
     watching: bool = False
 
     @property
     def busy(self) -> set[str]:
+        """The jobs with a command or patch under way now."""
         return {job for job, items in self.under_way.items() if items}
 
+    def follow(self, job_id: str, cwd: Path, event: ItemEvent) -> list[str]:
+        """Follow one of a job's commands or patches; return the paths a completed patch wrote."""
+        item = event.item
+        if not isinstance(item, CommandExecution | FileChange):
+            return []
+        items = self.under_way.setdefault(job_id, set())
+        if event.type == "item.started":
+            items.add(item.id)
+            self.recent.add(job_id)
+        elif event.type == "item.completed":
+            items.discard(item.id)
+            if isinstance(item, CommandExecution):
+                self.due.set()
+            else:
+                found = (relative_to_root(self.watch.root, cwd, change.path) for change in item.changes)
+                paths = [path for path in found if path is not None]
+                self.patched.update(paths)
+                return paths
+        return []
 
-class Monitor:
+    async def run(self, look: Callable[[], Awaitable[None]], poll_s: float) -> None:
+        """Call ``look`` whenever it is due, and every ``poll_s`` while a command runs, until no job runs here."""
+        pause = poll_s
+        while self.live or self.due.is_set():
+            with anyio.move_on_after(pause if self.busy else math.inf):
+                await self.due.wait()
+            self.due = anyio.Event()
+            began = time.monotonic()
+            await look()
+            # A large worktree takes longer to look at: look less often rather than spend a core on it.
+            pause = max(poll_s, 4 * (time.monotonic() - began))
+
+    async def look(self) -> tuple[list[str], frozenset[str]]:
+        """The paths changed since the last look that no announced patch explains, and the jobs that may have."""
+        async with self.looking:
+            changed = await self.watch.changes()
+            candidates = frozenset(self.recent | self.busy)
+            self.recent = self.busy
+            patched, self.patched = self.patched, set()
+        return [path for path in changed if path not in patched], candidates
+
+
+class Monitor(AlertLog):
     """The alerts of one server's jobs; ``wake`` tells waiters that something happened."""
 
     def __init__(self, wake: Callable[[], None], poll_s: float = 1.0) -> None:
-        self.alerts: list[Alert] = []
+        super().__init__()
         self._wake = wake
         self._poll_s = poll_s
-        self._reported: set[int] = set()
         self._jobs: dict[str, Job] = {}
         self._trees: dict[Path, _Worktree] = {}
         self._tg: TaskGroup | None = None
@@ -82,7 +125,7 @@ class Monitor:
         tree.live.add(job.job_id)
         if not tree.watching:
             tree.watching = True
-            await self._tg.start(self._watch, tree)
+            await self._tg.start(_watch, tree, lambda: self.look(root), self._poll_s)
 
     def finished(self, job: Job) -> None:
         """Take one last look for what the job's commands left, then let it go."""
@@ -95,84 +138,21 @@ class Monitor:
     def event(self, job: Job, event: Event) -> None:
         """Follow a job's commands and patches as its events are read; a finished patch is a certain touch."""
         tree = self._tree_of(job)
-        if tree is None or not isinstance(event, ItemEvent):
-            return
-        item = event.item
-        if not isinstance(item, CommandExecution | FileChange):
-            return
-        items = tree.under_way.setdefault(job.job_id, set())
-        if event.type == "item.started":
-            items.add(item.id)
-            tree.recent.add(job.job_id)
-            return
-        if event.type != "item.completed":
-            return
-        items.discard(item.id)
-        if isinstance(item, CommandExecution):
-            tree.due.set()
-            return
-        cwd = Path(job.record.request.cwd)
-        for change in item.changes:
-            path = relative_to_root(tree.watch.root, cwd, change.path)
-            if path is not None:
-                tree.patched.add(path)
+        if tree is not None and isinstance(event, ItemEvent):
+            for path in tree.follow(job.job_id, Path(job.record.request.cwd), event):
                 self._touch(tree, path, frozenset({job.job_id}), "file_change")
 
-    def involving(self, job_ids: Iterable[str]) -> list[Alert]:
-        """Every alert naming one of ``job_ids``."""
-        wanted = set(job_ids)
-        return [alert for alert in self.alerts if wanted.intersection(alert.jobs)]
-
-    def unreported(self, job_ids: Iterable[str]) -> list[Alert]:
-        """The alerts naming one of ``job_ids`` that no wait has reported yet."""
-        wanted = set(job_ids)
-        return [a for n, a in enumerate(self.alerts) if n not in self._reported and wanted.intersection(a.jobs)]
-
-    def mark_reported(self, alerts: Iterable[Alert]) -> None:
-        """Remember that a wait reported ``alerts``."""
-        done = {id(alert) for alert in alerts}
-        self._reported.update(n for n, alert in enumerate(self.alerts) if id(alert) in done)
-
-    async def _watch(self, tree: _Worktree, *, task_status: TaskStatus[None]) -> None:
-        """Look at the worktree whenever a command ends, and while one runs, until no job runs there."""
-        try:
-            await tree.watch.prime()
-        except (GitError, OSError):
-            logger.exception("the worktree %s cannot be watched; alerts come from events only", tree.watch.root)
-            task_status.started()
-            tree.watching = False
-            return
-        task_status.started()
-        pause = self._poll_s
-        try:
-            while tree.live or tree.due.is_set():
-                with anyio.move_on_after(pause if tree.busy else math.inf):
-                    await tree.due.wait()
-                tree.due = anyio.Event()
-                began = time.monotonic()
-                await self._look(tree)
-                # A large worktree takes longer to look at: look less often rather than spend a core on it.
-                pause = max(self._poll_s, 4 * (time.monotonic() - began))
-        except (GitError, OSError):
-            logger.exception("the watch of the worktree %s stopped; alerts come from events only", tree.watch.root)
-        finally:
-            tree.watching = False
-            if not tree.live:
-                tree.book.clear()
-
-    async def _look(self, tree: _Worktree) -> None:
-        """Put each path changed since the last look on the jobs that had a command or patch under way."""
-        changed = await tree.watch.changes()
-        candidates = frozenset(tree.recent | tree.busy)
-        tree.recent = tree.busy
-        patched, tree.patched = tree.patched, set()
-        for path in changed:
-            if candidates and path not in patched:
-                self._touch(tree, path, candidates, "worktree")
+    async def look(self, root: Path) -> None:
+        """Look at the worktree now, as its watch does after every command: put each path changed since the
+        last look on the jobs that had a command or patch under way meanwhile."""
+        tree = self._trees[root]
+        changed, candidates = await tree.look()
+        for path in changed if candidates else ():
+            self._touch(tree, path, candidates, "worktree")
 
     def _touch(self, tree: _Worktree, path: str, jobs: frozenset[str], seen: Seen) -> None:
         touch = Touch(jobs, seen, time.time())
-        alerts = [tree.book.touch(path, touch, self._related)]
+        alerts = [tree.book.touch(path, touch, partial(_related, self._jobs))]
         if len(jobs) == 1:
             (job_id,) = jobs
             job = self._jobs[job_id]
@@ -187,16 +167,39 @@ class Monitor:
                 self.alerts.append(alert)
                 self._wake()
 
-    def _related(self, other: str, jobs: frozenset[str]) -> bool:
-        """Whether ``other``'s touch still matters to ``jobs``: it runs, or ran alongside them unreported."""
-        job = self._jobs.get(other)
-        if job is None or job.record.reported:
-            return False
-        if not job.done:
-            return True
-        end = job.result.timings.finished_at or 0.0
-        return any((start := self._jobs[j].record.started_at) is not None and start < end for j in jobs)
-
     def _tree_of(self, job: Job) -> _Worktree | None:
         root = job.record.request.root
         return self._trees.get(Path(root)) if root is not None and job.job_id in self._jobs else None
+
+
+async def _watch(
+    tree: _Worktree, look: Callable[[], Awaitable[None]], poll_s: float, *, task_status: TaskStatus[None]
+) -> None:
+    """Prime the worktree's watch, then look whenever it is due until no job runs there; a failure only logs."""
+    try:
+        await tree.watch.prime()
+    except (GitError, OSError):
+        logger.exception("the worktree %s cannot be watched; alerts come from events only", tree.watch.root)
+        tree.watching = False
+        return
+    finally:
+        task_status.started()
+    try:
+        await tree.run(look, poll_s)
+    except (GitError, OSError):
+        logger.exception("the watch of the worktree %s stopped; alerts come from events only", tree.watch.root)
+    finally:
+        tree.watching = False
+        if not tree.live:
+            tree.book.clear()
+
+
+def _related(jobs: Mapping[str, Job], other: str, group: frozenset[str]) -> bool:
+    """Whether ``other``'s touch still matters to the ``group``: it runs, or ran alongside them unreported."""
+    job = jobs.get(other)
+    if job is None or job.record.reported:
+        return False
+    if not job.done:
+        return True
+    end = job.result.timings.finished_at or 0.0
+    return any((start := jobs[j].record.started_at) is not None and start < end for j in group)

@@ -11,7 +11,7 @@ which is no collision. The book is pure bookkeeping: no I/O, no clock.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .paths import shown
@@ -64,3 +64,26 @@ class Book:
             return None
         self._raised.add(key)
         return Alert(kind=kind, path=shown(path), jobs=jobs, seen=touch.seen, at=touch.at)
+
+
+class AlertLog:
+    """Every alert raised so far, and which of them a wait has reported."""
+
+    def __init__(self) -> None:
+        self.alerts: list[Alert] = []
+        self._reported: set[int] = set()
+
+    def involving(self, job_ids: Iterable[str]) -> list[Alert]:
+        """Every alert naming one of ``job_ids``."""
+        wanted = set(job_ids)
+        return [alert for alert in self.alerts if wanted.intersection(alert.jobs)]
+
+    def unreported(self, job_ids: Iterable[str]) -> list[Alert]:
+        """The alerts naming one of ``job_ids`` that no wait has reported yet."""
+        wanted = set(job_ids)
+        return [a for n, a in enumerate(self.alerts) if n not in self._reported and wanted.intersection(a.jobs)]
+
+    def mark_reported(self, alerts: Iterable[Alert]) -> None:
+        """Remember that a wait reported ``alerts``."""
+        done = {id(alert) for alert in alerts}
+        self._reported.update(n for n, alert in enumerate(self.alerts) if id(alert) in done)

@@ -320,7 +320,7 @@ async def test_names_that_are_not_utf8_are_shown_quoted_and_round_trip(repo: Pat
     (repo / name).write_bytes(b"user\n")
     baseline = await baselines.create(repo, None)
     (repo / name).write_bytes(b"worker\n")
-    report = await coordination.overlaps(repo, baseline.info.baseline_id, {})
+    report = await coordination.overlaps(repo, baseline.info.baseline_id, [], {})
     assert report.unclaimed == ['"caf\\351.txt"']
     result = await undo(repo, baseline, report.unclaimed)
     assert result.restored == ['"caf\\351.txt"']
@@ -416,7 +416,7 @@ async def test_the_overlap_report_names_overlaps_unclaimed_and_unchanged_claims(
         "j-1": coordination.claim(repo, repo, ["a.txt", "run.sh"], []),
         "j-2": coordination.claim(repo, repo / "dir", ["ghost.py"], [str(repo / "a.txt")]),
     }
-    report = await coordination.overlaps(repo, baseline.info.baseline_id, claims)
+    report = await coordination.overlaps(repo, baseline.info.baseline_id, list(claims), claims)
     assert report.overlaps == {"a.txt": ["j-1", "j-2"]}
     assert report.unclaimed == ["shell.txt"]
     assert report.unchanged_claims == {"j-2": ["dir/ghost.py"]}
@@ -485,7 +485,7 @@ async def test_a_claim_where_the_baseline_protects_nothing_is_unchecked_not_unch
     baseline = await baselines.create(repo, None)
     (repo / "build" / "out.o").write_bytes(b"rebuilt")
     claims = {"j-1": coordination.claim(repo, repo, ["build/out.o", "a.txt"], [])}
-    report = await coordination.overlaps(repo, baseline.info.baseline_id, claims)
+    report = await coordination.overlaps(repo, baseline.info.baseline_id, list(claims), claims)
     assert (report.unchecked_claims, report.unchanged_claims) == ({"j-1": ["build/out.o"]}, {"j-1": ["a.txt"]})
 
 

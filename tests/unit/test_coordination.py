@@ -1,0 +1,110 @@
+"""codex_overlaps knows time: runs that overlapped collide, runs in turn do not, and rollbacks undo touches."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from codex_subagents import baselines, coordination, rollback_log
+from codex_subagents.coordination import Claim
+
+pytestmark = pytest.mark.anyio
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A repository with one committed file."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q")
+    (root / "shared.txt").write_text("start\n")
+    git(root, "add", "-A")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start")
+    return root
+
+
+def ran(repo: Path, files: list[str], start: float, end: float | None, scope: tuple[str, ...] = ()) -> Claim:
+    """A job that reported ``files`` and ran from ``start`` to ``end`` (None: still running)."""
+    return coordination.claim(repo, repo, files, [], (start, end), scope)
+
+
+async def test_jobs_that_ran_together_overlap_and_jobs_that_ran_in_turn_do_not(repo: Path) -> None:
+    """The same shared path is an overlap for runs that crossed, and in_sequence, in run order, for runs in turn."""
+    baseline = await baselines.create(repo, None)
+    (repo / "shared.txt").write_text("both\n")
+    now = time.time()
+    together = {"j-a": ran(repo, ["shared.txt"], now, now + 10), "j-b": ran(repo, ["shared.txt"], now + 5, None)}
+    report = await coordination.overlaps(repo, baseline.info.baseline_id, list(together), together)
+    assert (report.overlaps, report.in_sequence, report.clean) == ({"shared.txt": ["j-a", "j-b"]}, {}, False)
+    in_turn = {"j-b": ran(repo, ["shared.txt"], now + 20, now + 30), "j-a": ran(repo, ["shared.txt"], now, now + 10)}
+    report = await coordination.overlaps(repo, baseline.info.baseline_id, list(in_turn), in_turn)
+    assert (report.overlaps, report.in_sequence, report.clean) == ({}, {"shared.txt": ["j-a", "j-b"]}, True)
+
+
+async def test_a_change_any_job_of_the_worktree_accounts_for_is_not_unclaimed(repo: Path) -> None:
+    """A path written by an earlier job left out of the call is claimed by it; a job over before the baseline is not."""
+    (repo / "old.txt").write_text("before the baseline\n")
+    before = time.time() - 100
+    baseline = await baselines.create(repo, None)
+    (repo / "done.txt").write_text("an earlier clean job\n")
+    (repo / "old.txt").write_text("changed after the baseline\n")
+    now = time.time()
+    claims = {
+        "j-early": ran(repo, ["done.txt"], now, now + 1),
+        "j-gone": ran(repo, ["old.txt"], before, before + 1),
+        "j-rerun": ran(repo, [], now + 2, now + 3),
+    }
+    report = await coordination.overlaps(repo, baseline.info.baseline_id, ["j-rerun"], claims)
+    assert report.unclaimed == ["old.txt"]
+
+
+async def test_after_a_rollback_and_serial_re_runs_the_report_is_clean(repo: Path) -> None:
+    """The colliding jobs' touches of the path rolled back no longer count; the re-runs in turn are in_sequence."""
+    baseline = await baselines.create(repo, None)
+    start = time.time()
+    (repo / "shared.txt").write_text("a and b collided\n")
+    first = {
+        "j-a": ran(repo, ["shared.txt"], start, start + 0.01),
+        "j-b": ran(repo, ["shared.txt"], start, start + 0.02),
+    }
+    await coordination.roll_back(repo, baseline.info.baseline_id, ["shared.txt"], busy=[])
+    after = time.time()
+    (repo / "shared.txt").write_text("a, then b\n")
+    claims = {
+        **first,
+        "j-a2": ran(repo, ["shared.txt"], after + 1, after + 2),
+        "j-b2": ran(repo, ["shared.txt"], after + 3, after + 4),
+    }
+    report = await coordination.overlaps(repo, baseline.info.baseline_id, list(claims), claims)
+    assert (report.overlaps, report.in_sequence, report.unclaimed) == ({}, {"shared.txt": ["j-a2", "j-b2"]}, [])
+    assert report.clean
+    assert report.unchanged_claims == {}
+
+
+async def test_the_rollback_log_keeps_paths_and_whole_rollbacks_and_skips_a_torn_line(repo: Path) -> None:
+    """Each rollback is read back with its paths (any bytes) or as a rollback of everything."""
+    odd = "caf\udce9.txt"
+    await rollback_log.record(repo, 10.0, [odd])
+    await rollback_log.record(repo, 20.0, None)
+    log = repo / ".git" / "codex-subagents" / "rollbacks.jsonl"
+    log.write_text(log.read_text() + '{"at": 30, "pa')
+    first, whole = await rollback_log.read(repo)
+    assert (first.at, first.paths, whole.paths) == (10.0, frozenset({odd}), None)
+    assert first.undid(odd, 5.0) and not first.undid(odd, 15.0) and not first.undid("other", 5.0)
+    assert whole.undid("anything", 15.0) and not whole.undid("anything", None)
+
+
+async def test_a_path_touched_outside_the_declared_scope_is_listed(repo: Path) -> None:
+    """out_of_scope names, per job, what it touched that no pattern of its scope covers."""
+    baseline = await baselines.create(repo, None)
+    now = time.time()
+    claims = {"j-a": ran(repo, ["src/x.py", "shared.txt"], now, now + 1, ("src",))}
+    report = await coordination.overlaps(repo, baseline.info.baseline_id, ["j-a"], claims)
+    assert report.out_of_scope == {"j-a": ["shared.txt"]}

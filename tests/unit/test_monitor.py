@@ -1,0 +1,279 @@
+"""Collisions and out-of-scope writes are seen while jobs run: from their patches and from the worktree itself.
+
+The jobs here are records fed the events a worker would print, in a real git
+repository written to as a worker's shell command would; the acceptance suite
+plays the same with real Codex workers.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import AsyncGenerator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio
+import pytest
+
+from codex_subagents.events import EVENT_ADAPTER, Event
+from codex_subagents.job import Job, digest
+from codex_subagents.journal import JobRecord, JobRequest, Journal
+from codex_subagents.monitor import Monitor
+from codex_subagents.reports import Alert, JobResult, timings
+from codex_subagents.supervisor import wait_any
+from codex_subagents.touches import Book, Touch
+from codex_subagents.watch import WorktreeWatch
+
+pytestmark = pytest.mark.anyio
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A repository with two committed files, an uncommitted edit and an ignored file."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q")
+    (root / ".gitignore").write_text("*.log\n")
+    (root / "a.txt").write_text("a\n")
+    (root / "b.txt").write_text("b\n")
+    git(root, "add", "-A")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start")
+    (root / "b.txt").write_text("the user's edit\n")
+    return root
+
+
+def job(repo: Path, name: str, scope: list[str] | None = None) -> Job:
+    """A running job of the repository, started now."""
+    request = JobRequest(
+        prompt="p",
+        cwd=str(repo),
+        label=name,
+        sandbox="workspace-write",
+        wall_timeout_s=60,
+        idle_timeout_s=60,
+        root=str(repo),
+        scope=scope or [],
+    )
+    record = JobRecord(job_id=name, request=request, state="running", started_at=time.time())
+    return Job(record=record, journal=Journal(repo.parent / "journals" / name))
+
+
+def finish(done: Job) -> None:
+    """Give a job its final state, as the supervisor does when its worker ends."""
+    record = done.record
+    record.state = "succeeded"
+    record.result = JobResult(
+        job_id=done.job_id,
+        label=done.job_id,
+        state="succeeded",
+        summary=None,
+        error=None,
+        contract_error=None,
+        exit_code=0,
+        modified_files=[],
+        observed_files=[],
+        final_message=None,
+        usage=None,
+        timings=timings(record.queued_at, record.started_at, time.time()),
+    )
+
+
+def item(phase: str, body: str) -> Event:
+    return EVENT_ADAPTER.validate_json(f'{{"type":"item.{phase}","item":{body}}}')
+
+
+def patch(repo: Path, *names: str, phase: str = "completed") -> Event:
+    changes = ",".join(f'{{"path":"{repo / name}","kind":"update"}}' for name in names)
+    return item(phase, f'{{"id":"p","type":"file_change","changes":[{changes}],"status":"completed"}}')
+
+
+def command(phase: str, item_id: str = "c") -> Event:
+    return item(phase, f'{{"id":"{item_id}","type":"command_execution","command":"sh","status":"completed"}}')
+
+
+class Alerts:
+    """What a monitor raised, and a way to wait for the next one."""
+
+    def __init__(self) -> None:
+        self.raised = anyio.Event()
+
+    def wake(self) -> None:
+        self.raised.set()
+
+    async def next(self, monitor: Monitor, count: int) -> list[Alert]:
+        with anyio.fail_after(10):
+            while len(monitor.alerts) < count:
+                await self.raised.wait()
+                self.raised = anyio.Event()
+        return monitor.alerts
+
+
+@asynccontextmanager
+async def monitoring(alerts: Alerts) -> AsyncGenerator[Monitor]:
+    async with anyio.create_task_group() as tg:
+        monitor = Monitor(alerts.wake, poll_s=0.05)
+        monitor.bind(tg)
+        yield monitor
+        tg.cancel_scope.cancel()
+
+
+def shell_write(monitor: Monitor, writer: Job, path: Path, text: str) -> None:
+    """A worker's shell command that writes ``path``: started, the write, completed."""
+    monitor.event(writer, command("started"))
+    path.write_text(text)
+    monitor.event(writer, command("completed"))
+
+
+def always(_: str, __: frozenset[str]) -> bool:
+    return True
+
+
+def book_touch(
+    book: Book, path: str, *jobs: str, related: Callable[[str, frozenset[str]], bool] = always
+) -> Alert | None:
+    return book.touch(path, Touch(frozenset(jobs), "file_change", 1.0), related)
+
+
+def test_two_jobs_touching_one_path_collide_once() -> None:
+    """The second job's touch names both, the first toucher first; the same pair is not raised again."""
+    book = Book()
+    assert book_touch(book, "x", "j-a") is None
+    alert = book_touch(book, "x", "j-b")
+    assert alert is not None and (alert.kind, alert.path, alert.jobs) == ("collision", "x", ["j-a", "j-b"])
+    assert book_touch(book, "x", "j-b") is None
+    assert book_touch(book, "x", "j-a") is None
+
+
+def test_a_touch_one_job_could_account_for_is_no_collision() -> None:
+    """A job touching its own path again, or a shell write that may be its own, collides with nothing."""
+    book = Book()
+    assert book_touch(book, "x", "j-a") is None
+    assert book_touch(book, "x", "j-a") is None
+    assert book_touch(book, "x", "j-a", "j-b") is None
+
+
+def test_a_write_several_jobs_could_have_made_names_them_all_after_the_first_toucher() -> None:
+    """When the later writer is one of two jobs, the alert lists the earlier toucher, then both suspects."""
+    book = Book()
+    book_touch(book, "x", "j-a")
+    alert = book_touch(book, "x", "j-c", "j-b")
+    assert alert is not None and alert.jobs == ["j-a", "j-b", "j-c"]
+
+
+def test_an_earlier_toucher_that_no_longer_matters_makes_no_collision() -> None:
+    """A job that finished before the other started, or was already reported, touched the path in sequence."""
+    book = Book()
+    book_touch(book, "x", "j-a")
+    assert book_touch(book, "x", "j-b", related=lambda _, __: False) is None
+
+
+async def test_the_watch_sees_writes_edits_of_edited_files_and_deletions_but_not_ignored_files(repo: Path) -> None:
+    """Each look names what changed since the previous one, whatever git's list held before."""
+    watch = WorktreeWatch(repo)
+    await watch.prime()
+    assert await watch.changes() == []
+    (repo / "a.txt").write_text("edited\n")
+    (repo / "b.txt").write_text("edited again\n")
+    (repo / "new.txt").write_text("new\n")
+    (repo / "out.log").write_text("ignored\n")
+    assert await watch.changes() == ["a.txt", "b.txt", "new.txt"]
+    (repo / "new.txt").unlink()
+    (repo / "a.txt").write_text("a\n")
+    assert await watch.changes() == ["a.txt", "new.txt"]
+    assert await watch.changes() == []
+
+
+async def test_a_second_job_patching_a_path_another_running_job_patched_raises_a_collision(repo: Path) -> None:
+    """The alert names the path, the first job, then the second, seen by file_change, and wakes the waiters."""
+    alerts = Alerts()
+    async with monitoring(alerts) as monitor:
+        first, second = job(repo, "j-a"), job(repo, "j-b")
+        await monitor.started(first)
+        await monitor.started(second)
+        monitor.event(first, patch(repo, "a.txt"))
+        assert monitor.alerts == []
+        monitor.event(second, patch(repo, "a.txt", "b.txt"))
+        (alert,) = await alerts.next(monitor, 1)
+        assert (alert.kind, alert.path, alert.jobs, alert.seen) == ("collision", "a.txt", ["j-a", "j-b"], "file_change")
+        assert monitor.involving(["j-b"]) == monitor.unreported(["j-a"]) == [alert]
+        monitor.mark_reported([alert])
+        assert monitor.unreported(["j-a", "j-b"]) == []
+
+
+async def test_a_shell_write_to_a_path_another_job_wrote_by_shell_raises_a_collision_seen_in_the_worktree(
+    repo: Path,
+) -> None:
+    """Each write is put on the one job whose command ran; the second makes the collision."""
+    alerts = Alerts()
+    async with monitoring(alerts) as monitor:
+        first, second = job(repo, "j-a"), job(repo, "j-b")
+        await monitor.started(first)
+        await monitor.started(second)
+        shell_write(monitor, first, repo / "shared.txt", "from a\n")
+        with anyio.fail_after(10):
+            await monitor.look(repo)
+        assert list(first.worktree_touched) == ["shared.txt"]
+        shell_write(monitor, second, repo / "shared.txt", "from b\n")
+        (alert,) = await alerts.next(monitor, 1)
+        assert (alert.path, alert.jobs, alert.seen) == ("shared.txt", ["j-a", "j-b"], "worktree")
+
+
+async def test_a_job_that_finished_before_the_other_started_touched_in_sequence(repo: Path) -> None:
+    """A re-run after an earlier job ended collides with nothing."""
+    alerts = Alerts()
+    async with monitoring(alerts) as monitor:
+        earlier = job(repo, "j-a")
+        await monitor.started(earlier)
+        later = job(repo, "j-b")
+        await monitor.started(later)
+        monitor.event(earlier, patch(repo, "a.txt"))
+        finish(earlier)
+        later.record.started_at = time.time() + 1
+        monitor.event(later, patch(repo, "a.txt"))
+        assert monitor.alerts == []
+
+
+async def test_a_write_outside_the_declared_scope_is_an_alert(repo: Path) -> None:
+    """A scoped job patching a path no pattern covers raises out_of_scope naming it; a covered path does not."""
+    alerts = Alerts()
+    async with monitoring(alerts) as monitor:
+        scoped = job(repo, "j-a", scope=["src/**"])
+        await monitor.started(scoped)
+        monitor.event(scoped, patch(repo, "src/ok.py"))
+        monitor.event(scoped, patch(repo, "a.txt"))
+        (alert,) = await alerts.next(monitor, 1)
+        assert (alert.kind, alert.path, alert.jobs) == ("out_of_scope", "a.txt", ["j-a"])
+
+
+async def test_wait_any_returns_early_with_an_alert_and_reports_it_once(repo: Path) -> None:
+    """A collision ends a wait on running jobs before either finishes, and a second wait does not repeat it."""
+    alerts = Alerts()
+    async with monitoring(alerts) as monitor:
+        first, second = job(repo, "j-a"), job(repo, "j-b")
+        await monitor.started(first)
+        await monitor.started(second)
+        finished = anyio.Event()
+
+        def event() -> anyio.Event:
+            return finished
+
+        async def collide() -> None:
+            monitor.event(first, patch(repo, "a.txt"))
+            monitor.event(second, patch(repo, "a.txt"))
+            finished.set()
+
+        answer = None
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(collide)
+            with anyio.fail_after(10):
+                answer = await wait_any([first, second], 30, event, lambda j: digest(j, None), monitor)
+        assert answer is not None
+        assert [a.path for a in answer.alerts] == ["a.txt"] and not answer.timed_out and answer.finished == []
+        with anyio.fail_after(10):
+            again = await wait_any([first, second], 0, event, lambda j: digest(j, None), monitor)
+        assert again.alerts == []
