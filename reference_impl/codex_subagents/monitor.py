@@ -177,14 +177,13 @@ async def _watch(
 ) -> None:
     """Prime the worktree's watch, then look whenever it is due until no job runs there; a failure only logs."""
     try:
-        await tree.watch.prime()
-    except (GitError, OSError):
-        logger.exception("the worktree %s cannot be watched; alerts come from events only", tree.watch.root)
-        tree.watching = False
-        return
-    finally:
+        try:
+            await tree.watch.prime()
+        except (GitError, OSError):
+            logger.exception("the worktree %s cannot be watched; alerts come from events only", tree.watch.root)
+            task_status.started()
+            return
         task_status.started()
-    try:
         await tree.run(look, poll_s)
     except (GitError, OSError):
         logger.exception("the watch of the worktree %s stopped; alerts come from events only", tree.watch.root)

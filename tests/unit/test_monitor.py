@@ -277,3 +277,19 @@ async def test_wait_any_returns_early_with_an_alert_and_reports_it_once(repo: Pa
         with anyio.fail_after(10):
             again = await wait_any([first, second], 0, event, lambda j: digest(j, None), monitor)
         assert again.alerts == []
+
+
+async def test_a_worktree_that_cannot_be_watched_still_gets_alerts_from_patches(tmp_path: Path) -> None:
+    """Where git cannot list the worktree, the jobs run on and their patches still raise collisions."""
+    alerts = Alerts()
+    gone = tmp_path / "not-a-repo"
+    gone.mkdir()
+    async with monitoring(alerts) as monitor:
+        first, second = job(gone, "j-a"), job(gone, "j-b")
+        with anyio.fail_after(10):
+            await monitor.started(first)
+            await monitor.started(second)
+        monitor.event(first, patch(gone, "a.txt"))
+        monitor.event(second, patch(gone, "a.txt"))
+        (alert,) = await alerts.next(monitor, 1)
+        assert alert.jobs == ["j-a", "j-b"]
