@@ -11,6 +11,8 @@ import anyio
 import pytest
 from mcp.server.mcpserver import MCPServer
 
+from codex_subagents.events import Usage
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "docs_src"), str(ROOT / "tests" / "acceptance"), str(ROOT / "docs" / "hooks")]
 
@@ -34,7 +36,15 @@ async def test_the_stdio_client_snippet_lists_the_tools_and_reads_the_status(rep
     with anyio.fail_after(60):
         tools, answer = await connect.status(repo, str(ROOT / ".venv" / "bin" / "codex-subagents"))
     assert "codex_spawn" in tools and len(tools) == 12
-    assert answer == {"jobs": [], "running": 0, "queued": 0, "cap": 4, "damaged": []}
+    assert answer == {
+        "jobs": [],
+        "running": 0,
+        "queued": 0,
+        "cap": 4,
+        "damaged": [],
+        "alerts": [],
+        "usage": Usage().model_dump(),
+    }
 
 
 WORKER = """
