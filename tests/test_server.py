@@ -313,3 +313,25 @@ async def test_a_bad_value_and_a_broken_schema_are_both_tool_errors_the_model_ca
     assert "prompt" in missing and "Field required" in missing
     status = await call(client, "codex_status", r.StatusResult)
     assert status.jobs == []
+
+
+async def test_scoped_jobs_wait_for_each_other_and_report_writes_outside_their_scope(
+    client: Client, repo: Path
+) -> None:
+    """A job whose scope meets a running job's queues until it ends, and a touch outside a scope is named."""
+    (repo / "src").mkdir()
+    broad = await call(client, "codex_spawn", r.SpawnResult, prompt=fake(hang=True), scope=["src"], cwd=str(repo))
+    narrow = await call(
+        client,
+        "codex_spawn",
+        r.SpawnResult,
+        prompt=fake(lines=DONE, write={"a.py": "a\n", "b.txt": "b\n"}, last_message=final("a.py", "b.txt")),
+        scope=["*.py"],
+        cwd=str(repo / "src"),
+    )
+    assert (broad.state, narrow.state, narrow.queue_position) == ("running", "queued", 1)
+    assert "outside the worktree" in await refused(client, "codex_spawn", prompt="x", scope=["../../elsewhere"])
+    await call(client, "codex_cancel", r.CancelResult, job_id=broad.job_id)
+    result = await finish(client, narrow.job_id)
+    assert result.error is None, result.error
+    assert (result.state, result.out_of_scope) == ("succeeded", ["src/b.txt"])

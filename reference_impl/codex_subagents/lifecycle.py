@@ -31,6 +31,7 @@ from .framing import LineFramer, to_event
 from .job import Job, observe
 from .monitor import Monitor
 from .reports import JobResult, timings
+from .scope import out_of_scope, relative_to_cwd
 from .worker import Launch, build_launch, marker
 
 logger = logging.getLogger(__name__)
@@ -125,6 +126,7 @@ async def _execute(job: Job, settings: Settings, environ: Mapping[str, str], sch
         schema_path=schema,
         last_message_path=job.journal.last_message_path,
         environ=environ,
+        scope=relative_to_cwd(Path(request.root or request.cwd), Path(request.cwd), request.scope),
     )
     job.record.state = "running"
     job.record.started_at = time.time()
@@ -227,14 +229,19 @@ def _result(job: Job, error: str | None, final: str | None) -> JobResult:
     """Build the result of a job that has reached its final state, from what it was seen doing and its report."""
     record = job.record
     report, contract_error = read_report(final)
+    request = record.request
+    modified = report.modified_files or []
+    root, cwd = Path(request.root or request.cwd), Path(request.cwd)
+    outside = out_of_scope(root, cwd, request.scope, [*modified, *job.observed_files], job.worktree_touched)
     return JobResult(
         job_id=job.job_id,
         label=record.request.label,
         state=record.state,
         exit_code=job.exit_code,
         summary=report.summary,
-        modified_files=report.modified_files or [],
+        modified_files=modified,
         observed_files=job.observed_files,
+        out_of_scope=outside,
         final_message=final,
         usage=job.usage_event.usage if job.usage_event else None,
         error=error,

@@ -72,8 +72,11 @@ def _normal(root: Path, cwd: Path, text: str) -> str:
 
 def relative_to_cwd(root: Path, cwd: Path, patterns: Sequence[str]) -> list[str]:
     """Return root-relative ``patterns`` as seen from ``cwd`` (``..`` where they lie above it), for a worker."""
-    here = Path(os.path.normpath(cwd)).relative_to(root).as_posix()
-    return [posixpath.relpath(pattern, here) if here != "." else pattern for pattern in patterns]
+    cwd = Path(os.path.normpath(cwd))
+    if cwd == root or not cwd.is_relative_to(root):
+        return list(patterns)
+    here = cwd.relative_to(root).as_posix()
+    return [posixpath.relpath(pattern, here) for pattern in patterns]
 
 
 def covers(patterns: Sequence[str], path: str) -> bool:

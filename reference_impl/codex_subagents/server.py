@@ -42,6 +42,7 @@ _TOOLS: list[tuple[Callable[..., object], ToolAnnotations]] = []
 Sandbox = Literal["read-only", "workspace-write", "danger-full-access"]
 JobId = Annotated[str, Field(min_length=1, max_length=64, description="A job id returned by codex_spawn")]
 BaselineId = Annotated[str, Field(min_length=1, max_length=80, description="An id returned by codex_baseline")]
+Pattern = Annotated[str, Field(min_length=1, max_length=4096, description="* ? [..] in a name, ** any dirs")]
 Cwd = Annotated[
     str | None,
     Field(max_length=4096, description="A directory inside the server's allowed roots; default: the first root"),
@@ -105,12 +106,16 @@ async def codex_spawn(
     config: Annotated[list[str] | None, Field(max_length=64, description="Extra Codex -c KEY=VALUE overrides")] = None,
     wall_timeout_s: Annotated[float | None, Field(gt=0, le=86_400, description="Wall-clock budget")] = None,
     idle_timeout_s: Annotated[float | None, Field(gt=0, le=86_400, description="Budget of silence")] = None,
+    scope: Annotated[
+        list[Pattern] | None, Field(max_length=256, description="Paths or globs relative to cwd the worker owns")
+    ] = None,
 ) -> reports.SpawnResult:
     """Start a Codex worker on a task in the background and return its job id at once.
 
     The worker shares the worktree with others, must not commit, and ends by
     reporting {summary, modifiedFiles}. Past the server's cap the job waits in a
-    FIFO queue. Follow it with codex_wait_any, codex_events and codex_result.
+    FIFO queue, and while its scope intersects a running or earlier queued job's.
+    Follow it with codex_wait_any, codex_events and codex_result.
     """
     app = ctx.request_context.lifespan_context
     if app.inside_job is not None:
@@ -119,6 +124,7 @@ async def codex_spawn(
     request = job_request(
         app.settings,
         directory,
+        root=await coordination.worktree(_roots(ctx), str(directory)),
         prompt=prompt,
         label=label,
         sandbox=sandbox,
@@ -127,6 +133,7 @@ async def codex_spawn(
         config=config or [],
         wall_timeout_s=wall_timeout_s,
         idle_timeout_s=idle_timeout_s,
+        scope=scope or [],
     )
     return app.supervisor.digest(await app.supervisor.spawn(request))
 

@@ -23,7 +23,9 @@ from pathlib import Path
 from .config import Settings
 from .errors import InputError
 from .journal import JobRequest
+from .paths import shown
 from .procs import environment, parent_of
+from .scope import normalize
 
 JOB_ENV = "CODEX_SUBAGENTS_JOB_ID"
 
@@ -56,6 +58,10 @@ Other workers are editing this same git worktree at the same time. Your contract
 
 Your task:
 """
+
+SCOPE_RULE = """
+   The paths you own, relative to your working directory (globs allowed): {owned}.
+   Change nothing outside them: other workers own the rest."""
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}")
 _CONFIG_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-\"]{0,199}")
@@ -96,6 +102,7 @@ def job_request(
     settings: Settings,
     cwd: Path,
     *,
+    root: Path,
     prompt: str,
     label: str | None,
     sandbox: str | None,
@@ -104,12 +111,17 @@ def job_request(
     config: Sequence[str],
     wall_timeout_s: float | None,
     idle_timeout_s: float | None,
+    scope: Sequence[str] = (),
 ) -> JobRequest:
     """Check a spawn's arguments against the contract and the server's settings, and fill the defaults.
 
+    ``root`` is the top of the worktree that holds ``cwd``; ``scope`` (patterns
+    from ``cwd``) is stored from there.
+
     Raises:
         InputError: for a blank prompt, a sandbox the server does not allow, a name
-            that could be read as a flag, or a config key the server reserves.
+            that could be read as a flag, a config key the server reserves, or a
+            scope pattern that is empty or leads outside the worktree.
     """
     if not prompt.strip():
         raise InputError("prompt is blank; say what the worker should do.")
@@ -129,6 +141,8 @@ def job_request(
         config=check_config(config),
         wall_timeout_s=wall_timeout_s or settings.wall_timeout_s,
         idle_timeout_s=idle_timeout_s or settings.idle_timeout_s,
+        root=str(root),
+        scope=normalize(root, cwd, scope),
     )
 
 
@@ -146,8 +160,9 @@ def build_launch(
     schema_path: Path,
     last_message_path: Path,
     environ: Mapping[str, str],
+    scope: Sequence[str] = (),
 ) -> Launch:
-    """Assemble the ``codex exec`` invocation of one worker."""
+    """Assemble the ``codex exec`` invocation of one worker; ``scope`` is what it owns, from its ``cwd``."""
     env = worker_environment(settings, environ)
     env[JOB_ENV] = job_id
     argv = [
@@ -178,8 +193,17 @@ def build_launch(
     for item in (*settings.worker_config, *config):
         argv += ["-c", item]
     argv.append("-")
-    text = PREAMBLE.format(job_id=job_id, label=label) + prompt
+    text = preamble(job_id, label, scope) + prompt
     return Launch(argv=argv, stdin=text.encode(), env=env)
+
+
+def preamble(job_id: str, label: str, scope: Sequence[str] = ()) -> str:
+    """The contract a worker reads before its task; a scoped worker's first rule names the paths it owns."""
+    text = PREAMBLE.format(job_id=job_id, label=label)
+    if not scope:
+        return text
+    first, second, rest = text.partition("\n2. ")
+    return first + SCOPE_RULE.format(owned=", ".join(shown(pattern) for pattern in scope)) + second + rest
 
 
 def write_schema(directory: Path) -> Path:

@@ -14,14 +14,19 @@ import pytest
 
 from codex_subagents.config import Settings
 from codex_subagents.errors import InputError
+from codex_subagents.journal import JobRequest
 from codex_subagents.worker import (
     JOB_ENV,
     OUTPUT_SCHEMA,
+    PREAMBLE,
+    SCOPE_RULE,
     Launch,
     build_launch,
     check_config,
     check_name,
     enclosing_job,
+    job_request,
+    preamble,
 )
 
 
@@ -137,3 +142,41 @@ def test_a_process_below_a_worker_knows_it_is_inside_that_job() -> None:
     assert out.stdout.strip() == "j-parent"
     assert enclosing_job(environ={}) is None
     assert json.loads(json.dumps(OUTPUT_SCHEMA))["type"] == "object"
+
+
+def test_a_scoped_worker_is_told_the_paths_it_owns_in_its_first_rule() -> None:
+    """The first rule names the owned paths as seen from the worker's cwd; the rest of the contract is unchanged."""
+    plain = PREAMBLE.format(job_id="j-1", label="lbl")
+    text = preamble("j-1", "lbl", ["a.py", "../docs/**"])
+    first_rule = text[text.index("1. ") : text.index("\n2. ")]
+    assert "own, relative to your working directory (globs allowed): a.py, ../docs/**." in first_rule
+    assert text.replace(SCOPE_RULE.format(owned="a.py, ../docs/**"), "") == plain
+    assert preamble("j-1", "lbl") == plain
+
+
+def spawn_request(settings: Settings, cwd: str, scope: Sequence[str] = ()) -> JobRequest:
+    """Check a plain spawn in ``cwd`` of the worktree ``/repo`` with ``scope``."""
+    return job_request(
+        settings,
+        Path(cwd),
+        root=Path("/repo"),
+        prompt="task",
+        label=None,
+        sandbox=None,
+        model=None,
+        profile=None,
+        config=(),
+        wall_timeout_s=None,
+        idle_timeout_s=None,
+        scope=scope,
+    )
+
+
+def test_a_spawn_records_its_worktree_and_its_scope_from_the_worktree_top(tmp_path: Path) -> None:
+    """The scope given from the cwd is stored from the root, and one leading outside the worktree is refused."""
+    settings = Settings(codex=Path("/bin/codex"), state_dir=tmp_path)
+    request = spawn_request(settings, "/repo/sub", ["*.py", "../docs"])
+    assert (request.root, request.scope) == ("/repo", ["sub/*.py", "docs"])
+    assert (spawn_request(settings, "/repo").root, spawn_request(settings, "/repo").scope) == ("/repo", [])
+    with pytest.raises(InputError):
+        spawn_request(settings, "/repo", ["../x"])
