@@ -9,7 +9,8 @@ blobs stay reachable). Its parents are HEAD and the stash entries, so nothing
 it refers to can be collected. A baseline belongs to the worktree it was taken
 in: a linked worktree of the same repository neither lists nor uses it. The
 ``lstat`` signatures of the recorded files are kept beside, in the worktree's git
-directory, so a later comparison reads again only what changed.
+directory, so a later comparison reads again only what changed. The tools take a
+baseline in a child process (`offload`): its per-path work would hold the server's interpreter.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import tempfile
 import time
 import uuid
@@ -25,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, JsonValue
 
-from . import git, gitstate, snapshot
+from . import git, gitstate, offload, snapshot
 from .errors import BaselineError, GitError, InputError
 from .gitstate import GitState, Head
 from .paths import parsed, shown
@@ -90,6 +92,16 @@ class Baseline:
     info: BaselineInfo
     snapshot: Snapshot
     state: GitState
+
+
+async def create_in_child(root: Path, label: str | None) -> BaselineInfo:
+    """Record the worktree at ``root`` as `create` does, in a child process whose per-path work stalls no tool call."""
+    return BaselineInfo.model_validate(await offload.run(f"{__name__}:described", str(root), label))
+
+
+async def described(root: str, label: str | None) -> JsonValue:
+    """The description of a new baseline of ``root`` as JSON: what the child of `create_in_child` runs."""
+    return (await create(Path(root), label)).info.model_dump(mode="json")
 
 
 async def create(root: Path, label: str | None) -> Baseline:
@@ -241,7 +253,9 @@ async def _staged_tree(root: Path) -> str | None:
     directory = await git.git_dir(root)
     with tempfile.TemporaryDirectory(dir=directory, prefix="codex-subagents-") as scratch:
         copy = Path(scratch) / "index"
-        if not await anyio.to_thread.run_sync(_copy, directory / "index", copy):
+        try:
+            await anyio.to_thread.run_sync(shutil.copyfile, directory / "index", copy)
+        except FileNotFoundError:
             return None
         out = await git.run(root, "write-tree", env={"GIT_INDEX_FILE": str(copy)}, ok=(0, 128))
         return out.decode().strip() or None
@@ -260,14 +274,6 @@ async def _entries(root: Path, tree: str, modes: dict[str, int]) -> dict[str, En
 
 async def _cache(root: Path, baseline_id: str) -> Path:
     return await git.git_dir(root) / "codex-subagents" / "baselines" / baseline_id
-
-
-def _copy(source: Path, target: Path) -> bool:
-    try:
-        target.write_bytes(source.read_bytes())
-    except FileNotFoundError:
-        return False
-    return True
 
 
 def _save_signatures(path: Path, shot: Snapshot) -> None:

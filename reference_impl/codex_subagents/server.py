@@ -208,7 +208,7 @@ async def codex_baseline(
     large ignored files) in unprotected.
     """
     root = await coordination.worktree(_roots(ctx), cwd)
-    return (await baselines.create(root, label)).info
+    return await baselines.create_in_child(root, label)
 
 
 @_tool(_READ)

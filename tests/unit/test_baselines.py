@@ -106,6 +106,27 @@ async def test_a_baseline_touches_nothing_of_the_users(repo: Path) -> None:
     assert [b.baseline_id for b in listed.baselines] == [baseline.info.baseline_id]
 
 
+async def test_a_baseline_taken_in_a_child_process_is_recorded_as_one_taken_here(repo: Path) -> None:
+    """The tools' path: the child records the worktree, touches nothing, and only the description comes back."""
+    before = everything(repo)
+    info = await baselines.create_in_child(repo, "child")
+    assert everything(repo) == before
+    assert (await baselines.listed(repo)).baselines == [info]
+    loaded = await baselines.load(repo, info.baseline_id)
+    assert loaded.snapshot.entries.keys() == (await baselines.create(repo, None)).snapshot.entries.keys()
+    (repo / "run.sh").chmod(0o700)
+    assert await changed(repo, loaded) == {"run.sh": "mode_changed"}
+
+
+async def test_a_baseline_that_fails_in_the_child_raises_the_error_it_raises_here(empty: Path) -> None:
+    """Outside any repository git refuses: the child's GitError comes back with the same message."""
+    with pytest.raises(GitError) as here:
+        await baselines.create(empty, None)
+    with pytest.raises(GitError) as apart:
+        await baselines.create_in_child(empty, None)
+    assert (type(apart.value), str(apart.value)) == (type(here.value), str(here.value))
+
+
 async def test_a_baseline_says_what_it_protects_and_what_it_leaves_out(repo: Path) -> None:
     """Ignored files are protected; an ignored directory is listed as not protected, before any worker runs."""
     info = (await baselines.create(repo, None)).info

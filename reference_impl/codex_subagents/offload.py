@@ -1,0 +1,113 @@
+"""Run one of the package's async functions in a child Python process: JSON in, JSON out, typed errors back.
+
+Work that touches every path of a large worktree (a baseline's ``lstat`` of
+each file, the parsing of git's listings, the tree and the signatures it writes)
+holds the interpreter lock for seconds, whichever thread runs it, and every
+tool call and every worker's stream waits behind it. A child process has an
+interpreter of its own. It is started afresh for each call, with an exec (no
+fork, so macOS and Linux behave alike), and gets the parent's import path. It
+imports only the modules it needs: the ``__init__`` of this package and of the
+MCP SDK's packages above our errors' base class are skipped, because they pull
+in the whole server and SDK (most of a second) for a process that never speaks
+MCP. Only the function's JSON result comes back, so nothing of size is parsed
+again in the server. A `SubagentsError` raised in the child is raised again in
+the parent with its class and message. The child runs in a session of its own,
+and a cancelled call kills that whole session (the child and the git processes
+it started) before it is reaped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import anyio
+from anyio.abc import ByteReceiveStream, Process
+from pydantic import JsonValue
+
+from .errors import BaselineError, GitError, InputError, SubagentsError
+
+_START = """
+import sys, types
+for name, path in zip(sys.argv[1::2], sys.argv[2::2]):
+    sys.modules[name] = types.ModuleType(name)
+    sys.modules[name].__path__ = [path]
+from codex_subagents.offload import child
+sys.exit(child())
+"""
+_TYPED: dict[str, type[SubagentsError]] = {kind.__name__: kind for kind in (BaselineError, GitError, InputError)}
+
+
+async def run(function: str, *args: JsonValue) -> JsonValue:
+    """Await ``function`` (``"module:name"``) with ``args`` in a child process and return its result.
+
+    Raises:
+        BaselineError, GitError, InputError: raised in the child, with its message.
+        SubagentsError: when the child failed otherwise, with the end of what it printed.
+    """
+    request = json.dumps({"path": sys.path, "function": function, "args": list(args)}).encode()
+    command = [sys.executable, "-P", "-c", _START, *_bare_packages()]
+    async with await anyio.open_process(command, start_new_session=True) as process:
+        try:
+            out, err = await _exchange(process, request)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.killpg(process.pid, signal.SIGKILL)
+            raise
+    try:
+        reply = json.loads(out)
+    except ValueError:
+        tail = err.decode(errors="replace").strip()[-2000:] or f"exit code {process.returncode}"
+        raise SubagentsError(f"A child process running {function} failed: {tail}") from None
+    if "error" in reply:
+        raise _TYPED.get(reply["error"], SubagentsError)(reply["message"])
+    return reply["result"]
+
+
+async def _exchange(process: Process, request: bytes) -> tuple[bytes, bytes]:
+    """Send ``request`` to the child and read all it prints until it exits."""
+    found: list[list[bytes]] = [[], []]
+
+    async def drain(stream: ByteReceiveStream | None, index: int) -> None:
+        assert stream is not None
+        async for chunk in stream:
+            found[index].append(chunk)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(drain, process.stdout, 0)
+        group.start_soon(drain, process.stderr, 1)
+        assert process.stdin is not None
+        with contextlib.suppress(anyio.BrokenResourceError):
+            await process.stdin.send(request)
+        await process.stdin.aclose()
+        await process.wait()
+    return b"".join(found[0]), b"".join(found[1])
+
+
+def _bare_packages() -> list[str]:
+    """Name and directory of each package the child imports without its ``__init__``, flattened for its argv."""
+    base = SubagentsError.__mro__[1].__module__.split(".")[:-1]
+    above = [".".join(base[: depth + 1]) for depth in range(len(base))]
+    pairs = [(__package__ or "codex_subagents", str(Path(__file__).parent))]
+    pairs += [(name, next(iter(sys.modules[name].__path__))) for name in above]
+    return [item for pair in pairs for item in pair]
+
+
+def child() -> int:
+    """The child's side: read the request on stdin, run it, print the reply as JSON."""
+    request = json.loads(sys.stdin.buffer.read())
+    sys.path[:] = request["path"]
+    module, _, name = str(request["function"]).partition(":")
+    function: Callable[..., Awaitable[JsonValue]] = getattr(importlib.import_module(module), name)
+    try:
+        reply: JsonValue = {"result": anyio.run(function, *request["args"])}
+    except SubagentsError as exc:
+        reply = {"error": type(exc).__name__, "message": str(exc)}
+    sys.stdout.write(json.dumps(reply))
+    return 0

@@ -1,0 +1,85 @@
+"""Work run in a child Python process: its result, its typed errors, and nothing left running once it is cancelled."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import anyio
+import psutil
+import pytest
+from pydantic import JsonValue
+
+from codex_subagents import offload
+from codex_subagents.errors import BaselineError, InputError, SubagentsError
+
+pytestmark = pytest.mark.anyio
+
+
+async def echo(*args: JsonValue) -> JsonValue:
+    """Run in the child: return the arguments with the child's pid."""
+    return {"args": list(args), "pid": os.getpid()}
+
+
+async def fail(kind: str, message: str) -> None:
+    """Run in the child: raise the error named ``kind``."""
+    raise {"BaselineError": BaselineError, "InputError": InputError, "RuntimeError": RuntimeError}[kind](message)
+
+
+async def hold(fifo: str) -> None:
+    """Run in the child: start a grandchild, write both pids into ``fifo``, then wait for ever."""
+    grandchild = await anyio.open_process(["sleep", "600"])
+    await anyio.to_thread.run_sync(Path(fifo).write_text, f"{os.getpid()} {grandchild.pid}")
+    await anyio.sleep_forever()
+
+
+def gone(pid: int) -> bool:
+    """Whether ``pid`` exits within seconds (a zombie nobody reaps has exited too)."""
+    try:
+        process = psutil.Process(pid)
+        try:
+            process.wait(timeout=5)
+        except psutil.TimeoutExpired:
+            return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+    return True
+
+
+async def test_a_function_runs_in_another_process_and_its_json_result_comes_back() -> None:
+    """Arguments go in as JSON and the result comes back as JSON, from a process that is not this one."""
+    with anyio.fail_after(30):
+        result = await offload.run(f"{__name__}:echo", "é \udcff", None, [1, 2.5, True])
+    assert isinstance(result, dict)
+    assert result["args"] == ["é \udcff", None, [1, 2.5, True]]
+    assert result["pid"] != os.getpid()
+
+
+@pytest.mark.parametrize("kind", [BaselineError, InputError])
+async def test_a_typed_error_raised_in_the_child_is_raised_again_with_its_message(kind: type[Exception]) -> None:
+    """The caller catches the same class, with the same message, as if the work had run in its own process."""
+    with anyio.fail_after(30), pytest.raises(kind) as caught:
+        await offload.run(f"{__name__}:fail", kind.__name__, "No baseline 'b-1'; call codex_baselines.")
+    assert (type(caught.value), str(caught.value)) == (kind, "No baseline 'b-1'; call codex_baselines.")
+
+
+async def test_a_crash_in_the_child_is_reported_with_the_end_of_its_traceback() -> None:
+    """An unexpected exception is not lost: the error names the function and quotes what the child printed."""
+    with anyio.fail_after(30), pytest.raises(SubagentsError) as caught:
+        await offload.run(f"{__name__}:fail", "RuntimeError", "the disk vanished")
+    assert type(caught.value) is SubagentsError
+    assert f"{__name__}:fail" in str(caught.value)
+    assert "RuntimeError: the disk vanished" in str(caught.value)
+
+
+async def test_a_cancelled_call_kills_the_child_and_the_processes_it_started(tmp_path: Path) -> None:
+    """Once the caller gives up, neither the child nor its grandchild runs on."""
+    fifo = tmp_path / "started"
+    os.mkfifo(fifo)
+    pids = ""
+    with anyio.fail_after(30):
+        async with anyio.create_task_group() as group:
+            group.start_soon(offload.run, f"{__name__}:hold", str(fifo))
+            pids = await anyio.to_thread.run_sync(fifo.read_text, abandon_on_cancel=True)
+            group.cancel_scope.cancel()
+    assert [gone(int(pid)) for pid in pids.split()] == [True, True]
