@@ -23,8 +23,8 @@ from .world import BenchError, clock
 async def measure(plan: Plan, big: Tree, small: Tree) -> tuple[list[Figure], dict[str, object]]:
     """Time overlaps, git status and rollback for each count of changes on ``big``, and the fewest on ``small``."""
     few, many = plan.changed_paths
-    on_big = (await baselines.create(big.root, "bench-changes")).info.baseline_id
-    on_small = (await baselines.create(small.root, "bench-changes")).info.baseline_id
+    on_big = (await baselines.create_in_child(big.root, "bench-changes")).baseline_id
+    on_small = (await baselines.create_in_child(small.root, "bench-changes")).baseline_id
     runs = {
         (big.files, few): await _rounds(big, on_big, few, plan.change_repeats),
         (big.files, many): await _rounds(big, on_big, many, plan.change_repeats),
@@ -69,7 +69,7 @@ async def _rounds(tree: Tree, baseline_id: str, count: int, repeats: int) -> dic
             "job-b": coordination.Claim(reported=frozenset(paths[1::2]), observed=frozenset()),
         }
         start = clock()
-        found = await coordination.overlaps(tree.root, baseline_id, claims)
+        found = await coordination.overlaps(tree.root, baseline_id, list(claims), claims)
         timings["overlaps"].append(clock() - start)
         if len(found.changed) != count or not found.clean:
             raise BenchError(f"codex_overlaps saw {len(found.changed)} of {count} changes in {tree.root}: {found}")

@@ -1,6 +1,6 @@
 """P7, the cost of safety: a baseline against git's own floor, and comparisons that follow the change, not the tree.
 
-A baseline is taken through the real code path (``baselines.create``) on the
+A baseline is taken through the tool's code path (``baselines.create_in_child``) on the
 large tree of `bench.tree`. Its floor is what git itself needs to record the
 same files: a fresh temporary index (``GIT_INDEX_FILE`` naming a new file),
 ``git add --all`` (plus ``--force`` for the ignored files a baseline protects)
@@ -67,7 +67,7 @@ async def _timed(side: str, tree: Tree) -> float:
     """The wall time of one baseline or one floor over ``tree``."""
     start = clock()
     if side == "baseline":
-        await baselines.create(tree.root, "bench")
+        await baselines.create_in_child(tree.root, "bench")
     else:
         await floor(tree)
     return clock() - start
