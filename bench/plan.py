@@ -25,6 +25,9 @@ class Plan:
         snapshot_repeats: P7, how many times each baseline and each floor is measured cold and warm.
         changed_paths: P7, the fewer and the more paths changed before codex_overlaps and codex_rollback.
         change_repeats: P7, how many times each count of changes is made, compared and rolled back.
+        collision_trials: P9, how many collisions are staged for each way of writing.
+        work_turns: P10, how many shell commands of work each worker of the batch runs.
+        work_s: P10, how long each of those commands sleeps.
     """
 
     mode: str
@@ -42,6 +45,9 @@ class Plan:
     snapshot_repeats: int
     changed_paths: tuple[int, int]
     change_repeats: int
+    collision_trials: int
+    work_turns: int
+    work_s: float
 
 
 FULL = Plan(
@@ -60,6 +66,9 @@ FULL = Plan(
     snapshot_repeats=2,
     changed_paths=(10, 1000),
     change_repeats=3,
+    collision_trials=20,
+    work_turns=4,
+    work_s=1.0,
 )
 QUICK = Plan(
     mode="quick",
@@ -77,4 +86,7 @@ QUICK = Plan(
     snapshot_repeats=1,
     changed_paths=(10, 100),
     change_repeats=1,
+    collision_trials=3,
+    work_turns=2,
+    work_s=0.5,
 )
