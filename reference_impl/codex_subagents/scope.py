@@ -22,9 +22,10 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import InputError
-from .paths import parsed, relative_to_root, shown
+from .paths import parents, parsed, relative_to_root, shown
 
 MAX_PATTERNS = 256
 MAX_PATTERN_CHARS = 4096
@@ -81,13 +82,26 @@ def relative_to_cwd(root: Path, cwd: Path, patterns: Sequence[str]) -> list[str]
 
 def covers(patterns: Sequence[str], path: str) -> bool:
     """Whether a pattern of the scope owns the root-relative ``path``."""
+    if not patterns:
+        return False
     segments = path.split("/")
-    return any(_match(_segments(pattern), segments) for pattern in patterns)
+    index = _index(tuple(patterns))
+    heads = [path, *parents(path), ""]
+    return any(_match(_segments(p), segments) for head in heads for p in index.at.get(head, ()))
 
 
 def could_intersect(a: Sequence[str], b: Sequence[str]) -> bool:
     """Whether scopes ``a`` and ``b`` could own a common path; an empty scope owns nothing here."""
-    return any(_meet(_segments(p), _segments(q), _STAR, _segment_meet) for p in a for q in b)
+    if not a or not b:
+        return False
+    index = _index(tuple(b))
+    for p in a:
+        head = _head(p)
+        heads = [head, *parents(head), ""] if head else [""]
+        candidates = [*(q for h in heads for q in index.at.get(h, ())), *index.below.get(head, ())]
+        if any(_meet(_segments(p), _segments(q), _STAR, _segment_meet) for q in candidates):
+            return True
+    return False
 
 
 def out_of_scope(
@@ -106,11 +120,44 @@ def out_of_scope(
     return sorted(shown(path) for path in touched if not covers(patterns, path))
 
 
+class _Index(NamedTuple):
+    """A scope's patterns by their literal head (the segments before the first wildcard, "" for none).
+
+    Two patterns can meet only if one head is the other or lies below it, and a
+    pattern can own a path only if its head is the path or above it, so only
+    those pairs are compared: a scope of many files costs a lookup per pattern.
+    """
+
+    at: dict[str, list[str]]
+    below: dict[str, list[str]]
+
+
+@lru_cache(maxsize=256)
+def _index(patterns: tuple[str, ...]) -> _Index:
+    at: dict[str, list[str]] = {}
+    below: dict[str, list[str]] = {}
+    for pattern in patterns:
+        head = _head(pattern)
+        at.setdefault(head, []).append(pattern)
+        for above in [*parents(head), ""] if head else []:
+            below.setdefault(above, []).append(pattern)
+    return _Index(at, below)
+
+
+def _head(pattern: str) -> str:
+    parts = pattern.split("/")
+    wild = next((i for i, part in enumerate(parts) if _WILD.search(part)), len(parts))
+    return "/".join(parts[:wild])
+
+
 @lru_cache(maxsize=4096)
 def _segments(pattern: str) -> tuple[str, ...]:
-    """The pattern's segments, with the implicit ``**`` that owns what lies below a match."""
-    parts = tuple(pattern.split("/"))
-    return parts if parts[-1] == _STAR else (*parts, _STAR)
+    """The pattern's segments, runs of ``**`` as one, with the implicit ``**`` that owns what lies below a match."""
+    parts: list[str] = []
+    for part in [*pattern.split("/"), _STAR]:
+        if not (part == _STAR and parts and parts[-1] == _STAR):
+            parts.append(part)
+    return tuple(parts)
 
 
 def _match(pattern: tuple[str, ...], segments: Sequence[str]) -> bool:

@@ -3,6 +3,7 @@ and two scopes are said to intersect whenever some path could belong to both."""
 
 from __future__ import annotations
 
+import fnmatch
 from pathlib import Path
 
 import pytest
@@ -147,6 +148,23 @@ _SEGMENT = st.sampled_from(["a", "b", "ab", "ba", "*", "?", "a*", "*b", "[ab]", 
 _PATTERN = st.lists(_SEGMENT, min_size=1, max_size=4).map("/".join)
 _NAME = st.sampled_from(["a", "b", "ab", "ba", "aa", "bb", "c", "abb"])
 _PATH = st.lists(_NAME, min_size=1, max_size=5).map("/".join)
+
+
+def _owns(pattern: list[str], parts: list[str]) -> bool:
+    """The reference: the pattern matches the path's segments, ``**`` taking any number of them."""
+    if not pattern:
+        return not parts
+    if pattern[0] == "**":
+        return _owns(pattern[1:], parts) or (bool(parts) and _owns(pattern, parts[1:]))
+    return bool(parts) and fnmatch.fnmatchcase(parts[0], pattern[0]) and _owns(pattern[1:], parts[1:])
+
+
+@given(st.lists(_PATTERN, min_size=1, max_size=3), _PATH)
+def test_a_scope_owns_a_path_when_a_pattern_matches_it_or_a_directory_above_it(patterns: list[str], path: str) -> None:
+    """covers agrees with a plain recursive matcher applied to the path and each directory above it."""
+    parts = path.split("/")
+    expected = any(_owns(p.split("/"), parts[:k]) for p in patterns for k in range(1, len(parts) + 1))
+    assert covers(patterns, path) is expected
 
 
 @given(st.lists(_PATTERN, min_size=1, max_size=3), st.lists(_PATTERN, min_size=1, max_size=3), _PATH)
