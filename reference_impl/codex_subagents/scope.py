@@ -132,7 +132,7 @@ class _Index(NamedTuple):
     below: dict[str, list[str]]
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=64)
 def _index(patterns: tuple[str, ...]) -> _Index:
     at: dict[str, list[str]] = {}
     below: dict[str, list[str]] = {}
