@@ -234,11 +234,16 @@ async def codex_overlaps(
 
     Uses three signals: each job's reported modifiedFiles, its file_change events, and
     the worktree itself (bytes and permission bits); also names any move of HEAD, the
-    index or the stash. Paths that are not UTF-8 are shown quoted the way git quotes them.
+    index or the stash. Two jobs overlap on a path only if their runs overlapped in time;
+    touches one after another are in_sequence. A change is unclaimed only if no job of the
+    worktree accounts for it, and a touch a later rollback undid no longer counts, so after
+    a rollback and serial re-runs the report comes out clean. Paths that are not UTF-8 are
+    shown quoted the way git quotes them.
     """
     root = await coordination.worktree(_roots(ctx), cwd)
-    jobs = ctx.request_context.lifespan_context.supervisor.jobs(job_ids)
-    return await coordination.overlaps(root, baseline_id, {job.job_id: _claim(root, job) for job in jobs})
+    supervisor = ctx.request_context.lifespan_context.supervisor
+    given = [job.job_id for job in supervisor.jobs(job_ids)]
+    return await coordination.overlaps(root, baseline_id, given, _claims(root, supervisor.jobs()))
 
 
 @_tool(_DESTROY)
@@ -270,13 +275,22 @@ async def codex_integrity(
     supervisor = ctx.request_context.lifespan_context.supervisor
     supervisor.result(job_id)
     root = await coordination.worktree(_roots(ctx), cwd)
-    claims = {job.job_id: _claim(root, job) for job in supervisor.jobs()}
+    claims = _claims(root, supervisor.jobs())
     return await coordination.integrity(root, baseline_id, job_id, claims)
 
 
-def _claim(root: Path, job: Job) -> coordination.Claim:
-    """The paths a job says it changed and the paths it was seen changing, relative to ``root``."""
-    return coordination.claim(root, Path(job.record.request.cwd), job.reported_files, job.observed_files)
+def _claims(root: Path, jobs: list[Job]) -> dict[str, coordination.Claim]:
+    """What each job of the worktree at ``root`` says it changed and was seen changing, when it ran, its scope."""
+    claims: dict[str, coordination.Claim] = {}
+    for job in jobs:
+        request = job.record.request
+        if request.root not in (None, str(root)):
+            continue
+        finished = job.result.timings.finished_at if job.done else None
+        run = (job.record.started_at, finished)
+        cwd = Path(request.cwd)
+        claims[job.job_id] = coordination.claim(root, cwd, job.reported_files, job.observed_files, run, request.scope)
+    return claims
 
 
 def _version() -> str:
