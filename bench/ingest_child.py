@@ -4,8 +4,8 @@ Run as ``python -m bench.ingest_child STREAM WORKDIR [--profile FILE]``; prints 
 The ingest takes the server's real path: the supervisor starts a worker (`bench.replay`, which
 copies the stream to its stdout), frames the pipe into lines, normalizes each line into an event
 (``events.to_event``), journals it (``Journal.append``) and keeps what the result needs. Its memory
-is this process's peak RSS during the ingest minus its RSS just before, with the kernel's peak
-reset first (``/proc/self/clear_refs``). Then one page of 100 events is read at the start and at
+is the largest RSS of this process sampled every 10 ms during the ingest minus its RSS just before.
+Then one page of 100 events is read at the start and at
 the end of the journal, alternately, and the same lines are parsed by ``json.loads`` alone.
 """
 
@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import anyio
+import psutil
 
 from codex_subagents.config import Settings
 from codex_subagents.journal import JobRequest
@@ -28,21 +29,18 @@ _REPLAY = Path(__file__).resolve().with_name("replay.py")
 _PAGE = 100
 _PAGE_ROUNDS = 200
 _LOADS_ROUNDS = 3
+_SAMPLE_S = 0.01
 
 
-def _status_kb(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no {field} in /proc/self/status")
+def _rss_kb() -> int:
+    return psutil.Process().memory_info().rss // 1024
 
 
-def _reset_peak() -> bool:
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
+async def _sample_peak(peak: list[int]) -> None:
+    """Keep the largest RSS seen in ``peak[0]`` until cancelled (no portable interface resets the kernel's peak)."""
+    while True:
+        peak[0] = max(peak[0], _rss_kb())
+        await anyio.sleep(_SAMPLE_S)
 
 
 async def _ingest(stream: Path, work: Path, profile: Path | None) -> dict[str, object]:
@@ -59,18 +57,21 @@ async def _ingest(stream: Path, work: Path, profile: Path | None) -> dict[str, o
         idle_timeout_s=600,
     )
     async with JobSupervisor(settings) as supervisor:
-        peak_reset = _reset_peak()
-        before_kb = _status_kb("VmRSS")
+        before_kb = _rss_kb()
+        peak = [before_kb]
         profiler = cProfile.Profile() if profile else None
         start = time.perf_counter()
         if profiler:
             profiler.enable()
         job = await supervisor.spawn(request)
-        await job.finished.wait()
+        async with anyio.create_task_group() as group:
+            group.start_soon(_sample_peak, peak)
+            await job.finished.wait()
+            group.cancel_scope.cancel()
         if profiler:
             profiler.disable()
         seconds = time.perf_counter() - start
-        peak_kb = _status_kb("VmHWM")
+        peak_kb = peak[0]
         if profiler and profile:
             profiler.dump_stats(profile)
         journal = job.journal
@@ -95,7 +96,6 @@ async def _ingest(stream: Path, work: Path, profile: Path | None) -> dict[str, o
             "ingest_s": seconds,
             "rss_before_kb": before_kb,
             "rss_peak_kb": peak_kb,
-            "peak_reset": peak_reset,
             "page_first_s": sorted(first)[len(first) // 2],
             "page_last_s": sorted(last)[len(last) // 2],
         }

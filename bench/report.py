@@ -11,10 +11,13 @@ import os
 import platform
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+import psutil
 
 from .world import CODEX
 
@@ -83,24 +86,31 @@ def median(values: Sequence[float]) -> float:
 
 def machine() -> dict[str, object]:
     """The facts that explain the figures: cores, CPU, Python, Codex and the load when the run began."""
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if "model name" in line
-        ),
-        platform.processor() or "unknown",
-    )
     codex = subprocess.run([str(CODEX), "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    usable = psutil.Process().cpu_affinity() if hasattr(psutil.Process, "cpu_affinity") else None
     return {
         "cores": os.cpu_count(),
-        "usable_cores": len(os.sched_getaffinity(0)),
-        "cpu": model,
+        "usable_cores": len(usable) if usable else os.cpu_count(),
+        "cpu": _cpu_model(),
         "python": platform.python_version(),
         "codex": codex or "not found",
         "os": f"{platform.system()} {platform.release()}",
         "load_at_start": [round(load, 2) for load in os.getloadavg()],
     }
+
+
+def _cpu_model() -> str:
+    """The processor's name as the system gives it (``lscpu`` on Linux, ``sysctl`` on macOS)."""
+    darwin = sys.platform == "darwin"
+    command = ["sysctl", "-n", "machdep.cpu.brand_string"] if darwin else ["lscpu"]
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, check=False).stdout
+    except OSError:
+        out = ""
+    names = [line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name:")]
+    if darwin and out.strip():
+        names = [out.strip()]
+    return names[0] if names else platform.processor() or "unknown"
 
 
 def table(run: Run) -> str:

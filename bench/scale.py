@@ -1,9 +1,10 @@
 """P5, scale: many jobs spawned at once under the cap all complete, and the server gives back what it took.
 
 Each job is a real worker with a script of its own (reasoning, a shell command,
-a patch, a final answer). The server's peak RSS is the kernel's ``VmHWM`` of
-its process; its open file descriptors and living descendants are counted
-before the spawns and again once every job is reported.
+a patch, a final answer). The server's peak RSS is the largest resident
+memory of its process sampled every 20 ms while the jobs run; its open file
+descriptors and living descendants are counted before the spawns and again
+once every job is reported.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from codex_subagents.scripted_model import Script, ScriptedModel
 
 from .plan import Plan
 from .report import Figure, at_most, info
-from .world import Session, children, clock, make_repo, open_fds, serving, status_kb, varied
+from .world import Json, Session, children, clock, make_repo, open_fds, rss_kb, sample_peak_kb, serving, varied
 
 _SETTLE_S = 10.0
 
@@ -36,12 +37,17 @@ async def measure(plan: Plan, tmp: Path, errlog: TextIO) -> tuple[list[Figure], 
     ):
         await session.call("codex_status", job_ids=[])
         fds_before, children_before = open_fds(session.pid), children(session.pid)
-        rss_before_kb = status_kb(session.pid, "VmRSS")
+        rss_before_kb = rss_kb(session.pid)
+        peak = [rss_before_kb]
+        finished: list[Json] = []
         start = clock()
-        job_ids = [await session.spawn(name) for name in names]
-        finished = await session.wait_all(job_ids, timeout_s=60 + 20 * plan.scale_jobs, require_success=False)
+        async with anyio.create_task_group() as group:
+            group.start_soon(sample_peak_kb, session.pid, peak)
+            job_ids = [await session.spawn(name) for name in names]
+            finished = await session.wait_all(job_ids, timeout_s=60 + 20 * plan.scale_jobs, require_success=False)
+            group.cancel_scope.cancel()
         seconds = clock() - start
-        peak_kb = status_kb(session.pid, "VmHWM")
+        peak_kb = peak[0]
         fds_after, children_after = await _settled(session, fds_before, children_before)
     succeeded = sum(job.get("state") == "succeeded" for job in finished)
     failed = plan.scale_jobs - succeeded
@@ -70,6 +76,6 @@ async def measure(plan: Plan, tmp: Path, errlog: TextIO) -> tuple[list[Figure], 
 async def _settled(session: Session, fds: int, kids: int) -> tuple[int, int]:
     """Count fds and descendants again, giving exiting processes up to a few seconds to go."""
     with anyio.move_on_after(_SETTLE_S):
-        while open_fds(session.pid) > fds or children(session.pid) > kids:  # noqa: ASYNC110 -- /proc has no event
+        while open_fds(session.pid) > fds or children(session.pid) > kids:  # noqa: ASYNC110 -- no event tells that a process or fd went
             await anyio.sleep(0.05)
     return open_fds(session.pid), children(session.pid)

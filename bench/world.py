@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TextIO, cast
 
 import anyio
+import psutil
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from pydantic import JsonValue
@@ -153,10 +154,10 @@ def server_environment() -> dict[str, str]:
 def _server_pid(state_dir: Path) -> int:
     for pid in descendants(os.getpid()):
         try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except OSError:
+            cmdline = psutil.Process(pid).cmdline()
+        except psutil.Error:
             continue
-        if b"serve" in cmdline and str(state_dir).encode() in cmdline and parent_of(pid) == os.getpid():
+        if "serve" in cmdline and str(state_dir) in cmdline and parent_of(pid) == os.getpid():
             return pid
     raise BenchError("cannot find the server process among the bench's children")
 
@@ -193,17 +194,25 @@ def entries(data: Json, key: str) -> list[Json]:
     return [cast("Json", item) for item in cast("list[object]", value) if isinstance(item, dict)]
 
 
-def status_kb(pid: int, field: str) -> int:
-    """Read a ``kB`` field (``VmRSS``, ``VmHWM``) of ``/proc/<pid>/status``."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise BenchError(f"no {field} in /proc/{pid}/status")
+def rss_kb(pid: int) -> int:
+    """The resident memory of ``pid`` now, in kB."""
+    return psutil.Process(pid).memory_info().rss // 1024
+
+
+async def sample_peak_kb(pid: int, peak: list[int], every_s: float = 0.02) -> None:
+    """Keep the largest resident memory of ``pid`` seen in ``peak[0]``, looking every ``every_s`` until cancelled.
+
+    No portable interface gives another process's peak, so it is sampled; a spike shorter than the
+    interval can be missed.
+    """
+    while True:
+        peak[0] = max(peak[0], rss_kb(pid))
+        await anyio.sleep(every_s)
 
 
 def open_fds(pid: int) -> int:
     """Count the open file descriptors of ``pid``."""
-    return len(os.listdir(f"/proc/{pid}/fd"))
+    return psutil.Process(pid).num_fds()
 
 
 def children(pid: int) -> int:
