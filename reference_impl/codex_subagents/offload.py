@@ -9,7 +9,9 @@ fork, so macOS and Linux behave alike), and gets the parent's import path. It
 imports only the modules it needs: the ``__init__`` of this package and of the
 MCP SDK's packages above our errors' base class are skipped, because they pull
 in the whole server and SDK (most of a second) for a process that never speaks
-MCP. Only the function's JSON result comes back, so nothing of size is parsed
+MCP. It runs at a lower priority (as do the git processes it starts): its
+work is bulk, and the server's answers and its workers come first on a busy
+machine. Only the function's JSON result comes back, so nothing of size is parsed
 again in the server. A `SubagentsError` raised in the child is raised again in
 the parent with its class and message. The child runs in a session of its own,
 and a cancelled call kills that whole session (the child and the git processes
@@ -41,6 +43,8 @@ for name, path in zip(sys.argv[1::2], sys.argv[2::2]):
 from codex_subagents.offload import child
 sys.exit(child())
 """
+NICENESS = 10
+"""How much the child yields the processor to the server and its workers (``nice``)."""
 _TYPED: dict[str, type[SubagentsError]] = {kind.__name__: kind for kind in (BaselineError, GitError, InputError)}
 
 
@@ -103,6 +107,7 @@ def child() -> int:
     """The child's side: read the request on stdin, run it, print the reply as JSON."""
     request = json.loads(sys.stdin.buffer.read())
     sys.path[:] = request["path"]
+    os.nice(NICENESS)
     module, _, name = str(request["function"]).partition(":")
     function: Callable[..., Awaitable[JsonValue]] = getattr(importlib.import_module(module), name)
     try:

@@ -17,8 +17,8 @@ pytestmark = pytest.mark.anyio
 
 
 async def echo(*args: JsonValue) -> JsonValue:
-    """Run in the child: return the arguments with the child's pid."""
-    return {"args": list(args), "pid": os.getpid()}
+    """Run in the child: return the arguments with the child's pid and niceness."""
+    return {"args": list(args), "pid": os.getpid(), "nice": os.getpriority(os.PRIO_PROCESS, 0)}
 
 
 async def fail(kind: str, message: str) -> None:
@@ -47,12 +47,13 @@ def gone(pid: int) -> bool:
 
 
 async def test_a_function_runs_in_another_process_and_its_json_result_comes_back() -> None:
-    """Arguments go in as JSON and the result comes back as JSON, from a process that is not this one."""
+    """Arguments go in as JSON and the result comes back as JSON, from a process that yields the processor."""
     with anyio.fail_after(30):
         result = await offload.run(f"{__name__}:echo", "é \udcff", None, [1, 2.5, True])
     assert isinstance(result, dict)
     assert result["args"] == ["é \udcff", None, [1, 2.5, True]]
     assert result["pid"] != os.getpid()
+    assert result["nice"] == min(os.getpriority(os.PRIO_PROCESS, 0) + offload.NICENESS, 19)
 
 
 @pytest.mark.parametrize("kind", [BaselineError, InputError])
