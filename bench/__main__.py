@@ -18,7 +18,7 @@ from typing import TextIO
 
 import anyio
 
-from . import batch, collisions, ingest, latency, parallel, scale, snapshots, status
+from . import batch, collisions, context, ingest, latency, parallel, scale, snapshots, status
 from .plan import FULL, QUICK, Plan
 from .report import Figure, Run, machine, save, table
 from .world import BenchError
@@ -33,6 +33,7 @@ SECTIONS: dict[str, tuple[str, Measure]] = {
     "P7": ("baselines against git's floor", snapshots.measure),
     "P9": ("a collision seen while the workers run", collisions.measure),
     "P10": ("work saved by the live warning", batch.measure),
+    "P11": ("the boss's context with the coordination fields", context.measure),
 }
 
 
@@ -43,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for the gate (under 2 minutes)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a figure misses its target")
-    parser.add_argument("--only", metavar="KEYS", help="a comma-separated subset of P1,P2,P3,P4,P5,P6,P7,P9,P10")
+    parser.add_argument("--only", metavar="KEYS", help="a comma-separated subset of P1,P2,P3,P4,P5,P6,P7,P9,P10,P11")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory and print its path")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
