@@ -34,8 +34,8 @@ _VARIANTS: dict[str, tuple[Kind, Kind]] = {
     "shell": ("shell", "shell"),
     "shell after a patch": ("patch", "shell"),
 }
-_WAIT_S = 3.0
-"""How long the boss waits: three times the target; an alert not in the answer is counted as missing."""
+_WAIT_S = 2.0
+"""How long the boss waits: twice the target; an alert not in the answer is counted as missing."""
 _TARGET_MS = 1000.0
 _WRITES: dict[Kind, tuple[str, str]] = {
     "patch": (

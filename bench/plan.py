@@ -88,5 +88,5 @@ QUICK = Plan(
     change_repeats=1,
     collision_trials=3,
     work_turns=2,
-    work_s=0.5,
+    work_s=0.3,
 )
