@@ -69,9 +69,10 @@ class _Worktree:
             self.recent.add(job_id)
         elif event.type == "item.completed":
             items.discard(item.id)
-            if isinstance(item, CommandExecution):
-                self.due.set()
-            else:
+            # A look soon after a patch too: it takes in the patch's own write, so a later shell write of the
+            # same path by another job is seen as that job's.
+            self.due.set()
+            if isinstance(item, FileChange):
                 found = (relative_to_root(self.watch.root, cwd, change.path) for change in item.changes)
                 paths = [path for path in found if path is not None]
                 self.patched.update(paths)
@@ -151,7 +152,7 @@ class Monitor(AlertLog):
             self._touch(tree, path, candidates, "worktree")
 
     def _touch(self, tree: _Worktree, path: str, jobs: frozenset[str], seen: Seen) -> None:
-        touch = Touch(jobs, seen, time.time())
+        touch = Touch(jobs, seen)
         alerts = [tree.book.touch(path, touch, partial(_related, self._jobs))]
         if len(jobs) == 1:
             (job_id,) = jobs

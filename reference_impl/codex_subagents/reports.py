@@ -111,7 +111,6 @@ class Alert(BaseModel):
         description="How the latest touch was seen: a worker's file_change event, or the worktree itself "
         "changing while the job ran a shell command"
     )
-    at: float = Field(description="When it was seen (epoch seconds)")
 
 
 class WaitResult(BaseModel):
@@ -147,7 +146,9 @@ class StatusResult(BaseModel):
         description="Job directories whose records could not be read at start; the server log says why",
     )
     alerts: list[Alert] = Field(default_factory=list[Alert], description="Every alert involving the listed jobs")
-    usage: Usage = Field(default_factory=Usage, description="The token usage of the listed jobs, summed")
+    usage: Usage | None = Field(
+        default=None, description="The token usage of the listed jobs, summed; null while none has completed a turn"
+    )
 
 
 def timings(queued_at: float, started_at: float | None, finished_at: float) -> Timings:

@@ -243,15 +243,12 @@ def _said(alert: Alert) -> str:
     return f"{alert.kind} on {alert.path}: jobs {', '.join(alert.jobs)} (seen by {alert.seen})"
 
 
-def total_usage(usages: Iterable[Usage | None]) -> Usage:
-    """The sum of the jobs' token counts."""
-    fields = Usage.model_fields
-    sums = dict.fromkeys(fields, 0)
-    for usage in usages:
-        if usage is not None:
-            for name in fields:
-                sums[name] += getattr(usage, name)
-    return Usage(**sums)
+def total_usage(usages: Iterable[Usage | None]) -> Usage | None:
+    """The sum of the jobs' token counts; None when none of them has any."""
+    known = [usage for usage in usages if usage is not None]
+    if not known:
+        return None
+    return Usage(**{name: sum(getattr(usage, name) for usage in known) for name in Usage.model_fields})
 
 
 def _prepare(settings: Settings, lock: ServerLock) -> None:

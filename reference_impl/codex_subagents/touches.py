@@ -20,11 +20,10 @@ from .reports import Alert, AlertKind, Seen
 
 @dataclass(frozen=True)
 class Touch:
-    """One sighting of a path changing: by whom (one job, or any of several), how, and when."""
+    """One sighting of a path changing: by whom (one job, or any of several), and how."""
 
     jobs: frozenset[str]
     seen: Seen
-    at: float
 
 
 Related = Callable[[str, frozenset[str]], bool]
@@ -63,7 +62,7 @@ class Book:
         if key in self._raised:
             return None
         self._raised.add(key)
-        return Alert(kind=kind, path=shown(path), jobs=jobs, seen=touch.seen, at=touch.at)
+        return Alert(kind=kind, path=shown(path), jobs=jobs, seen=touch.seen)
 
 
 class AlertLog:

@@ -113,13 +113,28 @@ class Alerts:
         return monitor.alerts
 
 
+class Watched(Monitor):
+    """A monitor that remembers the jobs it took in, so the test can end them as the supervisor would."""
+
+    def __init__(self, wake: Callable[[], None]) -> None:
+        super().__init__(wake, poll_s=0.05)
+        self.taken: list[Job] = []
+
+    async def started(self, job: Job) -> None:
+        self.taken.append(job)
+        await super().started(job)
+
+
 @asynccontextmanager
 async def monitoring(alerts: Alerts) -> AsyncGenerator[Monitor]:
-    async with anyio.create_task_group() as tg:
-        monitor = Monitor(alerts.wake, poll_s=0.05)
-        monitor.bind(tg)
-        yield monitor
-        tg.cancel_scope.cancel()
+    """A monitor in a task group that ends, as a server's does, once every job it took in has finished."""
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tg:
+            monitor = Watched(alerts.wake)
+            monitor.bind(tg)
+            yield monitor
+            for taken in monitor.taken:
+                monitor.finished(taken)
 
 
 def shell_write(monitor: Monitor, writer: Job, path: Path, text: str) -> None:
@@ -136,7 +151,7 @@ def always(_: str, __: frozenset[str]) -> bool:
 def book_touch(
     book: Book, path: str, *jobs: str, related: Callable[[str, frozenset[str]], bool] = always
 ) -> Alert | None:
-    return book.touch(path, Touch(frozenset(jobs), "file_change", 1.0), related)
+    return book.touch(path, Touch(frozenset(jobs), "file_change"), related)
 
 
 def test_two_jobs_touching_one_path_collide_once() -> None:
@@ -221,6 +236,23 @@ async def test_a_shell_write_to_a_path_another_job_wrote_by_shell_raises_a_colli
         shell_write(monitor, second, repo / "shared.txt", "from b\n")
         (alert,) = await alerts.next(monitor, 1)
         assert (alert.path, alert.jobs, alert.seen) == ("shared.txt", ["j-a", "j-b"], "worktree")
+
+
+async def test_a_shell_write_after_another_jobs_patch_of_the_path_raises_a_collision(repo: Path) -> None:
+    """The patch's own write is taken in by a look of its own, so the later shell write is put on its job."""
+    alerts = Alerts()
+    async with monitoring(alerts) as monitor:
+        first, second = job(repo, "j-a"), job(repo, "j-b")
+        await monitor.started(first)
+        await monitor.started(second)
+        monitor.event(first, patch(repo, "a.txt", phase="started"))
+        (repo / "a.txt").write_text("patched by a\n")
+        monitor.event(first, patch(repo, "a.txt"))
+        with anyio.fail_after(10):
+            await monitor.look(repo)
+        shell_write(monitor, second, repo / "a.txt", "overwritten by b\n")
+        (alert,) = await alerts.next(monitor, 1)
+        assert (alert.path, alert.jobs, alert.seen) == ("a.txt", ["j-a", "j-b"], "worktree")
 
 
 async def test_a_job_that_finished_before_the_other_started_touched_in_sequence(repo: Path) -> None:
