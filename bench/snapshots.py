@@ -22,6 +22,7 @@ from typing import TextIO
 import anyio
 
 from codex_subagents import baselines
+from codex_subagents.offload import NICENESS
 
 from . import changes
 from .plan import Plan
@@ -74,7 +75,10 @@ async def _timed(side: str, tree: Tree) -> float:
 
 
 async def floor(tree: Tree) -> None:
-    """Record the tree's files the way git itself would, in a fresh temporary index, never the user's."""
+    """Record the tree's files the way git itself would, in a fresh temporary index, never the user's.
+
+    Git runs at the priority of a baseline's child process, so that other load on the machine weighs on both alike.
+    """
     with tempfile.TemporaryDirectory(dir=tree.root / ".git", prefix="bench-floor-") as scratch:
         env = {name: value for name, value in os.environ.items() if not name.startswith("GIT_")}
         env["GIT_INDEX_FILE"] = str(Path(scratch) / "index")
@@ -84,6 +88,7 @@ async def floor(tree: Tree) -> None:
             (["add", "--force", "--pathspec-from-file=-", "--pathspec-file-nul"], ignored),
             (["write-tree"], None),
         ):
-            done = await anyio.run_process(["git", *args], input=stdin, cwd=tree.root, env=env, check=False)
+            command = ["nice", "-n", str(NICENESS), "git", *args]
+            done = await anyio.run_process(command, input=stdin, cwd=tree.root, env=env, check=False)
             if done.returncode:
                 raise BenchError(f"git {args[0]} failed in {tree.root}: {done.stderr.decode(errors='replace')}")
