@@ -96,9 +96,13 @@ class Boss:
         return text
 
     def wait_all(self, job_ids: Sequence[str], timeout_s: float = 120) -> list[Json]:
-        """Wait, as the boss's loop does, until every job of ``job_ids`` is reported finished."""
+        """Wait, as the boss's loop does, until every job of ``job_ids`` is reported finished.
+
+        A wait may also return early for an alert, with nothing finished, so the loop is bounded by a
+        number of waits, not by the number of jobs.
+        """
         finished: list[Json] = []
-        for _ in job_ids:
+        for _ in range(4 * len(job_ids) + 4):
             if len(finished) == len(job_ids):
                 break
             answer = self.call("codex_wait_any", job_ids=list(job_ids), timeout_s=timeout_s)
