@@ -40,15 +40,17 @@ async def run(
     stdin: bytes | None = None,
     env: Mapping[str, str] | None = None,
     ok: Sequence[int] = (0,),
+    background: bool = False,
 ) -> bytes:
-    """Run ``git *args`` in ``cwd`` and return its standard output.
+    """Run ``git *args`` in ``cwd`` and return its standard output; ``background`` runs it at a lower priority.
 
     Raises:
         GitError: when git exits with a code outside ``ok`` or cannot be started,
             naming the subcommand, the directory and git's own message.
     """
     try:
-        done = await anyio.run_process(["git", *args], input=stdin, cwd=cwd, env=environment(env), check=False)
+        argv = ["nice", "-n", "10", "git", *args] if background else ["git", *args]
+        done = await anyio.run_process(argv, input=stdin, cwd=cwd, env=environment(env), check=False)
     except OSError as exc:
         raise GitError(f"git could not be run in {str(cwd)!r} ({exc}); git is required: install it.") from exc
     if done.returncode not in ok:

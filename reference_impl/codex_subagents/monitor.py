@@ -81,15 +81,18 @@ class _Worktree:
 
     async def run(self, look: Callable[[], Awaitable[None]], poll_s: float) -> None:
         """Call ``look`` whenever it is due, and every ``poll_s`` while a command runs, until no job runs here."""
-        pause = poll_s
+        pause, rest = poll_s, 0.0
         while self.live or self.due.is_set():
+            # A look costs about one `git status` of the whole worktree: in a large one, space the looks
+            # (the commands that end meanwhile are taken in together) rather than spend a core on them.
+            await anyio.sleep(rest)
             with anyio.move_on_after(pause if self.busy else math.inf):
                 await self.due.wait()
             self.due = anyio.Event()
             began = time.monotonic()
             await look()
-            # A large worktree takes longer to look at: look less often rather than spend a core on it.
-            pause = max(poll_s, 4 * (time.monotonic() - began))
+            took = time.monotonic() - began
+            pause, rest = max(poll_s, 4 * took), 3 * took
 
     async def look(self) -> tuple[list[str], frozenset[str]]:
         """The paths changed since the last look that no announced patch explains, and the jobs that may have."""

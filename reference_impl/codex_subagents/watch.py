@@ -39,7 +39,7 @@ class WorktreeWatch:
 
     async def changes(self) -> list[str]:
         """Return the root-relative paths whose state differs from the last look, and remember this one."""
-        output = await git.run(self.root, *_STATUS)
+        output = await git.run(self.root, *_STATUS, background=True)
         listed = [os.fsdecode(entry[3:]) for entry in output.split(b"\0") if len(entry) > 3]
         candidates = set(listed) | self._seen.keys()
         now = await anyio.to_thread.run_sync(_signatures, self.root, candidates)
