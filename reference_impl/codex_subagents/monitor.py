@@ -92,7 +92,7 @@ class _Worktree:
             began = time.monotonic()
             await look()
             took = time.monotonic() - began
-            pause, rest = max(poll_s, 4 * took), 3 * took
+            pause, rest = max(poll_s, 5 * took), 5 * took
 
     async def look(self) -> tuple[list[str], frozenset[str]]:
         """The paths changed since the last look that no announced patch explains, and the jobs that may have."""
