@@ -46,4 +46,12 @@ def test_the_inspector_calls_codex_status_and_gets_structured_content(tmp_path: 
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     answer = inspector(tmp_path, "--method", "tools/call", "--tool-name", "codex_status")
     assert answer["isError"] is False
-    assert answer["structuredContent"] == {"jobs": [], "running": 0, "queued": 0, "cap": 4, "damaged": []}
+    assert answer["structuredContent"] == {
+        "jobs": [],
+        "running": 0,
+        "queued": 0,
+        "cap": 4,
+        "damaged": [],
+        "alerts": [],
+        "usage": None,
+    }

@@ -31,6 +31,8 @@ class Job:
     scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
     stop: tuple[JobState, str] | None = None
     exit_code: int | None = None
+    ended_at: float | None = None
+    """When the worker's process tree was gone, before the job settles (None if it never started)."""
     last_event: Event | None = None
     observed: dict[str, None] = field(default_factory=dict[str, None])
     worktree_touched: dict[str, None] = field(default_factory=dict[str, None])

@@ -148,6 +148,8 @@ async def _execute(job: Job, settings: Settings, environ: Mapping[str, str], sch
     finally:
         with anyio.CancelScope(shield=True):
             await _end(job, process, worker, settings.kill_grace_s, known)
+        # Stamped before the slot is given back, so a job that waited for this one starts after it finished.
+        job.ended_at = time.time()
 
 
 async def _watch(
@@ -246,7 +248,7 @@ def _result(job: Job, error: str | None, final: str | None) -> JobResult:
         usage=job.usage_event.usage if job.usage_event else None,
         error=error,
         contract_error=contract_error,
-        timings=timings(record.queued_at, record.started_at, time.time()),
+        timings=timings(record.queued_at, record.started_at, job.ended_at or time.time()),
     )
 
 
