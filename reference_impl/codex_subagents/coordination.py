@@ -93,8 +93,8 @@ class IntegrityResult(BaseModel):
     git_state: list[GitStateChange] = Field(description="HEAD, index or stash changes since the baseline")
 
 
-async def directory(roots: Sequence[Path], cwd: str | None) -> Path:
-    """The directory a tool works in: ``cwd`` (default: the first root), inside a root and a git worktree.
+async def located(roots: Sequence[Path], cwd: str | None) -> tuple[Path, Path]:
+    """The directory a tool works in, ``cwd`` (default: the first root) inside a root, and its worktree's top.
 
     Raises:
         InputError: for a path outside the allowed roots, or that is not a directory.
@@ -113,13 +113,12 @@ async def directory(roots: Sequence[Path], cwd: str | None) -> Path:
         )
     if not is_dir:
         raise InputError(f"cwd {cwd!r} is not a directory.")
-    await git.worktree_root(path)
-    return path
+    return path, await git.worktree_root(path)
 
 
 async def worktree(roots: Sequence[Path], cwd: str | None) -> Path:
     """The top of the git worktree a tool works on."""
-    return await git.worktree_root(await directory(roots, cwd))
+    return (await located(roots, cwd))[1]
 
 
 def claim(

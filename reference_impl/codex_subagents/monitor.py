@@ -113,6 +113,7 @@ class Monitor(AlertLog):
         self._poll_s = poll_s
         self._jobs: dict[str, Job] = {}
         self._trees: dict[Path, _Worktree] = {}
+        self._homes: dict[str, _Worktree] = {}
         self._tg: TaskGroup | None = None
 
     def bind(self, tg: TaskGroup) -> None:
@@ -126,6 +127,7 @@ class Monitor(AlertLog):
         root = Path(job.record.request.root)
         tree = self._trees.setdefault(root, _Worktree(WorktreeWatch(root)))
         self._jobs[job.job_id] = job
+        self._homes[job.job_id] = tree
         tree.live.add(job.job_id)
         if not tree.watching:
             tree.watching = True
@@ -141,10 +143,10 @@ class Monitor(AlertLog):
 
     def event(self, job: Job, event: Event) -> None:
         """Follow a job's commands and patches as its events are read; a finished patch is a certain touch."""
-        tree = self._tree_of(job)
-        if tree is not None and isinstance(event, ItemEvent):
-            for path in tree.follow(job.job_id, Path(job.record.request.cwd), event):
-                self._touch(tree, path, frozenset({job.job_id}), "file_change")
+        if not isinstance(event, ItemEvent) or (tree := self._tree_of(job)) is None:
+            return
+        for path in tree.follow(job.job_id, Path(job.record.request.cwd), event):
+            self._touch(tree, path, frozenset({job.job_id}), "file_change")
 
     async def look(self, root: Path) -> None:
         """Look at the worktree now, as its watch does after every command: put each path changed since the
@@ -172,8 +174,7 @@ class Monitor(AlertLog):
                 self._wake()
 
     def _tree_of(self, job: Job) -> _Worktree | None:
-        root = job.record.request.root
-        return self._trees.get(Path(root)) if root is not None and job.job_id in self._jobs else None
+        return self._homes.get(job.job_id)
 
 
 async def _watch(

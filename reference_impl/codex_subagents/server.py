@@ -120,11 +120,11 @@ async def codex_spawn(
     app = ctx.request_context.lifespan_context
     if app.inside_job is not None:
         raise RecursionRefusedError(app.inside_job)
-    directory = await coordination.directory(_roots(ctx), cwd)
+    directory, root = await coordination.located(_roots(ctx), cwd)
     request = job_request(
         app.settings,
         directory,
-        root=await coordination.worktree(_roots(ctx), str(directory)),
+        root=root,
         prompt=prompt,
         label=label,
         sandbox=sandbox,
