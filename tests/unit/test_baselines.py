@@ -17,14 +17,9 @@ from codex_subagents import baselines, coordination, rollback
 from codex_subagents.baselines import Baseline
 from codex_subagents.errors import BaselineError, GitError, InputError
 from codex_subagents.paths import parsed, relative_to_root, shown
+from unit.repos import git
 
 pytestmark = pytest.mark.anyio
-
-
-def git(repo: Path, *args: str) -> str:
-    """Run git in ``repo`` as a user or a worker would."""
-    command = ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args]
-    return subprocess.run(command, cwd=repo, check=True, capture_output=True, text=True).stdout
 
 
 def disk(repo: Path) -> dict[str, tuple[str, bytes, int]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 
@@ -10,24 +9,15 @@ import pytest
 
 from codex_subagents import baselines, coordination, rollback_log
 from codex_subagents.coordination import Claim
+from unit.repos import committed
 
 pytestmark = pytest.mark.anyio
-
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A repository with one committed file."""
-    root = tmp_path / "repo"
-    root.mkdir()
-    git(root, "init", "-q")
-    (root / "shared.txt").write_text("start\n")
-    git(root, "add", "-A")
-    git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start")
-    return root
+    return committed(tmp_path / "repo", {"shared.txt": "start\n"})
 
 
 def ran(repo: Path, files: list[str], start: float, end: float | None, scope: tuple[str, ...] = ()) -> Claim:

@@ -7,7 +7,6 @@ plays the same with real Codex workers.
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
@@ -24,25 +23,15 @@ from codex_subagents.reports import Alert, JobResult, timings
 from codex_subagents.supervisor import wait_any
 from codex_subagents.touches import Book, Touch
 from codex_subagents.watch import WorktreeWatch
+from unit.repos import committed
 
 pytestmark = pytest.mark.anyio
-
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A repository with two committed files, an uncommitted edit and an ignored file."""
-    root = tmp_path / "repo"
-    root.mkdir()
-    git(root, "init", "-q")
-    (root / ".gitignore").write_text("*.log\n")
-    (root / "a.txt").write_text("a\n")
-    (root / "b.txt").write_text("b\n")
-    git(root, "add", "-A")
-    git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start")
+    root = committed(tmp_path / "repo", {".gitignore": "*.log\n", "a.txt": "a\n", "b.txt": "b\n"})
     (root / "b.txt").write_text("the user's edit\n")
     return root
 
@@ -61,6 +50,15 @@ def job(repo: Path, name: str, scope: list[str] | None = None) -> Job:
     )
     record = JobRecord(job_id=name, request=request, state="running", started_at=time.time())
     return Job(record=record, journal=Journal(repo.parent / "journals" / name))
+
+
+async def two_running(monitor: Monitor, root: Path) -> tuple[Job, Job]:
+    """Jobs j-a and j-b of the worktree at ``root``, taken in by the monitor as they launch."""
+    first, second = job(root, "j-a"), job(root, "j-b")
+    with anyio.fail_after(10):
+        await monitor.started(first)
+        await monitor.started(second)
+    return first, second
 
 
 def finish(done: Job) -> None:
@@ -207,9 +205,7 @@ async def test_a_second_job_patching_a_path_another_running_job_patched_raises_a
     """The alert names the path, the first job, then the second, seen by file_change, and wakes the waiters."""
     alerts = Alerts()
     async with monitoring(alerts) as monitor:
-        first, second = job(repo, "j-a"), job(repo, "j-b")
-        await monitor.started(first)
-        await monitor.started(second)
+        first, second = await two_running(monitor, repo)
         monitor.event(first, patch(repo, "a.txt"))
         assert monitor.alerts == []
         monitor.event(second, patch(repo, "a.txt", "b.txt"))
@@ -226,9 +222,7 @@ async def test_a_shell_write_to_a_path_another_job_wrote_by_shell_raises_a_colli
     """Each write is put on the one job whose command ran; the second makes the collision."""
     alerts = Alerts()
     async with monitoring(alerts) as monitor:
-        first, second = job(repo, "j-a"), job(repo, "j-b")
-        await monitor.started(first)
-        await monitor.started(second)
+        first, second = await two_running(monitor, repo)
         shell_write(monitor, first, repo / "shared.txt", "from a\n")
         with anyio.fail_after(10):
             await monitor.look(repo)
@@ -242,9 +236,7 @@ async def test_a_shell_write_after_another_jobs_patch_of_the_path_raises_a_colli
     """The patch's own write is taken in by a look of its own, so the later shell write is put on its job."""
     alerts = Alerts()
     async with monitoring(alerts) as monitor:
-        first, second = job(repo, "j-a"), job(repo, "j-b")
-        await monitor.started(first)
-        await monitor.started(second)
+        first, second = await two_running(monitor, repo)
         monitor.event(first, patch(repo, "a.txt", phase="started"))
         (repo / "a.txt").write_text("patched by a\n")
         monitor.event(first, patch(repo, "a.txt"))
@@ -286,9 +278,7 @@ async def test_wait_any_returns_early_with_an_alert_and_reports_it_once(repo: Pa
     """A collision ends a wait on running jobs before either finishes, and a second wait does not repeat it."""
     alerts = Alerts()
     async with monitoring(alerts) as monitor:
-        first, second = job(repo, "j-a"), job(repo, "j-b")
-        await monitor.started(first)
-        await monitor.started(second)
+        first, second = await two_running(monitor, repo)
         finished = anyio.Event()
 
         def event() -> anyio.Event:
@@ -317,10 +307,7 @@ async def test_a_worktree_that_cannot_be_watched_still_gets_alerts_from_patches(
     gone = tmp_path / "not-a-repo"
     gone.mkdir()
     async with monitoring(alerts) as monitor:
-        first, second = job(gone, "j-a"), job(gone, "j-b")
-        with anyio.fail_after(10):
-            await monitor.started(first)
-            await monitor.started(second)
+        first, second = await two_running(monitor, gone)
         monitor.event(first, patch(gone, "a.txt"))
         monitor.event(second, patch(gone, "a.txt"))
         (alert,) = await alerts.next(monitor, 1)
