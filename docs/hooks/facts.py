@@ -44,7 +44,7 @@ def _queue_full() -> None:
     from codex_subagents.errors import QueueFullError
 
     defaults = Settings()
-    raise QueueFullError(defaults.cap, defaults.queue_limit)
+    raise QueueFullError(defaults.cap, defaults.queue_limit, defaults.cap)
 
 
 def _rollback_refused() -> None:

@@ -158,7 +158,7 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=int,
         default=64,
         metavar="N",
-        help="jobs waiting past the cap before spawn fails (64)",
+        help="jobs waiting for a slot or their scope before spawn fails (64)",
     )
     serve.add_argument(
         "--state-dir", metavar="DIR", help="where job journals live (default: <git dir>/codex-subagents)"

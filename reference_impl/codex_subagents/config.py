@@ -55,7 +55,7 @@ class Settings:
 
     Attributes:
         cap: how many workers may run at once.
-        queue_limit: how many jobs may wait beyond the cap before spawn is refused.
+        queue_limit: how many jobs may wait (for a slot, or for their scope) before spawn is refused.
         state_dir: where job journals and the output schema live.
         allow_roots: directories a worker's cwd must lie in.
         worker_config: ``KEY=VALUE`` overrides passed to every worker as ``-c``.

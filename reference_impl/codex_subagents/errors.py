@@ -46,11 +46,12 @@ class JobStateError(SubagentsError):
 
 
 class QueueFullError(SubagentsError):
-    """Raised when every worker slot is busy and the waiting queue is at its limit."""
+    """Raised when a job would have to wait (no free slot, or its scope is taken) and the queue is at its limit."""
 
-    def __init__(self, running: int, queued: int) -> None:
+    def __init__(self, running: int, queued: int, cap: int) -> None:
+        why = f"the cap of {cap} running workers is reached" if running >= cap else "its scope meets a busy job's"
         super().__init__(
-            f"The cap of {running} running workers is reached and {queued} jobs wait, the queue limit; "
+            f"The job would wait ({why}) and {queued} jobs already wait, the queue limit; "
             "wait for one to finish with codex_wait_any, then spawn again."
         )
 

@@ -47,11 +47,17 @@ class Slots:
                 return place
         return None
 
-    def check(self, queue_limit: int) -> None:
-        """Refuse another job when every slot is taken and the queue is at its limit."""
-        running = len(self._running)
-        if running >= self._cap and len(self._queue) >= queue_limit:
-            raise QueueFullError(running, len(self._queue))
+    def check(self, queue_limit: int, scope: Sequence[str] = ()) -> None:
+        """Refuse another job of ``scope`` that would have to wait while the queue is at its limit.
+
+        A job waits when every slot is taken, or when its scope meets a running or queued job's.
+        """
+        running, queued = len(self._running), len(self._queue)
+        if queued < queue_limit:
+            return
+        claimed = [*self._running.values(), *(waiter.scope for waiter in self._queue)]
+        if running >= self._cap or any(could_intersect(scope, other) for other in claimed):
+            raise QueueFullError(running, queued, self._cap)
 
     def blockers(self, job_id: str) -> list[str]:
         """The running jobs, and the jobs queued before it, whose scopes keep a queued job waiting."""

@@ -117,7 +117,7 @@ def test_troubleshooting_quotes_the_servers_own_error_texts(site: Path) -> None:
     from codex_subagents.errors import QueueFullError
 
     page = text_of(site, "troubleshooting")
-    assert str(QueueFullError(Settings().cap, Settings().queue_limit)) in page
+    assert str(QueueFullError(Settings().cap, Settings().queue_limit, Settings().cap)) in page
     assert "Rollback refused: jobs ['j-0123456789ab'] may still write" in page
 
 

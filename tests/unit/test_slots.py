@@ -166,6 +166,19 @@ async def test_a_full_queue_refuses_another_job(tmp_path: Path) -> None:
         queue.slots.check(queue_limit=2)
 
 
+async def test_a_job_whose_scope_is_taken_counts_against_the_queue_limit_though_slots_are_free(
+    tmp_path: Path,
+) -> None:
+    """With free slots, a job that would wait for its scope is refused at the limit; one that would start is not."""
+    async with slots_of(tmp_path, cap=4) as queue:
+        await queue.add("holder", "src/**")
+        await queue.add("waiting", "src/a.py")
+        with pytest.raises(QueueFullError, match="its scope meets a busy job's"):
+            queue.slots.check(1, ["src/b.py"])
+        queue.slots.check(1, ["docs/**"])
+        queue.slots.check(1)
+
+
 async def test_a_queued_job_names_the_jobs_whose_scopes_hold_it_back(tmp_path: Path) -> None:
     """Running jobs and earlier queued jobs that could share its paths are named; others, and started jobs, none."""
     async with slots_of(tmp_path, cap=3) as queue:
