@@ -33,8 +33,9 @@ from .worker import enclosing_job, job_request
 INSTRUCTIONS = """\
 Run Codex worker jobs in the background and coordinate them in one git worktree.
 Record a baseline (codex_baseline), spawn workers on disjoint files (codex_spawn returns at once),
-wait with codex_wait_any until each finishes, read codex_result, then check codex_overlaps.
-On an overlap or an unclaimed change: codex_rollback to the baseline and re-run that work one worker at a time.
+wait with codex_wait_any until each finishes (it returns early with collision alerts), read codex_result,
+then check codex_overlaps with every job id of the batch. On an overlap or an unclaimed change:
+codex_rollback to the baseline and re-run that work one worker at a time.
 """
 
 ToolFunction = TypeVar("ToolFunction", bound=Callable[..., object])
@@ -160,11 +161,14 @@ async def codex_wait_any(
         float, Field(ge=0, le=3600, description="Give up after this long (capped by the server)")
     ] = 60,
 ) -> reports.WaitResult:
-    """Block until at least one of the jobs finishes, or the timeout passes.
+    """Block until at least one of the jobs finishes, an alert names one, or the timeout passes.
 
     Returns each finished job exactly once across calls, and a digest of the
     jobs still running, so no other call is needed to see progress. Returns at
-    once when no job of the set is left queued or running.
+    once when no job of the set is left queued or running, and early with
+    alerts: a collision (two running jobs touched one path) or a write outside
+    a job's scope, each listed once; cancel one colliding job and let the other
+    finish. Loop until every job is reported.
     """
 
     async def progress(done: int, total: int, message: str) -> None:
@@ -190,7 +194,8 @@ async def codex_status(
     ctx: Ctx,
     job_ids: Annotated[list[str] | None, Field(max_length=256, description="Default: every job")] = None,
 ) -> reports.StatusResult:
-    """List jobs with their state, queue position and latest event, and the server's load."""
+    """List jobs with their state, queue position and latest event, the server's load, the alerts about them and
+    their summed token usage."""
     return ctx.request_context.lifespan_context.supervisor.status(job_ids)
 
 
