@@ -13,6 +13,7 @@ import inspect
 from collections.abc import AsyncGenerator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
@@ -75,7 +76,9 @@ def build_server(settings: Settings) -> MCPServer[App]:
         async with JobSupervisor(settings) as supervisor:
             yield App(settings, supervisor, inside_job)
 
-    mcp = MCPServer[App]("codex-subagents", instructions=INSTRUCTIONS, lifespan=lifespan, version=_version())
+    mcp = MCPServer[App](
+        "codex-subagents", instructions=INSTRUCTIONS, lifespan=lifespan, version=version("codex-subagents")
+    )
     for function, hints in _TOOLS:
         mcp.add_tool(function, description=inspect.cleandoc(function.__doc__ or ""), annotations=hints)
     return mcp
@@ -194,8 +197,7 @@ async def codex_status(
     ctx: Ctx,
     job_ids: Annotated[list[str] | None, Field(max_length=256, description="Default: every job")] = None,
 ) -> reports.StatusResult:
-    """List jobs with their state, queue position and latest event, the server's load, the alerts about them and
-    their summed token usage."""
+    """List jobs (state, queue position, latest event), the server's load, alerts and the jobs' summed usage."""
     return ctx.request_context.lifespan_context.supervisor.status(job_ids)
 
 
@@ -296,9 +298,3 @@ def _claims(root: Path, jobs: list[Job]) -> dict[str, coordination.Claim]:
         cwd = Path(request.cwd)
         claims[job.job_id] = coordination.claim(root, cwd, job.reported_files, job.observed_files, run, request.scope)
     return claims
-
-
-def _version() -> str:
-    from importlib.metadata import version
-
-    return version("codex-subagents")
