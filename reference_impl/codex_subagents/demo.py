@@ -166,7 +166,10 @@ def _describe_call(call: McpToolCall) -> str:
             done = out.get("finished")
             jobs: list[object] = list(done) if isinstance(done, list) else []
             names = [f"{job.get('label')} {job.get('state')}" for job in jobs if isinstance(job, dict)]  # pyright: ignore[reportUnknownMemberType] -- a tool answer is untyped JSON
-            return f"waits: {', '.join(names) or 'nothing yet'}"
+            raised = out.get("alerts")
+            alerts: list[object] = list(raised) if isinstance(raised, list) else []
+            seen = [f"{a.get('kind')} on {a.get('path')}" for a in alerts if isinstance(a, dict)]  # pyright: ignore[reportUnknownMemberType] -- a tool answer is untyped JSON
+            return f"waits: {', '.join(names) or 'nothing yet'}" + (f"; alert: {', '.join(seen)}" if seen else "")
         case "codex_overlaps":
             return f"compares changes: overlaps {out.get('overlaps')}, unclaimed {out.get('unclaimed')}"
         case "codex_rollback":
