@@ -169,7 +169,7 @@ class Monitor(AlertLog):
                 alerts.append(tree.book.outside(path, job_id, touch))
         for alert in alerts:
             if alert is not None:
-                logger.warning("alert: %s on %s by %s (seen by %s)", alert.kind, alert.path, alert.jobs, alert.seen)
+                logger.warning("alert: %s", alert.said())
                 self.alerts.append(alert)
                 self._wake()
 

@@ -112,6 +112,10 @@ class Alert(BaseModel):
         "changing while the job ran a shell command"
     )
 
+    def said(self) -> str:
+        """The alert in one line, for a progress notification or a log."""
+        return f"{self.kind} on {self.path}: jobs {', '.join(self.jobs)} (seen by {self.seen})"
+
 
 class WaitResult(BaseModel):
     """What codex_wait_any saw."""

@@ -33,7 +33,7 @@ from .journal import JobRecord, JobRequest, Journal
 from .lifecycle import Runner
 from .monitor import Monitor
 from .recovery import ServerLock, adopt
-from .reports import Alert, CancelResult, EventsPage, JobDigest, JobResult, StatusResult, WaitResult
+from .reports import CancelResult, EventsPage, JobDigest, JobResult, StatusResult, WaitResult
 from .slots import Slots
 from .worker import write_schema
 
@@ -221,7 +221,7 @@ async def wait_any(
     alerts = monitor.unreported(ids)
     monitor.mark_reported(alerts)
     if alerts and progress is not None:
-        await progress(sum(job.done for job in wanted), len(wanted), "; ".join(map(_said, alerts)))
+        await progress(sum(job.done for job in wanted), len(wanted), "; ".join(alert.said() for alert in alerts))
     for job in ready:
         job.record.reported = True
         try:
@@ -236,11 +236,6 @@ async def wait_any(
         pending=[describe_pending(job) for job in wanted if not job.done],
         alerts=alerts,
     )
-
-
-def _said(alert: Alert) -> str:
-    """An alert in one line, for a progress notification."""
-    return f"{alert.kind} on {alert.path}: jobs {', '.join(alert.jobs)} (seen by {alert.seen})"
 
 
 def total_usage(usages: Iterable[Usage | None]) -> Usage | None:
