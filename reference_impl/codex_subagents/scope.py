@@ -55,7 +55,7 @@ def _normal(root: Path, cwd: Path, text: str) -> str:
     if not pattern.strip() or "\0" in pattern:
         raise InputError(f"scope pattern {text!r} is empty or holds a NUL; give a path or glob such as 'src/**'.")
     parts = pattern.split("/")
-    wild = next((i for i, part in enumerate(parts) if _WILD.search(part)), len(parts))
+    wild = _first_wild(parts)
     if ".." in parts[wild:]:
         raise InputError(f"scope pattern {text!r} has '..' after a wildcard; write the directory without it.")
     literal, rest = "/".join(parts[:wild]) or ("/" if wild else "."), parts[wild:]
@@ -146,8 +146,12 @@ def _index(patterns: tuple[str, ...]) -> _Index:
 
 def _head(pattern: str) -> str:
     parts = pattern.split("/")
-    wild = next((i for i, part in enumerate(parts) if _WILD.search(part)), len(parts))
-    return "/".join(parts[:wild])
+    return "/".join(parts[: _first_wild(parts)])
+
+
+def _first_wild(parts: Sequence[str]) -> int:
+    """The index of the first segment holding a wildcard, or the number of segments when none does."""
+    return next((i for i, part in enumerate(parts) if _WILD.search(part)), len(parts))
 
 
 @lru_cache(maxsize=4096)
