@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from . import baselines, git, rollback, rollback_log
 from .errors import BaselineError, InputError
 from .gitstate import GitStateChange
-from .paths import confined, relative_to_root, shown, under
+from .paths import confined, parsed, relative_to_root, shown, under
 from .rollback import ChangeKind, RollbackResult
 from .rollback_log import Rollback
 from .scope import covers
@@ -227,10 +227,13 @@ async def roll_back(root: Path, baseline_id: str, paths: Sequence[str] | None, b
     wanted = None if paths is None else await anyio.to_thread.run_sync(lambda: [confined(root, p) for p in paths])
     baseline = await baselines.load(root, baseline_id)
     steps = await anyio.to_thread.run_sync(rollback.plan, baseline, await rollback.compare(root, baseline), wanted)
-    try:
-        return await rollback.apply(root, baseline, steps)
-    finally:
-        await rollback_log.record(root, time.time(), wanted)
+    result = await rollback.apply(root, baseline, steps)
+    # Only what was put back undoes the jobs' touches: a path left as a worker made it still counts.
+    left = {parsed(item.path) for item in result.not_restored}
+    if left:
+        wanted = [path for path in (wanted or [*steps.remove, *steps.write]) if path not in left]
+    await rollback_log.record(root, time.time(), wanted)
+    return result
 
 
 def _resolve(root: Path, cwd: str) -> tuple[Path, bool]:

@@ -78,6 +78,27 @@ async def test_after_a_rollback_and_serial_re_runs_the_report_is_clean(repo: Pat
     assert report.unchanged_claims == {}
 
 
+async def test_a_path_the_rollback_could_not_put_back_still_counts_for_the_jobs_that_touched_it(repo: Path) -> None:
+    """A rollback of everything undoes the touches of what it restored, not of a path it had to leave."""
+    (repo / ".gitignore").write_text("*.log\n")
+    (repo / "other.txt").write_text("start\n")
+    baseline = await baselines.create(repo, None)
+    start = time.time()
+    (repo / "other.txt").write_text("a and b collided\n")
+    (repo / "shared.txt").unlink()
+    (repo / "shared.txt").mkdir()
+    (repo / "shared.txt" / "trace.log").write_text("an ignored file where the baseline had a file\n")
+    claims = {
+        "j-a": ran(repo, ["shared.txt", "other.txt"], start, start + 0.01),
+        "j-b": ran(repo, ["shared.txt", "other.txt"], start, start + 0.02),
+    }
+    result = await coordination.roll_back(repo, baseline.info.baseline_id, None, busy=[])
+    assert [item.path for item in result.not_restored] == ["shared.txt"]
+    report = await coordination.overlaps(repo, baseline.info.baseline_id, list(claims), claims)
+    assert report.overlaps == {"shared.txt": ["j-a", "j-b"]}
+    assert not report.clean
+
+
 async def test_the_rollback_log_keeps_paths_and_whole_rollbacks_and_skips_a_torn_line(repo: Path) -> None:
     """Each rollback is read back with its paths (any bytes) or as a rollback of everything."""
     odd = "caf\udce9.txt"
