@@ -16,7 +16,6 @@ baseline in a child process (`offload`): its per-path work would hold the server
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -29,7 +28,7 @@ from typing import Any
 import anyio
 from pydantic import BaseModel, Field, JsonValue
 
-from . import git, gitstate, offload, snapshot
+from . import git, gitstate, offload, signatures, snapshot
 from .errors import BaselineError, GitError, InputError
 from .gitstate import GitState, Head
 from .paths import parsed, shown
@@ -124,7 +123,7 @@ async def create(root: Path, label: str | None) -> Baseline:
     args = ["commit-tree", wrapper, *(a for c in dict.fromkeys(parents) for a in ("-p", c))]
     commit = (await git.run(root, *args, "-m", f"codex-subagents baseline {baseline_id}", env=_IDENTITY)).decode()
     await git.run(root, "update-ref", REF_PREFIX + baseline_id, commit.strip())
-    await anyio.to_thread.run_sync(_save_signatures, await _cache(root, baseline_id), shot)
+    await anyio.to_thread.run_sync(signatures.save, await _cache(root, baseline_id), shot)
     return Baseline(_info(baseline_id, commit.strip(), json.loads(meta)), shot, state)
 
 
@@ -136,7 +135,7 @@ async def load(root: Path, baseline_id: str) -> Baseline:
         BaselineError: when this worktree has no such baseline.
     """
     commit, meta = await _read(root, baseline_id)
-    entries = await anyio.to_thread.run_sync(_load_signatures, await _cache(root, baseline_id))
+    entries = await anyio.to_thread.run_sync(signatures.load, await _cache(root, baseline_id))
     if entries is None:
         entries = await _entries(root, f"{commit}:worktree", meta["modes"])
     shot = Snapshot(
@@ -150,24 +149,28 @@ async def load(root: Path, baseline_id: str) -> Baseline:
 
 async def _previous(root: Path) -> Snapshot | None:
     """The newest baseline of this worktree whose signatures are kept, so unchanged files are not read again."""
-    for info in (await listed(root)).baselines:
-        entries = await anyio.to_thread.run_sync(_load_signatures, await _cache(root, info.baseline_id))
+    for baseline_id, _, meta in await _recorded(root):
+        entries = await anyio.to_thread.run_sync(signatures.load, await _cache(root, baseline_id))
         if entries is not None:
-            _, meta = await _read(root, info.baseline_id)
             return Snapshot(entries=entries, ignored=frozenset(), skipped={}, taken_ns=meta["taken_ns"])
     return None
 
 
 async def listed(root: Path) -> BaselineList:
     """The worktree's baselines, newest first."""
+    return BaselineList(baselines=[_info(*found) for found in await _recorded(root)])
+
+
+async def _recorded(root: Path) -> list[tuple[str, str, Any]]:
+    """Each baseline of this worktree as its id, commit and metadata, newest first."""
     out = await git.run(root, "for-each-ref", "--format=%(refname:lstrip=3)", REF_PREFIX)
-    found: list[BaselineInfo] = []
+    found: list[tuple[str, str, Any]] = []
     for name in out.decode().split():
         try:
-            found.append(_info(name, *await _read(root, name)))
+            found.append((name, *await _read(root, name)))
         except (BaselineError, InputError):
             continue
-    return BaselineList(baselines=sorted(found, key=lambda info: info.created_at, reverse=True))
+    return sorted(found, key=lambda item: item[2]["created_at"], reverse=True)
 
 
 async def _read(root: Path, baseline_id: str) -> tuple[str, Any]:
@@ -274,26 +277,3 @@ async def _entries(root: Path, tree: str, modes: dict[str, int]) -> dict[str, En
 
 async def _cache(root: Path, baseline_id: str) -> Path:
     return await git.git_dir(root) / "codex-subagents" / "baselines" / baseline_id
-
-
-def _save_signatures(path: Path, shot: Snapshot) -> None:
-    fields: list[bytes] = []
-    for name, e in shot.entries.items():
-        fields += [os.fsencode(name), e.sha.encode(), b"%d %d" % (e.perm, e.link), b"%d %d %d %d" % e.signature]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"\0".join(fields))
-
-
-def _load_signatures(path: Path) -> dict[str, Entry] | None:
-    try:
-        fields = path.read_bytes().split(b"\0")
-    except FileNotFoundError:
-        return None
-    if len(fields) % 4:
-        return None
-    entries: dict[str, Entry] = {}
-    for at in range(0, len(fields) - 3, 4):
-        perm, link = map(int, fields[at + 2].split())
-        size, mtime, ctime, ino = map(int, fields[at + 3].split())
-        entries[os.fsdecode(fields[at])] = Entry(fields[at + 1].decode(), perm, bool(link), (size, mtime, ctime, ino))
-    return entries
