@@ -3,7 +3,9 @@
 The server is started as a boss's Codex starts it (stdio) in the large tree of
 `bench.tree`. Workers are real Codex processes whose scripted model answers
 turn after turn, each a reasoning item and a shell command half a second
-apart, so every worker streams a steady flow of events into the server. Calls
+apart, so every worker streams a steady flow of events into the server. The
+model serves from a process of its own: the client that times the calls
+serves no model turns, as a boss's Codex serves none. Calls
 to ``codex_status`` are started at a fixed pace whatever the answers do, so a
 stall of the server delays every call that meets it, as it would a boss's
 call made at any moment. They are timed in three phases on one session: with
@@ -21,12 +23,10 @@ from typing import TextIO
 import anyio
 from pydantic import JsonValue
 
-from codex_subagents.scripted_model import Script, ScriptedModel, parse_scripts
-
 from .plan import Plan
 from .report import Figure, at_most, info, median, percentile
 from .tree import built
-from .world import BenchError, Session, clock, entries, number, serving
+from .world import BenchError, Session, clock, entries, model_process, number, serving
 
 _PACE_S = 0.025
 _TURN_S = 0.5
@@ -38,12 +38,10 @@ async def measure(plan: Plan, tmp: Path, errlog: TextIO) -> tuple[list[Figure], 
     """Run P6 and return its figures and raw timings."""
     tree = built(tmp, plan.tree_files)
     names = [f"chatty-{k}" for k in range(plan.status_workers)]
-    scripts: tuple[Script, ...] = ()
-    for name in names:
-        scripts += _chatty(name)
+    scripts: dict[str, JsonValue] = {name: _chatty(name) for name in names}
     extra = ("--cap", str(plan.status_workers))
     async with (
-        ScriptedModel(scripts) as model,
+        model_process({"scripts": scripts}, tmp) as model,
         serving(tree.root, model, tmp / "p6-state", *extra, errlog=errlog) as session,
     ):
         await session.call("codex_status")
@@ -87,7 +85,7 @@ async def measure(plan: Plan, tmp: Path, errlog: TextIO) -> tuple[list[Figure], 
     return figures, details
 
 
-def _chatty(name: str) -> tuple[Script, ...]:
+def _chatty(name: str) -> JsonValue:
     """A worker that reasons and runs a shell command every half second, for longer than the bench needs."""
     turns: list[JsonValue] = [
         {"reasoning": f"Step {k}: check the next part.", "shell": "true", "login": False, "delay_s": _TURN_S}
@@ -95,7 +93,7 @@ def _chatty(name: str) -> tuple[Script, ...]:
     ]
     answer: dict[str, JsonValue] = {"summary": "streamed", "modifiedFiles": []}
     turns.append({"final_json": answer})
-    return parse_scripts({"scripts": {name: {"match": f"[bench {name}]", "turns": turns}}})
+    return {"match": f"[bench {name}]", "turns": turns}
 
 
 async def _baseline(session: Session, took: list[float]) -> None:

@@ -2,29 +2,33 @@
 
 The server is started exactly as a boss's Codex starts it, ``codex-subagents serve`` over
 stdio, with ``--isolated`` workers that run the real Codex CLI against a `ScriptedModel`
-living in the bench's own event loop. Scripts are made per figure: a final answer streamed
+living in the bench's own event loop, or, where the server's answers are timed, in a process
+of its own (`model_process`). Scripts are made per figure: a final answer streamed
 for a fixed time, or a varied turn (reasoning, a shell command, a patch) followed by an answer.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import sys
 import time
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO, cast
+from typing import Protocol, TextIO, cast
 
 import anyio
 import psutil
+from anyio.abc import Process
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from pydantic import JsonValue
 
 from codex_subagents.procs import descendants, parent_of
-from codex_subagents.scripted_model import Script, ScriptedModel, parse_scripts
+from codex_subagents.scripted_model import Script, parse_scripts
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SERVE = PROJECT_ROOT / ".venv" / "bin" / "codex-subagents"
@@ -126,9 +130,7 @@ class Session:
 
 
 @asynccontextmanager
-async def serving(
-    repo: Path, model: ScriptedModel, state_dir: Path, *extra: str, errlog: TextIO
-) -> AsyncGenerator[Session]:
+async def serving(repo: Path, model: Provider, state_dir: Path, *extra: str, errlog: TextIO) -> AsyncGenerator[Session]:
     """Start ``codex-subagents serve`` over stdio with workers on ``model`` and yield the session."""
     args = ["serve", "--isolated", "--allow-root", str(repo), "--state-dir", str(state_dir), *extra]
     for item in worker_config(model):
@@ -141,7 +143,60 @@ async def serving(
         yield Session(client=client, pid=_server_pid(state_dir), state_dir=state_dir)
 
 
-def worker_config(model: ScriptedModel) -> list[str]:
+class Provider(Protocol):
+    """What a worker needs of a scripted model: the overrides that point Codex at it."""
+
+    def codex_overrides(self) -> list[str]:
+        """The ``-c`` values of the provider."""
+        ...
+
+
+@dataclass(frozen=True)
+class ModelProcess:
+    """A scripted model serving from a process of its own (see `model_process`)."""
+
+    overrides: list[str]
+
+    def codex_overrides(self) -> list[str]:
+        """The ``-c`` values it printed when it was ready."""
+        return self.overrides
+
+
+@asynccontextmanager
+async def model_process(scripts: dict[str, JsonValue], tmp: Path) -> AsyncGenerator[ModelProcess]:
+    """Serve ``scripts`` (a script file's table) from a scripted model in a process of its own.
+
+    A figure that times the server's answers uses it, so that the client timing them
+    does not also serve every worker's model turns in its own event loop, as a
+    boss's Codex does not.
+    """
+    path = tmp / "scripts.json"
+    path.write_text(json.dumps(scripts), encoding="utf-8")
+    command = [sys.executable, "-m", "codex_subagents.scripted_model", "--script", str(path)]
+    async with await anyio.open_process(command, stderr=None) as process:
+        try:
+            with anyio.fail_after(60):
+                ready = await _first_line(process)
+            overrides = json.loads(ready)["codex_overrides"]
+            yield ModelProcess(overrides=[str(item) for item in overrides])
+        finally:
+            process.terminate()
+            with anyio.move_on_after(10):
+                await process.wait()
+
+
+async def _first_line(process: Process) -> bytes:
+    if process.stdout is None:
+        raise BenchError("the scripted model process has no stdout")
+    line = b""
+    async for chunk in process.stdout:
+        line += chunk
+        if b"\n" in line:
+            return line
+    raise BenchError(f"the scripted model process ended before it was ready (exit code {process.returncode})")
+
+
+def worker_config(model: Provider) -> list[str]:
     """The ``-c`` overrides every worker gets: the scripted provider and a bundled model slug."""
     return [*model.codex_overrides(), "model=gpt-5.5"]
 

@@ -50,7 +50,11 @@ async def run(
     """
     try:
         argv = ["nice", "-n", "10", "git", *args] if background else ["git", *args]
-        done = await anyio.run_process(argv, input=stdin, cwd=cwd, env=environment(env), check=False)
+        # A session of its own too: where Linux shares the processor out by session (autogroup scheduling,
+        # on by default in desktop kernels), a long git then draws on its own share, not on the server's.
+        done = await anyio.run_process(
+            argv, input=stdin, cwd=cwd, env=environment(env), check=False, start_new_session=background
+        )
     except OSError as exc:
         raise GitError(f"git could not be run in {str(cwd)!r} ({exc}); git is required: install it.") from exc
     if done.returncode not in ok:

@@ -22,7 +22,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
-from . import baselines, coordination, reports
+from . import baselines, coordination, reports, stdio
 from .config import Settings
 from .errors import RecursionRefusedError
 from .job import Job
@@ -76,7 +76,7 @@ def build_server(settings: Settings) -> MCPServer[App]:
         async with JobSupervisor(settings) as supervisor:
             yield App(settings, supervisor, inside_job)
 
-    mcp = MCPServer[App](
+    mcp = stdio.Server[App](
         "codex-subagents", instructions=INSTRUCTIONS, lifespan=lifespan, version=version("codex-subagents")
     )
     for function, hints in _TOOLS:

@@ -60,9 +60,10 @@ async def test_after_a_rollback_and_serial_re_runs_the_report_is_clean(repo: Pat
     baseline = await baselines.create(repo, None)
     start = time.time()
     (repo / "shared.txt").write_text("a and b collided\n")
+    ended = time.time()  # both ended before the rollback began, however fast it is
     first = {
-        "j-a": ran(repo, ["shared.txt"], start, start + 0.01),
-        "j-b": ran(repo, ["shared.txt"], start, start + 0.02),
+        "j-a": ran(repo, ["shared.txt"], start, ended),
+        "j-b": ran(repo, ["shared.txt"], start, ended),
     }
     await coordination.roll_back(repo, baseline.info.baseline_id, ["shared.txt"], busy=[])
     after = time.time()
