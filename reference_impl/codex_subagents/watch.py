@@ -50,9 +50,12 @@ class WorktreeWatch:
 
 def _signatures(root: Path, paths: Iterable[str]) -> dict[str, Signature]:
     found: dict[str, Signature] = {}
+    # Joined as strings: pathlib's per-path parsing held the interpreter lock for most of a look, which
+    # delayed the event loop's answers to tool calls.
+    top = os.fspath(root)
     for path in paths:
         try:
-            info = os.lstat(root / path)
+            info = os.lstat(f"{top}/{path}")
         except OSError:
             found[path] = None
         else:
