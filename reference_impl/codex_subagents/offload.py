@@ -9,7 +9,7 @@ fork, so macOS and Linux behave alike), and gets the parent's import path. It
 imports only the modules it needs: the ``__init__`` of this package and of the
 MCP SDK's packages above our errors' base class are skipped, because they pull
 in the whole server and SDK (most of a second) for a process that never speaks
-MCP. It runs at a lower priority (as do the git processes it starts): its
+MCP. It runs at a lower priority (`lower_priority`, as do the git processes it starts): its
 work is bulk, and the server's answers and its workers come first on a busy
 machine. Only the function's JSON result comes back, so nothing of size is parsed
 again in the server. A `SubagentsError` raised in the child is raised again in
@@ -26,6 +26,7 @@ import json
 import os
 import signal
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -103,11 +104,32 @@ def _bare_packages() -> list[str]:
     return [item for pair in pairs for item in pair]
 
 
+def lower_priority() -> None:
+    """Yield the processor: a higher nice value and, on Linux, the same for this process's session.
+
+    Linux kernels with autogroup scheduling (on by default in desktop distributions)
+    share the processor out between sessions first, and a nice value only orders the
+    processes of one session: the child's session is its own, so its own nice value
+    alone would leave it competing with the server as an equal.
+    """
+    os.nice(NICENESS)
+    if sys.platform == "linux":
+        for _ in range(3):
+            try:
+                Path("/proc/self/autogroup").write_text(str(NICENESS))
+            except BlockingIOError:
+                time.sleep(0.1)  # an unprivileged user may make one such change per 100 ms, machine-wide
+            except OSError:
+                return  # autogroup compiled out or refused: the nice value still orders the session
+            else:
+                return
+
+
 def child() -> int:
     """The child's side: read the request on stdin, run it, print the reply as JSON."""
     request = json.loads(sys.stdin.buffer.read())
     sys.path[:] = request["path"]
-    os.nice(NICENESS)
+    lower_priority()
     module, _, name = str(request["function"]).partition(":")
     function: Callable[..., Awaitable[JsonValue]] = getattr(importlib.import_module(module), name)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import anyio
@@ -18,7 +19,14 @@ pytestmark = pytest.mark.anyio
 
 async def echo(*args: JsonValue) -> JsonValue:
     """Run in the child: return the arguments with the child's pid and niceness."""
-    return {"args": list(args), "pid": os.getpid(), "nice": os.getpriority(os.PRIO_PROCESS, 0)}
+    nice = os.getpriority(os.PRIO_PROCESS, 0)
+    return {"args": list(args), "pid": os.getpid(), "nice": nice, "group": session_nice()}
+
+
+def session_nice() -> str | None:
+    """The nice value of this process's session where Linux schedules sessions as groups (autogroup), else None."""
+    autogroup = Path("/proc/self/autogroup")
+    return autogroup.read_text().split()[-1] if sys.platform == "linux" and autogroup.exists() else None
 
 
 async def fail(kind: str, message: str) -> None:
@@ -54,6 +62,7 @@ async def test_a_function_runs_in_another_process_and_its_json_result_comes_back
     assert result["args"] == ["é \udcff", None, [1, 2.5, True]]
     assert result["pid"] != os.getpid()
     assert result["nice"] == min(os.getpriority(os.PRIO_PROCESS, 0) + offload.NICENESS, 19)
+    assert result["group"] in (None, str(offload.NICENESS))
 
 
 @pytest.mark.parametrize("kind", [BaselineError, InputError])
