@@ -71,12 +71,16 @@ async def read_lines(fd: int, sink: MemoryObjectSendStream[SessionMessage | Exce
         while chunk := await _read(fd):
             *lines, pending = (pending + chunk).split(b"\n")
             for line in lines:
-                try:
-                    message = mcp_types.jsonrpc_message_adapter.validate_json(line, by_name=False)
-                except ValueError as exc:
-                    await sink.send(exc)
-                else:
-                    await sink.send(SessionMessage(message))
+                await sink.send(_message(line))
+        if pending.strip():
+            await sink.send(_message(pending))  # the last line, ended by EOF rather than a newline
+
+
+def _message(line: bytes) -> SessionMessage | Exception:
+    try:
+        return SessionMessage(mcp_types.jsonrpc_message_adapter.validate_json(line, by_name=False))
+    except ValueError as exc:
+        return exc
 
 
 async def write_lines(fd: int, source: MemoryObjectReceiveStream[SessionMessage]) -> None:

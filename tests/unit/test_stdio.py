@@ -7,12 +7,15 @@ import json
 import os
 import subprocess
 import sys
+import tty
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import mcp_types
 import pytest
+from anyio.abc import Process
 from mcp.shared.message import SessionMessage
 
 from codex_subagents.stdio import read_lines, write_lines
@@ -40,7 +43,7 @@ def _ping(number: int) -> bytes:
 async def test_lines_split_across_reads_arrive_whole_and_a_bad_line_arrives_as_its_error(
     pipe: tuple[int, int],
 ) -> None:
-    """Half a line, then its rest with a line that is not JSON-RPC, then EOF: two messages and one error."""
+    """Half a line, then its rest, a line that is not JSON-RPC and a last line ended by EOF: two messages, one error."""
     read_end, write_end = pipe
     sink, received = anyio.create_memory_object_stream[SessionMessage | Exception](10)
     first = _ping(1)
@@ -49,7 +52,7 @@ async def test_lines_split_across_reads_arrive_whole_and_a_bad_line_arrives_as_i
             tg.start_soon(read_lines, read_end, sink)
             os.write(write_end, first[:7])
             await anyio.wait_all_tasks_blocked()
-            os.write(write_end, first[7:] + b"\nnot json\n" + _ping(2) + b"\n")
+            os.write(write_end, first[7:] + b"\nnot json\n" + _ping(2))
             os.close(write_end)
         async with received:
             items = [item async for item in received]
@@ -79,10 +82,9 @@ async def test_a_message_larger_than_the_pipe_is_written_whole_while_the_reader_
     assert json.loads(received)["result"]["text"] == payload
 
 
-def test_serve_answers_a_client_whose_requests_come_from_a_file(tmp_path: Path) -> None:
-    """stdin a regular file, which no event loop can wait on: the server falls back and still answers."""
-    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
-    requests = tmp_path / "requests.jsonl"
+async def test_serve_answers_a_client_on_a_terminal_through_the_sdks_transport(tmp_path: Path) -> None:
+    """stdin a terminal, which this transport does not wait on: the server falls back to the SDK's and answers."""
+    await anyio.run_process(["git", "init", "-q"], cwd=tmp_path)
     initialize = {
         "jsonrpc": "2.0",
         "id": 1,
@@ -90,21 +92,36 @@ def test_serve_answers_a_client_whose_requests_come_from_a_file(tmp_path: Path) 
         "params": {
             "protocolVersion": mcp_types.LATEST_PROTOCOL_VERSION,
             "capabilities": {},
-            "clientInfo": {"name": "file", "version": "1"},
+            "clientInfo": {"name": "terminal", "version": "1"},
         },
     }
     lines = [initialize, {"jsonrpc": "2.0", "method": "notifications/initialized"}]
     lines.append({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
-    requests.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    with requests.open("rb") as stdin:
-        done = subprocess.run(
-            [str(SERVE), "serve", "--state-dir", str(tmp_path / "state")],
-            stdin=stdin,
-            capture_output=True,
-            cwd=tmp_path,
-            timeout=60,
-            check=False,
-        )
-    answers = {reply["id"]: reply for reply in map(json.loads, done.stdout.splitlines())}
-    assert done.returncode == 0, done.stderr.decode()
+    controller, terminal = os.openpty()
+    tty.setraw(terminal)
+    command = [str(SERVE), "serve", "--state-dir", str(tmp_path / "state")]
+    try:
+        with anyio.fail_after(90):
+            async with await anyio.open_process(
+                command, stdin=terminal, stderr=subprocess.DEVNULL, cwd=tmp_path
+            ) as server:
+                os.write(controller, "".join(json.dumps(line) + "\n" for line in lines).encode())
+                answers = await _answers(server, until=2)
+                server.terminate()
+    finally:
+        os.close(controller)
+        os.close(terminal)
     assert "codex_spawn" in {tool["name"] for tool in answers[2]["result"]["tools"]}
+
+
+async def _answers(server: Process, until: int) -> dict[int, dict[str, Any]]:
+    """Read the server's answers by id until the one numbered ``until`` has come."""
+    assert server.stdout is not None
+    answers: dict[int, dict[str, Any]] = {}
+    pending = b""
+    async for chunk in server.stdout:
+        *lines, pending = (pending + chunk).split(b"\n")
+        answers.update((reply["id"], reply) for reply in map(json.loads, lines) if "id" in reply)
+        if until in answers:
+            break
+    return answers
