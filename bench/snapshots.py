@@ -77,7 +77,8 @@ async def _timed(side: str, tree: Tree) -> float:
 async def floor(tree: Tree) -> None:
     """Record the tree's files the way git itself would, in a fresh temporary index, never the user's.
 
-    Git runs at the priority of a baseline's child process, so that other load on the machine weighs on both alike.
+    Git runs at the nice value of a baseline's child process, so that other load on the machine weighs on both
+    alike (the child's session priority, lowered too on Linux, only matters against other load).
     """
     with tempfile.TemporaryDirectory(dir=tree.root / ".git", prefix="bench-floor-") as scratch:
         env = {name: value for name, value in os.environ.items() if not name.startswith("GIT_")}
