@@ -22,7 +22,7 @@ from typing import TextIO
 import anyio
 
 from codex_subagents import baselines
-from codex_subagents.offload import NICENESS
+from codex_subagents.git import NICENESS
 
 from . import changes
 from .plan import Plan

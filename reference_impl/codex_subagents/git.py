@@ -20,6 +20,9 @@ import anyio
 
 from .errors import GitError
 
+NICENESS = 10
+"""How much bulk work yields the processor to the server and its workers (``nice``): background git, a baseline."""
+
 _FIXED = {
     "GIT_LITERAL_PATHSPECS": "1",
     "GIT_OPTIONAL_LOCKS": "0",
@@ -49,7 +52,7 @@ async def run(
             naming the subcommand, the directory and git's own message.
     """
     try:
-        argv = ["nice", "-n", "10", "git", *args] if background else ["git", *args]
+        argv = ["nice", "-n", str(NICENESS), "git", *args] if background else ["git", *args]
         # A session of its own too: where Linux shares the processor out by session (autogroup scheduling,
         # on by default in desktop kernels), a long git then draws on its own share, not on the server's.
         done = await anyio.run_process(

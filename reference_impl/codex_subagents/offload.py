@@ -35,6 +35,7 @@ from anyio.abc import ByteReceiveStream, Process
 from pydantic import JsonValue
 
 from .errors import BaselineError, GitError, InputError, SubagentsError
+from .git import NICENESS
 
 _START = """
 import sys, types
@@ -44,8 +45,6 @@ for name, path in zip(sys.argv[1::2], sys.argv[2::2]):
 from codex_subagents.offload import child
 sys.exit(child())
 """
-NICENESS = 10
-"""How much the child yields the processor to the server and its workers (``nice``)."""
 _TYPED: dict[str, type[SubagentsError]] = {kind.__name__: kind for kind in (BaselineError, GitError, InputError)}
 
 

@@ -11,7 +11,7 @@ import psutil
 import pytest
 from pydantic import JsonValue
 
-from codex_subagents import offload
+from codex_subagents import git, offload
 from codex_subagents.errors import BaselineError, InputError, SubagentsError
 
 pytestmark = pytest.mark.anyio
@@ -61,8 +61,8 @@ async def test_a_function_runs_in_another_process_and_its_json_result_comes_back
     assert isinstance(result, dict)
     assert result["args"] == ["é \udcff", None, [1, 2.5, True]]
     assert result["pid"] != os.getpid()
-    assert result["nice"] == min(os.getpriority(os.PRIO_PROCESS, 0) + offload.NICENESS, 19)
-    assert result["group"] in (None, str(offload.NICENESS))
+    assert result["nice"] == min(os.getpriority(os.PRIO_PROCESS, 0) + git.NICENESS, 19)
+    assert result["group"] in (None, str(git.NICENESS))
 
 
 @pytest.mark.parametrize("kind", [BaselineError, InputError])
