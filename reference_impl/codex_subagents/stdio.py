@@ -39,12 +39,9 @@ class Server(MCPServer[State], Generic[State]):
 
     async def run_stdio_async(self) -> None:
         """Serve one client over stdin and stdout until stdin closes."""
-        options = self._lowlevel_server.create_initialization_options()
-        if not all(_pollable(fd) for fd in (0, 1)):
-            async with stdio_server() as (read_stream, write_stream):
-                await self._lowlevel_server.run(read_stream, write_stream, options)
-            return
-        async with streams() as (read_stream, write_stream):
+        transport = streams() if all(_pollable(fd) for fd in (0, 1)) else stdio_server()
+        async with transport as (read_stream, write_stream):
+            options = self._lowlevel_server.create_initialization_options()
             await self._lowlevel_server.run(read_stream, write_stream, options)
 
 
