@@ -17,6 +17,12 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.fixture
+def idle_status() -> dict[str, object]:
+    """What ``codex_status`` answers on a fresh server with the default cap, whichever client asks."""
+    return {"jobs": [], "running": 0, "queued": 0, "cap": 4, "damaged": [], "alerts": [], "usage": None}
+
+
 def _leftovers(basetemp: Path) -> list[str]:
     """Processes still alive that this session started: descendants of pytest, or running in its temp dirs."""
     import psutil

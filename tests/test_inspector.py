@@ -41,17 +41,11 @@ def test_the_inspector_lists_every_tool_with_clean_descriptions(tmp_path: Path) 
     assert all("\n    " not in str(tool["description"]) for tool in tools)  # pyright: ignore[reportUnknownArgumentType, reportUnknownVariableType]
 
 
-def test_the_inspector_calls_codex_status_and_gets_structured_content(tmp_path: Path) -> None:
+def test_the_inspector_calls_codex_status_and_gets_structured_content(
+    tmp_path: Path, idle_status: dict[str, object]
+) -> None:
     """tools/call of codex_status returns the structured status of an idle server."""
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     answer = inspector(tmp_path, "--method", "tools/call", "--tool-name", "codex_status")
     assert answer["isError"] is False
-    assert answer["structuredContent"] == {
-        "jobs": [],
-        "running": 0,
-        "queued": 0,
-        "cap": 4,
-        "damaged": [],
-        "alerts": [],
-        "usage": None,
-    }
+    assert answer["structuredContent"] == idle_status
