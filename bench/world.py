@@ -173,7 +173,7 @@ async def model_process(scripts: dict[str, JsonValue], tmp: Path) -> AsyncGenera
     path = tmp / "scripts.json"
     path.write_text(json.dumps(scripts), encoding="utf-8")
     command = [sys.executable, "-m", "codex_subagents.scripted_model", "--script", str(path)]
-    async with await anyio.open_process(command, stderr=None) as process:
+    async with await anyio.open_process(command, stderr=None, start_new_session=True) as process:
         try:
             with anyio.fail_after(60):
                 ready = await _first_line(process)

@@ -109,7 +109,7 @@ async def create(root: Path, label: str | None) -> Baseline:
     state = await gitstate.record(root, write=True)
     created = time.time()
     baseline_id = time.strftime("b-%Y%m%dT%H%M%S-", time.gmtime(created)) + uuid.uuid4().hex[:6]
-    meta = await anyio.to_thread.run_sync(_meta, root, label, created, shot, state)
+    meta = await offload.in_thread(_meta, root, label, created, shot, state)
     items = {"worktree": ("040000", "tree", await _tree(root, shot.entries))}
     items["meta.json"] = ("100644", "blob", (await git.run(root, "hash-object", "-w", "--stdin", stdin=meta)).decode())
     if state.index_blob:
@@ -123,7 +123,7 @@ async def create(root: Path, label: str | None) -> Baseline:
     args = ["commit-tree", wrapper, *(a for c in dict.fromkeys(parents) for a in ("-p", c))]
     commit = (await git.run(root, *args, "-m", f"codex-subagents baseline {baseline_id}", env=_IDENTITY)).decode()
     await git.run(root, "update-ref", REF_PREFIX + baseline_id, commit.strip())
-    await anyio.to_thread.run_sync(signatures.save, await _cache(root, baseline_id), shot)
+    await offload.in_thread(signatures.save, await _cache(root, baseline_id), shot)
     return Baseline(_info(baseline_id, commit.strip(), json.loads(meta)), shot, state)
 
 
@@ -135,7 +135,7 @@ async def load(root: Path, baseline_id: str) -> Baseline:
         BaselineError: when this worktree has no such baseline.
     """
     commit, meta = await _read(root, baseline_id)
-    entries = await anyio.to_thread.run_sync(signatures.load, await _cache(root, baseline_id))
+    entries = await offload.in_thread(signatures.load, await _cache(root, baseline_id))
     if entries is None:
         entries = await _entries(root, f"{commit}:worktree", meta["modes"])
     shot = Snapshot(
@@ -150,7 +150,7 @@ async def load(root: Path, baseline_id: str) -> Baseline:
 async def _previous(root: Path) -> Snapshot | None:
     """The newest baseline of this worktree whose signatures are kept, so unchanged files are not read again."""
     for baseline_id, _, meta in await _recorded(root):
-        entries = await anyio.to_thread.run_sync(signatures.load, await _cache(root, baseline_id))
+        entries = await offload.in_thread(signatures.load, await _cache(root, baseline_id))
         if entries is not None:
             return Snapshot(entries=entries, ignored=frozenset(), skipped={}, taken_ns=meta["taken_ns"])
     return None
@@ -246,7 +246,7 @@ async def _tree(root: Path, entries: dict[str, Entry]) -> str:
     directory = await git.git_dir(root)
     with tempfile.TemporaryDirectory(dir=directory, prefix="codex-subagents-") as scratch:
         env = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
-        records = await anyio.to_thread.run_sync(snapshot.tree_records, entries)
+        records = await offload.in_thread(snapshot.tree_records, entries)
         await git.run(root, "update-index", "-z", "--index-info", stdin=records, env=env)
         return (await git.run(root, "write-tree", env=env)).decode().strip()
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import anyio
 from pydantic import BaseModel, Field
 
-from . import baselines, git, rollback, rollback_log
+from . import baselines, git, offload, rollback, rollback_log
 from .errors import BaselineError, InputError
 from .gitstate import GitStateChange
 from .paths import confined, parsed, relative_to_root, shown, under
@@ -226,7 +226,7 @@ async def roll_back(root: Path, baseline_id: str, paths: Sequence[str] | None, b
         )
     wanted = None if paths is None else await anyio.to_thread.run_sync(lambda: [confined(root, p) for p in paths])
     baseline = await baselines.load(root, baseline_id)
-    steps = await anyio.to_thread.run_sync(rollback.plan, baseline, await rollback.compare(root, baseline), wanted)
+    steps = await offload.in_thread(rollback.plan, baseline, await rollback.compare(root, baseline), wanted)
     result = await rollback.apply(root, baseline, steps)
     # Only what was put back undoes the jobs' touches: a path left as a worker made it still counts.
     left = {parsed(item.path) for item in result.not_restored}

@@ -25,7 +25,7 @@ from typing import Literal
 import anyio
 from pydantic import BaseModel, Field
 
-from . import git, gitstate, snapshot
+from . import git, gitstate, offload, snapshot
 from .baselines import Baseline
 from .gitstate import GitStateChange
 from .paths import parents, shown, under
@@ -76,7 +76,7 @@ async def compare(root: Path, baseline: Baseline) -> Comparison:
     """Compare the worktree at ``root`` with ``baseline``: files, modes, HEAD, index and stash."""
     now = await snapshot.take(root, write=False, earlier=baseline.snapshot)
     state = await gitstate.record(root, write=False)
-    changed = await anyio.to_thread.run_sync(differences, baseline.snapshot.entries, now.entries)
+    changed = await offload.in_thread(differences, baseline.snapshot.entries, now.entries)
     return Comparison(changed, now.entries, gitstate.changes(baseline.state, state))
 
 

@@ -29,7 +29,7 @@ from typing import Literal, NamedTuple
 
 import anyio
 
-from . import git
+from . import git, offload
 from .errors import GitError
 from .paths import shown, under
 
@@ -99,7 +99,7 @@ async def take(root: Path, *, write: bool, earlier: Snapshot | None = None, reus
     taken = time.time_ns()
     listing = _Listing()
     await _list(root, "", listing, 0, ignored_too=earlier is None)
-    entries, skipped, ignored = await anyio.to_thread.run_sync(_examine, root, listing, earlier, earlier or reuse)
+    entries, skipped, ignored = await offload.in_thread(_examine, root, listing, earlier, earlier or reuse)
     fresh = [path for path, entry in entries.items() if not entry.sha]
     try:
         hashed = await _hash(root, [(path, entries[path].link) for path in fresh], write)
@@ -113,7 +113,7 @@ async def take(root: Path, *, write: bool, earlier: Snapshot | None = None, reus
             skipped[path] = "unreadable"
         fresh = [path for path in fresh if path not in unreadable]
         hashed = await _hash(root, [(path, entries[path].link) for path in fresh], write)
-    await anyio.to_thread.run_sync(_fill, entries, fresh, hashed)
+    await offload.in_thread(_fill, entries, fresh, hashed)
     return Snapshot(entries, frozenset(p for p in ignored if p in entries), skipped, taken)
 
 
@@ -150,7 +150,7 @@ async def _list(root: Path, prefix: str, listing: _Listing, depth: int, *, ignor
     ignored = b""
     if ignored_too:
         ignored = await git.run(here, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
-    nested = await anyio.to_thread.run_sync(_parse, prefix, listing, tracked, others, ignored)
+    nested = await offload.in_thread(_parse, prefix, listing, tracked, others, ignored)
     repositories = await anyio.to_thread.run_sync(lambda: [p for p in nested if (here / p / ".git").exists()])
     for path in repositories:
         if depth >= MAX_NESTING:
@@ -190,7 +190,7 @@ def _lstat_all(root: Path, paths: list[str]) -> dict[str, os.stat_result | str]:
     top = os.fspath(root)
     for path in paths:
         try:
-            info = os.lstat(os.path.join(top, path))
+            info = os.lstat(f"{top}/{path}")
         except FileNotFoundError:
             continue
         except OSError:

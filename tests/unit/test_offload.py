@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
+import threading
 from pathlib import Path
 
 import anyio
@@ -18,9 +20,9 @@ pytestmark = pytest.mark.anyio
 
 
 async def echo(*args: JsonValue) -> JsonValue:
-    """Run in the child: return the arguments with the child's pid and niceness."""
+    """Run in the child: return the arguments with the child's pid, niceness and whether it collects garbage."""
     nice = os.getpriority(os.PRIO_PROCESS, 0)
-    return {"args": list(args), "pid": os.getpid(), "nice": nice, "group": session_nice()}
+    return {"args": list(args), "pid": os.getpid(), "nice": nice, "group": session_nice(), "gc": gc.isenabled()}
 
 
 def session_nice() -> str | None:
@@ -55,7 +57,10 @@ def gone(pid: int) -> bool:
 
 
 async def test_a_function_runs_in_another_process_and_its_json_result_comes_back() -> None:
-    """Arguments go in as JSON and the result comes back as JSON, from a process that yields the processor."""
+    """Arguments go in as JSON and the result comes back as JSON, from a process that yields the processor.
+
+    The child, which lives for one call and builds only acyclic objects, never runs the cyclic collector.
+    """
     with anyio.fail_after(30):
         result = await offload.run(f"{__name__}:echo", "é \udcff", None, [1, 2.5, True])
     assert isinstance(result, dict)
@@ -63,6 +68,7 @@ async def test_a_function_runs_in_another_process_and_its_json_result_comes_back
     assert result["pid"] != os.getpid()
     assert result["nice"] == min(os.getpriority(os.PRIO_PROCESS, 0) + git.NICENESS, 19)
     assert result["group"] in (None, str(git.NICENESS))
+    assert result["gc"] is False
 
 
 @pytest.mark.parametrize("kind", [BaselineError, InputError])
@@ -93,3 +99,57 @@ async def test_a_cancelled_call_kills_the_child_and_the_processes_it_started(tmp
             pids = await anyio.to_thread.run_sync(fifo.read_text, abandon_on_cancel=True)
             group.cancel_scope.cancel()
     assert [gone(int(pid)) for pid in pids.split()] == [True, True]
+
+
+async def test_a_bulk_step_in_a_thread_runs_with_collection_paused_and_resumed_after() -> None:
+    """The step returns its result, sees no collector, and the server collects again once it is done."""
+    with anyio.fail_after(30):
+        seen = await offload.in_thread(lambda text: (text.upper(), gc.isenabled()), "step")
+    assert seen == ("STEP", False)
+    assert gc.isenabled()
+
+
+async def test_collection_resumes_only_when_the_last_of_overlapping_steps_ends() -> None:
+    """Two steps in two threads: the first to end leaves the collector paused for the other."""
+    first_in, second_in, first_go, second_go = (threading.Event() for _ in range(4))
+    first_done = anyio.Event()
+    during: list[bool] = []
+
+    def step(entered: threading.Event, go: threading.Event) -> None:
+        entered.set()
+        go.wait(20)
+
+    async def first() -> None:
+        await offload.in_thread(step, first_in, first_go)
+        first_done.set()
+
+    with anyio.fail_after(30):
+        async with anyio.create_task_group() as group:
+            group.start_soon(first)
+            await anyio.to_thread.run_sync(first_in.wait, 20)
+            group.start_soon(offload.in_thread, step, second_in, second_go)
+            await anyio.to_thread.run_sync(second_in.wait, 20)
+            first_go.set()
+            await first_done.wait()
+            during.append(gc.isenabled())
+            second_go.set()
+    assert during == [False]
+    assert gc.isenabled()
+
+
+async def test_a_step_that_fails_resumes_collection_and_a_collector_switched_off_stays_off() -> None:
+    """The step's exception reaches the caller; collection is back as it was before, on or off."""
+
+    def broken() -> None:
+        raise OSError("disk gone")
+
+    with anyio.fail_after(30), pytest.raises(OSError, match="disk gone"):
+        await offload.in_thread(broken)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with anyio.fail_after(30):
+            await offload.in_thread(lambda: None)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
