@@ -106,7 +106,7 @@ async def described(root: str, label: str | None) -> JsonValue:
 async def create(root: Path, label: str | None) -> Baseline:
     """Record the worktree at ``root`` now, touching no file, nor HEAD, the index or the stash."""
     shot = await snapshot.take(root, write=True, reuse=await _previous(root))
-    state = await gitstate.record(root, write=True)
+    state = await gitstate.record(root, write=True, staged=shot.staged)
     created = time.time()
     baseline_id = time.strftime("b-%Y%m%dT%H%M%S-", time.gmtime(created)) + uuid.uuid4().hex[:6]
     meta = await offload.in_thread(_meta, root, label, created, shot, state)

@@ -55,8 +55,16 @@ class GitStateChange(BaseModel):
     detail: str
 
 
-async def record(root: Path, *, write: bool) -> GitState:
-    """Read HEAD, the index and the stash list of the worktree at ``root``."""
+def staged_digest(listing: bytes) -> str:
+    """The digest of the index's entries: of its ``ls-files -z --stage`` listing, which a snapshot also reads."""
+    return hashlib.sha256(listing).hexdigest()
+
+
+async def record(root: Path, *, write: bool, staged: str | None = None) -> GitState:
+    """Read HEAD, the index and the stash list of the worktree at ``root``.
+
+    ``staged`` is the `staged_digest` of a listing just read (by a snapshot), so it is not read again.
+    """
     branch = (await git.run(root, "symbolic-ref", "-q", "HEAD", ok=(0, 1))).decode().strip() or None
     head = (await git.run(root, "rev-parse", "-q", "--verify", "HEAD^{commit}", ok=(0, 1))).decode().strip()
     index_path = await git.git_dir(root) / "index"
@@ -64,7 +72,9 @@ async def record(root: Path, *, write: bool) -> GitState:
     blob = None
     if data is not None and write:
         blob = (await git.run(root, "hash-object", "-w", "--stdin", stdin=data)).decode().strip()
-    entries = hashlib.sha256(await git.run(root, "ls-files", "-z", "--stage")).hexdigest() if data else ""
+    entries = ""
+    if data:
+        entries = staged if staged is not None else staged_digest(await git.run(root, "ls-files", "-z", "--stage"))
     return GitState(
         head=Head(branch=branch, commit=head or None), index_blob=blob, index_entries=entries, stash=await _stash(root)
     )

@@ -75,7 +75,7 @@ class RollbackResult(BaseModel):
 async def compare(root: Path, baseline: Baseline) -> Comparison:
     """Compare the worktree at ``root`` with ``baseline``: files, modes, HEAD, index and stash."""
     now = await snapshot.take(root, write=False, earlier=baseline.snapshot)
-    state = await gitstate.record(root, write=False)
+    state = await gitstate.record(root, write=False, staged=now.staged)
     changed = await offload.in_thread(differences, baseline.snapshot.entries, now.entries)
     return Comparison(changed, now.entries, gitstate.changes(baseline.state, state))
 

@@ -29,7 +29,7 @@ from typing import Literal, NamedTuple
 
 import anyio
 
-from . import git, offload
+from . import git, gitstate, offload
 from .errors import GitError
 from .paths import shown, under
 
@@ -74,6 +74,8 @@ class Snapshot:
     ignored: frozenset[str]
     skipped: dict[str, SkipReason]
     taken_ns: int = field(default_factory=time.time_ns)
+    staged: str | None = None
+    """The `gitstate.staged_digest` of the top repository's index as the listing read it; None if not read."""
 
 
 @dataclass
@@ -83,6 +85,7 @@ class _Listing:
     paths: list[str] = field(default_factory=list[str])
     ignored: list[str] = field(default_factory=list[str])
     skipped: dict[str, SkipReason] = field(default_factory=dict[str, SkipReason])
+    staged: str | None = None
 
 
 async def take(root: Path, *, write: bool, earlier: Snapshot | None = None, reuse: Snapshot | None = None) -> Snapshot:
@@ -114,7 +117,7 @@ async def take(root: Path, *, write: bool, earlier: Snapshot | None = None, reus
         fresh = [path for path in fresh if path not in unreadable]
         hashed = await _hash(root, [(path, entries[path].link) for path in fresh], write)
     await offload.in_thread(_fill, entries, fresh, hashed)
-    return Snapshot(entries, frozenset(p for p in ignored if p in entries), skipped, taken)
+    return Snapshot(entries, frozenset(p for p in ignored if p in entries), skipped, taken, listing.staged)
 
 
 def _examine(
@@ -165,6 +168,8 @@ async def _list(root: Path, prefix: str, listing: _Listing, depth: int, *, ignor
 def _parse(prefix: str, listing: _Listing, tracked: bytes, others: bytes, ignored: bytes) -> list[str]:
     """Add git's listings of one repository to ``listing``; return the nested repositories' paths in it."""
     nested: list[str] = []
+    if not prefix:
+        listing.staged = gitstate.staged_digest(tracked)
     for record in git.nul_split(tracked):
         meta, _, path = record.partition("\t")
         if meta.startswith("160000"):

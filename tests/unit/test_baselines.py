@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codex_subagents import baselines, coordination, rollback
+from codex_subagents import baselines, coordination, gitstate, rollback, snapshot
 from codex_subagents.baselines import Baseline
 from codex_subagents.errors import BaselineError, GitError, InputError
 from codex_subagents.paths import parsed, relative_to_root, shown
@@ -315,6 +315,24 @@ async def test_edits_inside_a_submodule_are_seen_and_undone(repo: Path, tmp_path
     assert await changed(repo, baseline) == {"vendor/lib/lib.py": "modified", "vendor/lib/new.py": "added"}
     await undo(repo, baseline)
     assert disk(repo) == before
+
+
+async def test_the_index_a_snapshot_lists_is_the_top_repositorys_as_git_state_reads_it(repo: Path) -> None:
+    """A comparison reads the index once, with its listing: staging in a nested repository is not the top's."""
+    nested = repo / "scratch"
+    nested.mkdir()
+    git(nested, "init", "-q")
+    (nested / "notes.txt").write_text("mine\n")
+    git(nested, "add", "notes.txt")
+    git(repo, "add", "a.txt")
+    shot = await snapshot.take(repo, write=False)
+    assert await gitstate.record(repo, write=False, staged=shot.staged) == await gitstate.record(repo, write=False)
+    baseline = await baselines.create(repo, None)
+    (nested / "notes.txt").write_text("worker\n")
+    git(nested, "add", "notes.txt")
+    assert (await rollback.compare(repo, baseline)).git == []
+    git(repo, "reset", "-q")
+    assert [change.what for change in (await rollback.compare(repo, baseline)).git] == ["index"]
 
 
 async def test_a_nested_repository_without_commits_does_not_fail_the_baseline(repo: Path) -> None:
