@@ -168,7 +168,9 @@ async def model_process(scripts: dict[str, JsonValue], tmp: Path) -> AsyncGenera
 
     A figure that times the server's answers uses it, so that the client timing them
     does not also serve every worker's model turns in its own event loop, as a
-    boss's Codex does not.
+    boss's Codex does not. It runs in a session of its own: a real model is remote,
+    and where the kernel shares the processor out between sessions first, it would
+    otherwise draw on the client's share.
     """
     path = tmp / "scripts.json"
     path.write_text(json.dumps(scripts), encoding="utf-8")
