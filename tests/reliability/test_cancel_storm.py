@@ -28,6 +28,7 @@ from codex_subagents.job import Job
 from codex_subagents.journal import JobRequest, Journal
 from codex_subagents.scripted_model import RecordedRequest, ScriptedModel
 from codex_subagents.supervisor import JobSupervisor
+from portable import SETSID
 from reliability.support import (
     eventually,
     final,
@@ -57,8 +58,12 @@ PATCH = (
 SCRIPTS = scripts(
     held=[HELD],
     children=[{"shell": "sleep 300 & sleep 300; wait", "login": False, "yield_time_ms": 300}, HELD],
-    setsid=[
-        {"shell": "(setsid sleep 300 &); setsid sleep 300 & sleep 300; wait", "login": False, "yield_time_ms": 300},
+    escaping=[
+        {
+            "shell": f"({SETSID} sleep 300 &); {SETSID} sleep 300 & sleep 300; wait",
+            "login": False,
+            "yield_time_ms": 300,
+        },
         HELD,
     ],
     patch=[{"patch": PATCH}, HELD],
@@ -81,7 +86,7 @@ POINTS = {
     "waiting on the model": Point("held", 0, 0.3),
     "commands starting": Point("children", 0, 0.4),
     "commands running": Point("children", 1, 0.2, children=2),
-    "setsid children running": Point("setsid", 1, 0.2, children=3),
+    "children in sessions of their own running": Point("escaping", 1, 0.2, children=3),
     "patch arriving": Point("patch", 0, 0.3),
     "answer streaming": Point("stream", 0, 1.5),
 }

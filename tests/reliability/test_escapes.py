@@ -21,11 +21,12 @@ from codex_subagents.job import Job
 from codex_subagents.journal import JobRequest
 from codex_subagents.scripted_model import ScriptedModel
 from codex_subagents.supervisor import JobSupervisor
+from portable import SETSID
 from reliability.support import eventually, final, kill_pids, make_repo, marked, prompt, real_settings, scripts, tree_of
 
 pytestmark = [pytest.mark.anyio, pytest.mark.codex]
 
-ESCAPE = "(setsid sleep 300 &)"
+ESCAPE = f"({SETSID} sleep 300 &)"
 SCRIPTS = scripts(
     held=[{"shell": f"{ESCAPE}; sleep 300", "login": False, "yield_time_ms": 300}, {"hold": True, **final()}],
     done=[{"shell": ESCAPE, "login": False}, final()],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import sys
 
 import anyio
 import anyio.streams.text
@@ -17,10 +18,11 @@ import pytest
 
 from codex_subagents import procs
 from codex_subagents.worker import JOB_ENV, marker
+from portable import SETSID
 
 pytestmark = pytest.mark.anyio
 
-FAMILY = "sleep 600 & setsid sleep 600 & (setsid sleep 600 &); echo ready; wait"
+FAMILY = f"sleep 600 & {SETSID} sleep 600 & ({SETSID} sleep 600 &); echo ready; wait"
 
 
 async def test_a_stop_reaches_children_in_other_sessions_and_escapes_that_carry_the_marker() -> None:
@@ -56,7 +58,8 @@ async def test_a_pid_is_only_the_workers_while_its_start_time_matches() -> None:
 
 def test_the_environment_of_a_process_is_read_and_a_gone_one_reads_empty() -> None:
     """A child's environment shows its marker; a process that is gone has no environment and no parent."""
-    script = ["sh", "-c", "echo started; exec sleep 600"]
+    # No exec after the line: while a process execs, its environment can read as empty.
+    script = [sys.executable, "-c", "import time; print('started', flush=True); time.sleep(600)"]
     with subprocess.Popen(script, env={**os.environ, JOB_ENV: "j-env"}, stdout=subprocess.PIPE) as child:
         try:
             assert child.stdout is not None and child.stdout.readline() == b"started\n"
