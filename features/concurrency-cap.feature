@@ -15,6 +15,7 @@ Feature: Concurrency cap
     Then job "s1" has state "running"
     And job "s2" has state "running"
     And job "s3" has state "queued" at queue position 1
+    And job "s3" waits for no job
     And the status counts 2 running and 1 queued with cap 2
 
   @req:at-most-the-cap-runs-at-once

@@ -85,6 +85,7 @@ Feature: Live coordination
     When the boss spawns a worker running script "holder" with scope "shared.txt"
     And the boss spawns a worker running script "writer-b" with scope "*.txt"
     Then job "writer-b" has state "queued" at queue position 1
+    And job "writer-b" waits for job "holder"
     And the status counts 1 running and 1 queued with cap 4
     When job "holder" is released
     And the boss waits until job "writer-b" is reported
@@ -100,6 +101,7 @@ Feature: Live coordination
     And the boss spawns a worker running script "blocked" with scope "*.txt"
     And the boss spawns a worker running script "free" with scope "docs/**"
     Then job "blocked" has state "queued" at queue position 1
+    And job "blocked" waits for job "holder"
     And job "free" has state "running"
 
   @req:writes-outside-the-scope-are-reported

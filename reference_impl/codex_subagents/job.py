@@ -101,8 +101,8 @@ def relative(path: str, cwd: str) -> str:
         return path
 
 
-def digest(job: Job, queue_position: int | None) -> JobDigest:
-    """Summarize a job in one line."""
+def digest(job: Job, queue_position: int | None, waiting_for: list[str] | None = None) -> JobDigest:
+    """Summarize a job in one line; a queued one with the jobs it waits for."""
     record = job.record
     end = record.result.timings.finished_at if record.result else None
     return JobDigest(
@@ -111,6 +111,7 @@ def digest(job: Job, queue_position: int | None) -> JobDigest:
         state=record.state,
         elapsed_s=round((end or time.time()) - record.queued_at, 3),
         queue_position=queue_position,
+        waiting_for=waiting_for,
         last_event=describe(job.last_event),
     )
 

@@ -40,6 +40,12 @@ class SpawnResult(BaseModel):
     label: str
     state: JobState = Field(description="running when a slot was free, else queued")
     queue_position: int | None = Field(description="1 for the next job to start; null when running")
+    waiting_for: list[str] | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="Queued jobs only: the running or earlier queued jobs whose scopes meet this one's, "
+        "which it waits for; empty when it waits only for a free slot",
+    )
 
 
 class JobDigest(SpawnResult):

@@ -75,8 +75,9 @@ class JobTable:
         return sum(1 for job in self._jobs.values() if job.record.state == "running")
 
     def digest(self, job: Job) -> JobDigest:
-        """Summarize a job in one line."""
-        return digest(job, self.queue_position(job))
+        """Summarize a job in one line; a queued one with the jobs whose scopes keep it waiting."""
+        position = self.queue_position(job)
+        return digest(job, position, None if position is None else self._slots.blockers(job.job_id))
 
     def status(self, job_ids: Sequence[str] | None = None) -> StatusResult:
         """Digest the named jobs, or every job, say how full the server is, what it saw and what they cost."""

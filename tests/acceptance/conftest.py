@@ -491,6 +491,19 @@ def queued_at(world: World, name: str, state: str, position: int) -> None:
     assert (entry["state"], entry["queue_position"]) == (state, position)
 
 
+@then(parsers.parse('job "{name}" waits for job "{other}"'))
+def waits_for(world: World, name: str, other: str) -> None:
+    """The queued job names the one whose scope holds it back; running jobs name none."""
+    assert state_of(world, name)["waiting_for"] == [world.job(other)]
+    assert "waiting_for" not in state_of(world, other)
+
+
+@then(parsers.parse('job "{name}" waits for no job'))
+def waits_for_a_slot(world: World, name: str) -> None:
+    """The queued job waits only for a free slot."""
+    assert state_of(world, name)["waiting_for"] == []
+
+
 @then(parsers.parse("the status counts {running:d} running and {queued:d} queued with cap {cap:d}"))
 def status_counts(world: World, running: int, queued: int, cap: int) -> None:
     """The server's load, as codex_status reports it."""
