@@ -50,6 +50,7 @@ class Plan:
     remove: list[str]
     write: dict[str, Entry]
     keep_dirs: frozenset[str]
+    """Directories the removals must not prune: above a baseline file that is missing, or left unprotected."""
     git: list[GitStateChange]
 
 
@@ -106,12 +107,15 @@ def plan(baseline: Baseline, comparison: Comparison, wanted: Iterable[str] | Non
     """
     selected = frozenset(wanted) if wanted is not None else None
     changes = {p: k for p, k in comparison.changed.items() if selected is None or under(p, selected)}
-    entries = baseline.snapshot.entries
-    keep_dirs = {parent for path in (*entries, *baseline.snapshot.skipped) for parent in parents(path)}
+    entries, skipped = baseline.snapshot.entries, baseline.snapshot.skipped
+    # A directory left empty by the removals holds no file of the baseline that is on disk now, so only those
+    # that are missing (deleted) and what the baseline left out can make it one to keep: no walk of every entry.
+    missing = [p for p, kind in comparison.changed.items() if kind == "deleted"]
+    keep_dirs = {parent for path in (*missing, *skipped) for parent in parents(path)}
     return Plan(
         remove=sorted((p for p, kind in changes.items() if kind == "added"), reverse=True),
         write={p: entries[p] for p, kind in changes.items() if kind != "added"},
-        keep_dirs=frozenset(keep_dirs | set(baseline.snapshot.skipped)),
+        keep_dirs=frozenset(keep_dirs | set(skipped)),
         git=comparison.git if selected is None else [],
     )
 

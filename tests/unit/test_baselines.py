@@ -173,6 +173,21 @@ async def test_rollback_restores_binary_files_modes_symlinks_deletions_and_neste
     assert await changed(repo, baseline) == {}
 
 
+async def test_the_plan_keeps_a_directory_whose_baseline_file_is_missing_and_prunes_a_new_one(repo: Path) -> None:
+    """Computed alone, the plan lists its removals and writes; applied, it keeps ``dir`` for the file it restores."""
+    baseline = await baselines.create(repo, None)
+    (repo / "dir" / "keep.txt").unlink()
+    (repo / "dir" / "new.txt").write_text("worker")
+    (repo / "fresh").mkdir()
+    (repo / "fresh" / "f.txt").write_text("worker")
+    steps = rollback.plan(baseline, await rollback.compare(repo, baseline))
+    assert (steps.remove, sorted(steps.write)) == (["fresh/f.txt", "dir/new.txt"], ["dir/keep.txt"])
+    assert "dir" in steps.keep_dirs and "fresh" not in steps.keep_dirs
+    report = await rollback.apply(repo, baseline, steps)
+    assert (report.removed_dirs, report.restored) == (["fresh"], ["dir/keep.txt"])
+    assert sorted(p.name for p in (repo / "dir").iterdir()) == ["keep.txt"]
+
+
 @pytest.mark.parametrize(
     "setup",
     [
