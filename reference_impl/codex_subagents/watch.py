@@ -6,12 +6,16 @@ stat data), then takes each such path's ``lstat`` signature. A path changed
 between two looks when its signature differs: it appeared in git's list, left
 it, or was written again while already listed (a second edit of a modified
 file). The first look only primes. Cheap enough to run after every shell
-command a worker finishes; ignored files and submodules' insides are not
-watched (`codex_overlaps` still compares them with the baseline).
+command a worker finishes. Submodules (as ``.gitmodules`` names them) and
+repositories nested untracked in the worktree are looked into by their own
+``git status``, one level deep, their paths named from the worktree's top;
+ignored files are not watched (`codex_overlaps` still compares them with the
+baseline).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,6 +23,7 @@ from pathlib import Path
 import anyio
 
 from . import git
+from .errors import GitError
 
 Signature = tuple[int, int, int, int, int] | None
 """A path's inode, size, mode, modification and change times; None when it does not exist."""
@@ -32,6 +37,7 @@ class WorktreeWatch:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._seen: dict[str, Signature] = {}
+        self._submodules: list[str] | None = None
 
     async def prime(self) -> None:
         """Take the first look, against which the next one compares."""
@@ -39,13 +45,34 @@ class WorktreeWatch:
 
     async def changes(self) -> list[str]:
         """Return the root-relative paths whose state differs from the last look, and remember this one."""
-        output = await git.run(self.root, *_STATUS, background=True)
-        listed = [os.fsdecode(entry[3:]) for entry in output.split(b"\0") if len(entry) > 3]
+        if self._submodules is None:
+            self._submodules = await _submodules(self.root)
+        listed = await _listed(self.root, "")
+        # git lists an untracked nested repository as its directory; what counts is what changes inside it.
+        nested = [path for path in listed if path.endswith("/")] + [f"{path}/" for path in self._submodules]
+        listed = [path for path in listed if not path.endswith("/")]
+        for prefix in nested:
+            if await anyio.to_thread.run_sync(os.path.exists, f"{self.root}/{prefix}.git"):
+                with contextlib.suppress(GitError):  # one broken nested repository leaves the others watched
+                    listed += await _listed(self.root, prefix)
         candidates = set(listed) | self._seen.keys()
         now = await anyio.to_thread.run_sync(_signatures, self.root, candidates)
         changed = sorted(path for path in candidates if path not in self._seen or now[path] != self._seen[path])
         self._seen = {path: now[path] for path in listed}
         return changed
+
+
+async def _listed(root: Path, prefix: str) -> list[str]:
+    """What ``git status`` lists in the repository at ``root / prefix``, as paths from ``root``."""
+    output = await git.run(root / prefix if prefix else root, *_STATUS, background=True)
+    return [prefix + os.fsdecode(entry[3:]) for entry in output.split(b"\0") if len(entry) > 3]
+
+
+async def _submodules(root: Path) -> list[str]:
+    """The paths of the submodules ``.gitmodules`` names, read once per watch: they do not move while jobs run."""
+    found = await git.run(root, "config", "-z", "--file", ".gitmodules", "--get-regexp", r"\.path$", ok=(0, 1))
+    paths = [os.fsdecode(entry.partition(b"\n")[2]) for entry in found.split(b"\0") if b"\n" in entry]
+    return [path for path in paths if path and not path.startswith("/") and ".." not in path.split("/")]
 
 
 def _signatures(root: Path, paths: Iterable[str]) -> dict[str, Signature]:

@@ -23,7 +23,7 @@ from codex_subagents.reports import Alert, JobResult, timings
 from codex_subagents.supervisor import wait_any
 from codex_subagents.touches import Book, Touch
 from codex_subagents.watch import WorktreeWatch
-from unit.repos import committed
+from unit.repos import committed, git
 
 pytestmark = pytest.mark.anyio
 
@@ -198,6 +198,32 @@ async def test_the_watch_sees_writes_edits_of_edited_files_and_deletions_but_not
     (repo / "new.txt").unlink()
     (repo / "a.txt").write_text("a\n")
     assert await watch.changes() == ["a.txt", "new.txt"]
+    assert await watch.changes() == []
+
+
+async def test_the_watch_looks_into_submodules_and_nested_repositories(repo: Path, tmp_path: Path) -> None:
+    """A write inside a submodule or an untracked nested repository is named by its path from the worktree's top.
+
+    A submodule path that leaves the worktree, one not checked out and a nested repository git cannot read are
+    passed over, and the others are still watched.
+    """
+    library = committed(tmp_path / "library", {"lib.py": "v1\n"})
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(library), "vendor/lib")
+    git(repo, "commit", "-qm", "add the submodule")
+    scratch = committed(repo / "scratch", {"notes.txt": "mine\n"})
+    with (repo / ".gitmodules").open("a") as modules:
+        modules.write('[submodule "up"]\n\tpath = ../up\n[submodule "gone"]\n\tpath = gone\n')
+    (repo / "broken").mkdir()
+    (repo / "broken" / ".git").write_text("gitdir: /nonexistent\n")
+    watch = WorktreeWatch(repo)
+    await watch.prime()
+    (repo / "vendor" / "lib" / "lib.py").write_text("a worker's edit\n")
+    (scratch / "notes.txt").write_text("a worker's note\n")
+    assert await watch.changes() == ["scratch/notes.txt", "vendor/lib/lib.py"]
+    (repo / "vendor" / "lib" / "lib.py").write_text("edited again\n")
+    (repo / "vendor" / "lib" / "new.py").write_text("new\n")
+    (scratch / "more.txt").write_text("another note\n")
+    assert await watch.changes() == ["scratch/more.txt", "vendor/lib/lib.py", "vendor/lib/new.py"]
     assert await watch.changes() == []
 
 
