@@ -61,10 +61,6 @@ class Entry(NamedTuple):
             return "120000"
         return "100755" if self.perm & 0o100 else "100644"
 
-    def same(self, other: Entry) -> bool:
-        """Whether both hold the same bytes with the same kind and permission bits."""
-        return (self.sha, self.perm, self.link) == (other.sha, other.perm, other.link)
-
 
 @dataclass(frozen=True)
 class Snapshot:
