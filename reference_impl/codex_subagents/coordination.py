@@ -55,6 +55,14 @@ class Claim:
             return True
         return self.started < (other.finished or math.inf) and other.started < (self.finished or math.inf)
 
+    def spelled(self, names: Mapping[str, str]) -> Claim:
+        """The claim with each path spelled as ``names`` (casefolded path -> one spelling) spells it."""
+
+        def respelled(paths: frozenset[str]) -> frozenset[str]:
+            return frozenset(names.get(path.casefold(), path) for path in paths)
+
+        return replace(self, reported=respelled(self.reported), observed=respelled(self.observed))
+
     def after(self, rollbacks: Sequence[Rollback]) -> Claim:
         """The claim without the paths a later rollback put back: what the job did there is undone."""
         kept = frozenset(p for p in self.touched if not any(r.undid(p, self.finished) for r in rollbacks))
@@ -150,6 +158,7 @@ async def overlaps(root: Path, baseline_id: str, given: Sequence[str], claims: M
     """
     baseline = await baselines.load(root, baseline_id)
     comparison = await rollback.compare(root, baseline)
+    claims = await _as_the_worktree_spells(root, claims, comparison.changed)
     undone = await rollback_log.read(root)
     since = baseline.snapshot.taken_ns / 1e9
     live = {job_id: c.after(undone) for job_id, c in claims.items() if (c.finished or math.inf) > since}
@@ -202,6 +211,7 @@ def _split(
 async def integrity(root: Path, baseline_id: str, job_id: str, claims: Mapping[str, Claim]) -> IntegrityResult:
     """The changed paths ``job_id`` touched, and the changed paths that no job at all claims."""
     comparison = await rollback.compare(root, await baselines.load(root, baseline_id))
+    claims = await _as_the_worktree_spells(root, claims, comparison.changed)
     mine = claims[job_id].touched if job_id in claims else frozenset[str]()
     claimed = frozenset[str]().union(*(c.touched for other, c in claims.items() if other != job_id))
     return IntegrityResult(
@@ -234,6 +244,23 @@ async def roll_back(root: Path, baseline_id: str, paths: Sequence[str] | None, b
         wanted = [path for path in (wanted or [*steps.remove, *steps.write]) if path not in left]
     await rollback_log.record(root, time.time(), wanted)
     return result
+
+
+async def _as_the_worktree_spells(
+    root: Path, claims: Mapping[str, Claim], changed: Mapping[str, ChangeKind]
+) -> Mapping[str, Claim]:
+    """The claims with one spelling per file where the worktree's names ignore case.
+
+    There a worker may name ``Docs/a.md`` for the file git lists as ``docs/a.md``: each claimed path is
+    spelled as the changed path it names, or else as the first of the claims' spellings in sorted order, so that two
+    jobs writing one file under two spellings still overlap and the change is not left unclaimed.
+    """
+    if not await git.ignores_case(root):
+        return claims
+    claimed = {path for c in claims.values() for path in c.touched}
+    names = {path.casefold(): path for path in sorted(claimed, reverse=True)}
+    names.update((path.casefold(), path) for path in changed)
+    return {job_id: c.spelled(names) for job_id, c in claims.items()}
 
 
 def _resolve(root: Path, cwd: str) -> tuple[Path, bool]:

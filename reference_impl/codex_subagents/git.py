@@ -98,6 +98,12 @@ async def git_dir(root: Path) -> Path:
     return _GIT_DIRS[root]
 
 
+async def ignores_case(root: Path) -> bool:
+    """Whether git treats the worktree's names as case-insensitive (``core.ignorecase``, set where the file
+    system is, as on macOS by default): ``Docs/a.md`` and ``docs/a.md`` then name one file."""
+    return (await run(root, "config", "--bool", "core.ignorecase", ok=(0, 1))).strip() == b"true"
+
+
 def nul_split(output: bytes) -> list[str]:
     """Split ``-z`` output into paths, decoded the way the file system names them."""
     return [os.fsdecode(item) for item in output.split(b"\0") if item]

@@ -9,7 +9,7 @@ import pytest
 
 from codex_subagents import baselines, coordination, rollback_log
 from codex_subagents.coordination import Claim
-from unit.repos import committed
+from unit.repos import committed, git
 
 pytestmark = pytest.mark.anyio
 
@@ -120,3 +120,24 @@ async def test_a_path_touched_outside_the_declared_scope_is_listed(repo: Path) -
     claims = {"j-a": ran(repo, ["src/x.py", "shared.txt"], now, now + 1, ("src",))}
     report = await coordination.overlaps(repo, baseline.info.baseline_id, ["j-a"], claims)
     assert report.out_of_scope == {"j-a": ["shared.txt"]}
+
+
+@pytest.mark.parametrize("ignorecase", ["true", "false"])
+async def test_where_names_ignore_case_two_spellings_of_one_file_are_one_path(repo: Path, ignorecase: str) -> None:
+    """As on macOS, ``Shared.TXT`` and ``shared.txt`` are one file: jobs that ran together overlap on it.
+
+    Where git says names keep their case, the two spellings stay two paths, as the file system keeps them.
+    """
+    git(repo, "config", "core.ignorecase", ignorecase)
+    baseline = await baselines.create(repo, None)
+    (repo / "shared.txt").write_text("both\n")
+    now = time.time()
+    claims = {"j-a": ran(repo, ["Shared.TXT"], now, now + 10), "j-b": ran(repo, ["shared.txt"], now + 5, None)}
+    report = await coordination.overlaps(repo, baseline.info.baseline_id, list(claims), claims)
+    integrity = await coordination.integrity(repo, baseline.info.baseline_id, "j-a", claims)
+    if ignorecase == "true":
+        assert (report.overlaps, report.unchanged_claims, report.clean) == ({"shared.txt": ["j-a", "j-b"]}, {}, False)
+        assert (integrity.changed_by_job, integrity.suspects) == (["shared.txt"], [])
+    else:
+        assert (report.overlaps, report.unchanged_claims) == ({}, {"j-a": ["Shared.TXT"]})
+        assert (integrity.changed_by_job, integrity.suspects) == ([], [])
