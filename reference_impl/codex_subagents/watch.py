@@ -23,7 +23,8 @@ from pathlib import Path
 import anyio
 
 from . import git
-from .errors import GitError
+from .errors import GitError, InputError
+from .paths import confined
 
 Signature = tuple[int, int, int, int, int] | None
 """A path's inode, size, mode, modification and change times; None when it does not exist."""
@@ -72,7 +73,16 @@ async def _submodules(root: Path) -> list[str]:
     """The paths of the submodules ``.gitmodules`` names, read once per watch: they do not move while jobs run."""
     found = await git.run(root, "config", "-z", "--file", ".gitmodules", "--get-regexp", r"\.path$", ok=(0, 1))
     paths = [os.fsdecode(entry.partition(b"\n")[2]) for entry in found.split(b"\0") if b"\n" in entry]
-    return [path for path in paths if path and not path.startswith("/") and ".." not in path.split("/")]
+    return await anyio.to_thread.run_sync(_inside, root, paths)
+
+
+def _inside(root: Path, paths: list[str]) -> list[str]:
+    """Those of ``paths`` that stay inside the worktree, as `confined` decides for a tool's path argument."""
+    kept: list[str] = []
+    for path in paths:
+        with contextlib.suppress(InputError):
+            kept.append(confined(root, path))
+    return kept
 
 
 def _signatures(root: Path, paths: Iterable[str]) -> dict[str, Signature]:
