@@ -33,6 +33,8 @@ def load(path: Path) -> dict[str, Entry] | None:
         fields = path.read_bytes().split(b"\0")
     except FileNotFoundError:
         return None
+    if len(fields) % 4:
+        return None
     count = len(fields) // 4
     try:
         modes = list(map(int, b" ".join(fields[2::4]).split()))
@@ -40,7 +42,7 @@ def load(path: Path) -> dict[str, Entry] | None:
         signatures = list(zip(numbers, numbers, numbers, numbers, strict=True))
     except ValueError:
         return None
-    if len(fields) % 4 or len(modes) != 2 * count or len(signatures) != count:
+    if len(modes) != 2 * count or len(signatures) != count:
         return None
     rows = zip(fields[0::4], fields[1::4], modes[0::2], modes[1::2], signatures, strict=True)
     return {os.fsdecode(name): Entry(sha.decode(), perm, bool(link), sig) for name, sha, perm, link, sig in rows}
