@@ -104,6 +104,16 @@ Feature: Live coordination
     And job "blocked" waits for job "holder"
     And job "free" has state "running"
 
+  @req:intersecting-scopes-are-serialized
+  Scenario: A job in a submodule waits for a job whose scope owns its files
+    Given a submodule "lib" with a committed file "x.txt"
+    And a worker script "holder" that waits until released
+    And a worker script "inner" that waits until released
+    When the boss spawns a worker running script "holder" with scope "lib/**"
+    And from the directory "lib" the boss spawns a worker running script "inner" with scope "x.txt"
+    Then job "inner" has state "queued" at queue position 1
+    And job "inner" waits for job "holder"
+
   @req:writes-outside-the-scope-are-reported
   Scenario: A patch outside the scope is reported in the result, the overlaps and an alert
     Given a worker script "strayer" that writes "a.txt" and "b.txt" and reports them

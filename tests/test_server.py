@@ -335,3 +335,22 @@ async def test_scoped_jobs_wait_for_each_other_and_report_writes_outside_their_s
     result = await finish(client, narrow.job_id)
     assert result.error is None, result.error
     assert (result.state, result.out_of_scope) == ("succeeded", ["src/b.txt"])
+
+
+async def test_where_git_says_names_ignore_case_scopes_compare_without_case(client: Client, repo: Path) -> None:
+    """As on macOS (``core.ignorecase``): a job owning ``src/a.py`` waits for one owning ``Src``, and its report of
+    ``SRC/A.PY`` lies inside its scope."""
+    await anyio.run_process(["git", "config", "core.ignorecase", "true"], cwd=repo)
+    (repo / "src").mkdir()
+    broad = await call(client, "codex_spawn", r.SpawnResult, prompt=fake(hang=True), scope=["Src"])
+    narrow = await call(
+        client,
+        "codex_spawn",
+        r.SpawnResult,
+        prompt=fake(lines=DONE, write={"src/a.py": "a\n"}, last_message=final("SRC/A.PY")),
+        scope=["src/a.py"],
+    )
+    assert (narrow.state, narrow.waiting_for) == ("queued", [broad.job_id])
+    await call(client, "codex_cancel", r.CancelResult, job_id=broad.job_id)
+    result = await finish(client, narrow.job_id)
+    assert (result.state, result.out_of_scope) == ("succeeded", [])

@@ -158,7 +158,8 @@ async def overlaps(root: Path, baseline_id: str, given: Sequence[str], claims: M
     """
     baseline = await baselines.load(root, baseline_id)
     comparison = await rollback.compare(root, baseline)
-    claims = await _as_the_worktree_spells(root, claims, comparison.changed)
+    fold = await git.ignores_case(root)
+    claims = _as_the_worktree_spells(claims, comparison.changed) if fold else claims
     undone = await rollback_log.read(root)
     since = baseline.snapshot.taken_ns / 1e9
     live = {job_id: c.after(undone) for job_id, c in claims.items() if (c.finished or math.inf) > since}
@@ -185,7 +186,7 @@ async def overlaps(root: Path, baseline_id: str, given: Sequence[str], claims: M
         unclaimed=unclaimed,
         unchanged_claims=per_job(lambda p, _: p not in changed and not under(p, blind)),
         unchecked_claims=per_job(lambda p, _: under(p, blind)),
-        out_of_scope=per_job(lambda p, job: bool(job.scope) and not covers(job.scope, p)),
+        out_of_scope=per_job(lambda p, job: bool(job.scope) and not covers(job.scope, p, fold)),
         changed={shown(path): kind for path, kind in changed.items()},
         git_state=comparison.git,
     )
@@ -211,7 +212,8 @@ def _split(
 async def integrity(root: Path, baseline_id: str, job_id: str, claims: Mapping[str, Claim]) -> IntegrityResult:
     """The changed paths ``job_id`` touched, and the changed paths that no job at all claims."""
     comparison = await rollback.compare(root, await baselines.load(root, baseline_id))
-    claims = await _as_the_worktree_spells(root, claims, comparison.changed)
+    if await git.ignores_case(root):
+        claims = _as_the_worktree_spells(claims, comparison.changed)
     mine = claims[job_id].touched if job_id in claims else frozenset[str]()
     claimed = frozenset[str]().union(*(c.touched for other, c in claims.items() if other != job_id))
     return IntegrityResult(
@@ -246,17 +248,13 @@ async def roll_back(root: Path, baseline_id: str, paths: Sequence[str] | None, b
     return result
 
 
-async def _as_the_worktree_spells(
-    root: Path, claims: Mapping[str, Claim], changed: Mapping[str, ChangeKind]
-) -> Mapping[str, Claim]:
-    """The claims with one spelling per file where the worktree's names ignore case.
+def _as_the_worktree_spells(claims: Mapping[str, Claim], changed: Mapping[str, ChangeKind]) -> Mapping[str, Claim]:
+    """The claims with one spelling per file, for a worktree whose names ignore case.
 
     There a worker may name ``Docs/a.md`` for the file git lists as ``docs/a.md``: each claimed path is
     spelled as the changed path it names, or else as the first of the claims' spellings in sorted order, so that two
     jobs writing one file under two spellings still overlap and the change is not left unclaimed.
     """
-    if not await git.ignores_case(root):
-        return claims
     claimed = {path for c in claims.values() for path in c.touched}
     names = {path.casefold(): path for path in sorted(claimed, reverse=True)}
     names.update((path.casefold(), path) for path in changed)

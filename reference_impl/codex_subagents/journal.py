@@ -52,6 +52,7 @@ class JobRequest(BaseModel):
     scope: list[str] = Field(
         default_factory=list[str], description="Patterns of the paths the job owns, from the worktree's top"
     )
+    ignore_case: bool = Field(default=False, description="Whether git treats the worktree's names as case-insensitive")
 
 
 class JobRecord(BaseModel):

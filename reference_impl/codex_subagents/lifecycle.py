@@ -234,7 +234,8 @@ def _result(job: Job, error: str | None, final: str | None) -> JobResult:
     request = record.request
     modified = report.modified_files or []
     root, cwd = Path(request.root or request.cwd), Path(request.cwd)
-    outside = out_of_scope(root, cwd, request.scope, [*modified, *job.observed_files], job.worktree_touched)
+    touched = [*modified, *job.observed_files]
+    outside = out_of_scope(root, cwd, request.scope, touched, job.worktree_touched, request.ignore_case)
     return JobResult(
         job_id=job.job_id,
         label=record.request.label,

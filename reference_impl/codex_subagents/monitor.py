@@ -9,6 +9,8 @@ the last look). A new alert is kept for codex_status, and wakes codex_wait_any,
 which reports it once. Each worktree's watch runs as a task of the
 supervisor's group only while jobs run there; a watch that fails (git gone,
 the directory removed) ends with a log line, and the events still feed the book.
+Where git treats the worktree's names as case-insensitive, a path is kept
+under the first spelling met, so ``Docs/a.md`` and ``docs/a.md`` collide.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ class _Worktree:
     """What the monitor keeps about one worktree while jobs run in it."""
 
     watch: WorktreeWatch
+    fold: bool = False
+    """Whether the worktree's names ignore case."""
     book: Book = field(default_factory=Book)
     live: set[str] = field(default_factory=set[str])
     under_way: dict[str, set[str]] = field(default_factory=dict[str, set[str]])
@@ -49,9 +53,15 @@ class _Worktree:
     """Jobs that had a command or patch under way since the last look."""
     patched: set[str] = field(default_factory=set[str])
     """Paths written by announced patches since the last look: their writer is known."""
+    spellings: dict[str, str] = field(default_factory=dict[str, str])
+    """Casefolded path -> the spelling first met, where names ignore case."""
     due: anyio.Event = field(default_factory=anyio.Event)
     looking: anyio.Lock = field(default_factory=anyio.Lock)
     watching: bool = False
+
+    def spelled(self, path: str) -> str:
+        """The one spelling kept for ``path``."""
+        return self.spellings.setdefault(path.casefold(), path) if self.fold else path
 
     @property
     def busy(self) -> set[str]:
@@ -74,7 +84,7 @@ class _Worktree:
             self.due.set()
             if isinstance(item, FileChange):
                 found = (relative_to_root(self.watch.root, cwd, change.path) for change in item.changes)
-                paths = [path for path in found if path is not None]
+                paths = [self.spelled(path) for path in found if path is not None]
                 self.patched.update(paths)
                 return paths
         return []
@@ -97,7 +107,7 @@ class _Worktree:
     async def look(self) -> tuple[list[str], frozenset[str]]:
         """The paths changed since the last look that no announced patch explains, and the jobs that may have."""
         async with self.looking:
-            changed = await self.watch.changes()
+            changed = [self.spelled(path) for path in await self.watch.changes()]
             candidates = frozenset(self.recent | self.busy)
             self.recent = self.busy
             patched, self.patched = self.patched, set()
@@ -125,7 +135,7 @@ class Monitor(AlertLog):
         if job.record.request.root is None or self._tg is None:
             return
         root = Path(job.record.request.root)
-        tree = self._trees.setdefault(root, _Worktree(WorktreeWatch(root)))
+        tree = self._trees.setdefault(root, _Worktree(WorktreeWatch(root), job.record.request.ignore_case))
         self._jobs[job.job_id] = job
         self._homes[job.job_id] = tree
         tree.live.add(job.job_id)
@@ -165,7 +175,7 @@ class Monitor(AlertLog):
             if seen == "worktree":
                 job.worktree_touched[path] = None
             scope = job.record.request.scope
-            if scope and not covers(scope, path):
+            if scope and not covers(scope, path, tree.fold):
                 alerts.append(tree.book.outside(path, job_id, touch))
         for alert in alerts:
             if alert is not None:
@@ -196,6 +206,7 @@ async def _watch(
         tree.watching = False
         if not tree.live:
             tree.book.clear()
+            tree.spellings.clear()
 
 
 def _related(jobs: Mapping[str, Job], other: str, group: frozenset[str]) -> bool:

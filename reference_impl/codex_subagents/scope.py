@@ -10,12 +10,15 @@ decides whether two scopes could own a common path without listing any: it
 walks both patterns segment by segment, and compares two segments character by
 character the same way, so it is exact except between two ``[...]`` sets,
 where it answers True (a scheduler may wait without need, never run two owners
-of a path at once).
+of a path at once). The queue compares jobs of different worktrees through
+`meets`, on the files their scopes name; where git treats a worktree's names
+as case-insensitive (macOS's default), names are compared without case.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import glob
 import os
 import posixpath
 import re
@@ -80,10 +83,12 @@ def relative_to_cwd(root: Path, cwd: Path, patterns: Sequence[str]) -> list[str]
     return [posixpath.relpath(pattern, here) for pattern in patterns]
 
 
-def covers(patterns: Sequence[str], path: str) -> bool:
-    """Whether a pattern of the scope owns the root-relative ``path``."""
+def covers(patterns: Sequence[str], path: str, fold: bool = False) -> bool:
+    """Whether a pattern of the scope owns the root-relative ``path``; ``fold``: names compare without case."""
     if not patterns:
         return False
+    if fold:
+        patterns, path = _folded(tuple(patterns)), path.casefold()
     segments = path.split("/")
     index = _index(tuple(patterns))
     heads = [path, *parents(path), ""]
@@ -104,20 +109,47 @@ def could_intersect(a: Sequence[str], b: Sequence[str]) -> bool:
     return False
 
 
+class Owned(NamedTuple):
+    """A job's scope as the queue compares it with other worktrees' jobs: patterns of absolute paths, and
+    whether its worktree's names ignore case."""
+
+    patterns: tuple[str, ...]
+    fold: bool
+
+
+def owned(root: str | None, patterns: Sequence[str], fold: bool) -> Owned:
+    """The scope of root-relative ``patterns`` in the worktree ``root``, as the files it names.
+
+    A job in a submodule and a job in its superproject then meet on the
+    submodule's files, and the same patterns in two worktrees do not meet.
+    """
+    if root is None:
+        return Owned(tuple(patterns), fold)
+    top = glob.escape(root.rstrip("/"))
+    return Owned(tuple(f"{top}/{pattern}" for pattern in patterns), fold)
+
+
+def meets(a: Owned, b: Owned) -> bool:
+    """Whether two jobs' scopes could own a common file; names compare without case where either worktree's do."""
+    if a.fold or b.fold:
+        return could_intersect(_folded(a.patterns), _folded(b.patterns))
+    return could_intersect(a.patterns, b.patterns)
+
+
 def out_of_scope(
-    root: Path, cwd: Path, patterns: Sequence[str], worker: Iterable[str], found: Iterable[str]
+    root: Path, cwd: Path, patterns: Sequence[str], worker: Iterable[str], found: Iterable[str], fold: bool = False
 ) -> list[str]:
     """Return, shown and sorted, the paths a scoped job touched that its scope does not own.
 
     ``worker`` are paths the worker named (relative to ``cwd`` or absolute), ``found``
     root-relative paths seen changing; paths outside the worktree are left out,
-    and an unscoped job (no patterns) is never out of its scope.
+    and an unscoped job (no patterns) is never out of its scope; ``fold``: names compare without case.
     """
     if not patterns:
         return []
     touched = {p for p in (relative_to_root(root, cwd, path) for path in worker) if p is not None}
     touched.update(found)
-    return sorted(shown(path) for path in touched if not covers(patterns, path))
+    return sorted(shown(path) for path in touched if not covers(patterns, path, fold))
 
 
 class _Index(NamedTuple):
@@ -142,6 +174,11 @@ def _index(patterns: tuple[str, ...]) -> _Index:
         for above in [*parents(head), ""] if head else []:
             below.setdefault(above, []).append(pattern)
     return _Index(at, below)
+
+
+@lru_cache(maxsize=64)
+def _folded(patterns: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(pattern.casefold() for pattern in patterns)
 
 
 def _head(pattern: str) -> str:

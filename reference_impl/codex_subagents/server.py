@@ -22,7 +22,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
-from . import baselines, coordination, reports, stdio
+from . import baselines, coordination, git, reports, stdio
 from .config import Settings
 from .errors import RecursionRefusedError
 from .job import Job
@@ -138,6 +138,7 @@ async def codex_spawn(
         wall_timeout_s=wall_timeout_s,
         idle_timeout_s=idle_timeout_s,
         scope=scope or [],
+        ignore_case=await git.ignores_case(root),
     )
     return app.supervisor.digest(await app.supervisor.spawn(request))
 
@@ -282,8 +283,7 @@ async def codex_integrity(
     supervisor = ctx.request_context.lifespan_context.supervisor
     supervisor.result(job_id)
     root = await coordination.worktree(_roots(ctx), cwd)
-    claims = _claims(root, supervisor.jobs())
-    return await coordination.integrity(root, baseline_id, job_id, claims)
+    return await coordination.integrity(root, baseline_id, job_id, _claims(root, supervisor.jobs()))
 
 
 def _claims(root: Path, jobs: list[Job]) -> dict[str, coordination.Claim]:

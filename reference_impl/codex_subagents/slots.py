@@ -4,14 +4,16 @@ A queued job starts when a slot is free and its declared scope could own no
 path in common with the scope of a running job, nor with that of a job queued
 before it that still waits: later jobs that conflict with nothing may start
 first, but never one that would take the paths an earlier waiting job asked
-for. A job without a scope conflicts with nothing. Every change (a job queued,
+for. A job without a scope conflicts with nothing. Scopes are compared as the
+files they name (`scope.meets`), so jobs of two worktrees meet only where one
+worktree holds the other. Every change (a job queued,
 started, finished or cancelled) dispatches the queue again at once and wakes
 the jobs it starts through their own events; nothing polls.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -20,15 +22,16 @@ from anyio.abc import TaskStatus
 
 from .errors import QueueFullError
 from .job import Job
-from .scope import could_intersect
+from .journal import JobRequest
+from .scope import Owned, meets, owned
 
 
 @dataclass(eq=False)
 class _Waiter:
-    """A queued job: its id, its root-relative scope, and the event set when it gets its slot."""
+    """A queued job: its id, its scope, and the event set when it gets its slot."""
 
     job_id: str
-    scope: Sequence[str]
+    scope: Owned
     granted: anyio.Event = field(default_factory=anyio.Event)
 
 
@@ -37,7 +40,7 @@ class Slots:
 
     def __init__(self, cap: int) -> None:
         self._cap = cap
-        self._running: dict[str, Sequence[str]] = {}
+        self._running: dict[str, Owned] = {}
         self._queue: list[_Waiter] = []
 
     def position(self, job_id: str) -> int | None:
@@ -47,8 +50,8 @@ class Slots:
                 return place
         return None
 
-    def check(self, queue_limit: int, scope: Sequence[str] = ()) -> None:
-        """Refuse another job of ``scope`` that would have to wait while the queue is at its limit.
+    def check(self, queue_limit: int, request: JobRequest) -> None:
+        """Refuse another job of ``request`` that would have to wait while the queue is at its limit.
 
         A job waits when every slot is taken, or when its scope meets a running or queued job's.
         """
@@ -56,7 +59,7 @@ class Slots:
         if queued < queue_limit:
             return
         claimed = [*self._running.values(), *(waiter.scope for waiter in self._queue)]
-        if running >= self._cap or any(could_intersect(scope, other) for other in claimed):
+        if running >= self._cap or any(meets(_owned(request), other) for other in claimed):
             raise QueueFullError(running, queued, self._cap)
 
     def blockers(self, job_id: str) -> list[str]:
@@ -65,7 +68,7 @@ class Slots:
         if mine is None:
             return []
         before = [(w.job_id, w.scope) for w in self._queue[: self._queue.index(mine)]]
-        return [other for other, scope in [*self._running.items(), *before] if could_intersect(mine.scope, scope)]
+        return [other for other, scope in [*self._running.items(), *before] if meets(mine.scope, scope)]
 
     @asynccontextmanager
     async def hold(self, job: Job, task_status: TaskStatus[None]) -> AsyncGenerator[None]:
@@ -75,7 +78,7 @@ class Slots:
         Leaving, whether the job ran or was cancelled while it waited, gives its
         place back and lets the queue move on.
         """
-        waiter = _Waiter(job.job_id, tuple(job.record.request.scope))
+        waiter = _Waiter(job.job_id, _owned(job.record.request))
         self._queue.append(waiter)
         try:
             self._dispatch()
@@ -98,8 +101,12 @@ class Slots:
         for waiter in list(self._queue):
             if len(self._running) >= self._cap:
                 return
-            if not any(could_intersect(waiter.scope, scope) for scope in claimed):
+            if not any(meets(waiter.scope, scope) for scope in claimed):
                 self._queue.remove(waiter)
                 self._running[waiter.job_id] = waiter.scope
                 waiter.granted.set()
             claimed.append(waiter.scope)
+
+
+def _owned(request: JobRequest) -> Owned:
+    return owned(request.root, request.scope, request.ignore_case)

@@ -161,7 +161,7 @@ class JobSupervisor(JobTable):
     async def spawn(self, request: JobRequest) -> Job:
         """Queue a worker for ``request`` and return its job at once, running or queued."""
         assert self._tg is not None, "enter the supervisor first"
-        self._slots.check(self.settings.queue_limit, request.scope)
+        self._slots.check(self.settings.queue_limit, request)
         record = JobRecord(job_id=f"j-{uuid.uuid4().hex[:12]}", request=request, server_id=self.server_id)
         job = Job(record=record, journal=self._open_journal(self.settings.state_dir / "jobs" / record.job_id))
         await anyio.to_thread.run_sync(job.journal.create, record.model_copy(deep=True))

@@ -112,11 +112,12 @@ def job_request(
     wall_timeout_s: float | None,
     idle_timeout_s: float | None,
     scope: Sequence[str] = (),
+    ignore_case: bool = False,
 ) -> JobRequest:
     """Check a spawn's arguments against the contract and the server's settings, and fill the defaults.
 
     ``root`` is the top of the worktree that holds ``cwd``; ``scope`` (patterns
-    from ``cwd``) is stored from there.
+    from ``cwd``) is stored from there; ``ignore_case``: git treats the worktree's names as case-insensitive.
 
     Raises:
         InputError: for a blank prompt, a sandbox the server does not allow, a name
@@ -143,6 +144,7 @@ def job_request(
         idle_timeout_s=idle_timeout_s or settings.idle_timeout_s,
         root=str(root),
         scope=normalize(root, cwd, scope),
+        ignore_case=ignore_case,
     )
 
 

@@ -122,6 +122,15 @@ def spawn_on_second(world: World, name: str) -> None:
     assert name in world.jobs, world.error
 
 
+@given(parsers.parse('a submodule "{name}" with a committed file "{file}"'))
+def submodule(world: World, name: str, file: str) -> None:
+    """A submodule cloned from a repository beside the worktree, committed in the worktree."""
+    origin = make_repo(world.tmp / f"{name}-origin", {file: f"original {file}\n"})
+    repo = world.path(".")
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(origin), name)
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", f"add the submodule {name}")
+
+
 # -- worker scripts ----------------------------------------------------------------------------------
 
 

@@ -57,6 +57,12 @@ def spawn_scoped(world: World, name: str, scope: str) -> None:
     spawn(world, name, scope=names(scope))
 
 
+@when(parsers.parse('from the directory "{cwd}" the boss spawns a worker running script "{name}" with scope "{scope}"'))
+def spawn_scoped_in(world: World, cwd: str, name: str, scope: str) -> None:
+    """Spawn one worker whose cwd is a directory of the worktree, owning the paths or globs from there."""
+    spawn(world, name, cwd=str(world.path(cwd)), scope=names(scope))
+
+
 @when(parsers.parse('the held turn of job "{name}" is released'))
 def release_held(world: World, name: str) -> None:
     """Let the worker's held turn answer, without waiting for the job to finish."""

@@ -13,7 +13,7 @@ import re
 import stat
 from typing import cast
 
-from harness import git, make_repo
+from harness import git
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from codex_subagents.paths import parsed
@@ -116,15 +116,6 @@ def user_stash(world: World) -> None:
         "b.txt",
     )
     world.answers["user stash"] = {"list": git(repo, "stash", "list", "--format=%H %gs")}
-
-
-@given(parsers.parse('a submodule "{name}" with a committed file "{file}"'))
-def submodule(world: World, name: str, file: str) -> None:
-    """A submodule cloned from a repository beside the worktree, committed in the worktree."""
-    origin = make_repo(world.tmp / f"{name}-origin", {file: f"original {file}\n"})
-    repo = world.path(".")
-    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(origin), name)
-    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", f"add the submodule {name}")
 
 
 @given(parsers.parse('a repository "{name}" made by git init without a commit, holding "{file}"'))

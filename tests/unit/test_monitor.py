@@ -36,8 +36,8 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
-def job(repo: Path, name: str, scope: list[str] | None = None) -> Job:
-    """A running job of the repository, started now."""
+def job(repo: Path, name: str, scope: list[str] | None = None, ignore_case: bool = False) -> Job:
+    """A running job of the repository, started now; ``ignore_case``: the repository's names ignore case."""
     request = JobRequest(
         prompt="p",
         cwd=str(repo),
@@ -47,6 +47,7 @@ def job(repo: Path, name: str, scope: list[str] | None = None) -> Job:
         idle_timeout_s=60,
         root=str(repo),
         scope=scope or [],
+        ignore_case=ignore_case,
     )
     record = JobRecord(job_id=name, request=request, state="running", started_at=time.time())
     return Job(record=record, journal=Journal(repo.parent / "journals" / name))
@@ -298,6 +299,26 @@ async def test_a_write_outside_the_declared_scope_is_an_alert(repo: Path) -> Non
         monitor.event(scoped, patch(repo, "a.txt"))
         (alert,) = await alerts.next(monitor, 1)
         assert (alert.kind, alert.path, alert.jobs) == ("out_of_scope", "a.txt", ["j-a"])
+
+
+@pytest.mark.parametrize("ignore_case", [True, False])
+async def test_where_names_ignore_case_two_spellings_of_a_path_collide(repo: Path, ignore_case: bool) -> None:
+    """As on macOS, patches of ``A.TXT`` and ``a.txt`` write one file, and ``Src/**`` owns ``src/ok.py``.
+
+    Where names keep their case, the spellings are two files and the scope does not own the other one.
+    """
+    alerts = Alerts()
+    async with monitoring(alerts) as monitor:
+        first, second = job(repo, "j-a", ignore_case=ignore_case), job(repo, "j-b", ["Src/**"], ignore_case)
+        await monitor.started(first)
+        await monitor.started(second)
+        monitor.event(first, patch(repo, "A.TXT"))
+        monitor.event(second, patch(repo, "a.txt", "src/ok.py"))
+        found = [(alert.kind, alert.path, alert.jobs) for alert in monitor.alerts]
+        if ignore_case:
+            assert found == [("collision", "A.TXT", ["j-a", "j-b"]), ("out_of_scope", "A.TXT", ["j-b"])]
+        else:
+            assert found == [("out_of_scope", "a.txt", ["j-b"]), ("out_of_scope", "src/ok.py", ["j-b"])]
 
 
 async def test_wait_any_returns_early_with_an_alert_and_reports_it_once(repo: Path) -> None:

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from codex_subagents.errors import InputError
-from codex_subagents.scope import could_intersect, covers, normalize, out_of_scope, relative_to_cwd
+from codex_subagents.scope import could_intersect, covers, meets, normalize, out_of_scope, owned, relative_to_cwd
 
 ROOT = Path("/repo")
 
@@ -142,6 +142,47 @@ def test_out_of_scope_names_the_touched_paths_no_pattern_owns() -> None:
     )
     assert found == ['"caf\\351.txt"', "sub/notes.md", "top.txt"]
     assert out_of_scope(ROOT, ROOT, [], ["anything"], ["else"]) == []
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        (("/w/one", "src/**"), ("/w/one", "src/a.py"), True),
+        (("/w/one", "src/**"), ("/w/two", "src/**"), False),
+        (("/w", "lib/**"), ("/w/lib", "a.py"), True),
+        (("/w", "lib/b.py"), ("/w/lib", "a.py"), False),
+        (("/w", "**"), ("/w/lib", "*.py"), True),
+        (("/w/proj[1]", "a.py"), ("/w/proj[1]", "*.py"), True),
+        (("/w/proj[1]", "a.py"), ("/w/proj1", "a.py"), False),
+        (("/w/p*", "a.py"), ("/w/px", "a.py"), False),
+        (("/", "w/a.py"), ("/w", "a.py"), True),
+    ],
+)
+def test_scopes_of_worktrees_meet_on_the_files_they_name(
+    a: tuple[str, str], b: tuple[str, str], expected: bool
+) -> None:
+    """The same pattern in two worktrees names other files; a nested worktree's files are its enclosing one's too.
+
+    A worktree whose path holds wildcard characters is read literally.
+    """
+    first, second = owned(a[0], [a[1]], False), owned(b[0], [b[1]], False)
+    assert (meets(first, second), meets(second, first)) == (expected, expected)
+
+
+def test_where_names_ignore_case_scopes_and_paths_compare_without_case() -> None:
+    """As on macOS, ``Docs/**`` owns ``docs/a.md``; where either worktree's names keep their case, they differ."""
+    docs, lower = owned("/w", ["Docs/**"], True), owned("/w", ["docs/a.md"], False)
+    assert (meets(docs, lower), meets(lower, docs)) == (True, True)
+    assert not meets(docs._replace(fold=False), lower)
+    assert covers(["Docs/**"], "docs/a.md", fold=True)
+    assert not covers(["Docs/**"], "docs/a.md")
+    assert out_of_scope(ROOT, ROOT, ["Docs/**"], ["DOCS/b.md"], ["docs/a.md", "src/x.py"], fold=True) == ["src/x.py"]
+
+
+def test_a_job_recorded_without_its_worktree_keeps_its_patterns_as_given() -> None:
+    """A journal from before worktrees were recorded still compares its scopes with each other."""
+    assert owned(None, ["src/**"], False).patterns == ("src/**",)
+    assert meets(owned(None, ["src/**"], False), owned(None, ["src/a.py"], False))
 
 
 _SEGMENT = st.sampled_from(["a", "b", "ab", "ba", "*", "?", "a*", "*b", "[ab]", "[!a]", "a?", "**"])

@@ -50,11 +50,9 @@ class Queue:
         self._tmp_path = tmp_path
         self._tg = tg
 
-    async def add(self, name: str, *scope: str) -> Holder:
-        """Spawn job ``name`` with ``scope`` into the slots, returning once it is running or queued."""
-        request = JobRequest(
-            prompt="p", cwd="/w", label=name, sandbox="read-only", wall_timeout_s=1, idle_timeout_s=1, scope=[*scope]
-        )
+    async def add(self, name: str, *scope: str, root: str = "/w", ignore_case: bool = False) -> Holder:
+        """Spawn job ``name`` with ``scope`` in the worktree ``root`` into the slots, once it is running or queued."""
+        request = _request(*scope, root=root, ignore_case=ignore_case)
         holder = Holder(Job(record=JobRecord(job_id=name, request=request), journal=Journal(self._tmp_path / name)))
         await self._tg.start(holder.run, self.slots)
         return holder
@@ -157,13 +155,13 @@ async def test_a_job_cancelled_as_it_is_given_its_slot_gives_the_slot_back(tmp_p
 async def test_a_full_queue_refuses_another_job(tmp_path: Path) -> None:
     """Past the cap and the queue limit, check refuses; below either, it lets the job in."""
     async with slots_of(tmp_path, cap=1) as queue:
-        queue.slots.check(queue_limit=1)
+        queue.slots.check(1, _request())
         await queue.add("a")
-        queue.slots.check(queue_limit=1)
+        queue.slots.check(1, _request())
         await queue.add("b")
         with pytest.raises(QueueFullError):
-            queue.slots.check(queue_limit=1)
-        queue.slots.check(queue_limit=2)
+            queue.slots.check(1, _request())
+        queue.slots.check(2, _request())
 
 
 async def test_a_job_whose_scope_is_taken_counts_against_the_queue_limit_though_slots_are_free(
@@ -174,9 +172,10 @@ async def test_a_job_whose_scope_is_taken_counts_against_the_queue_limit_though_
         await queue.add("holder", "src/**")
         await queue.add("waiting", "src/a.py")
         with pytest.raises(QueueFullError, match="its scope meets a busy job's"):
-            queue.slots.check(1, ["src/b.py"])
-        queue.slots.check(1, ["docs/**"])
-        queue.slots.check(1)
+            queue.slots.check(1, _request("src/b.py"))
+        queue.slots.check(1, _request("docs/**"))
+        queue.slots.check(1, _request("src/b.py", root="/elsewhere"))
+        queue.slots.check(1, _request())
 
 
 async def test_a_queued_job_names_the_jobs_whose_scopes_hold_it_back(tmp_path: Path) -> None:
@@ -191,5 +190,34 @@ async def test_a_queued_job_names_the_jobs_whose_scopes_hold_it_back(tmp_path: P
         assert queue.slots.blockers("docs") == []
 
 
-def _request() -> JobRequest:
-    return JobRequest(prompt="p", cwd="/w", label="j", sandbox="read-only", wall_timeout_s=1, idle_timeout_s=1)
+async def test_scopes_are_compared_as_the_files_they_name_in_their_worktrees(tmp_path: Path) -> None:
+    """One pattern in two worktrees does not wait; a job in a nested worktree waits for one that owns its files."""
+    async with slots_of(tmp_path, cap=4) as queue:
+        outer = await queue.add("outer", "lib/**", root="/w")
+        other = await queue.add("other", "lib/**", root="/v")
+        inner = await queue.add("inner", "a.py", root="/w/lib")
+        assert queue.positions(outer, other, inner) == [None, None, 1]
+        assert queue.slots.blockers("inner") == ["outer"]
+
+
+@pytest.mark.parametrize("ignore_case", [True, False])
+async def test_where_the_worktree_ignores_case_two_spellings_of_a_scope_wait(tmp_path: Path, ignore_case: bool) -> None:
+    """As on macOS, ``Docs/**`` and ``docs/a.md`` name one file; where names keep their case, two."""
+    async with slots_of(tmp_path, cap=4) as queue:
+        await queue.add("upper", "Docs/**", ignore_case=ignore_case)
+        lower = await queue.add("lower", "docs/a.md", ignore_case=ignore_case)
+        assert queue.positions(lower) == [1 if ignore_case else None]
+
+
+def _request(*scope: str, root: str = "/w", ignore_case: bool = False) -> JobRequest:
+    return JobRequest(
+        prompt="p",
+        cwd=root,
+        label="j",
+        sandbox="read-only",
+        wall_timeout_s=1,
+        idle_timeout_s=1,
+        root=root,
+        scope=[*scope],
+        ignore_case=ignore_case,
+    )
