@@ -20,7 +20,8 @@ class Plan:
         scale_cap: P5, the server's cap.
         tree_files: P6 and P7, the files of the large tree.
         status_workers: P6, how many workers stream while codex_status is timed.
-        status_phase_s: P6, how long codex_status is timed on an idle server and with only the workers.
+        status_phase_s: P6, how long codex_status is timed on an idle server and with only the workers (as long as
+            the loaded phase, so each p99 is of as many calls).
         small_tree_files: P7, the files of the tree the large one is compared with.
         snapshot_repeats: P7, how many times each baseline and each floor is measured cold and warm.
         changed_paths: P7, the fewer and the more paths changed before codex_overlaps and codex_rollback.
@@ -61,7 +62,7 @@ FULL = Plan(
     scale_cap=8,
     tree_files=100_000,
     status_workers=8,
-    status_phase_s=5.0,
+    status_phase_s=20.0,
     small_tree_files=10_000,
     snapshot_repeats=2,
     changed_paths=(10, 1000),
