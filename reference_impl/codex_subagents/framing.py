@@ -26,7 +26,7 @@ def to_event(line: bytes, size: int, limit: int, seq: int, at: float) -> Event |
     """Turn a framed line into its event: `oversize` past ``limit``, None for a blank line."""
     if size > limit:
         return oversize(line, size, limit, seq, at)
-    return parse_line(line, seq, at) if line.strip() else None
+    return parse_line(line, seq, at) if line and not line.isspace() else None
 
 
 class LineFramer:

@@ -26,7 +26,7 @@ from anyio.abc import ByteReceiveStream, Process
 from . import procs
 from .config import Settings
 from .contract import read_report
-from .events import Event
+from .events import Event, recorded
 from .framing import LineFramer, to_event
 from .job import Job, observe
 from .monitor import Monitor
@@ -217,11 +217,13 @@ def _ingest(job: Job, lines: list[tuple[bytes, int]], limit: int, monitor: Monit
     """Journal the events of one chunk of output at once, then keep what the result needs."""
     seq, now = job.journal.count, time.time()
     events: list[Event] = []
+    kept: list[bytes] = []
     for line, size in lines:
         if (event := to_event(line, size, limit, seq + len(events), now)) is not None:
             events.append(event)
-    if events:
-        job.journal.append(*events)
+            kept.append(recorded(event, line))
+    if kept:
+        job.journal.append(*kept)
     for event in events:
         observe(job, event)
         monitor.event(job, event)

@@ -14,7 +14,6 @@ from pathlib import Path
 import anyio
 
 from codex_subagents.config import Settings
-from codex_subagents.events import Event
 from codex_subagents.job import Job
 from codex_subagents.journal import JobRequest, Journal
 from codex_subagents.supervisor import JobSupervisor
@@ -68,7 +67,7 @@ class WatchedJournal(Journal):
         super().__init__(directory)
         self.appended = anyio.Event()
 
-    def append(self, *events: Event) -> None:
+    def append(self, *events: bytes) -> None:
         """Append, then wake whoever waits for the next batch."""
         super().append(*events)
         self.appended.set()

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from codex_subagents.events import Unparsed
+from codex_subagents.events import parse_line, recorded
 from codex_subagents.journal import Journal
 
 
 def fill(journal: Journal, count: int) -> None:
-    """Append ``count`` distinguishable events."""
+    """Append ``count`` distinguishable events, as a worker prints them."""
     for seq in range(journal.count, journal.count + count):
-        journal.append(Unparsed(reason=f"event {seq}", excerpt="", size=seq, seq=seq))
+        line = b'{"type":"item.completed","item":{"type":"agent_message","id":"m","text":"event %d"}}' % seq
+        journal.append(recorded(parse_line(line, seq, 0.5), line))
 
 
 def test_pages_start_exactly_at_the_cursor(tmp_path: Path) -> None:

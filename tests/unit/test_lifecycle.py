@@ -10,7 +10,6 @@ import pytest
 
 from codex_subagents import procs
 from codex_subagents.config import Settings
-from codex_subagents.events import Event
 from codex_subagents.journal import JobRecord, Journal
 from codex_subagents.worker import marker
 from unit.fakes import FINAL, GOOD_RUN, WatchedJournal, in_root, plan, supervising
@@ -21,7 +20,7 @@ pytestmark = pytest.mark.anyio
 class FullDiskJournal(Journal):
     """A journal on a disk with no space left: appending an event fails as the kernel reports it."""
 
-    def append(self, *events: Event) -> None:
+    def append(self, *events: bytes) -> None:
         """Fail like a write to a full disk."""
         del events
         raise OSError(errno.ENOSPC, "No space left on device")

@@ -18,7 +18,7 @@ import pytest
 from codex_subagents import procs
 from codex_subagents.config import Settings
 from codex_subagents.errors import JobStateError, QueueFullError, UnknownJobError
-from codex_subagents.events import AgentMessage, ItemEvent, TurnCompleted, Unparsed
+from codex_subagents.events import AgentMessage, ItemEvent, TurnCompleted, Unparsed, recorded
 from codex_subagents.journal import JobRecord, Journal
 from unit.fakes import FINAL, GOOD_RUN, in_root, plan, supervising, until
 
@@ -239,7 +239,7 @@ async def test_a_restart_keeps_results_and_stops_workers_left_running(settings: 
             process_start=procs.process_start(orphan.pid),
         )
     )
-    journal.append(Unparsed(reason="r", excerpt="e", size=1, seq=0))
+    journal.append(recorded(Unparsed(reason="r", excerpt="e", size=1, seq=0), b""))
     with (journal.directory / "events.jsonl").open("ab") as torn:
         torn.write(b'{"type":"turn.sta')
     try:
