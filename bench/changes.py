@@ -13,6 +13,7 @@ tree, so that no round meets files a larger round rewrote moments before.
 from __future__ import annotations
 
 from codex_subagents import baselines, coordination
+from codex_subagents.claims import Claim
 
 from .plan import Plan
 from .report import Figure, info, median
@@ -65,8 +66,8 @@ async def _rounds(tree: Tree, baseline_id: str, count: int, repeats: int) -> dic
     for repeat in range(repeats):
         paths = change(tree, count, f"r{repeat}")
         claims = {
-            "job-a": coordination.Claim(reported=frozenset(paths[::2]), observed=frozenset()),
-            "job-b": coordination.Claim(reported=frozenset(paths[1::2]), observed=frozenset()),
+            "job-a": Claim(reported=frozenset(paths[::2]), observed=frozenset()),
+            "job-b": Claim(reported=frozenset(paths[1::2]), observed=frozenset()),
         }
         start = clock()
         found = await coordination.overlaps(tree.root, baseline_id, list(claims), claims)
@@ -75,7 +76,7 @@ async def _rounds(tree: Tree, baseline_id: str, count: int, repeats: int) -> dic
             raise BenchError(f"codex_overlaps saw {len(found.changed)} of {count} changes in {tree.root}: {found}")
         timings["status"].append(status_seconds(tree))
         start = clock()
-        undone = await coordination.roll_back(tree.root, baseline_id, None, [])
+        undone = await coordination.roll_back(tree.root, baseline_id, None, [], {})
         timings["rollback"].append(clock() - start)
         if len(undone.restored) + len(undone.removed) != count:
             raise BenchError(f"codex_rollback put back {undone} in {tree.root}, not {count} paths")

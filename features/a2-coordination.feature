@@ -185,6 +185,24 @@ Feature: A2 coordination
     Then the call is a tool error mentioning the job id of "sleeper" and "codex_wait_any"
     And no file has changed since the baseline
 
+  @req:another-sessions-work-is-not-the-batchs
+  Scenario: Another session's finished work is claimed and survives a rollback
+    Given a worker script "writer-a" that writes "a.txt" and reports it
+    And a worker script "writer-b" that writes "b.txt" and reports it
+    And a second server is running on the same repository
+    When the boss takes a baseline
+    And the boss of the second server spawns a worker running script "writer-b"
+    And the boss of the second server waits until job "writer-b" is reported
+    And the boss spawns a worker running script "writer-a"
+    And the boss waits until job "writer-a" is reported
+    And the boss checks the overlaps of jobs "writer-a"
+    Then clean holds jobs "writer-a"
+    And the overlaps list "b.txt" elsewhere for job "writer-b"
+    When the boss rolls back everything
+    Then the file "a.txt" holds its baseline bytes
+    And the file "b.txt" holds the content written by "writer-b"
+    And the rollback left "b.txt" as it was, naming job "writer-b"
+
   @req:rollback-inputs-are-checked
   Scenario: A rollback path outside the worktree is refused
     When the boss takes a baseline

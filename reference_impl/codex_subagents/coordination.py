@@ -1,12 +1,12 @@
-"""A2 coordination: where a job may run, what each job claims, overlaps, integrity, and when to roll back.
+"""A2 coordination: where a job may run, how the jobs' claims compare with the worktree, and when to roll back.
 
 The tools that compare and roll back come here with the worktree, a baseline
-id and the jobs' claims; this module decides. A claim is what a job reported
-(``modifiedFiles``) and what it was seen changing (its ``file_change`` events),
-as paths from the worktree's top. A report is ``clean`` only if no path was
-touched by two jobs, every changed path is claimed, and git's own state (HEAD,
-index, stash) did not move. A rollback is refused while any live server's
-worker may still write in the worktree.
+id and the jobs' claims (`claims`); this module decides. A report is ``clean``
+only if no path was touched by two jobs running together, every changed path
+is claimed, and git's own state (HEAD, index, stash) did not move. A change
+that a job of another server claims is accounted for, and a rollback leaves it
+as it is. A rollback is refused while any live server's worker may still write
+in the worktree.
 """
 
 from __future__ import annotations
@@ -14,59 +14,19 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 import anyio
 from pydantic import BaseModel, Field
 
 from . import baselines, git, offload, rollback, rollback_log
+from .baselines import Baseline
+from .claims import Claim, as_the_worktree_spells, theirs
 from .errors import BaselineError, InputError
 from .gitstate import GitStateChange
-from .paths import confined, parsed, relative_to_root, shown, under
+from .paths import confined, parsed, shown, under
 from .rollback import ChangeKind, RollbackResult
-from .rollback_log import Rollback
 from .scope import covers
-
-
-@dataclass(frozen=True)
-class Claim:
-    """The root-relative paths a job reported changing and those it was seen changing, when it ran, its scope."""
-
-    reported: frozenset[str]
-    observed: frozenset[str]
-    started: float | None = None
-    """When its worker started; None if it never did."""
-    finished: float | None = None
-    """When it finished; None while it runs."""
-    scope: tuple[str, ...] = ()
-
-    @property
-    def touched(self) -> frozenset[str]:
-        """Every path the job claims, by report or by observation."""
-        return self.reported | self.observed
-
-    def alongside(self, other: Claim) -> bool:
-        """Whether the two jobs' runs overlapped in time: each started before the other finished.
-
-        A run whose start is unknown is taken to overlap: only then can a real overlap not be missed.
-        """
-        if self.started is None or other.started is None:
-            return True
-        return self.started < (other.finished or math.inf) and other.started < (self.finished or math.inf)
-
-    def spelled(self, names: Mapping[str, str]) -> Claim:
-        """The claim with each path spelled as ``names`` (casefolded path -> one spelling) spells it."""
-
-        def respelled(paths: frozenset[str]) -> frozenset[str]:
-            return frozenset(names.get(path.casefold(), path) for path in paths)
-
-        return replace(self, reported=respelled(self.reported), observed=respelled(self.observed))
-
-    def after(self, rollbacks: Sequence[Rollback]) -> Claim:
-        """The claim without the paths a later rollback put back: what the job did there is undone."""
-        kept = frozenset(p for p in self.touched if not any(r.undid(p, self.finished) for r in rollbacks))
-        return replace(self, reported=self.reported & kept, observed=self.observed & kept)
 
 
 class OverlapResult(BaseModel):
@@ -87,6 +47,10 @@ class OverlapResult(BaseModel):
         "so the server cannot tell whether they changed"
     )
     out_of_scope: dict[str, list[str]] = Field(description="Job -> paths it touched outside its declared scope")
+    elsewhere: dict[str, list[str]] = Field(
+        description="Changed path -> the jobs of other servers (other Codex sessions here) that claim it; "
+        "a rollback leaves these paths as they are"
+    )
     changed: dict[str, ChangeKind] = Field(description="Every path that differs from the baseline, and how")
     git_state: list[GitStateChange] = Field(description="HEAD, index or stash changes since the baseline")
 
@@ -129,26 +93,6 @@ async def worktree(roots: Sequence[Path], cwd: str | None) -> Path:
     return (await located(roots, cwd))[1]
 
 
-def claim(
-    root: Path,
-    cwd: Path,
-    reported: Sequence[str],
-    observed: Sequence[str],
-    run: tuple[float | None, float | None] = (None, None),
-    scope: Sequence[str] = (),
-) -> Claim:
-    """A job's claim, its paths (absolute or relative to its ``cwd``) made relative to ``root``.
-
-    ``run`` is when the job started and finished (None: not yet); ``scope`` its root-relative patterns.
-    """
-
-    def normalized(paths: Sequence[str]) -> frozenset[str]:
-        return frozenset(p for p in (relative_to_root(root, cwd, path) for path in paths) if p is not None)
-
-    started, finished = run
-    return Claim(normalized(reported), normalized(observed), started, finished, tuple(scope))
-
-
 async def overlaps(root: Path, baseline_id: str, given: Sequence[str], claims: Mapping[str, Claim]) -> OverlapResult:
     """Compare the ``given`` jobs' claims with each other and with what really changed since the baseline.
 
@@ -158,11 +102,8 @@ async def overlaps(root: Path, baseline_id: str, given: Sequence[str], claims: M
     """
     baseline = await baselines.load(root, baseline_id)
     comparison = await rollback.compare(root, baseline)
-    fold = await git.ignores_case(root)
-    claims = _as_the_worktree_spells(claims, comparison.changed) if fold else claims
-    undone = await rollback_log.read(root)
-    since = baseline.snapshot.taken_ns / 1e9
-    live = {job_id: c.after(undone) for job_id, c in claims.items() if (c.finished or math.inf) > since}
+    spelled, fold = await _spelled(root, claims, comparison.changed)
+    live = await _since(root, baseline, spelled)
     mine = {job_id: live.get(job_id, Claim(frozenset(), frozenset())) for job_id in sorted(given)}
     changed = comparison.changed
     blind = frozenset(baseline.snapshot.skipped)
@@ -178,6 +119,7 @@ async def overlaps(root: Path, baseline_id: str, given: Sequence[str], claims: M
 
     together, apart = _split(touched_by, mine)
     unclaimed = [shown(path) for path in changed if path not in accounted]
+    elsewhere = {shown(path): jobs for path, jobs in theirs(live).items() if path in changed}
     return OverlapResult(
         baseline_id=baseline_id,
         clean=not together and not unclaimed and not comparison.git,
@@ -187,6 +129,7 @@ async def overlaps(root: Path, baseline_id: str, given: Sequence[str], claims: M
         unchanged_claims=per_job(lambda p, _: p not in changed and not under(p, blind)),
         unchecked_claims=per_job(lambda p, _: under(p, blind)),
         out_of_scope=per_job(lambda p, job: bool(job.scope) and not covers(job.scope, p, fold)),
+        elsewhere=elsewhere,
         changed={shown(path): kind for path, kind in changed.items()},
         git_state=comparison.git,
     )
@@ -212,8 +155,7 @@ def _split(
 async def integrity(root: Path, baseline_id: str, job_id: str, claims: Mapping[str, Claim]) -> IntegrityResult:
     """The changed paths ``job_id`` touched, and the changed paths that no job at all claims."""
     comparison = await rollback.compare(root, await baselines.load(root, baseline_id))
-    if await git.ignores_case(root):
-        claims = _as_the_worktree_spells(claims, comparison.changed)
+    claims, _ = await _spelled(root, claims, comparison.changed)
     mine = claims[job_id].touched if job_id in claims else frozenset[str]()
     claimed = frozenset[str]().union(*(c.touched for other, c in claims.items() if other != job_id))
     return IntegrityResult(
@@ -225,8 +167,12 @@ async def integrity(root: Path, baseline_id: str, job_id: str, claims: Mapping[s
     )
 
 
-async def roll_back(root: Path, baseline_id: str, paths: Sequence[str] | None, busy: Sequence[str]) -> RollbackResult:
+async def roll_back(
+    root: Path, baseline_id: str, paths: Sequence[str] | None, busy: Sequence[str], claims: Mapping[str, Claim]
+) -> RollbackResult:
     """Put the worktree (or only ``paths``) back as the baseline recorded it, unless a worker may still write.
+
+    A path that a job of another server changed since the baseline (as ``claims`` say) is left as it is.
 
     Raises:
         BaselineError: while ``busy`` names jobs that may still write in the worktree.
@@ -238,7 +184,13 @@ async def roll_back(root: Path, baseline_id: str, paths: Sequence[str] | None, b
         )
     wanted = None if paths is None else await anyio.to_thread.run_sync(lambda: [confined(root, p) for p in paths])
     baseline = await baselines.load(root, baseline_id)
-    steps = await offload.in_thread(rollback.plan, baseline, await rollback.compare(root, baseline), wanted)
+    comparison = await rollback.compare(root, baseline)
+    claims, _ = await _spelled(root, claims, comparison.changed)
+    spare = {
+        path: f"changed by job {', '.join(jobs)} of another server (another Codex session here); left as it is"
+        for path, jobs in theirs(await _since(root, baseline, claims)).items()
+    }
+    steps = await offload.in_thread(rollback.plan, baseline, comparison, wanted, spare)
     result = await rollback.apply(root, baseline, steps)
     # Only what was put back undoes the jobs' touches: a path left as a worker made it still counts.
     left = {parsed(item.path) for item in result.not_restored}
@@ -248,17 +200,19 @@ async def roll_back(root: Path, baseline_id: str, paths: Sequence[str] | None, b
     return result
 
 
-def _as_the_worktree_spells(claims: Mapping[str, Claim], changed: Mapping[str, ChangeKind]) -> Mapping[str, Claim]:
-    """The claims with one spelling per file, for a worktree whose names ignore case.
+async def _spelled(
+    root: Path, claims: Mapping[str, Claim], changed: Mapping[str, ChangeKind]
+) -> tuple[Mapping[str, Claim], bool]:
+    """The claims with one spelling per file where the worktree's names ignore case, and whether they do."""
+    fold = await git.ignores_case(root)
+    return (as_the_worktree_spells(claims, changed) if fold else claims), fold
 
-    There a worker may name ``Docs/a.md`` for the file git lists as ``docs/a.md``: each claimed path is
-    spelled as the changed path it names, or else as the first of the claims' spellings in sorted order, so that two
-    jobs writing one file under two spellings still overlap and the change is not left unclaimed.
-    """
-    claimed = {path for c in claims.values() for path in c.touched}
-    names = {path.casefold(): path for path in sorted(claimed, reverse=True)}
-    names.update((path.casefold(), path) for path in changed)
-    return {job_id: c.spelled(names) for job_id, c in claims.items()}
+
+async def _since(root: Path, baseline: Baseline, claims: Mapping[str, Claim]) -> dict[str, Claim]:
+    """The claims of the jobs that ran after the baseline was taken, without the touches a later rollback undid."""
+    undone = await rollback_log.read(root)
+    since = baseline.snapshot.taken_ns / 1e9
+    return {job_id: c.after(undone) for job_id, c in claims.items() if (c.finished or math.inf) > since}
 
 
 def _resolve(root: Path, cwd: str) -> tuple[Path, bool]:

@@ -7,15 +7,13 @@ binary bytes, an unknown event or item type (and, in `framing`, a line over the
 size limit) becomes an ``unparsed`` event that keeps an excerpt and says why: the reader
 of a worker's stream never stops on bad input. Sequence numbers and receive
 times are stamped by the supervisor, not taken from the child. The journal keeps
-a well-formed line as the worker printed it, stamped (`recorded`), and
-normalizes it again when it is read.
+a line read `as_printed` as the worker printed it, and reads it the same way.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, ValidationError
@@ -240,33 +238,17 @@ def parse_line(line: bytes, seq: int, at: float) -> Event:
             event = EVENT_ADAPTER.validate_python(_load_keeping_duplicate_ids(line))
         else:
             event = _VALIDATE_JSON(line)
-    except (ValidationError, ValueError) as exc:
+    except (ValidationError, ValueError, RecursionError) as exc:
         return Unparsed(reason=_reason(exc, line), excerpt=excerpt(line), size=len(line), seq=seq, at=at)
-    except RecursionError:
-        return Unparsed(reason="nested too deeply to parse", excerpt=excerpt(line), size=len(line), seq=seq, at=at)
-    # What pydantic's __setattr__ does for a field without a validator, minus checks that cost more per event
-    # than the rest of its ingest.
+    # What pydantic's __setattr__ does for a field without a validator, minus checks that cost more than the parse.
     vars(event).update(seq=seq, at=at)
     event.__pydantic_fields_set__.update(("seq", "at"))
     return event
 
 
-def recorded(event: Event, line: bytes) -> bytes:
-    """The journal's line for ``event``, parsed from ``line`` (without its newline).
-
-    A line read as it stands is kept as the worker printed it, the stamps added as
-    its last keys: a reader normalizes it again the same way, and the event is not
-    serialized a second time. Any other event is kept as its own JSON.
-    """
-    if isinstance(event, Unparsed) or _WEB_SEARCH in line:
-        return event.model_dump_json().encode()
-    return b'%s,"seq":%d%s' % (line.rstrip()[:-1], event.seq, _at_key(event.at))
-
-
-@lru_cache(maxsize=4)
-def _at_key(at: float) -> bytes:
-    """The last key of a kept line: the events of one chunk share their receive time, written out once."""
-    return b',"at":%r}' % at
+def as_printed(event: Event, line: bytes) -> bool:
+    """Whether `parse_line` read ``line`` as it stands: validated again, it gives ``event`` (stamps aside)."""
+    return not isinstance(event, Unparsed) and _WEB_SEARCH not in line
 
 
 def _load_keeping_duplicate_ids(line: bytes) -> object:
@@ -282,7 +264,9 @@ def _load_keeping_duplicate_ids(line: bytes) -> object:
     return json.loads(line, object_pairs_hook=pairs)
 
 
-def _reason(exc: ValidationError | ValueError, line: bytes) -> str:
+def _reason(exc: ValidationError | ValueError | RecursionError, line: bytes) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to parse"
     try:
         line.decode()
     except UnicodeDecodeError as bad:

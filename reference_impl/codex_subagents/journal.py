@@ -24,11 +24,12 @@ import itertools
 import os
 import struct
 import time
+from functools import lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from .events import EVENT_ADAPTER, Event
+from .events import EVENT_ADAPTER, Event, as_printed
 from .reports import FINISHED_STATES, JobResult, JobState
 
 _OFFSET = struct.Struct("<Q")
@@ -148,6 +149,24 @@ class Journal:
             if fd is not None:
                 os.close(fd)
         self._events = self._index = None
+
+
+def recorded(event: Event, line: bytes) -> bytes:
+    """The journal's line for ``event``, parsed from ``line`` (without its newline).
+
+    A line read as it stands is kept as the worker printed it, the stamps added as
+    its last keys: a reader normalizes it again the same way, and the event is not
+    serialized a second time. Any other event is kept as its own JSON.
+    """
+    if not as_printed(event, line):
+        return event.model_dump_json().encode()
+    return b'%s,"seq":%d%s' % (line.rstrip()[:-1], event.seq, _at_key(event.at))
+
+
+@lru_cache(maxsize=4)
+def _at_key(at: float) -> bytes:
+    """The last key of a kept line: the events of one chunk share their receive time, written out once."""
+    return b',"at":%r}' % at
 
 
 def read_record(path: Path) -> JobRecord:

@@ -26,9 +26,10 @@ from anyio.abc import ByteReceiveStream, Process
 from . import procs
 from .config import Settings
 from .contract import read_report
-from .events import Event, recorded
+from .events import Event
 from .framing import LineFramer, to_event
 from .job import Job, observe
+from .journal import recorded
 from .monitor import Monitor
 from .reports import JobResult, timings
 from .scope import out_of_scope, relative_to_cwd

@@ -93,11 +93,7 @@ def live_jobs_in(state_dir: Path, root: Path) -> list[str]:
     """Return the queued or running jobs of every live server, this one included, whose cwd lies in ``root``."""
     alive: dict[str | None, bool] = {}
     found: list[str] = []
-    for path in sorted((state_dir / "jobs").glob(f"*/{RECORD}")):
-        try:
-            record = read_record(path)
-        except (OSError, ValueError):
-            continue
+    for record in _records(state_dir):
         if record.done or not Path(record.request.cwd).is_relative_to(root):
             continue
         if record.server_id not in alive:
@@ -105,6 +101,20 @@ def live_jobs_in(state_dir: Path, root: Path) -> list[str]:
         if alive[record.server_id]:
             found.append(record.job_id)
     return found
+
+
+def others(state_dir: Path, server_id: str) -> list[JobRecord]:
+    """Return the records of the jobs of every other server, live or gone, as they stand on disk."""
+    return [record for record in _records(state_dir) if record.server_id != server_id]
+
+
+def _records(state_dir: Path) -> Generator[JobRecord]:
+    """Every job record of the state dir that can be read, in the order of their job ids."""
+    for path in sorted((state_dir / "jobs").glob(f"*/{RECORD}")):
+        try:
+            yield read_record(path)
+        except (OSError, ValueError):
+            continue
 
 
 def adopt(state_dir: Path, server_id: str, open_journal: Callable[[Path], Journal]) -> tuple[list[Adopted], list[str]]:

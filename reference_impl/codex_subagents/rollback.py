@@ -52,6 +52,8 @@ class Plan:
     keep_dirs: frozenset[str]
     """Directories the removals must not prune: above a baseline file that is missing, or left unprotected."""
     git: list[GitStateChange]
+    spared: dict[str, str]
+    """Changed paths left as they are, each with why."""
 
 
 class NotRestored(BaseModel):
@@ -100,13 +102,16 @@ def differences(before: Mapping[str, Entry], after: Mapping[str, Entry]) -> dict
     return dict(sorted(changed.items()))
 
 
-def plan(baseline: Baseline, comparison: Comparison, wanted: Iterable[str] | None = None) -> Plan:
-    """The removals and writes that put back every change, or only those at or below ``wanted``.
+def plan(
+    baseline: Baseline, comparison: Comparison, wanted: Iterable[str] | None = None, spare: Mapping[str, str] = {}
+) -> Plan:
+    """The removals and writes that put back every change, or only those at or below ``wanted``, but ``spare``.
 
-    Git's own state is put back only by a rollback of everything.
+    ``spare`` maps the paths to leave as they are to why. Git's own state is put back only by a rollback of everything.
     """
     selected = frozenset(wanted) if wanted is not None else None
-    changes = {p: k for p, k in comparison.changed.items() if selected is None or under(p, selected)}
+    chosen = {p: k for p, k in comparison.changed.items() if selected is None or under(p, selected)}
+    changes = {p: k for p, k in chosen.items() if p not in spare}
     entries, skipped = baseline.snapshot.entries, baseline.snapshot.skipped
     # A directory left empty by the removals holds no file of the baseline that is on disk now, so only those
     # that are missing (deleted) and what the baseline left out can make it one to keep: no walk of every entry.
@@ -117,6 +122,7 @@ def plan(baseline: Baseline, comparison: Comparison, wanted: Iterable[str] | Non
         write={p: entries[p] for p, kind in changes.items() if kind != "added"},
         keep_dirs=frozenset(keep_dirs | set(skipped)),
         git=comparison.git if selected is None else [],
+        spared={p: spare[p] for p in chosen if p in spare},
     )
 
 
@@ -134,7 +140,9 @@ async def apply(root: Path, baseline: Baseline, steps: Plan) -> RollbackResult:
         restored=[shown(p) for p in sorted(steps.write) if p not in failed],
         removed=[shown(p) for p in sorted(removed)],
         removed_dirs=[shown(p) for p in sorted(removed_dirs)],
-        not_restored=[NotRestored(path=shown(p), reason=reason) for p, reason in not_restored],
+        not_restored=[
+            NotRestored(path=shown(p), reason=reason) for p, reason in [*steps.spared.items(), *not_restored]
+        ],
         git_restored=moved,
         kept_refs=kept,
     )

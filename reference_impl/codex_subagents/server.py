@@ -25,7 +25,6 @@ from pydantic import Field
 from . import baselines, coordination, git, reports, stdio
 from .config import Settings
 from .errors import RecursionRefusedError
-from .job import Job
 from .recovery import live_jobs_in
 from .rollback import RollbackResult
 from .supervisor import JobSupervisor
@@ -245,13 +244,14 @@ async def codex_overlaps(
     index or the stash. Two jobs overlap on a path only if their runs overlapped in time;
     touches one after another are in_sequence. A change is unclaimed only if no job of the
     worktree accounts for it, and a touch a later rollback undid no longer counts, so after
-    a rollback and serial re-runs the report comes out clean. Paths that are not UTF-8 are
-    shown quoted the way git quotes them.
+    a rollback and serial re-runs the report comes out clean. Changes that jobs of another
+    server (another Codex session in this repository) claim are listed under elsewhere, not
+    unclaimed. Paths that are not UTF-8 are shown quoted the way git quotes them.
     """
     root = await coordination.worktree(_roots(ctx), cwd)
     supervisor = ctx.request_context.lifespan_context.supervisor
     given = [job.job_id for job in supervisor.jobs(job_ids)]
-    return await coordination.overlaps(root, baseline_id, given, _claims(root, supervisor.jobs()))
+    return await coordination.overlaps(root, baseline_id, given, await supervisor.claims(root))
 
 
 @_tool(_DESTROY)
@@ -268,11 +268,13 @@ async def codex_rollback(
     Without paths, HEAD, the index and the stash list are put back too; whatever a
     worker made there (commits, stash entries) stays reachable under kept_refs.
     Refused while a job in this worktree is queued or running: cancel or wait for it first.
+    Paths that a job of another server (another Codex session) changed are left as they are,
+    under not_restored.
     """
     root = await coordination.worktree(_roots(ctx), cwd)
-    state_dir = ctx.request_context.lifespan_context.settings.state_dir
-    busy = await anyio.to_thread.run_sync(live_jobs_in, state_dir, root)
-    return await coordination.roll_back(root, baseline_id, paths, busy)
+    app = ctx.request_context.lifespan_context
+    busy = await anyio.to_thread.run_sync(live_jobs_in, app.settings.state_dir, root)
+    return await coordination.roll_back(root, baseline_id, paths, busy, await app.supervisor.claims(root))
 
 
 @_tool(_READ)
@@ -283,18 +285,4 @@ async def codex_integrity(
     supervisor = ctx.request_context.lifespan_context.supervisor
     supervisor.result(job_id)
     root = await coordination.worktree(_roots(ctx), cwd)
-    return await coordination.integrity(root, baseline_id, job_id, _claims(root, supervisor.jobs()))
-
-
-def _claims(root: Path, jobs: list[Job]) -> dict[str, coordination.Claim]:
-    """What each job of the worktree at ``root`` says it changed and was seen changing, when it ran, its scope."""
-    claims: dict[str, coordination.Claim] = {}
-    for job in jobs:
-        request = job.record.request
-        if request.root not in (None, str(root)):
-            continue
-        finished = job.result.timings.finished_at if job.done else None
-        run = (job.record.started_at, finished)
-        cwd = Path(request.cwd)
-        claims[job.job_id] = coordination.claim(root, cwd, job.reported_files, job.observed_files, run, request.scope)
-    return claims
+    return await coordination.integrity(root, baseline_id, job_id, await supervisor.claims(root))

@@ -25,6 +25,7 @@ from typing import Self
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
+from .claims import Claim, of_worktree
 from .config import Settings
 from .errors import UnknownJobError
 from .events import Usage
@@ -32,7 +33,7 @@ from .job import Job, cancel, digest, page, result
 from .journal import JobRecord, JobRequest, Journal
 from .lifecycle import Runner
 from .monitor import Monitor
-from .recovery import ServerLock, adopt
+from .recovery import ServerLock, adopt, others
 from .reports import CancelResult, EventsPage, JobDigest, JobResult, StatusResult, WaitResult
 from .slots import Slots
 from .worker import write_schema
@@ -46,9 +47,10 @@ HEARTBEAT_S = 10.0
 class JobTable:
     """The jobs this server knows, the slots they run in, and the answers about them."""
 
-    def __init__(self, settings: Settings, monitor: Monitor) -> None:
+    def __init__(self, settings: Settings, monitor: Monitor, server_id: str) -> None:
         self.settings = settings
         self.monitor = monitor
+        self.server_id = server_id
         self.damaged: list[str] = []
         self._jobs: dict[str, Job] = {}
         self._slots = Slots(settings.cap)
@@ -105,6 +107,11 @@ class JobTable:
         """Stop a job, queued or running, and say what it was and what it is now."""
         return await cancel(self.get(job_id), self.settings.kill_grace_s * 3 + 10)
 
+    async def claims(self, root: Path) -> dict[str, Claim]:
+        """What every job of the worktree at ``root`` claims: this server's, and other servers' from their records."""
+        theirs = await anyio.to_thread.run_sync(others, self.settings.state_dir, self.server_id)
+        return of_worktree(root, self.jobs(), theirs)
+
 
 class JobSupervisor(JobTable):
     """Start, watch, wait for and stop jobs; ``open_journal`` opens a job's journal (a test's failing disk)."""
@@ -115,12 +122,11 @@ class JobSupervisor(JobTable):
         environ: Mapping[str, str] | None = None,
         open_journal: Callable[[Path], Journal] = Journal,
     ) -> None:
-        super().__init__(settings, Monitor(self._wake))
+        self._lock = ServerLock(settings.state_dir)
+        super().__init__(settings, Monitor(self._wake), self._lock.server_id)
         self._open_journal = open_journal
         self._finished = anyio.Event()
         self._tg: TaskGroup | None = None
-        self._lock = ServerLock(settings.state_dir)
-        self.server_id = self._lock.server_id
         schema = settings.state_dir / "worker-output-schema.json"
         environ = dict(os.environ if environ is None else environ)
         self._runner = Runner(settings, environ, schema, self._wake, self.monitor)

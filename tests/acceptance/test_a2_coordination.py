@@ -8,7 +8,7 @@ import stat
 from harness import git
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from world import World, attempt, baseline_files, commit, dump, final, git_state, names, records, spawn
+from world import World, attempt, baseline_files, commit, dump, final, git_state, names, records, spawn, strings
 
 scenarios("a2-coordination.feature")
 
@@ -114,6 +114,13 @@ def rerun_as(world: World, name: str, key: str) -> None:
     world.live.wait_all([world.job(key)])
 
 
+@when(parsers.parse('the boss of the second server waits until job "{name}" is reported'))
+def wait_on_second(world: World, name: str) -> None:
+    """The other session's boss waits for its own worker."""
+    assert world.second is not None, "start the second server first"
+    world.second.wait_all([world.job(name)])
+
+
 @when(parsers.parse('the boss rolls back everything to the baseline id "{baseline_id}"'))
 def roll_back_to(world: World, baseline_id: str) -> None:
     """A rollback naming a baseline id the boss made up."""
@@ -190,6 +197,22 @@ def executable(world: World, file: str) -> None:
 def points_at(world: World, link: str, target: str) -> None:
     """The link is a link again, to its old target."""
     assert world.path(link).is_symlink() and str(world.path(link).readlink()) == target
+
+
+@then(parsers.parse('the overlaps list "{file}" elsewhere for job "{name}"'))
+def listed_elsewhere(world: World, file: str, name: str) -> None:
+    """The other session's change is named with its job, and is not unclaimed."""
+    report = world.answers["overlaps"]
+    assert report["elsewhere"] == {file: [world.job(name)]}, dump(report)
+    assert file not in strings(report["unclaimed"])
+
+
+@then(parsers.parse('the rollback left "{file}" as it was, naming job "{name}"'))
+def left_for_its_job(world: World, file: str, name: str) -> None:
+    """The rollback says which path it left and whose it is."""
+    left = records(world.answers["rollback"]["not_restored"])
+    assert [item["path"] for item in left] == [file], dump(world.answers["rollback"])
+    assert world.job(name) in str(left[0]["reason"])
 
 
 @then(parsers.parse('in_sequence maps "{file}" to jobs "{jobs}" in that order'))

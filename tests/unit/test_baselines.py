@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from codex_subagents import baselines, coordination, gitstate, rollback, snapshot
 from codex_subagents.baselines import Baseline
+from codex_subagents.claims import claim
 from codex_subagents.errors import BaselineError, GitError, InputError
 from codex_subagents.paths import parsed, relative_to_root, shown
 from unit.repos import git
@@ -81,7 +82,7 @@ def empty(tmp_path: Path) -> Path:
 
 
 async def undo(repo: Path, baseline: Baseline, paths: list[str] | None = None) -> rollback.RollbackResult:
-    return await coordination.roll_back(repo, baseline.info.baseline_id, paths, busy=[])
+    return await coordination.roll_back(repo, baseline.info.baseline_id, paths, busy=[], claims={})
 
 
 async def changed(repo: Path, baseline: Baseline) -> dict[str, rollback.ChangeKind]:
@@ -186,6 +187,26 @@ async def test_the_plan_keeps_a_directory_whose_baseline_file_is_missing_and_pru
     report = await rollback.apply(repo, baseline, steps)
     assert (report.removed_dirs, report.restored) == (["fresh"], ["dir/keep.txt"])
     assert sorted(p.name for p in (repo / "dir").iterdir()) == ["keep.txt"]
+
+
+async def test_the_plan_spares_the_paths_it_is_told_to_and_says_why(repo: Path) -> None:
+    """A spared path is neither removed nor written: the plan and then the rollback's result name it with the reason.
+
+    Only spared paths that the rollback would otherwise have touched are named.
+    """
+    baseline = await baselines.create(repo, None)
+    (repo / "dir" / "keep.txt").unlink()
+    (repo / "dir" / "new.txt").write_text("another session's")
+    (repo / "fresh.txt").write_text("this batch's")
+    spare = {"dir/new.txt": "theirs", "dir/keep.txt": "theirs too", "unchanged.txt": "not a change"}
+    steps = rollback.plan(baseline, await rollback.compare(repo, baseline), ["dir", "fresh.txt"], spare)
+    assert (steps.remove, steps.write, steps.spared) == (["fresh.txt"], {}, {k: spare[k] for k in list(spare)[:2]})
+    report = await rollback.apply(repo, baseline, steps)
+    assert [(item.path, item.reason) for item in report.not_restored] == [
+        ("dir/keep.txt", "theirs too"),
+        ("dir/new.txt", "theirs"),
+    ]
+    assert (report.removed, sorted(p.name for p in (repo / "dir").iterdir())) == (["fresh.txt"], ["new.txt"])
 
 
 @pytest.mark.parametrize(
@@ -421,7 +442,7 @@ async def test_a_rollback_is_refused_while_a_worker_may_write(repo: Path) -> Non
     baseline = await baselines.create(repo, None)
     (repo / "a.txt").write_text("changed")
     with pytest.raises(BaselineError, match="codex_cancel"):
-        await coordination.roll_back(repo, baseline.info.baseline_id, None, busy=["j-1"])
+        await coordination.roll_back(repo, baseline.info.baseline_id, None, busy=["j-1"], claims={})
     assert (repo / "a.txt").read_text() == "changed"
 
 
@@ -462,8 +483,8 @@ async def test_the_overlap_report_names_overlaps_unclaimed_and_unchanged_claims(
     (repo / "shell.txt").write_text("by a shell command\n")
     (repo / "run.sh").write_text("mine\n")
     claims = {
-        "j-1": coordination.claim(repo, repo, ["a.txt", "run.sh"], []),
-        "j-2": coordination.claim(repo, repo / "dir", ["ghost.py"], [str(repo / "a.txt")]),
+        "j-1": claim(repo, repo, ["a.txt", "run.sh"], []),
+        "j-2": claim(repo, repo / "dir", ["ghost.py"], [str(repo / "a.txt")]),
     }
     report = await coordination.overlaps(repo, baseline.info.baseline_id, list(claims), claims)
     assert report.overlaps == {"a.txt": ["j-1", "j-2"]}
@@ -478,8 +499,8 @@ async def test_integrity_separates_the_jobs_own_changes_from_suspects(repo: Path
     for name in ("a.txt", "b.txt", "c.txt"):
         (repo / name).write_text("changed\n")
     claims = {
-        "j-1": coordination.claim(repo, repo, [], ["a.txt"]),
-        "j-2": coordination.claim(repo, repo, ["b.txt"], []),
+        "j-1": claim(repo, repo, [], ["a.txt"]),
+        "j-2": claim(repo, repo, ["b.txt"], []),
     }
     result = await coordination.integrity(repo, baseline.info.baseline_id, "j-1", claims)
     assert (result.changed_by_job, result.suspects) == (["a.txt"], ["c.txt"])
@@ -533,7 +554,7 @@ async def test_a_claim_where_the_baseline_protects_nothing_is_unchecked_not_unch
     """A job that says it wrote in an ignored directory is not told its change did not happen."""
     baseline = await baselines.create(repo, None)
     (repo / "build" / "out.o").write_bytes(b"rebuilt")
-    claims = {"j-1": coordination.claim(repo, repo, ["build/out.o", "a.txt"], [])}
+    claims = {"j-1": claim(repo, repo, ["build/out.o", "a.txt"], [])}
     report = await coordination.overlaps(repo, baseline.info.baseline_id, list(claims), claims)
     assert (report.unchecked_claims, report.unchanged_claims) == ({"j-1": ["build/out.o"]}, {"j-1": ["a.txt"]})
 

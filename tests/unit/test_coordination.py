@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from codex_subagents import baselines, coordination, rollback_log
-from codex_subagents.coordination import Claim
+from codex_subagents.claims import Claim, claim
 from unit.repos import committed, git
 
 pytestmark = pytest.mark.anyio
@@ -22,7 +22,7 @@ def repo(tmp_path: Path) -> Path:
 
 def ran(repo: Path, files: list[str], start: float, end: float | None, scope: tuple[str, ...] = ()) -> Claim:
     """A job that reported ``files`` and ran from ``start`` to ``end`` (None: still running)."""
-    return coordination.claim(repo, repo, files, [], (start, end), scope)
+    return claim(repo, repo, files, [], (start, end), scope)
 
 
 async def test_jobs_that_ran_together_overlap_and_jobs_that_ran_in_turn_do_not(repo: Path) -> None:
@@ -65,7 +65,7 @@ async def test_after_a_rollback_and_serial_re_runs_the_report_is_clean(repo: Pat
         "j-a": ran(repo, ["shared.txt"], start, ended),
         "j-b": ran(repo, ["shared.txt"], start, ended),
     }
-    await coordination.roll_back(repo, baseline.info.baseline_id, ["shared.txt"], busy=[])
+    await coordination.roll_back(repo, baseline.info.baseline_id, ["shared.txt"], busy=[], claims={})
     after = time.time()
     (repo / "shared.txt").write_text("a, then b\n")
     claims = {
@@ -93,7 +93,7 @@ async def test_a_path_the_rollback_could_not_put_back_still_counts_for_the_jobs_
         "j-a": ran(repo, ["shared.txt", "other.txt"], start, start + 0.01),
         "j-b": ran(repo, ["shared.txt", "other.txt"], start, start + 0.02),
     }
-    result = await coordination.roll_back(repo, baseline.info.baseline_id, None, busy=[])
+    result = await coordination.roll_back(repo, baseline.info.baseline_id, None, busy=[], claims={})
     assert [item.path for item in result.not_restored] == ["shared.txt"]
     report = await coordination.overlaps(repo, baseline.info.baseline_id, list(claims), claims)
     assert report.overlaps == {"shared.txt": ["j-a", "j-b"]}
@@ -141,3 +141,26 @@ async def test_where_names_ignore_case_two_spellings_of_one_file_are_one_path(re
     else:
         assert (report.overlaps, report.unchanged_claims) == ({}, {"j-a": ["Shared.TXT"]})
         assert (integrity.changed_by_job, integrity.suspects) == ([], [])
+
+
+async def test_another_servers_work_is_claimed_and_a_rollback_leaves_it(repo: Path) -> None:
+    """A change a job of another server claims is under elsewhere, not unclaimed, and survives a rollback of all."""
+    baseline = await baselines.create(repo, None)
+    (repo / "mine.txt").write_text("this batch's\n")
+    (repo / "theirs.txt").write_text("another session's\n")
+    (repo / "shared.txt").write_text("another session's edit\n")
+    now = time.time()
+    claims = {
+        "j-mine": ran(repo, ["mine.txt"], now, now + 1),
+        "j-theirs": claim(repo, repo, ["theirs.txt", "shared.txt"], [], (now, now + 1), elsewhere=True),
+    }
+    report = await coordination.overlaps(repo, baseline.info.baseline_id, ["j-mine"], claims)
+    assert (report.clean, report.unclaimed) == (True, [])
+    assert report.elsewhere == {"shared.txt": ["j-theirs"], "theirs.txt": ["j-theirs"]}
+    result = await coordination.roll_back(repo, baseline.info.baseline_id, None, busy=[], claims=claims)
+    assert [item.path for item in result.not_restored] == ["shared.txt", "theirs.txt"]
+    assert all("j-theirs" in item.reason for item in result.not_restored)
+    assert (result.removed, (repo / "theirs.txt").read_text()) == (["mine.txt"], "another session's\n")
+    assert (repo / "shared.txt").read_text() == "another session's edit\n"
+    report = await coordination.overlaps(repo, baseline.info.baseline_id, ["j-mine"], claims)
+    assert (report.clean, report.elsewhere) == (True, {"shared.txt": ["j-theirs"], "theirs.txt": ["j-theirs"]})

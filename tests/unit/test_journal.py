@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from codex_subagents.events import parse_line, recorded
-from codex_subagents.journal import Journal
+import pytest
+
+from codex_subagents.events import EVENT_ADAPTER, parse_line
+from codex_subagents.journal import Journal, recorded
 
 
 def fill(journal: Journal, count: int) -> None:
@@ -80,3 +82,27 @@ def test_reading_the_last_page_never_touches_earlier_events(tmp_path: Path) -> N
     events.write_bytes(bytes(data))
     again = Journal(tmp_path / "job")
     assert [event.seq for event in again.read(99_900, 100)] == list(range(99_900, 100_000))
+
+
+@pytest.mark.parametrize(
+    ("line", "as_printed"),
+    [
+        (
+            b'{"type":"item.completed","item":{"id":"c","type":"command_execution","command":"ls",'
+            b'"status":"completed","extra":"dropped"},"seq":99,"at":0} \r',
+            True,
+        ),
+        (b'{"type":"turn.started"}', True),
+        (b'{"type":"item.completed","item":{"type":"web_search","id":"item_1","id":"ws_1","query":"q"}}', False),
+        (b'{"type":"turn.failed"}', False),
+        (b"\xff not text", False),
+    ],
+    ids=["extra fields, stamps of its own, CRLF", "bare", "duplicate ids", "wrong shape", "binary"],
+)
+def test_the_journal_line_of_an_event_reads_back_as_that_event(line: bytes, as_printed: bool) -> None:
+    """A well-formed line is kept as printed, else the event's own JSON; either reads back as the event, stamped."""
+    event = parse_line(line, 7, 1.5)
+    kept = recorded(event, line)
+    assert EVENT_ADAPTER.validate_json(kept) == event
+    assert (event.seq, event.at) == (7, 1.5)
+    assert kept.startswith(line.rstrip()[:-1]) == as_printed

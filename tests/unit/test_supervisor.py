@@ -18,8 +18,8 @@ import pytest
 from codex_subagents import procs
 from codex_subagents.config import Settings
 from codex_subagents.errors import JobStateError, QueueFullError, UnknownJobError
-from codex_subagents.events import AgentMessage, ItemEvent, TurnCompleted, Unparsed, recorded
-from codex_subagents.journal import JobRecord, Journal
+from codex_subagents.events import AgentMessage, ItemEvent, TurnCompleted, Unparsed
+from codex_subagents.journal import JobRecord, Journal, recorded
 from unit.fakes import FINAL, GOOD_RUN, in_root, plan, supervising, until
 
 pytestmark = pytest.mark.anyio

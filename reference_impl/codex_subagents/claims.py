@@ -1,0 +1,129 @@
+"""What each job claims to have changed in a worktree, and when it ran: the facts A2 compares with the worktree.
+
+A claim is what a job reported (``modifiedFiles``) and what it was seen
+changing (its ``file_change`` events), as paths from the worktree's top, with
+the times its run began and ended and its declared scope. The jobs of other
+servers on the repository (other Codex sessions), read from the journals they
+share, make claims too, marked ``elsewhere``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .job import Job
+from .journal import JobRecord
+from .paths import relative_to_root
+from .rollback_log import Rollback
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The root-relative paths a job reported changing and those it was seen changing, when it ran, its scope."""
+
+    reported: frozenset[str]
+    observed: frozenset[str]
+    started: float | None = None
+    """When its worker started; None if it never did."""
+    finished: float | None = None
+    """When it finished; None while it runs."""
+    scope: tuple[str, ...] = ()
+    elsewhere: bool = False
+    """Whether another server ran the job."""
+
+    @property
+    def touched(self) -> frozenset[str]:
+        """Every path the job claims, by report or by observation."""
+        return self.reported | self.observed
+
+    def alongside(self, other: Claim) -> bool:
+        """Whether the two jobs' runs overlapped in time: each started before the other finished.
+
+        A run whose start is unknown is taken to overlap: only then can a real overlap not be missed.
+        """
+        if self.started is None or other.started is None:
+            return True
+        return self.started < (other.finished or math.inf) and other.started < (self.finished or math.inf)
+
+    def spelled(self, names: Mapping[str, str]) -> Claim:
+        """The claim with each path spelled as ``names`` (casefolded path -> one spelling) spells it."""
+
+        def respelled(paths: frozenset[str]) -> frozenset[str]:
+            return frozenset(names.get(path.casefold(), path) for path in paths)
+
+        return replace(self, reported=respelled(self.reported), observed=respelled(self.observed))
+
+    def after(self, rollbacks: Sequence[Rollback]) -> Claim:
+        """The claim without the paths a later rollback put back: what the job did there is undone."""
+        kept = frozenset(p for p in self.touched if not any(r.undid(p, self.finished) for r in rollbacks))
+        return replace(self, reported=self.reported & kept, observed=self.observed & kept)
+
+
+def claim(
+    root: Path,
+    cwd: Path,
+    reported: Sequence[str],
+    observed: Sequence[str],
+    run: tuple[float | None, float | None] = (None, None),
+    scope: Sequence[str] = (),
+    elsewhere: bool = False,
+) -> Claim:
+    """A job's claim, its paths (absolute or relative to its ``cwd``) made relative to ``root``.
+
+    ``run`` is when the job started and finished (None: not yet); ``scope`` its root-relative patterns;
+    ``elsewhere`` whether another server ran it.
+    """
+
+    def normalized(paths: Sequence[str]) -> frozenset[str]:
+        return frozenset(p for p in (relative_to_root(root, cwd, path) for path in paths) if p is not None)
+
+    started, finished = run
+    return Claim(normalized(reported), normalized(observed), started, finished, tuple(scope), elsewhere)
+
+
+def of_worktree(root: Path, jobs: Iterable[Job], others: Iterable[JobRecord] = ()) -> dict[str, Claim]:
+    """The claims of the jobs of the worktree at ``root``: this server's ``jobs``, and ``others``, the records of
+    other servers' jobs, whose paths seen changing are those their results name."""
+
+    def of(record: JobRecord, observed: Sequence[str], elsewhere: bool) -> Claim:
+        request, result = record.request, record.result
+        run = (record.started_at, result.timings.finished_at if result and record.done else None)
+        reported = result.modified_files if result else []
+        return claim(root, Path(request.cwd), reported, observed, run, request.scope, elsewhere)
+
+    found = {job.job_id: of(job.record, job.observed_files, False) for job in jobs if _here(root, job.record)}
+    for record in others:
+        if _here(root, record):
+            found[record.job_id] = of(record, record.result.observed_files if record.result else [], True)
+    return found
+
+
+def theirs(claims: Mapping[str, Claim]) -> dict[str, list[str]]:
+    """Each path that jobs of other servers claim, with those jobs."""
+    found: dict[str, list[str]] = {}
+    for job_id, c in sorted(claims.items()):
+        for path in c.touched if c.elsewhere else ():
+            found.setdefault(path, []).append(job_id)
+    return found
+
+
+def _here(root: Path, record: JobRecord) -> bool:
+    """Whether the job ran in the worktree at ``root`` (a record from before worktrees were kept: below it)."""
+    request = record.request
+    return request.root == str(root) if request.root else Path(request.cwd).is_relative_to(root)
+
+
+def as_the_worktree_spells(claims: Mapping[str, Claim], changed: Iterable[str]) -> Mapping[str, Claim]:
+    """The claims with one spelling per file, for a worktree whose names ignore case.
+
+    There a worker may name ``Docs/a.md`` for the file git lists as ``docs/a.md``: each claimed path is
+    spelled as the changed path it names, or else as the first of the claims' spellings in sorted order, so that two
+    jobs writing one file under two spellings still overlap and the change is not left unclaimed.
+    """
+    claimed = {path for c in claims.values() for path in c.touched}
+    names = {path.casefold(): path for path in sorted(claimed, reverse=True)}
+    names.update((path.casefold(), path) for path in changed)
+    return {job_id: c.spelled(names) for job_id, c in claims.items()}

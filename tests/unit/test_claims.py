@@ -1,0 +1,69 @@
+"""Every job of a worktree makes a claim, this server's from its live state and other servers' from their records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codex_subagents.claims import of_worktree
+from codex_subagents.job import Job
+from codex_subagents.journal import JobRecord, JobRequest, Journal
+from codex_subagents.reports import JobResult, timings
+
+pytestmark = pytest.mark.anyio
+ROOT = Path("/w/repo")
+
+
+def record(job_id: str, cwd: str, root: str | None, done: bool, server: str = "s-other") -> JobRecord:
+    """A job that reported ``a.txt`` and was seen patching ``b.txt``, finished at 30 when ``done``."""
+    request = JobRequest(
+        prompt="p", cwd=cwd, label=job_id, sandbox="read-only", wall_timeout_s=1, idle_timeout_s=1, root=root
+    )
+    result = JobResult(
+        job_id=job_id,
+        label=job_id,
+        state="succeeded",
+        summary=None,
+        error=None,
+        contract_error=None,
+        exit_code=0,
+        modified_files=["a.txt"],
+        observed_files=[f"{cwd}/b.txt"],
+        final_message=None,
+        usage=None,
+        timings=timings(10.0, 20.0, 30.0),
+    )
+    state = "succeeded" if done else "running"
+    return JobRecord(
+        job_id=job_id, request=request, server_id=server, state=state, started_at=20.0, result=result if done else None
+    )
+
+
+async def test_other_servers_jobs_claim_what_their_results_name_and_are_marked_elsewhere(tmp_path: Path) -> None:
+    """Only jobs of this worktree count: by their worktree, or, for an old record without one, by their cwd."""
+    others = [
+        record("j-done", "/w/repo/sub", "/w/repo", done=True),
+        record("j-old", "/w/repo", None, done=True),
+        record("j-away", "/w/other", "/w/other", done=True),
+        record("j-nested", "/w/repo/lib", "/w/repo/lib", done=True),
+        record("j-running", "/w/repo", "/w/repo", done=False),
+    ]
+    mine = Job(record=record("j-mine", "/w/repo", "/w/repo", done=False, server="s-me"), journal=Journal(tmp_path))
+    mine.observed["/w/repo/c.txt"] = None
+    claims = of_worktree(ROOT, [mine], others)
+    assert sorted(claims) == ["j-done", "j-mine", "j-old", "j-running"]
+    done = claims["j-done"]
+    assert (done.reported, done.observed, done.started, done.finished, done.elsewhere) == (
+        frozenset({"sub/a.txt"}),
+        frozenset({"sub/b.txt"}),
+        20.0,
+        30.0,
+        True,
+    )
+    assert (claims["j-running"].touched, claims["j-running"].finished, claims["j-running"].elsewhere) == (
+        frozenset(),
+        None,
+        True,
+    )
+    assert (claims["j-mine"].touched, claims["j-mine"].elsewhere) == (frozenset({"c.txt"}), False)
