@@ -88,20 +88,26 @@ async def worktree_root(path: Path) -> Path:
         raise GitError(f"{str(path)!r} cannot be used as a git worktree: {exc}") from None
 
 
-_GIT_DIRS: dict[Path, Path] = {}
+_ASKED: dict[tuple[Path, tuple[str, ...]], str] = {}
 
 
 async def git_dir(root: Path) -> Path:
-    """The worktree's own git directory (a linked worktree has one of its own), asked of git once per worktree."""
-    if root not in _GIT_DIRS:
-        _GIT_DIRS[root] = Path(await text(root, "rev-parse", "--absolute-git-dir"))
-    return _GIT_DIRS[root]
+    """The worktree's own git directory (a linked worktree has one of its own)."""
+    return Path(await _once(root, "rev-parse", "--absolute-git-dir"))
 
 
 async def ignores_case(root: Path) -> bool:
     """Whether git treats the worktree's names as case-insensitive (``core.ignorecase``, set where the file
     system is, as on macOS by default): ``Docs/a.md`` and ``docs/a.md`` then name one file."""
-    return (await run(root, "config", "--bool", "core.ignorecase", ok=(0, 1))).strip() == b"true"
+    return await _once(root, "config", "--bool", "--default", "false", "core.ignorecase") == "true"
+
+
+async def _once(root: Path, *args: str) -> str:
+    """Git's answer about the worktree that holds while it is in use, asked once per worktree: a spawn pays no
+    git process for it."""
+    if (root, args) not in _ASKED:
+        _ASKED[root, args] = await text(root, *args)
+    return _ASKED[root, args]
 
 
 def nul_split(output: bytes) -> list[str]:
