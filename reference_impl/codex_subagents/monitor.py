@@ -11,6 +11,8 @@ supervisor's group only while jobs run there; a watch that fails (git gone,
 the directory removed) ends with a log line, and the events still feed the book.
 Where git treats the worktree's names as case-insensitive, a path is kept
 under the first spelling met, so ``Docs/a.md`` and ``docs/a.md`` collide.
+While a job of another server (another Codex session) runs in the worktree, a
+write seen there may be its, so it is put on no single job of this one.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from .touches import AlertLog, Book, Touch
 from .watch import WorktreeWatch
 
 logger = logging.getLogger(__name__)
+_ELSEWHERE = "another server's job"
+"""The candidate that stands for the jobs of other servers in a touch seen in the worktree; never shown."""
 
 
 @dataclass
@@ -117,10 +121,14 @@ class _Worktree:
 class Monitor(AlertLog):
     """The alerts of one server's jobs; ``wake`` tells waiters that something happened."""
 
-    def __init__(self, wake: Callable[[], None], poll_s: float = 1.0) -> None:
+    def __init__(
+        self, wake: Callable[[], None], poll_s: float = 1.0, elsewhere: Callable[[Path], Awaitable[bool]] | None = None
+    ) -> None:
+        """``elsewhere`` says whether a job of another server runs in a worktree."""
         super().__init__()
         self._wake = wake
         self._poll_s = poll_s
+        self._elsewhere = elsewhere
         self._jobs: dict[str, Job] = {}
         self._trees: dict[Path, _Worktree] = {}
         self._homes: dict[str, _Worktree] = {}
@@ -163,6 +171,8 @@ class Monitor(AlertLog):
         last look on the jobs that had a command or patch under way meanwhile."""
         tree = self._trees[root]
         changed, candidates = await tree.look()
+        if changed and candidates and self._elsewhere is not None and await self._elsewhere(root):
+            candidates |= {_ELSEWHERE}
         for path in changed if candidates else ():
             self._touch(tree, path, candidates, "worktree")
 
@@ -179,6 +189,7 @@ class Monitor(AlertLog):
                 alerts.append(tree.book.outside(path, job_id, touch))
         for alert in alerts:
             if alert is not None:
+                alert.jobs = [job_id for job_id in alert.jobs if job_id != _ELSEWHERE]
                 logger.warning("alert: %s", alert.said())
                 self.alerts.append(alert)
                 self._wake()
@@ -217,4 +228,4 @@ def _related(jobs: Mapping[str, Job], other: str, group: frozenset[str]) -> bool
     if not job.done:
         return True
     end = job.result.timings.finished_at or 0.0
-    return any((start := jobs[j].record.started_at) is not None and start < end for j in group)
+    return any(j in jobs and (start := jobs[j].record.started_at) is not None and start < end for j in group)

@@ -103,6 +103,23 @@ def live_jobs_in(state_dir: Path, root: Path) -> list[str]:
     return found
 
 
+def others_running(state_dir: Path, server_id: str, root: Path) -> bool:
+    """Whether a job of another live server is queued or running with its cwd in ``root``.
+
+    The servers' locks are looked at first: with no other server alive, no record is read.
+    """
+    locks = (lock.stem for lock in (state_dir / "servers").glob("*.lock") if lock.stem not in (server_id, "adopt"))
+    if not any(server_alive(state_dir, stem) for stem in locks):
+        return False
+    return any(
+        not record.done
+        and record.server_id != server_id
+        and Path(record.request.cwd).is_relative_to(root)
+        and server_alive(state_dir, record.server_id)
+        for record in _records(state_dir)
+    )
+
+
 def others(state_dir: Path, server_id: str) -> list[JobRecord]:
     """Return the records of the jobs of every other server, live or gone, as they stand on disk."""
     return [record for record in _records(state_dir) if record.server_id != server_id]

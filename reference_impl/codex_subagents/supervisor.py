@@ -33,7 +33,7 @@ from .job import Job, cancel, digest, page, result
 from .journal import JobRecord, JobRequest, Journal
 from .lifecycle import Runner
 from .monitor import Monitor
-from .recovery import ServerLock, adopt, others
+from .recovery import ServerLock, adopt, others, others_running
 from .reports import CancelResult, EventsPage, JobDigest, JobResult, StatusResult, WaitResult
 from .slots import Slots
 from .worker import write_schema
@@ -107,6 +107,10 @@ class JobTable:
         """Stop a job, queued or running, and say what it was and what it is now."""
         return await cancel(self.get(job_id), self.settings.kill_grace_s * 3 + 10)
 
+    async def running_elsewhere(self, root: Path) -> bool:
+        """Whether a job of another live server (another Codex session) is queued or running in the worktree."""
+        return await anyio.to_thread.run_sync(others_running, self.settings.state_dir, self.server_id, root)
+
     async def claims(self, root: Path) -> dict[str, Claim]:
         """What every job of the worktree at ``root`` claims: this server's, and other servers' from their records."""
         theirs = await anyio.to_thread.run_sync(others, self.settings.state_dir, self.server_id)
@@ -123,7 +127,7 @@ class JobSupervisor(JobTable):
         open_journal: Callable[[Path], Journal] = Journal,
     ) -> None:
         self._lock = ServerLock(settings.state_dir)
-        super().__init__(settings, Monitor(self._wake), self._lock.server_id)
+        super().__init__(settings, Monitor(self._wake, elsewhere=self.running_elsewhere), self._lock.server_id)
         self._open_journal = open_journal
         self._finished = anyio.Event()
         self._tg: TaskGroup | None = None

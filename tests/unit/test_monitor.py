@@ -8,7 +8,7 @@ plays the same with real Codex workers.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -115,8 +115,8 @@ class Alerts:
 class Watched(Monitor):
     """A monitor that remembers the jobs it took in, so the test can end them as the supervisor would."""
 
-    def __init__(self, wake: Callable[[], None]) -> None:
-        super().__init__(wake, poll_s=0.05)
+    def __init__(self, wake: Callable[[], None], elsewhere: Callable[[Path], Awaitable[bool]] | None = None) -> None:
+        super().__init__(wake, poll_s=0.05, elsewhere=elsewhere)
         self.taken: list[Job] = []
 
     async def started(self, job: Job) -> None:
@@ -125,11 +125,13 @@ class Watched(Monitor):
 
 
 @asynccontextmanager
-async def monitoring(alerts: Alerts) -> AsyncGenerator[Monitor]:
+async def monitoring(
+    alerts: Alerts, elsewhere: Callable[[Path], Awaitable[bool]] | None = None
+) -> AsyncGenerator[Monitor]:
     """A monitor in a task group that ends, as a server's does, once every job it took in has finished."""
     with anyio.fail_after(10):
         async with anyio.create_task_group() as tg:
-            monitor = Watched(alerts.wake)
+            monitor = Watched(alerts.wake, elsewhere)
             monitor.bind(tg)
             yield monitor
             for taken in monitor.taken:
@@ -319,6 +321,41 @@ async def test_where_names_ignore_case_two_spellings_of_a_path_collide(repo: Pat
             assert found == [("collision", "A.TXT", ["j-a", "j-b"]), ("out_of_scope", "A.TXT", ["j-b"])]
         else:
             assert found == [("out_of_scope", "a.txt", ["j-b"]), ("out_of_scope", "src/ok.py", ["j-b"])]
+
+
+async def test_while_another_servers_job_runs_a_write_seen_in_the_worktree_is_put_on_no_single_job(repo: Path) -> None:
+    """The scoped job that ran a command is not blamed for a write another session's worker may have made.
+
+    Its own patches still count: they are certain, and a later write of a patched path still collides, naming
+    only this server's jobs.
+    """
+    asked: list[Path] = []
+    answered = anyio.Event()
+
+    async def elsewhere(root: Path) -> bool:
+        asked.append(root)
+        answered.set()
+        return True
+
+    alerts = Alerts()
+    async with monitoring(alerts, elsewhere) as monitor:
+        scoped = job(repo, "j-a", scope=["src/**"])
+        await monitor.started(scoped)
+        shell_write(monitor, scoped, repo / "c.txt", "maybe the other session's\n")
+        with anyio.fail_after(10):
+            await monitor.look(repo)
+            await answered.wait()
+        assert (monitor.alerts, list(scoped.worktree_touched), asked[0]) == ([], [], repo)
+        monitor.event(scoped, patch(repo, "d.txt"))
+        (alert,) = await alerts.next(monitor, 1)
+        assert (alert.kind, alert.path, alert.jobs, alert.seen) == ("out_of_scope", "d.txt", ["j-a"], "file_change")
+        other = job(repo, "j-b")
+        await monitor.started(other)
+        with anyio.fail_after(10):
+            await monitor.look(repo)
+        shell_write(monitor, other, repo / "d.txt", "j-b's, or the other session's\n")
+        _, collision = await alerts.next(monitor, 2)
+        assert (collision.kind, collision.path, collision.jobs) == ("collision", "d.txt", ["j-a", "j-b"])
 
 
 async def test_wait_any_returns_early_with_an_alert_and_reports_it_once(repo: Path) -> None:

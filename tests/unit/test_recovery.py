@@ -75,12 +75,16 @@ async def test_a_recorded_pid_now_owned_by_another_process_is_never_signalled(se
 
 
 async def test_a_second_server_leaves_the_jobs_of_a_live_one_alone(settings: Settings) -> None:
-    """While one server runs a job, a second on the same state dir neither loads nor stops it; both see it busy."""
+    """While one server runs a job, a second on the same state dir neither loads nor stops it; both see it busy.
+
+    The second sees it running elsewhere, and counts it among the worktree's claims as another server's.
+    """
     async with supervising(settings) as first:
         job = await first.spawn(in_root(settings, plan(lines=GOOD_RUN[:1], hang=True)))
         await until(job, lambda job: job.journal.count == 1)
         assert job.record.pid is not None
         worker = job.record.pid
+        assert not await first.running_elsewhere(settings.allow_roots[0])
         async with supervising(settings) as second:
             assert second.jobs() == []
             assert job.record.state == "running" and procs.alive({worker}) == {worker}
@@ -89,7 +93,11 @@ async def test_a_second_server_leaves_the_jobs_of_a_live_one_alone(settings: Set
             assert live_jobs_in(settings.state_dir, root / "elsewhere") == []
             assert server_alive(settings.state_dir, first.server_id)
             assert server_alive(settings.state_dir, second.server_id)
-        await first.cancel(job.job_id)
+            assert (await second.running_elsewhere(root), await first.running_elsewhere(root)) == (True, False)
+            assert not await second.running_elsewhere(root / "elsewhere")
+            assert (await second.claims(root))[job.job_id].elsewhere
+            await first.cancel(job.job_id)
+            assert not await second.running_elsewhere(root)
         assert live_jobs_in(settings.state_dir, settings.allow_roots[0]) == []
     assert not server_alive(settings.state_dir, first.server_id)
 
