@@ -99,8 +99,8 @@ class Journal:
         return self._count
 
     def append(self, *events: bytes) -> None:
-        """Record the next events in sequence, each as `events.recorded` gives its line; the first one's ``seq``
-        must equal `count`.
+        """Record the next events in sequence, each as `recorded` gives its line; the first one's ``seq`` must
+        equal `count`.
 
         A batch is one write to each file, so a chunk of worker output costs two system calls.
         """
@@ -112,7 +112,7 @@ class Journal:
         lines = [event + b"\n" for event in events]
         offsets = list(itertools.accumulate((len(line) for line in lines[:-1]), initial=self._size))
         os.write(self._events, b"".join(lines))
-        os.write(self._index, struct.pack(f"<{len(offsets)}Q", *offsets))
+        os.write(self._index, b"".join(map(_OFFSET.pack, offsets)))
         self._size += sum(map(len, lines))
         self._count += len(lines)
 
