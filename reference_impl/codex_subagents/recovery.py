@@ -125,13 +125,26 @@ def others(state_dir: Path, server_id: str) -> list[JobRecord]:
     return [record for record in _records(state_dir) if record.server_id != server_id]
 
 
+_READ: dict[Path, tuple[tuple[int, int, int], JobRecord]] = {}
+"""Each record file read so far, by its inode, size and modification time, with what it held."""
+
+
 def _records(state_dir: Path) -> Generator[JobRecord]:
-    """Every job record of the state dir that can be read, in the order of their job ids."""
+    """Every job record of the state dir that can be read, in the order of their job ids.
+
+    A record is replaced by a rename, so a file with the inode, size and time of its last reading holds the
+    same record: only the records that changed are parsed again, and a look at other servers' jobs costs a
+    ``stat`` per job. The records given are shared: read them, never change them.
+    """
     for path in sorted((state_dir / "jobs").glob(f"*/{RECORD}")):
         try:
-            yield read_record(path)
+            info = path.stat()
+            key = (info.st_ino, info.st_size, info.st_mtime_ns)
+            if path not in _READ or _READ[path][0] != key:
+                _READ[path] = (key, read_record(path))
         except (OSError, ValueError):
             continue
+        yield _READ[path][1]
 
 
 def adopt(state_dir: Path, server_id: str, open_journal: Callable[[Path], Journal]) -> tuple[list[Adopted], list[str]]:

@@ -14,7 +14,7 @@ import pytest
 from codex_subagents import procs
 from codex_subagents.config import Settings
 from codex_subagents.journal import JobRecord, Journal
-from codex_subagents.recovery import ServerLock, live_jobs_in, server_alive
+from codex_subagents.recovery import ServerLock, live_jobs_in, others, server_alive
 from unit.fakes import FINAL, GOOD_RUN, in_root, plan, supervising, until
 
 pytestmark = pytest.mark.anyio
@@ -136,3 +136,18 @@ async def test_a_finished_and_reported_job_is_loaded_again_without_being_rewritt
     async with supervising(settings) as supervisor:
         assert supervisor.result(job.job_id) == job.result
     assert job.journal.record_path.read_bytes() == before
+
+
+def test_records_are_parsed_again_only_when_their_file_changed(settings: Settings) -> None:
+    """A look at other servers' jobs reads a record once; a saved change is seen, and a damaged file is passed over."""
+    journal = Journal(settings.state_dir / "jobs" / "j-other")
+    record = JobRecord(job_id="j-other", request=in_root(settings, plan()), server_id="s-other", state="running")
+    journal.create(record)
+    (first,) = others(settings.state_dir, "s-me")
+    (again,) = others(settings.state_dir, "s-me")
+    assert again is first and first.state == "running"
+    journal.save(record.model_copy(update={"state": "cancelled"}))
+    (changed,) = others(settings.state_dir, "s-me")
+    assert changed.state == "cancelled"
+    journal.record_path.write_text("{torn")
+    assert others(settings.state_dir, "s-me") == []
