@@ -89,12 +89,13 @@ def server_alive(state_dir: Path, server_id: str | None) -> bool:
     return False
 
 
-def live_jobs_in(state_dir: Path, root: Path) -> list[str]:
-    """Return the queued or running jobs of every live server, this one included, whose cwd lies in ``root``."""
+def live_jobs_in(state_dir: Path, root: Path, but: str | None = None) -> list[str]:
+    """Return the queued or running jobs whose cwd lies in ``root`` of every live server, this one included, or of
+    every one but the server ``but``."""
     alive: dict[str | None, bool] = {}
     found: list[str] = []
     for record in _records(state_dir):
-        if record.done or not Path(record.request.cwd).is_relative_to(root):
+        if record.done or (but and record.server_id == but) or not Path(record.request.cwd).is_relative_to(root):
             continue
         if record.server_id not in alive:
             alive[record.server_id] = server_alive(state_dir, record.server_id)
@@ -109,15 +110,7 @@ def others_running(state_dir: Path, server_id: str, root: Path) -> bool:
     The servers' locks are looked at first: with no other server alive, no record is read.
     """
     locks = (lock.stem for lock in (state_dir / "servers").glob("*.lock") if lock.stem not in (server_id, "adopt"))
-    if not any(server_alive(state_dir, stem) for stem in locks):
-        return False
-    return any(
-        not record.done
-        and record.server_id != server_id
-        and Path(record.request.cwd).is_relative_to(root)
-        and server_alive(state_dir, record.server_id)
-        for record in _records(state_dir)
-    )
+    return any(server_alive(state_dir, stem) for stem in locks) and bool(live_jobs_in(state_dir, root, server_id))
 
 
 def others(state_dir: Path, server_id: str) -> list[JobRecord]:

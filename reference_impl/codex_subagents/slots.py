@@ -59,7 +59,8 @@ class Slots:
         if queued < queue_limit:
             return
         claimed = [*self._running.values(), *(waiter.scope for waiter in self._queue)]
-        if running >= self._cap or any(meets(_owned(request), other) for other in claimed):
+        mine = _owned(request)
+        if running >= self._cap or any(meets(mine, other) for other in claimed):
             raise QueueFullError(running, queued, self._cap)
 
     def blockers(self, job_id: str) -> list[str]:
