@@ -105,7 +105,7 @@ async def codex_spawn(
     label: Annotated[str | None, Field(max_length=80, description="A short name shown in digests")] = None,
     model: Annotated[str | None, Field(max_length=128, description="Codex model for this worker")] = None,
     profile: Annotated[str | None, Field(max_length=128, description="Codex config profile")] = None,
-    sandbox: Annotated[Sandbox | None, Field(description="Default: the server's (workspace-write)")] = None,
+    sandbox: Annotated[Sandbox | None, Field(description="Default: the server's (serve --sandbox)")] = None,
     config: Annotated[list[str] | None, Field(max_length=64, description="Extra Codex -c KEY=VALUE overrides")] = None,
     wall_timeout_s: Annotated[float | None, Field(gt=0, le=86_400, description="Wall-clock budget")] = None,
     idle_timeout_s: Annotated[float | None, Field(gt=0, le=86_400, description="Budget of silence")] = None,
