@@ -13,10 +13,6 @@ protect are never touched.
 
 from __future__ import annotations
 
-import os
-import stat
-import tempfile
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +21,7 @@ from typing import Literal
 import anyio
 from pydantic import BaseModel, Field
 
-from . import git, gitstate, offload, snapshot
+from . import git, gitstate, offload, placing, snapshot
 from .baselines import Baseline
 from .gitstate import GitStateChange
 from .paths import parents, shown, under
@@ -167,63 +163,12 @@ async def _blobs(root: Path, shas: set[str]) -> dict[str, bytes]:
 def _apply_files(
     root: Path, steps: Plan, blobs: Mapping[str, bytes]
 ) -> tuple[list[str], list[str], list[tuple[str, str]]]:
-    removed: list[str] = []
-    for path in steps.remove:
-        if _remove(root / path):
-            removed.append(path)
-    removed_dirs = _prune(root, removed, steps.keep_dirs)
+    removed = [path for path in steps.remove if placing.remove(root / path)]
+    removed_dirs = placing.prune(root, removed, steps.keep_dirs)
     not_restored: list[tuple[str, str]] = []
     for path, entry in sorted(steps.write.items()):
         try:
-            _write(root, path, entry, blobs[entry.sha])
+            placing.write(root / path, blobs[entry.sha], entry.perm, link=entry.link)
         except OSError as exc:
             not_restored.append((path, f"{exc.strerror or exc}; the path was left as it is"))
     return removed, removed_dirs, not_restored
-
-
-def _remove(target: Path) -> bool:
-    try:
-        info = os.lstat(target)
-    except FileNotFoundError:
-        return False
-    if stat.S_ISDIR(info.st_mode):
-        return False
-    target.unlink()
-    return True
-
-
-def _prune(root: Path, removed: list[str], keep_dirs: frozenset[str]) -> list[str]:
-    """Remove the directories the removals left empty, never one the baseline holds anything in."""
-    pruned: list[str] = []
-    for path in removed:
-        for name in parents(path):
-            if name in keep_dirs:
-                break
-            try:
-                (root / name).rmdir()
-            except OSError:
-                break
-            pruned.append(name)
-    return pruned
-
-
-def _write(root: Path, path: str, entry: Entry, data: bytes) -> None:
-    """Write ``entry`` at ``path`` by renaming a finished temporary file (or link) over it."""
-    target = root / path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.is_dir() and not target.is_symlink():
-        target.rmdir()
-    if entry.link:
-        temporary = target.parent / f".codex-subagents-{uuid.uuid4().hex}"
-        os.symlink(os.fsdecode(data), temporary)
-    else:
-        handle, name = tempfile.mkstemp(prefix=".codex-subagents-", dir=target.parent)
-        temporary = Path(name)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            os.fchmod(stream.fileno(), entry.perm)
-    try:
-        os.replace(temporary, target)
-    except OSError:
-        temporary.unlink(missing_ok=True)
-        raise
