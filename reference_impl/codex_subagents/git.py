@@ -96,11 +96,6 @@ async def git_dir(root: Path) -> Path:
     return Path(await _once(root, "rev-parse", "--absolute-git-dir"))
 
 
-async def common_dir(root: Path) -> Path:
-    """The git directory the worktrees of a repository share (the config, hooks/, info/): the main worktree's own."""
-    return Path(await _once(root, "rev-parse", "--path-format=absolute", "--git-common-dir"))
-
-
 async def ignores_case(root: Path) -> bool:
     """Whether git treats the worktree's names as case-insensitive (``core.ignorecase``, set where the file
     system is, as on macOS by default): ``Docs/a.md`` and ``docs/a.md`` then name one file."""

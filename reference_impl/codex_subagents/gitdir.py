@@ -49,8 +49,7 @@ class GitFile(BaseModel):
 
 async def record(root: Path, *, keep: bool) -> dict[str, GitFile]:
     """The watched files of the git directories of the worktree at ``root``; ``keep`` writes their bytes as blobs."""
-    shared, own = await git.common_dir(root), await git.git_dir(root)
-    found = await anyio.to_thread.run_sync(_read_all, shared, own)
+    found = await anyio.to_thread.run_sync(_read_all, await git.git_dir(root))
     files = {name: GitFile(digest=digest, perm=perm, link=link) for name, (digest, perm, link, _) in found.items()}
     if keep:
         readable = {name: data for name, (_, _, _, data) in found.items() if data is not None}
@@ -95,7 +94,8 @@ async def restore(root: Path, before: Mapping[str, GitFile]) -> None:
     Raises:
         GitError: when a file cannot be removed or written, naming it.
     """
-    shared, own = await git.common_dir(root), await git.git_dir(root)
+    own = await git.git_dir(root)
+    shared = await anyio.to_thread.run_sync(_shared, own)
     now = await record(root, keep=False)
     differ = changed(before, now)
     blobs = {
@@ -130,12 +130,22 @@ def _put_back(
         ) from exc
 
 
-def _read_all(shared: Path, own: Path) -> dict[str, tuple[str, int, bool, bytes | None]]:
+def _read_all(own: Path) -> dict[str, tuple[str, int, bool, bytes | None]]:
     """Each watched file by name: its digest, bits, whether it is a link, and its bytes (None when not read)."""
+    shared = _shared(own)
     found: dict[str, tuple[str, int, bool, bytes | None]] = {}
     for name in _watched(shared, own):
         _read_below(shared, name, found)
     return found
+
+
+def _shared(own: Path) -> Path:
+    """The git directory the worktrees share, as git finds it: named by ``commondir`` in a linked worktree's own."""
+    try:
+        pointer = (own / "commondir").read_text().strip()
+    except FileNotFoundError:
+        return own
+    return Path(os.path.normpath(own / pointer))
 
 
 def _watched(shared: Path, own: Path) -> list[str]:
