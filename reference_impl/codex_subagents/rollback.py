@@ -6,9 +6,9 @@ whose bytes, kind or permission bits differ, and what moved in git's own state.
 without touching anything, so it can be inspected and tested alone); `apply`
 carries it out: removals first, deepest first, then each file written to a
 temporary name with its exact permission bits and renamed over, so a reader
-never sees half a file and a mode is never wider than the baseline's. Only then
-are HEAD, the index and the stash list put back. Paths the baseline did not
-protect are never touched.
+never sees half a file and a mode is never wider than the baseline's (`placing`).
+Only then are the git directory's files, HEAD, the index and the stash list put
+back. Paths the baseline did not protect are never touched.
 """
 
 from __future__ import annotations
@@ -67,7 +67,9 @@ class RollbackResult(BaseModel):
     removed: list[str] = Field(description="Paths that did not exist in the baseline, removed")
     removed_dirs: list[str] = Field(description="Directories left empty by the removals, removed")
     not_restored: list[NotRestored] = Field(description="Paths that could not be put back; nothing else was lost")
-    git_restored: list[GitStateChange] = Field(description="HEAD, index or stash changes that were moved back")
+    git_restored: list[GitStateChange] = Field(
+        description="HEAD, index, stash or git directory file changes that were moved back"
+    )
     kept_refs: list[str] = Field(description="Private refs keeping the commits, stash entries or index replaced")
 
 
