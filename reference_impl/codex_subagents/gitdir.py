@@ -145,11 +145,12 @@ def _shared(own: Path) -> Path:
         pointer = (own / "commondir").read_text().strip()
     except FileNotFoundError:
         return own
-    return Path(os.path.normpath(own / pointer))
+    return Path(os.path.realpath(own / pointer))
 
 
 def _watched(shared: Path, own: Path) -> list[str]:
     """The watched names, relative to the shared git directory: a linked worktree's own ones too."""
+    own = Path(os.path.realpath(own))
     return [*_SHARED, *(Path(os.path.relpath(own / name, shared)).as_posix() for name in _OWN if own != shared)]
 
 
