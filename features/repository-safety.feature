@@ -1,7 +1,7 @@
 Feature: Repository safety
   A baseline protects the user's work as it is in a real repository: the bytes and modes on disk whatever git's
-  configuration says, the user's ignored files, HEAD, the index and the stash, the files of submodules and nested
-  repositories, and every name git handles. What it cannot protect it names, and nothing a worker made is destroyed.
+  configuration says, the user's ignored files, HEAD, the index and the stash, the git directory's configuration,
+  hooks and info files, the files of submodules and nested repositories, and every name git handles. What it cannot protect it names, and nothing a worker made is destroyed.
 
   Background:
     Given a git repository with a committed file "a.txt"
@@ -114,6 +114,37 @@ Feature: Repository safety
     And the stash list holds only the user's entry
     And the rollback names "head, index, stash" under git_restored
     And the rollback keeps the worker's commit of "c.txt" and its stash entry of "d.txt" under kept_refs
+
+  @req:the-git-directorys-files-that-decide-what-git-runs-are-protected
+  Scenario: A hook and an alias a worker adds with full access are reported and undone
+    Given the user has the hook "pre-commit" with the mode 0700
+    And the server is running with full access allowed
+    And a worker script "hook-planter" that overwrites the hook "pre-commit", adds the hook "post-checkout" and sets the alias "st"
+    When the boss takes a baseline
+    And the boss spawns a worker running script "hook-planter" with sandbox "danger-full-access"
+    And the boss waits until job "hook-planter" is reported
+    And the boss checks the overlaps of jobs "hook-planter"
+    And the boss rolls back everything
+    Then the overlaps name the files "config, hooks/post-checkout, hooks/pre-commit" of the git directory under git_state
+    And clean holds no job
+    And the hook "pre-commit" holds the user's bytes with the mode 0700
+    And there is no hook "post-checkout"
+    And git has no alias "st"
+
+  @req:the-default-sandbox-keeps-workers-out-of-the-git-directory
+  Scenario: A worker in the default sandbox cannot add a hook
+    Given the user has the hook "pre-commit" with the mode 0700
+    And the server is running
+    And a worker script "hook-planter" that overwrites the hook "pre-commit", adds the hook "post-checkout" and sets the alias "st"
+    When the boss takes a baseline
+    And the boss spawns a worker running script "hook-planter"
+    And the boss waits until job "hook-planter" is reported
+    And the boss checks the overlaps of jobs "hook-planter"
+    Then the shell command of job "hook-planter" exited with a code other than 0
+    And the overlaps name nothing under git_state
+    And clean holds jobs "hook-planter"
+    And the hook "pre-commit" holds the user's bytes with the mode 0700
+    And there is no hook "post-checkout"
 
   @req:submodules-and-nested-repositories-are-protected
   Scenario: An edit inside a submodule is seen and undone

@@ -3,13 +3,15 @@
 A baseline is a commit under ``refs/codex-subagents/baselines/<id>`` whose tree
 holds ``worktree`` (every protected file as raw bytes), ``meta.json`` (the exact
 permission bits git trees cannot hold, which ignored files are protected, what
-was left out and why, HEAD, the index's digest and the stash list), ``index``
-(the user's index, byte for byte) and ``staged`` (what the index stages, so its
-blobs stay reachable). Its parents are HEAD and the stash entries, so nothing
-it refers to can be collected. A baseline belongs to the worktree it was taken
-in: a linked worktree of the same repository neither lists nor uses it. The
-``lstat`` signatures of the recorded files are kept beside, in the worktree's git
-directory, so a later comparison reads again only what changed. The tools take a
+was left out and why, HEAD, the index's digest, the stash list and the git
+directory's files), ``index`` (the user's index, byte for byte), ``staged`` (what
+the index stages, so its blobs stay reachable) and a ``git-<blob>`` entry for
+each file of the git directory that `gitdir` records. Its parents are HEAD and
+the stash entries, so nothing it refers to can be collected. A baseline belongs
+to the worktree it was taken in: a linked worktree of the same repository
+neither lists nor uses it. The ``lstat`` signatures of the recorded files are
+kept beside, in the worktree's git directory, so a later comparison reads again
+only what changed. The tools take a
 baseline in a child process (`offload`): its per-path work would hold the server's interpreter.
 """
 
@@ -28,7 +30,7 @@ from typing import Any
 import anyio
 from pydantic import BaseModel, Field, JsonValue
 
-from . import git, gitstate, offload, signatures, snapshot
+from . import git, gitdir, gitstate, offload, signatures, snapshot
 from .errors import BaselineError, GitError, InputError
 from .gitstate import GitState, Head
 from .paths import parsed, shown
@@ -114,6 +116,7 @@ async def create(root: Path, label: str | None) -> Baseline:
     items["meta.json"] = ("100644", "blob", (await git.run(root, "hash-object", "-w", "--stdin", stdin=meta)).decode())
     if state.index_blob:
         items["index"] = ("100644", "blob", state.index_blob)
+    items.update(gitdir.tree_items(state.git_files or {}))
     staged = await _staged_tree(root)
     if staged:
         items["staged"] = ("040000", "tree", staged)

@@ -3,10 +3,10 @@
 The tools that compare and roll back come here with the worktree, a baseline
 id and the jobs' claims (`claims`); this module decides. A report is ``clean``
 only if no path was touched by two jobs running together, every changed path
-is claimed, and git's own state (HEAD, index, stash) did not move. A change
-that a job of another server claims is accounted for, and a rollback leaves it
-as it is. A rollback is refused while any live server's worker may still write
-in the worktree.
+is claimed, and git's own state (HEAD, index, stash, the git directory's config
+and hooks) did not move. A change that a job of another server claims is
+accounted for, and a rollback leaves it as it is. A rollback is refused while
+any live server's worker may still write in the worktree.
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ class OverlapResult(BaseModel):
     """How the jobs' changes since a baseline relate to each other."""
 
     baseline_id: str
-    clean: bool = Field(description="No overlap, no unclaimed change and no move of HEAD, index or stash")
+    clean: bool = Field(
+        description="No overlap, no unclaimed change and no move of HEAD, index, stash or git directory files"
+    )
     overlaps: dict[str, list[str]] = Field(description="Path -> the jobs that touched it while their runs overlapped")
     in_sequence: dict[str, list[str]] = Field(
         description="Path -> the jobs that touched it one after another (no overlap), in the order they ran"
@@ -52,7 +54,9 @@ class OverlapResult(BaseModel):
         "a rollback leaves these paths as they are"
     )
     changed: dict[str, ChangeKind] = Field(description="Every path that differs from the baseline, and how")
-    git_state: list[GitStateChange] = Field(description="HEAD, index or stash changes since the baseline")
+    git_state: list[GitStateChange] = Field(
+        description="HEAD, index, stash or git directory file changes since the baseline"
+    )
 
 
 class IntegrityResult(BaseModel):
@@ -62,7 +66,9 @@ class IntegrityResult(BaseModel):
     baseline_id: str
     changed_by_job: list[str] = Field(description="Paths the job touched that differ from the baseline")
     suspects: list[str] = Field(description="Changed paths that no other job claims")
-    git_state: list[GitStateChange] = Field(description="HEAD, index or stash changes since the baseline")
+    git_state: list[GitStateChange] = Field(
+        description="HEAD, index, stash or git directory file changes since the baseline"
+    )
 
 
 async def located(roots: Sequence[Path], cwd: str | None) -> tuple[Path, Path]:

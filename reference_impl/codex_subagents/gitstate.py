@@ -1,4 +1,5 @@
-"""The git state a worker can move besides files: HEAD and its branch, the index, the stash list.
+"""The git state a worker can move besides files: HEAD and its branch, the index, the stash list, and the files of
+the git directory that decide what git runs or how it reads the tree (`gitdir`).
 
 A baseline records them; a comparison names what moved; a rollback puts each
 back and first keeps whatever a worker made (a commit, a stash entry, its index)
@@ -19,8 +20,9 @@ from typing import Literal
 import anyio
 from pydantic import BaseModel, Field
 
-from . import git
+from . import git, gitdir
 from .errors import GitError
+from .gitdir import GitFile
 
 KEPT_PREFIX = "refs/codex-subagents/kept/"
 
@@ -40,19 +42,21 @@ class Head(BaseModel):
 
 
 class GitState(BaseModel):
-    """HEAD, the index (its exact bytes as a blob, and a digest of its entries) and the stash list."""
+    """HEAD, the index (its exact bytes as a blob, and a digest of its entries), the stash list and the git
+    directory's files (None in a baseline recorded before they were)."""
 
     head: Head
     index_blob: str | None = None
     index_entries: str = ""
     stash: list[StashEntry] = Field(default_factory=list[StashEntry])
+    git_files: dict[str, GitFile] | None = None
 
 
 class GitStateChange(BaseModel):
     """Something of git's own state that differs from the baseline."""
 
-    what: Literal["branch", "head", "index", "stash"]
-    detail: str
+    what: Literal["branch", "head", "index", "stash", "git_file"]
+    detail: str = Field(description="What moved; for a git_file, the file of the git directory, first")
 
 
 def staged_digest(listing: bytes) -> str:
@@ -76,7 +80,11 @@ async def record(root: Path, *, write: bool, staged: str | None = None) -> GitSt
     if data:
         entries = staged if staged is not None else staged_digest(await git.run(root, "ls-files", "-z", "--stage"))
     return GitState(
-        head=Head(branch=branch, commit=head or None), index_blob=blob, index_entries=entries, stash=await _stash(root)
+        head=Head(branch=branch, commit=head or None),
+        index_blob=blob,
+        index_entries=entries,
+        stash=await _stash(root),
+        git_files=await gitdir.record(root, keep=write),
     )
 
 
@@ -93,16 +101,23 @@ def changes(before: GitState, now: GitState) -> list[GitStateChange]:
     if before.stash != now.stash:
         detail = f"the stash list had {len(before.stash)} entries and has {len(now.stash)}"
         found.append(GitStateChange(what="stash", detail=detail))
+    if before.git_files is not None and now.git_files is not None:
+        for name, how in gitdir.changed(before.git_files, now.git_files).items():
+            found.append(GitStateChange(what="git_file", detail=f"{name} in the git directory was {how}"))
     return found
 
 
 async def restore(root: Path, before: GitState, baseline_id: str) -> tuple[list[GitStateChange], list[str]]:
-    """Put HEAD, its branch, the index and the stash list back as ``before``; keep what is replaced.
+    """Put the git directory's files, HEAD, its branch, the index and the stash list back as ``before``; keep what
+    is replaced.
 
+    The files come first, so that no hook or setting a worker left runs while the rest is put back.
     Returns what was moved back and the refs that now keep what a worker made.
     """
     now = await record(root, write=True)
     moved = changes(before, now)
+    if before.git_files is not None and any(change.what == "git_file" for change in moved):
+        await gitdir.restore(root, before.git_files)
     kept: list[str] = []
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{time.time_ns() % 1_000_000:06d}"
 

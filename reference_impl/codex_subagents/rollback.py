@@ -6,17 +6,13 @@ whose bytes, kind or permission bits differ, and what moved in git's own state.
 without touching anything, so it can be inspected and tested alone); `apply`
 carries it out: removals first, deepest first, then each file written to a
 temporary name with its exact permission bits and renamed over, so a reader
-never sees half a file and a mode is never wider than the baseline's. Only then
-are HEAD, the index and the stash list put back. Paths the baseline did not
-protect are never touched.
+never sees half a file and a mode is never wider than the baseline's (`placing`).
+Only then are the git directory's files, HEAD, the index and the stash list put
+back. Paths the baseline did not protect are never touched.
 """
 
 from __future__ import annotations
 
-import os
-import stat
-import tempfile
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +21,7 @@ from typing import Literal
 import anyio
 from pydantic import BaseModel, Field
 
-from . import git, gitstate, offload, snapshot
+from . import git, gitstate, offload, placing, snapshot
 from .baselines import Baseline
 from .gitstate import GitStateChange
 from .paths import parents, shown, under
@@ -71,7 +67,9 @@ class RollbackResult(BaseModel):
     removed: list[str] = Field(description="Paths that did not exist in the baseline, removed")
     removed_dirs: list[str] = Field(description="Directories left empty by the removals, removed")
     not_restored: list[NotRestored] = Field(description="Paths that could not be put back; nothing else was lost")
-    git_restored: list[GitStateChange] = Field(description="HEAD, index or stash changes that were moved back")
+    git_restored: list[GitStateChange] = Field(
+        description="HEAD, index, stash or git directory file changes that were moved back"
+    )
     kept_refs: list[str] = Field(description="Private refs keeping the commits, stash entries or index replaced")
 
 
@@ -167,63 +165,12 @@ async def _blobs(root: Path, shas: set[str]) -> dict[str, bytes]:
 def _apply_files(
     root: Path, steps: Plan, blobs: Mapping[str, bytes]
 ) -> tuple[list[str], list[str], list[tuple[str, str]]]:
-    removed: list[str] = []
-    for path in steps.remove:
-        if _remove(root / path):
-            removed.append(path)
-    removed_dirs = _prune(root, removed, steps.keep_dirs)
+    removed = [path for path in steps.remove if placing.remove(root / path)]
+    removed_dirs = placing.prune(root, removed, steps.keep_dirs)
     not_restored: list[tuple[str, str]] = []
     for path, entry in sorted(steps.write.items()):
         try:
-            _write(root, path, entry, blobs[entry.sha])
+            placing.write(root / path, blobs[entry.sha], entry.perm, link=entry.link)
         except OSError as exc:
             not_restored.append((path, f"{exc.strerror or exc}; the path was left as it is"))
     return removed, removed_dirs, not_restored
-
-
-def _remove(target: Path) -> bool:
-    try:
-        info = os.lstat(target)
-    except FileNotFoundError:
-        return False
-    if stat.S_ISDIR(info.st_mode):
-        return False
-    target.unlink()
-    return True
-
-
-def _prune(root: Path, removed: list[str], keep_dirs: frozenset[str]) -> list[str]:
-    """Remove the directories the removals left empty, never one the baseline holds anything in."""
-    pruned: list[str] = []
-    for path in removed:
-        for name in parents(path):
-            if name in keep_dirs:
-                break
-            try:
-                (root / name).rmdir()
-            except OSError:
-                break
-            pruned.append(name)
-    return pruned
-
-
-def _write(root: Path, path: str, entry: Entry, data: bytes) -> None:
-    """Write ``entry`` at ``path`` by renaming a finished temporary file (or link) over it."""
-    target = root / path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.is_dir() and not target.is_symlink():
-        target.rmdir()
-    if entry.link:
-        temporary = target.parent / f".codex-subagents-{uuid.uuid4().hex}"
-        os.symlink(os.fsdecode(data), temporary)
-    else:
-        handle, name = tempfile.mkstemp(prefix=".codex-subagents-", dir=target.parent)
-        temporary = Path(name)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            os.fchmod(stream.fileno(), entry.perm)
-    try:
-        os.replace(temporary, target)
-    except OSError:
-        temporary.unlink(missing_ok=True)
-        raise

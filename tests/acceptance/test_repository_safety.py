@@ -2,8 +2,8 @@
 
 Workers change files from the shell with ``printf`` and octal escapes, so that the
 exact bytes (carriage returns, names that are not UTF-8) reach the disk whatever
-the step says; the worker that commits, stashes and resets runs under
-``danger-full-access``, as it must in containers without user namespaces.
+the step says; the workers that commit, stash and reset, or plant hooks, run under
+``danger-full-access``, as they must in containers without user namespaces.
 """
 
 from __future__ import annotations
@@ -11,19 +11,21 @@ from __future__ import annotations
 import os
 import re
 import stat
+import subprocess
 from typing import cast
 
 from harness import git
 from pytest_bdd import given, parsers, scenarios, then, when
 
 from codex_subagents.paths import parsed
-from world import World, attempt, commit, dump, final, names, records, strings
+from world import World, attempt, commit, dump, final, items, names, records, strings
 
 scenarios("repository-safety.feature")
 
 _PLAIN = re.compile(rb"[A-Za-z0-9 ._/-]")
 _QUOTED_LIST = r'(?P<files>"[^"]+"(?:(?:, | and )"[^"]+")*)'
 _WORKER = ["-c", "user.name=worker", "-c", "user.email=worker@localhost"]
+_USERS_HOOK = b"#!/bin/sh\necho the hook the user wrote\n"
 
 
 def octal(data: bytes) -> str:
@@ -145,6 +147,14 @@ def server_with_linked(world: World, name: str) -> None:
     world.start_server("--allow-root", str(world.tmp / name))
 
 
+@given(parsers.parse('the user has the hook "{hook}" with the mode {mode}'))
+def users_hook(world: World, hook: str, mode: str) -> None:
+    """A hook of the user's, readable and runnable by its owner alone."""
+    path = world.path(f".git/hooks/{hook}")
+    path.write_bytes(_USERS_HOOK)
+    path.chmod(int(mode, 8))
+
+
 # -- workers -----------------------------------------------------------------------------------------
 
 
@@ -185,6 +195,19 @@ def overwrites_odd_name(world: World, name: str, file: str) -> None:
     world.add_script(
         name, [{"shell": shell_write(quoted(file), b"written by the worker\n"), "login": False}, final([])]
     )
+
+
+@given(
+    parsers.parse(
+        'a worker script "{name}" that overwrites the hook "{hook}", adds the hook "{other}" '
+        'and sets the alias "{alias}"'
+    )
+)
+def hook_planter(world: World, name: str, hook: str, other: str, alias: str) -> None:
+    """A worker that changes what the user's next git command runs, from the shell, and reports nothing."""
+    plant = "printf '#!/bin/sh\\ntouch planted\\n' > .git/hooks/{0} && chmod 755 .git/hooks/{0}"
+    command = f"{plant.format(hook)} && {plant.format(other)} && git config alias.{alias} '!touch planted'"
+    world.add_script(name, [{"shell": command, "login": False}, final([])])
 
 
 # -- the boss's calls ------------------------------------------------------------------------------
@@ -249,6 +272,48 @@ def protected_ignored(world: World, file: str) -> None:
 def git_state_named(world: World, whats: str) -> None:
     """Each part of git's state the worker moved is named."""
     assert git_whats(world.answers["overlaps"]["git_state"]) == sorted(names(whats)), dump(world.answers["overlaps"])
+
+
+@then(parsers.parse('the overlaps name the files "{files}" of the git directory under git_state'))
+def git_files_named(world: World, files: str) -> None:
+    """Each file of the git directory the worker changed is a ``git_file`` change whose detail names it first."""
+    changes = records(world.answers["overlaps"]["git_state"])
+    named = sorted(str(change["detail"]).split(" ")[0] for change in changes if change["what"] == "git_file")
+    assert named == names(files), dump(changes)
+
+
+@then("the overlaps name nothing under git_state")
+def no_git_state(world: World) -> None:
+    """Nothing of git's own state moved."""
+    assert world.answers["overlaps"]["git_state"] == [], dump(world.answers["overlaps"])
+
+
+@then(parsers.parse('the shell command of job "{name}" exited with a code other than 0'))
+def command_failed(world: World, name: str) -> None:
+    """The sandbox refused the write, so the worker's command failed."""
+    events = records(world.live.call("codex_events", job_id=world.job(name), limit=500)["events"])
+    completed = items(events, "command_execution")["completed"]
+    assert completed["exit_code"] not in (0, None), dump(completed)
+
+
+@then(parsers.parse('the hook "{hook}" holds the user\'s bytes with the mode {mode}'))
+def hook_kept(world: World, hook: str, mode: str) -> None:
+    """The user's hook is byte for byte and bit for bit what it was."""
+    path = world.path(f".git/hooks/{hook}")
+    assert (path.read_bytes(), stat.S_IMODE(path.lstat().st_mode)) == (_USERS_HOOK, int(mode, 8))
+
+
+@then(parsers.parse('there is no hook "{hook}"'))
+def no_hook(world: World, hook: str) -> None:
+    """A hook the worker added is gone, or never came."""
+    assert not world.path(f".git/hooks/{hook}").exists()
+
+
+@then(parsers.parse('git has no alias "{alias}"'))
+def no_alias(world: World, alias: str) -> None:
+    """The configuration holds no alias the worker set."""
+    found = subprocess.run(["git", "config", "--get", f"alias.{alias}"], cwd=world.path("."), capture_output=True)
+    assert found.returncode == 1, found.stdout
 
 
 @then("the stash list holds only the user's entry")
