@@ -3,7 +3,8 @@
 Every git call of the server goes through `run`, so the hardening lives in one
 place: the command never waits on the event loop; variables that would steer
 git elsewhere (``GIT_DIR``, ``GIT_INDEX_FILE``, ...) are dropped from the
-inherited environment; pathspecs are literal; optional locks are off, so that a
+inherited environment; no hook and no file system monitor a repository names is
+run; pathspecs are literal; optional locks are off, so that a
 read never rewrites the user's index; output is bytes, because paths need not be
 UTF-8. The server drives git's plumbing directly rather than through a library
 so that it controls exactly which index is written and that no filter or line
@@ -23,11 +24,18 @@ from .errors import GitError
 NICENESS = 10
 """How much bulk work yields the processor to the server and its workers (``nice``): background git, a baseline."""
 
+_UNRUN = {"core.fsmonitor": "false", "core.hooksPath": os.devnull}
+"""Settings that would have the server's git run a program: a worker may write a nested repository's config
+(and, with full access, the worktree's), and the server runs git outside every sandbox, so these are forced
+off with the precedence of ``git -c``."""
 _FIXED = {
     "GIT_LITERAL_PATHSPECS": "1",
     "GIT_OPTIONAL_LOCKS": "0",
     "GIT_TERMINAL_PROMPT": "0",
     "LC_ALL": "C",
+    "GIT_CONFIG_COUNT": str(len(_UNRUN)),
+    **{f"GIT_CONFIG_KEY_{n}": key for n, key in enumerate(_UNRUN)},
+    **{f"GIT_CONFIG_VALUE_{n}": value for n, value in enumerate(_UNRUN.values())},
 }
 
 

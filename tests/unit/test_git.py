@@ -1,0 +1,45 @@
+"""The server's git runs no program a repository's config names: no file system monitor, no hook."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+from repos import committed, git
+
+from codex_subagents import git as server_git
+
+pytestmark = pytest.mark.anyio
+
+
+def program(path: Path, marker: Path) -> str:
+    """A script at ``path`` that leaves ``marker`` behind when anything runs it."""
+    path.write_text(f"#!/bin/sh\ntouch '{marker}'\n")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return str(path)
+
+
+async def test_a_file_system_monitor_a_worker_configured_is_not_run_by_the_servers_status(tmp_path: Path) -> None:
+    """A nested repository a sandboxed worker made may name any program as core.fsmonitor; git status runs none."""
+    repo = committed(tmp_path / "repo", {"a.txt": "a\n"})
+    marker = tmp_path / "ran"
+    git(repo, "config", "core.fsmonitor", program(tmp_path / "monitor", marker))
+    git(repo, "status", "--porcelain")
+    assert marker.exists(), "git itself runs the monitor, so the test can see a run"
+    marker.unlink()
+    await server_git.run(repo, "status", "--porcelain", "-z")
+    assert not marker.exists()
+
+
+async def test_a_hook_in_the_repository_is_not_run_when_the_server_moves_a_ref(tmp_path: Path) -> None:
+    """A reference-transaction hook runs for a user's update-ref, not for the server's."""
+    repo = committed(tmp_path / "repo", {"a.txt": "a\n"})
+    marker = tmp_path / "ran"
+    program(repo / ".git" / "hooks" / "reference-transaction", marker)
+    head = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "update-ref", "refs/heads/user", head)
+    assert marker.exists(), "git itself runs the hook, so the test can see a run"
+    marker.unlink()
+    await server_git.run(repo, "update-ref", "refs/heads/server", head)
+    assert not marker.exists()
