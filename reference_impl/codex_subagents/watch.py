@@ -65,8 +65,22 @@ class WorktreeWatch:
 
 async def _listed(root: Path, prefix: str) -> list[str]:
     """What ``git status`` lists in the repository at ``root / prefix``, as paths from ``root``."""
-    output = await git.run(root / prefix if prefix else root, *_STATUS, background=True)
+    where = root / prefix if prefix else root
+    unfiltered = await _without_filters(where) if prefix else []
+    output = await git.run(where, *unfiltered, *_STATUS, background=True)
     return [prefix + os.fsdecode(entry[3:]) for entry in output.split(b"\0") if len(entry) > 3]
+
+
+async def _without_filters(repo: Path) -> list[str]:
+    """``-c`` options that empty every filter driver a nested repository's config names.
+
+    A sandboxed worker can write such a repository's config, and ``git status`` runs a
+    driver's clean command on a file whose stat data changed: here it would run outside
+    every sandbox. An empty command is no filter to git, so the listing reads raw bytes.
+    """
+    found = await git.run(repo, "config", "-z", "--get-regexp", r"^filter\..*\.(clean|smudge|process)$", ok=(0, 1))
+    keys = [os.fsdecode(entry.partition(b"\n")[0]) for entry in found.split(b"\0") if entry]
+    return [option for key in keys for option in ("-c", f"{key}=")]
 
 
 async def _submodules(root: Path) -> list[str]:

@@ -1,4 +1,4 @@
-"""The server's git runs no program a repository's config names: no file system monitor, no hook."""
+"""The server's git runs no program a repository's config names: no monitor, no hook, no nested filter."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import stat
 from pathlib import Path
 
 import pytest
-from repos import committed, git
 
 from codex_subagents import git as server_git
+from codex_subagents.watch import WorktreeWatch
+from unit.repos import committed, git
 
 pytestmark = pytest.mark.anyio
 
@@ -43,3 +44,19 @@ async def test_a_hook_in_the_repository_is_not_run_when_the_server_moves_a_ref(t
     marker.unlink()
     await server_git.run(repo, "update-ref", "refs/heads/server", head)
     assert not marker.exists()
+
+
+async def test_a_filter_a_nested_repository_names_is_not_run_by_the_live_watch(tmp_path: Path) -> None:
+    """A worker can make a repository inside the worktree whose config names a clean filter; the watch sees the
+    write there without running it."""
+    root = committed(tmp_path / "repo", {"a.txt": "a\n"})
+    nested = committed(root / "nested", {".gitattributes": "*.txt filter=evil\n", "b.txt": "b\n"})
+    marker = tmp_path / "ran"
+    git(nested, "config", "filter.evil.clean", program(tmp_path / "clean", marker))
+    watch = WorktreeWatch(root)
+    await watch.prime()
+    (nested / "b.txt").write_text("c\n")  # the same size: only the content tells git it changed
+    assert await watch.changes() == ["nested/b.txt"]
+    assert not marker.exists()
+    git(nested, "status", "--porcelain")
+    assert marker.exists(), "git itself runs the filter, so the test can see a run"
