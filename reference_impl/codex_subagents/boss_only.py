@@ -27,6 +27,8 @@ SKILL_OFF = (
 )
 """The boss skill switched off by name: a copy of its own, and the copy the plugin of the same name brings."""
 
+_STAND_IN = '{command = "codex-subagents", enabled = false}'
+"""The disabled entry that takes a plugin's server's place in a worker; Codex never starts it."""
 _SERVER_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
@@ -46,7 +48,7 @@ def servers_off(server_name: str, environ: Mapping[str, str]) -> list[str]:
     for _, servers in plugin_servers(home, config):
         for name, entry in servers.items():
             if name not in declared and _ours(server_name, name, entry):
-                items.append(f'mcp_servers.{name}={{command = "{SKILL_NAME}", enabled = false}}')
+                items.append(f"mcp_servers.{name}={_STAND_IN}")
     return list(dict.fromkeys(items))
 
 
