@@ -29,6 +29,7 @@ class Plan:
         collision_trials: P9, how many collisions are staged for each way of writing.
         work_turns: P10, how many shell commands of work each worker of the batch runs.
         work_s: P10, how long each of those commands sleeps.
+        install_repeats: P14, how many times the demo's batch runs through each install.
     """
 
     mode: str
@@ -49,6 +50,7 @@ class Plan:
     collision_trials: int
     work_turns: int
     work_s: float
+    install_repeats: int
 
 
 FULL = Plan(
@@ -70,6 +72,7 @@ FULL = Plan(
     collision_trials=20,
     work_turns=4,
     work_s=1.0,
+    install_repeats=3,
 )
 QUICK = Plan(
     mode="quick",
@@ -90,4 +93,5 @@ QUICK = Plan(
     collision_trials=3,
     work_turns=2,
     work_s=0.3,
+    install_repeats=1,
 )

@@ -71,6 +71,38 @@ Feature: Worker contract
     Then the first model request of job "writer-a" offers no tool that spawns an agent
     And the first model request of job "writer-a" offers no tool of this server
 
+  @req:workers-load-neither-this-server-nor-the-boss-skill
+  Scenario: A worker of a plugin install loads neither the server nor the skill
+    Given the user installed the plugin
+    And the server is running
+    And a worker script "writer-a" that writes "a.txt" and reports it
+    When the boss spawns a worker running script "writer-a"
+    And the boss waits until job "writer-a" is reported
+    Then the first model request of job "writer-a" offers no tool of this server
+    And the first model request of job "writer-a" lists no skill "codex-subagents"
+    And no worker started this server
+
+  @req:workers-load-neither-this-server-nor-the-boss-skill
+  Scenario: A worker of a by-hand install loads neither the server nor the skill
+    Given the user added this server with codex mcp add and copied the skill to their Codex home
+    And the server is running
+    And a worker script "writer-a" that writes "a.txt" and reports it
+    When the boss spawns a worker running script "writer-a"
+    And the boss waits until job "writer-a" is reported
+    Then the first model request of job "writer-a" offers no tool of this server
+    And the first model request of job "writer-a" lists no skill "codex-subagents"
+    And no worker started this server
+
+  @req:workers-load-neither-this-server-nor-the-boss-skill
+  Scenario: A worker does not load the skill a project carries
+    Given the repository holds the skill in ".agents/skills/codex-subagents" next to a skill "house-rules"
+    And the server is running
+    And a worker script "writer-a" that writes "a.txt" and reports it
+    When the boss spawns a worker running script "writer-a"
+    And the boss waits until job "writer-a" is reported
+    Then the first model request of job "writer-a" lists no skill "codex-subagents"
+    And the first model request of job "writer-a" lists the skill "house-rules"
+
   @req:a-server-inside-a-worker-refuses-to-spawn
   Scenario: A server started inside a worker refuses to spawn
     Given the server is running with a worker's environment

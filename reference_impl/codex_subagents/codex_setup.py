@@ -73,11 +73,13 @@ def installed_plugins(codex_home: Path, config: Mapping[str, object]) -> Iterato
             yield found[-1]
 
 
-def find_registration(codex_home: Path, config: Mapping[str, object], name: str) -> Registration | None:
-    """Return the server entry called ``name``: the config's own first, then an enabled plugin's."""
-    entry = _table(_table(config, "mcp_servers"), name)
-    if entry:
-        return Registration(codex_home / "config.toml", entry)
+def config_servers(config: Mapping[str, object]) -> Mapping[str, object]:
+    """The config's own ``[mcp_servers]`` table, by server name (empty when it has none)."""
+    return _table(config, "mcp_servers")
+
+
+def plugin_servers(codex_home: Path, config: Mapping[str, object]) -> Iterator[tuple[Path, Mapping[str, object]]]:
+    """Yield the servers file of each enabled plugin that declares one, with its servers by name."""
     for folder in installed_plugins(codex_home, config):
         manifest = folder / ".codex-plugin" / "plugin.json"
         try:
@@ -85,8 +87,18 @@ def find_registration(codex_home: Path, config: Mapping[str, object], name: str)
             servers = json.loads(servers_file.read_text())["mcpServers"]
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        if isinstance(servers, dict) and isinstance(found := cast("dict[str, object]", servers).get(name), dict):
-            return Registration(servers_file, cast("dict[str, object]", found))
+        if isinstance(servers, dict):
+            yield servers_file, cast("dict[str, object]", servers)
+
+
+def find_registration(codex_home: Path, config: Mapping[str, object], name: str) -> Registration | None:
+    """Return the server entry called ``name``: the config's own first, then an enabled plugin's."""
+    entry = _table(config_servers(config), name)
+    if entry:
+        return Registration(codex_home / "config.toml", entry)
+    for servers_file, servers in plugin_servers(codex_home, config):
+        if found := _table(servers, name):
+            return Registration(servers_file, found)
     return None
 
 

@@ -3,7 +3,7 @@
 The prompt travels on stdin (``codex exec -``), so nothing a boss writes can be
 read as a flag. Every worker gets the contract preamble, the output schema that
 asks for ``{summary, modifiedFiles}``, Codex's own sub-agent features switched
-off, and this server's entry in the user's Codex config disabled. Each worker
+off, and neither this server nor the boss skill (``boss_only``). Each worker
 carries ``CODEX_SUBAGENTS_JOB_ID`` in its environment; a server that finds that
 marker on itself or on an ancestor process knows it runs inside a worker and
 refuses to spawn.
@@ -15,11 +15,11 @@ import fnmatch
 import json
 import os
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .boss_only import SKILL_OFF, servers_off
 from .config import Settings
 from .errors import InputError
 from .journal import JobRequest
@@ -65,7 +65,7 @@ SCOPE_RULE = """
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}")
 _CONFIG_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-\"]{0,199}")
-_RESERVED_KEYS = ("sandbox", "mcp_servers", "features", "agents", "approval_policy")
+_RESERVED_KEYS = ("sandbox", "mcp_servers", "features", "agents", "approval_policy", "skills")
 
 
 @dataclass(frozen=True)
@@ -92,8 +92,8 @@ def check_config(items: Sequence[str]) -> list[str]:
             raise InputError(f"config item {item!r} is not KEY=VALUE; write e.g. model_reasoning_effort=low.")
         if key.startswith(_RESERVED_KEYS):
             raise InputError(
-                f"config key {key!r} is reserved: sandbox, MCP servers, features and approvals of workers "
-                "are set by the server; use the sandbox argument or the server's --worker-config."
+                f"config key {key!r} is reserved: sandbox, MCP servers, features, approvals and skills "
+                "of workers are set by the server; use the sandbox argument or the server's --worker-config."
             )
     return list(items)
 
@@ -186,8 +186,9 @@ def build_launch(
         argv.append("--ignore-user-config")
         env["CODEX_HOME"] = str(settings.state_dir / "codex-home")
     else:
-        for name in _own_server_entries(settings.server_name, env):
-            argv += ["-c", f"mcp_servers.{name}.enabled=false"]
+        for item in servers_off(settings.server_name, env):
+            argv += ["-c", item]
+    argv += ["-c", SKILL_OFF]
     if model:
         argv.append(f"--model={model}")
     if profile:
@@ -249,20 +250,3 @@ def enclosing_job(pid: int | None = None, environ: Mapping[str, str] | None = No
             return found
         current = parent
     return None
-
-
-def _own_server_entries(server_name: str, env: Mapping[str, str]) -> list[str]:
-    """Name the MCP servers in the user's Codex config that are this server, to disable them in workers."""
-    home = Path(env.get("CODEX_HOME") or Path(env.get("HOME", "~")) / ".codex").expanduser()
-    try:
-        servers = tomllib.loads((home / "config.toml").read_text()).get("mcp_servers", {})
-    except (OSError, tomllib.TOMLDecodeError):
-        return []
-    if not isinstance(servers, dict):
-        return []
-    names: list[str] = []
-    for name, entry in servers.items():  # pyright: ignore[reportUnknownVariableType] -- parsed TOML
-        text = json.dumps(entry)
-        if name == server_name or "codex-subagents" in text or "codex_subagents" in text:
-            names.append(str(name))  # pyright: ignore[reportUnknownArgumentType] -- parsed TOML
-    return names

@@ -7,12 +7,18 @@ worktree, so that a spawn there can be refused for that reason alone.
 from __future__ import annotations
 
 import json
+import re
+import shutil
+from pathlib import Path
 
+import anyio
 import pytest
 from harness import SERVE, make_repo
 from pytest_bdd import given, parsers, scenarios, then, when
 
+from codex_subagents.skill import packaged_skill
 from codex_subagents.worker import JOB_ENV
+from install.fresh_home import Home, by_hand, install_plugin, make_home, uvx_script
 from world import World, first_request, items, records, spawn
 
 scenarios("worker-contract.feature")
@@ -36,6 +42,31 @@ def tools_offered(world: World, name: str) -> list[str]:
     return offered
 
 
+def skills_listed(world: World, name: str) -> list[str]:
+    """The names under "Available skills" in the worker's first model request, without a plugin's prefix."""
+    listed: list[str] = []
+    for message in records(first_request(world, name)["input"]):
+        for part in records(message.get("content", [])):
+            text = str(part.get("text", ""))
+            if "<skills_instructions>" in text:
+                catalog = text.split("### Available skills", 1)[1].split("\n###", 1)[0]
+                listed += [found.split(":")[-1] for found in re.findall(r"^- (\S+): ", catalog, re.MULTILINE)]
+    return listed
+
+
+def user_home(world: World) -> Home:
+    """A fresh user home whose Codex home the server and its workers read; a server start there is logged."""
+    home = make_home(world.tmp)
+    world.server_env |= {"HOME": str(home.path), "CODEX_HOME": str(home.codex_home), "PATH": home.env["PATH"]}
+    world.isolated = False
+    return home
+
+
+def started_log(world: World) -> Path:
+    """Where a server that a user's set-up starts notes each start (the boss's own server is started apart)."""
+    return world.tmp / "server-starts.log"
+
+
 def command_output(world: World, name: str) -> str:
     """What the job's one shell command printed."""
     events = records(world.live.call("codex_events", job_id=world.job(name), limit=500)["events"])
@@ -57,6 +88,34 @@ def registered(world: World) -> None:
         config.write(f"args = {json.dumps(entry['args'])}\n")
     world.server_env["CODEX_HOME"] = str(home)
     world.isolated = False
+
+
+@given("the user installed the plugin")
+def plugin_installed(world: World) -> None:
+    """The plugin added from this repository with the Codex CLI; its ``uvx`` runs this checkout's server."""
+    home = user_home(world)
+    anyio.run(install_plugin, home)
+    home.shim("uvx", f"echo uvx >> {started_log(world)}\n" + uvx_script([]))
+
+
+@given("the user added this server with codex mcp add and copied the skill to their Codex home")
+def added_by_hand(world: World) -> None:
+    """The documented manual set-up: codex mcp add, then the skill copied to ``$CODEX_HOME/skills``."""
+    home = user_home(world)
+    by_hand(home)
+    command = home.bin / "codex-subagents"
+    real = command.readlink()
+    command.unlink()
+    home.shim("codex-subagents", f'echo by-hand >> {started_log(world)}\nexec {real} "$@"\n')
+
+
+@given(parsers.parse('the repository holds the skill in "{folder}" next to a skill "{other}"'))
+def project_skill(world: World, folder: str, other: str) -> None:
+    """The boss skill and one more skill, both where Codex finds a project's skills."""
+    shutil.copytree(packaged_skill(), world.path(folder))
+    extra = world.path(folder).parent / other
+    extra.mkdir()
+    (extra / "SKILL.md").write_text(f"---\nname: {other}\ndescription: The rules of this house.\n---\n\nBe tidy.\n")
 
 
 @given("the server is running with a worker's environment")
@@ -116,9 +175,28 @@ def no_agent_tools(world: World, name: str) -> None:
 
 @then(parsers.parse('the first model request of job "{name}" offers no tool of this server'))
 def no_own_tools(world: World, name: str) -> None:
-    """The user's entry for this server is disabled in the worker, so codex_spawn is out of reach."""
+    """No tool of this server is offered, up front or deferred behind tool_search, so codex_spawn is out of reach."""
     offered = tools_offered(world, name)
     assert not [tool for tool in offered if "codex_spawn" in tool or "codex-subagents" in tool], offered
+    assert "mcp__codex_subagents" not in json.dumps(first_request(world, name))
+
+
+@then(parsers.parse('the first model request of job "{name}" lists no skill "{skill}"'))
+def no_skill(world: World, name: str, skill: str) -> None:
+    """The skill is missing from the worker's skills catalog."""
+    assert skill not in skills_listed(world, name)
+
+
+@then(parsers.parse('the first model request of job "{name}" lists the skill "{skill}"'))
+def has_skill(world: World, name: str, skill: str) -> None:
+    """The skill is in the worker's skills catalog."""
+    assert skill in skills_listed(world, name)
+
+
+@then("no worker started this server")
+def not_started(world: World) -> None:
+    """The command the user's set-up registers for the server never ran."""
+    assert not started_log(world).exists(), started_log(world).read_text()
 
 
 @then("no worker process was started")

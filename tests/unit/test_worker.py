@@ -99,6 +99,42 @@ def test_this_server_is_disabled_in_workers_only_where_the_user_configured_it(tm
     assert not any("mcp_servers" in arg for arg in launch(settings, {"CODEX_HOME": str(tmp_path / "none")}).argv)
 
 
+def plugin_home(home: Path, servers: dict[str, object], *, enabled: bool = True) -> None:
+    """A Codex home with one plugin installed from the marketplace ``market``, declaring ``servers``."""
+    folder = home / "plugins" / "cache" / "market" / "codex-subagents" / "0.1.0"
+    (folder / ".codex-plugin").mkdir(parents=True, exist_ok=True)
+    (folder / ".codex-plugin" / "plugin.json").write_text(json.dumps({"mcpServers": "./.mcp.json"}))
+    (folder / ".mcp.json").write_text(json.dumps({"mcpServers": servers}))
+    flag = "true" if enabled else "false"
+    (home / "config.toml").write_text(f'[plugins."codex-subagents@market"]\nenabled = {flag}\n')
+
+
+def test_a_plugins_server_is_shadowed_by_a_disabled_entry_of_its_name(tmp_path: Path) -> None:
+    """Codex reads plugins from the user's file alone, so a worker gets a disabled entry in place of the plugin's."""
+    home = tmp_path / "codex"
+    plugin_home(home, {"codex-subagents": {"command": "uvx", "args": ["codex-subagents", "serve"]}, "x y": {}})
+    settings = Settings(codex=Path("/bin/codex"), state_dir=tmp_path)
+    argv = launch(settings, {"CODEX_HOME": str(home)}).argv
+    shadow = 'mcp_servers.codex-subagents={command = "codex-subagents", enabled = false}'
+    assert argv[argv.index(shadow) - 1] == "-c"
+    assert [arg for arg in argv if arg.startswith("mcp_servers")] == [shadow]
+    plugin_home(home, {"codex-subagents": {"command": "uvx"}}, enabled=False)
+    assert not any("mcp_servers" in arg for arg in launch(settings, {"CODEX_HOME": str(home)}).argv)
+
+
+@pytest.mark.parametrize("isolated", [False, True])
+def test_every_worker_has_the_boss_skill_switched_off_by_name(tmp_path: Path, isolated: bool) -> None:
+    """Whether or not it reads the user's config, a worker lists no codex-subagents skill, its own or the plugin's."""
+    settings = Settings(codex=Path("/bin/codex"), state_dir=tmp_path, isolated=isolated)
+    argv = launch(settings, {"HOME": str(tmp_path)}).argv
+    (rule,) = [arg for arg in argv if arg.startswith("skills.config=")]
+    assert argv[argv.index(rule) - 1] == "-c"
+    assert rule == (
+        'skills.config=[{name = "codex-subagents", enabled = false}, '
+        '{name = "codex-subagents:codex-subagents", enabled = false}]'
+    )
+
+
 @pytest.mark.parametrize("value", ["--help", "-m", "", "gpt 5", "a;rm -rf /", "x" * 200])
 def test_models_and_profiles_that_look_like_flags_are_refused(value: str) -> None:
     """Only plain names pass, so a model can never become an option; the refusal names the value."""
@@ -112,12 +148,13 @@ def test_models_and_profiles_that_look_like_flags_are_refused(value: str) -> Non
         ("sandbox_mode=danger-full-access", "reserved"),
         ("mcp_servers.codex-subagents.enabled=true", "reserved"),
         ("features.multi_agent=true", "reserved"),
+        ('skills.config=[{name="codex-subagents",enabled=true}]', "reserved"),
         ("--dangerously-bypass-approvals-and-sandbox", "KEY=VALUE"),
         ("noequals", "KEY=VALUE"),
     ],
 )
 def test_per_spawn_config_cannot_loosen_the_contract(item: str, why: str) -> None:
-    """Overrides of the sandbox, MCP servers or features, and flag-like items, are refused."""
+    """Overrides of the sandbox, MCP servers, features or skills, and flag-like items, are refused."""
     with pytest.raises(InputError, match=why):
         check_config([item])
 
