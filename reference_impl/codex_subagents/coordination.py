@@ -41,7 +41,8 @@ class OverlapResult(BaseModel):
         description="Path -> the jobs that touched it one after another (no overlap), in the order they ran"
     )
     unclaimed: list[str] = Field(
-        description="Changed paths that no job of this worktree, given or not, reported or was seen to change"
+        description="Changed paths that no job of this worktree, given or not, reported or changed by a patch "
+        "(a write only the server's watch saw stays here, and under seen)"
     )
     unchanged_claims: dict[str, list[str]] = Field(description="Job -> paths it claimed that did not change")
     unchecked_claims: dict[str, list[str]] = Field(
@@ -130,7 +131,9 @@ async def overlaps(root: Path, baseline_id: str, given: Sequence[str], claims: M
     for job_id, job in mine.items():
         for path in job.touched:
             touched_by.setdefault(path, []).append(job_id)
-    accounted = frozenset[str]().union(*(c.touched for c in live.values()))
+    # A write only the watch saw blames its job (an overlap) but does not vouch for the change: the worker
+    # did not report it, so it stays unclaimed, as under-reporting always was. Another session's are theirs.
+    accounted = frozenset[str]().union(*(c.touched if c.elsewhere else c.reported | c.observed for c in live.values()))
 
     def per_job(keep: Callable[[str, Claim], bool]) -> dict[str, list[str]]:
         found = {job_id: sorted(shown(p) for p in job.touched if keep(p, job)) for job_id, job in mine.items()}

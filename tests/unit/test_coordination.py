@@ -230,3 +230,13 @@ async def test_a_rollback_refused_for_another_sessions_jobs_says_so_and_how_to_w
     message = str(refused.value)
     assert message.index("j-mine") < message.index("codex_wait_any") < message.index("j-theirs")
     assert "codex_status" in message[message.index("j-theirs") :]
+
+
+async def test_a_write_only_the_watch_saw_stays_unclaimed_and_is_listed_as_seen(repo: Path) -> None:
+    """A job's shell write it never reported is still flagged as under-reporting, and the report says who made it."""
+    baseline = await baselines.create(repo, None)
+    (repo / "c.txt").write_text("from the shell\n")
+    now = time.time()
+    claims = {"j-shell": claim(repo, repo, [], [], (now, now + 1), seen=["c.txt"])}
+    report = await coordination.overlaps(repo, baseline.info.baseline_id, list(claims), claims)
+    assert (report.unclaimed, report.seen, report.clean) == (["c.txt"], {"j-shell": ["c.txt"]}, False)
