@@ -76,7 +76,7 @@ async def _rounds(tree: Tree, baseline_id: str, count: int, repeats: int) -> dic
             raise BenchError(f"codex_overlaps saw {len(found.changed)} of {count} changes in {tree.root}: {found}")
         timings["status"].append(status_seconds(tree))
         start = clock()
-        undone = await coordination.roll_back(tree.root, baseline_id, None, [], {})
+        undone = await coordination.roll_back(tree.root, baseline_id, None, coordination.Busy(), {})
         timings["rollback"].append(clock() - start)
         if len(undone.restored) + len(undone.removed) != count:
             raise BenchError(f"codex_rollback put back {undone} in {tree.root}, not {count} paths")

@@ -182,8 +182,9 @@ Feature: A2 coordination
     And the boss of the second server spawns a worker running script "sleeper"
     And job "sleeper" is waiting on its model
     And the boss rolls back everything
-    Then the call is a tool error mentioning the job id of "sleeper" and "codex_wait_any"
+    Then the call is a tool error mentioning the job id of "sleeper" and "codex_status"
     And no file has changed since the baseline
+    And codex_status lists the job of "sleeper" under elsewhere
 
   @req:another-sessions-work-is-not-the-batchs
   Scenario: Another session's finished work is claimed and survives a rollback
@@ -227,5 +228,60 @@ Feature: A2 coordination
     And the boss cancels job "leaver"
     And the boss checks the integrity of job "leaver"
     Then the integrity report lists "a.txt" as changed by job "leaver"
-    And the integrity report lists "c.txt" as a suspect
+    And the integrity report lists "c.txt" as changed by job "leaver" or as a suspect
     And the integrity report does not list "b.txt"
+
+  @req:a-write-the-server-saw-is-a-claim-until-a-rollback-puts-it-back
+  Scenario: A cancelled worker's shell write after a patch stays an overlap
+    Given a worker script "holder" that writes "shared.txt" and then waits until released
+    And a worker script "shell-b" that appends "from b" to "shared.txt" from the shell and then waits until released
+    When the boss takes a baseline
+    And the boss spawns a worker running script "holder"
+    And job "holder" has written "shared.txt"
+    And the boss spawns a worker running script "shell-b"
+    And job "shell-b" is waiting on its model
+    And the boss waits for any job with timeout_s 60
+    Then wait-any lists one collision on "shared.txt" by jobs "holder" then "shell-b", seen by "worktree"
+    When the boss cancels job "shell-b"
+    And the held turn of job "holder" is released
+    And the boss waits until jobs "holder, shell-b" are reported
+    And the boss checks the overlaps of jobs "holder, shell-b"
+    Then the overlaps map "shared.txt" to jobs "holder, shell-b"
+    And clean holds no job
+    And seen lists "shared.txt" for job "shell-b"
+
+  @req:a-write-the-server-saw-is-a-claim-until-a-rollback-puts-it-back
+  Scenario: A cancelled worker's shell write before a patch stays an overlap
+    Given a worker script "shell-a" that appends "from a" to "shared.txt" from the shell and then waits until released
+    And a worker script "patcher-b" that appends "from b" to "shared.txt" through a patch and then waits until released
+    When the boss takes a baseline
+    And the boss spawns a worker running script "shell-a" with scope "own.txt"
+    And the boss waits for any job with timeout_s 60
+    Then wait-any lists one out_of_scope alert on "shared.txt" by job "shell-a", seen by "worktree"
+    When the boss spawns a worker running script "patcher-b"
+    And job "patcher-b" is waiting on its model
+    And the boss waits for any job with timeout_s 60
+    Then wait-any lists one collision on "shared.txt" by jobs "shell-a" then "patcher-b", seen by "file_change"
+    When the boss cancels job "shell-a"
+    And the held turn of job "patcher-b" is released
+    And the boss waits until jobs "shell-a, patcher-b" are reported
+    And the boss checks the overlaps of jobs "shell-a, patcher-b"
+    Then the overlaps map "shared.txt" to jobs "shell-a, patcher-b"
+    And clean holds no job
+    And seen lists "shared.txt" for job "shell-a"
+
+  @req:a-path-no-rollback-can-clear-is-named-with-why
+  Scenario: An overlap another session wrote too is beyond rollback
+    Given a worker script "appender-x" that appends "from x" to "shared.txt" and reports it
+    And a worker script "appender-a" that appends "from a" to "shared.txt" and reports it
+    And a worker script "appender-b" that appends "from b" to "shared.txt" and reports it
+    And a second server is running on the same repository
+    When the boss takes a baseline
+    And the boss of the second server spawns a worker running script "appender-x"
+    And the boss of the second server waits until job "appender-x" is reported
+    And the boss spawns a worker running script "appender-a"
+    And the boss spawns a worker running script "appender-b"
+    And the boss waits until jobs "appender-a, appender-b" are reported
+    And the boss checks the overlaps of jobs "appender-a, appender-b"
+    Then the overlaps map "shared.txt" to jobs "appender-a, appender-b"
+    And beyond_rollback names "shared.txt" with the job id of "appender-x"

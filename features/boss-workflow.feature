@@ -19,6 +19,12 @@ Feature: Boss workflow
     And it tells the boss to give each worker its own files
     And it tells the boss to do the work itself when the task does not split
 
+  @req:the-skills-procedure-ends-on-every-report
+  Scenario: The skill says what to do with every field of a report
+    When the boss skill is read
+    Then it names every field of the codex_overlaps report and every kind of alert
+    And it tells the boss to stop and tell the user about a path beyond rollback
+
   @req:disjoint-work-completes-without-conflict
   Scenario: Two workers on disjoint files both complete without conflict
     Given the server is running

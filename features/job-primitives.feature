@@ -137,6 +137,18 @@ Feature: Job primitives
     And the status lists job "sleeper" as "running" with its elapsed_s
     And the status counts 1 running and 0 queued with cap 4
 
+  @req:status-summarises-the-jobs
+  Scenario: A job whose report was lost is found finished
+    Given the server is running
+    And a worker script "writer-a" that writes "a.txt" and reports it
+    When the boss spawns a worker running script "writer-a"
+    And the boss waits until job "writer-a" is reported
+    And the boss waits for job "writer-a" again
+    Then wait-any returns at once with nothing finished and nothing pending
+    When the boss reads the status
+    Then the status lists job "writer-a" as "succeeded" and reported
+    And the boss can read the result of job "writer-a"
+
   @req:errors-tell-the-caller-what-to-fix
   Scenario: An unknown job id is a tool error
     Given the server is running

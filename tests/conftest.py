@@ -20,7 +20,16 @@ def anyio_backend() -> str:
 @pytest.fixture
 def idle_status() -> dict[str, object]:
     """What ``codex_status`` answers on a fresh server with the default cap, whichever client asks."""
-    return {"jobs": [], "running": 0, "queued": 0, "cap": 4, "damaged": [], "alerts": [], "usage": None}
+    return {
+        "jobs": [],
+        "running": 0,
+        "queued": 0,
+        "cap": 4,
+        "damaged": [],
+        "alerts": [],
+        "usage": None,
+        "elsewhere": {},
+    }
 
 
 def _leftovers(basetemp: Path) -> list[str]:

@@ -252,7 +252,8 @@ async def test_rollback_is_refused_while_a_worker_may_still_write(client: Client
 
 
 async def test_integrity_names_what_a_failed_job_left_behind(client: Client, repo: Path) -> None:
-    """After a failure, the paths the job was seen writing and the changes nobody claims are named."""
+    """After a failure, the paths the job was seen writing and the changes nobody claims are named, not the user's
+    edits from before the baseline."""
     (repo / "user.txt").write_text("the user's\n")
     baseline = await call(client, "codex_baseline", baselines.BaselineInfo)
     patch = json.dumps(
@@ -273,7 +274,9 @@ async def test_integrity_names_what_a_failed_job_left_behind(client: Client, rep
     report = await call(
         client, "codex_integrity", coordination.IntegrityResult, job_id=spawned.job_id, baseline_id=baseline.baseline_id
     )
-    assert (report.changed_by_job, report.suspects) == (["half.txt"], ["stray.txt"])
+    # The stray write is the job's once the watch's last look has put it on the job, a suspect until then.
+    assert "half.txt" in report.changed_by_job and "user.txt" not in report.suspects
+    assert sorted([*report.changed_by_job, *report.suspects]) == ["half.txt", "stray.txt"]
 
 
 async def test_a_server_inside_a_worker_refuses_to_spawn(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -48,9 +48,9 @@ def _queue_full() -> None:
 
 
 def _rollback_refused() -> None:
-    from codex_subagents.coordination import roll_back
+    from codex_subagents.coordination import Busy, roll_back
 
-    anyio.run(lambda: roll_back(EXAMPLE_ROOT, "b-1", None, [EXAMPLE_JOB], {}))
+    anyio.run(lambda: roll_back(EXAMPLE_ROOT, "b-1", None, Busy((EXAMPLE_JOB,)), {}))
 
 
 def _unknown_job() -> None:

@@ -15,6 +15,7 @@ from .errors import (
     RecursionRefusedError,
     SubagentsError,
     UnknownJobError,
+    WorktreeBusyError,
 )
 from .server import build_server
 from .supervisor import JobSupervisor
@@ -31,6 +32,7 @@ __all__ = [
     "Settings",
     "SubagentsError",
     "UnknownJobError",
+    "WorktreeBusyError",
     "build_server",
     "find_codex",
 ]

@@ -1,8 +1,11 @@
 """What each job claims to have changed in a worktree, and when it ran: the facts A2 compares with the worktree.
 
-A claim is what a job reported (``modifiedFiles``) and what it was seen
-changing (its ``file_change`` events), as paths from the worktree's top, with
-the times its run began and ended and its declared scope. The jobs of other
+A claim is what a job reported (``modifiedFiles``), what it was seen
+changing in its own ``file_change`` events, and what the server's watch saw
+change in the worktree and put on it (`JobRecord.seen_files`), as paths from
+the worktree's top, with the times its run began and ended and its declared
+scope. A job's claims count whatever its end: a cancelled job reports nothing,
+but what it was seen writing is still its. The jobs of other
 servers on the repository (other Codex sessions), read from the journals they
 share, make claims too, marked ``elsewhere``.
 """
@@ -26,6 +29,7 @@ class Claim:
 
     reported: frozenset[str]
     observed: frozenset[str]
+    """The paths of its ``file_change`` events."""
     started: float | None = None
     """When its worker started; None if it never did."""
     finished: float | None = None
@@ -33,11 +37,18 @@ class Claim:
     scope: tuple[str, ...] = ()
     elsewhere: bool = False
     """Whether another server ran the job."""
+    seen: frozenset[str] = frozenset()
+    """The paths the server's watch saw change in the worktree and put on the job."""
 
     @property
     def touched(self) -> frozenset[str]:
         """Every path the job claims, by report or by observation."""
-        return self.reported | self.observed
+        return self.reported | self.observed | self.seen
+
+    @property
+    def only_seen(self) -> frozenset[str]:
+        """The paths the job claims only because the watch saw them change: it neither reported nor patched them."""
+        return self.seen - self.reported - self.observed
 
     def alongside(self, other: Claim) -> bool:
         """Whether the two jobs' runs overlapped in time: each started before the other finished.
@@ -54,12 +65,14 @@ class Claim:
         def respelled(paths: frozenset[str]) -> frozenset[str]:
             return frozenset(names.get(path.casefold(), path) for path in paths)
 
-        return replace(self, reported=respelled(self.reported), observed=respelled(self.observed))
+        return replace(
+            self, reported=respelled(self.reported), observed=respelled(self.observed), seen=respelled(self.seen)
+        )
 
     def after(self, rollbacks: Sequence[Rollback]) -> Claim:
         """The claim without the paths a later rollback put back: what the job did there is undone."""
         kept = frozenset(p for p in self.touched if not any(r.undid(p, self.finished) for r in rollbacks))
-        return replace(self, reported=self.reported & kept, observed=self.observed & kept)
+        return replace(self, reported=self.reported & kept, observed=self.observed & kept, seen=self.seen & kept)
 
 
 def claim(
@@ -70,18 +83,21 @@ def claim(
     run: tuple[float | None, float | None] = (None, None),
     scope: Sequence[str] = (),
     elsewhere: bool = False,
+    seen: Sequence[str] = (),
 ) -> Claim:
     """A job's claim, its paths (absolute or relative to its ``cwd``) made relative to ``root``.
 
     ``run`` is when the job started and finished (None: not yet); ``scope`` its root-relative patterns;
-    ``elsewhere`` whether another server ran it.
+    ``elsewhere`` whether another server ran it; ``seen`` the root-relative paths the watch put on it.
     """
 
     def normalized(paths: Sequence[str]) -> frozenset[str]:
         return frozenset(p for p in (relative_to_root(root, cwd, path) for path in paths) if p is not None)
 
     started, finished = run
-    return Claim(normalized(reported), normalized(observed), started, finished, tuple(scope), elsewhere)
+    return Claim(
+        normalized(reported), normalized(observed), started, finished, tuple(scope), elsewhere, frozenset(seen)
+    )
 
 
 def of_worktree(root: Path, jobs: Iterable[Job], others: Iterable[JobRecord] = ()) -> dict[str, Claim]:
@@ -92,7 +108,7 @@ def of_worktree(root: Path, jobs: Iterable[Job], others: Iterable[JobRecord] = (
         request, result = record.request, record.result
         run = (record.started_at, result.timings.finished_at if result and record.done else None)
         reported = result.modified_files if result else []
-        return claim(root, Path(request.cwd), reported, observed, run, request.scope, elsewhere)
+        return claim(root, Path(request.cwd), reported, observed, run, request.scope, elsewhere, record.seen_files)
 
     found = {job.job_id: of(job.record, job.observed_files, False) for job in jobs if _here(root, job.record)}
     for record in others:

@@ -6,7 +6,9 @@ only if no path was touched by two jobs running together, every changed path
 is claimed, and git's own state (HEAD, index, stash, the git directory's config
 and hooks) did not move. A change that a job of another server claims is
 accounted for, and a rollback leaves it as it is. A rollback is refused while
-any live server's worker may still write in the worktree.
+any live server's worker may still write in the worktree. A path both this
+batch's running jobs and another session's jobs changed is beyond any rollback:
+the report names it with why.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import anyio
 from pydantic import BaseModel, Field
@@ -22,7 +25,7 @@ from pydantic import BaseModel, Field
 from . import baselines, git, offload, rollback, rollback_log
 from .baselines import Baseline
 from .claims import Claim, as_the_worktree_spells, theirs
-from .errors import BaselineError, InputError
+from .errors import InputError, WorktreeBusyError
 from .gitstate import GitStateChange
 from .paths import confined, parsed, shown, under
 from .rollback import ChangeKind, RollbackResult
@@ -41,7 +44,8 @@ class OverlapResult(BaseModel):
         description="Path -> the jobs that touched it one after another (no overlap), in the order they ran"
     )
     unclaimed: list[str] = Field(
-        description="Changed paths that no job of this worktree, given or not, reported or was seen to change"
+        description="Changed paths that no job of this worktree, given or not, reported or changed by a patch "
+        "(a write only the server's watch saw stays here, and under seen)"
     )
     unchanged_claims: dict[str, list[str]] = Field(description="Job -> paths it claimed that did not change")
     unchecked_claims: dict[str, list[str]] = Field(
@@ -49,14 +53,31 @@ class OverlapResult(BaseModel):
         "so the server cannot tell whether they changed"
     )
     out_of_scope: dict[str, list[str]] = Field(description="Job -> paths it touched outside its declared scope")
+    seen: dict[str, list[str]] = Field(
+        default_factory=dict[str, list[str]],
+        description="Job -> paths it claims only because the server's watch saw them change while it ran "
+        "(a shell write, or a collision naming it), neither reported nor in its file_change events",
+    )
     elsewhere: dict[str, list[str]] = Field(
         description="Changed path -> the jobs of other servers (other Codex sessions here) that claim it; "
         "a rollback leaves these paths as they are"
+    )
+    beyond_rollback: dict[str, str] = Field(
+        default_factory=dict[str, str],
+        description="Path that keeps the report unclean and that no codex_rollback will put back -> why; "
+        "stop and tell the user",
     )
     changed: dict[str, ChangeKind] = Field(description="Every path that differs from the baseline, and how")
     git_state: list[GitStateChange] = Field(
         description="HEAD, index, stash or git directory file changes since the baseline"
     )
+
+
+class Busy(NamedTuple):
+    """The queued or running jobs of a worktree: this server's, and other servers' (other Codex sessions)."""
+
+    ours: tuple[str, ...] = ()
+    theirs: tuple[str, ...] = ()
 
 
 class IntegrityResult(BaseModel):
@@ -117,7 +138,9 @@ async def overlaps(root: Path, baseline_id: str, given: Sequence[str], claims: M
     for job_id, job in mine.items():
         for path in job.touched:
             touched_by.setdefault(path, []).append(job_id)
-    accounted = frozenset[str]().union(*(c.touched for c in live.values()))
+    # A write only the watch saw blames its job (an overlap) but does not vouch for the change: the worker
+    # did not report it, so it stays unclaimed, as under-reporting always was. Another session's are theirs.
+    accounted = frozenset[str]().union(*(c.touched if c.elsewhere else c.reported | c.observed for c in live.values()))
 
     def per_job(keep: Callable[[str, Claim], bool]) -> dict[str, list[str]]:
         found = {job_id: sorted(shown(p) for p in job.touched if keep(p, job)) for job_id, job in mine.items()}
@@ -125,7 +148,8 @@ async def overlaps(root: Path, baseline_id: str, given: Sequence[str], claims: M
 
     together, apart = _split(touched_by, mine)
     unclaimed = [shown(path) for path in changed if path not in accounted]
-    elsewhere = {shown(path): jobs for path, jobs in theirs(live).items() if path in changed}
+    others = {path: jobs for path, jobs in theirs(live).items() if path in changed}
+    elsewhere = {shown(path): jobs for path, jobs in others.items()}
     return OverlapResult(
         baseline_id=baseline_id,
         clean=not together and not unclaimed and not comparison.git,
@@ -135,7 +159,14 @@ async def overlaps(root: Path, baseline_id: str, given: Sequence[str], claims: M
         unchanged_claims=per_job(lambda p, _: p not in changed and not under(p, blind)),
         unchecked_claims=per_job(lambda p, _: under(p, blind)),
         out_of_scope=per_job(lambda p, job: bool(job.scope) and not covers(job.scope, p, fold)),
+        seen=per_job(lambda p, job: p in job.only_seen),
         elsewhere=elsewhere,
+        beyond_rollback={
+            path: f"jobs {', '.join(jobs)} of another Codex session changed it too, and a rollback leaves "
+            "their work as it is"
+            for path, jobs in elsewhere.items()
+            if path in together
+        },
         changed={shown(path): kind for path, kind in changed.items()},
         git_state=comparison.git,
     )
@@ -159,9 +190,14 @@ def _split(
 
 
 async def integrity(root: Path, baseline_id: str, job_id: str, claims: Mapping[str, Claim]) -> IntegrityResult:
-    """The changed paths ``job_id`` touched, and the changed paths that no job at all claims."""
-    comparison = await rollback.compare(root, await baselines.load(root, baseline_id))
-    claims, _ = await _spelled(root, claims, comparison.changed)
+    """The changed paths ``job_id`` touched, and the changed paths that no job at all claims.
+
+    The claims count as in `overlaps`: only the jobs that ran after the baseline, less what a later rollback undid.
+    """
+    baseline = await baselines.load(root, baseline_id)
+    comparison = await rollback.compare(root, baseline)
+    spelled, _ = await _spelled(root, claims, comparison.changed)
+    claims = await _since(root, baseline, spelled)
     mine = claims[job_id].touched if job_id in claims else frozenset[str]()
     claimed = frozenset[str]().union(*(c.touched for other, c in claims.items() if other != job_id))
     return IntegrityResult(
@@ -174,20 +210,17 @@ async def integrity(root: Path, baseline_id: str, job_id: str, claims: Mapping[s
 
 
 async def roll_back(
-    root: Path, baseline_id: str, paths: Sequence[str] | None, busy: Sequence[str], claims: Mapping[str, Claim]
+    root: Path, baseline_id: str, paths: Sequence[str] | None, busy: Busy, claims: Mapping[str, Claim]
 ) -> RollbackResult:
     """Put the worktree (or only ``paths``) back as the baseline recorded it, unless a worker may still write.
 
     A path that a job of another server changed since the baseline (as ``claims`` say) is left as it is.
 
     Raises:
-        BaselineError: while ``busy`` names jobs that may still write in the worktree.
+        WorktreeBusyError: while ``busy`` names jobs that may still write in the worktree.
     """
-    if busy:
-        raise BaselineError(
-            f"Rollback refused: jobs {list(busy)} may still write in {str(root)!r}; "
-            "wait for them with codex_wait_any or stop them with codex_cancel first."
-        )
+    if busy.ours or busy.theirs:
+        raise WorktreeBusyError(str(root), list(busy.ours), list(busy.theirs))
     wanted = None if paths is None else await anyio.to_thread.run_sync(lambda: [confined(root, p) for p in paths])
     baseline = await baselines.load(root, baseline_id)
     comparison = await rollback.compare(root, baseline)

@@ -12,8 +12,9 @@ carrying the message, while a malformed request stays a protocol error::
     ├── JobStateError        the job is not in a state that allows the call
     ├── QueueFullError       the cap is reached and the queue is full
     ├── RecursionRefusedError  a worker tried to spawn workers of its own
+    ├── WorktreeBusyError    a rollback waits for jobs that may still write in the worktree
     └── GitError             a git step failed or the worktree is unfit
-        └── BaselineError    no such baseline, or rollback refused
+        └── BaselineError    no such baseline
 """
 
 from __future__ import annotations
@@ -66,9 +67,27 @@ class RecursionRefusedError(SubagentsError):
         )
 
 
+class WorktreeBusyError(SubagentsError):
+    """Raised when a rollback is refused because jobs may still write in the worktree."""
+
+    def __init__(self, root: str, ours: list[str], theirs: list[str]) -> None:
+        steps: list[str] = []
+        if ours:
+            steps.append(
+                f"this session's jobs {ours} (wait for them with codex_wait_any or stop them with codex_cancel)"
+            )
+        if theirs:
+            steps.append(
+                f"another Codex session's jobs {theirs} (only that session can stop them; "
+                "call codex_status until its elsewhere no longer lists them, or ask the user)"
+            )
+        super().__init__(f"Rollback refused: the worktree {root!r} is busy with {' and '.join(steps)}; then roll back.")
+        self.ours, self.theirs = ours, theirs
+
+
 class GitError(SubagentsError):
     """Raised when a git step fails or the directory is not a usable git worktree."""
 
 
 class BaselineError(GitError):
-    """Raised when a baseline does not exist or a rollback to it is refused."""
+    """Raised when a baseline does not exist."""

@@ -113,6 +113,7 @@ def digest(job: Job, queue_position: int | None, waiting_for: list[str] | None =
         queue_position=queue_position,
         waiting_for=waiting_for,
         last_event=describe(job.last_event),
+        reported=record.reported,
     )
 
 

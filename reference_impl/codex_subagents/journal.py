@@ -68,6 +68,11 @@ class JobRecord(BaseModel):
     pid: int | None = None
     process_start: float | None = Field(default=None, description="The worker's start time, to tell it from pid reuse")
     reported: bool = False
+    seen_files: list[str] = Field(
+        default_factory=list[str],
+        description="Paths from the worktree's top that the server's watch saw change and put on this job: "
+        "a write seen while it alone had a command under way, or the path of a collision naming it",
+    )
     result: JobResult | None = None
 
     @property

@@ -11,6 +11,9 @@ supervisor's group only while jobs run there; a watch that fails (git gone,
 the directory removed) ends with a log line, and the events still feed the book.
 Where git treats the worktree's names as case-insensitive, a path is kept
 under the first spelling met, so ``Docs/a.md`` and ``docs/a.md`` collide.
+A write seen in the worktree and put on one job alone, and the path of a
+collision, become claims of the jobs they name (`JobRecord.seen_files`): a
+job cancelled after a collision reports nothing, yet its write still counts.
 While a job of another server (another Codex session) runs in the worktree, a
 write seen there may be its, so it is put on no single job of this one.
 """
@@ -153,15 +156,14 @@ class Monitor(AlertLog):
 
     def finished(self, job: Job) -> None:
         """Take one last look for what the job's commands left, then let it go."""
-        tree = self._tree_of(job)
-        if tree is not None:
+        if (tree := self._homes.get(job.job_id)) is not None:
             tree.live.discard(job.job_id)
             tree.under_way.pop(job.job_id, None)
             tree.due.set()
 
     def event(self, job: Job, event: Event) -> None:
         """Follow a job's commands and patches as its events are read; a finished patch is a certain touch."""
-        if not isinstance(event, ItemEvent) or (tree := self._tree_of(job)) is None:
+        if not isinstance(event, ItemEvent) or (tree := self._homes.get(job.job_id)) is None:
             return
         for path in tree.follow(job.job_id, Path(job.record.request.cwd), event):
             self._touch(tree, path, frozenset({job.job_id}), "file_change")
@@ -184,18 +186,20 @@ class Monitor(AlertLog):
             job = self._jobs[job_id]
             if seen == "worktree":
                 job.worktree_touched[path] = None
+                _claim(self._tg, job, path)
             scope = job.record.request.scope
             if scope and not covers(scope, path, tree.fold):
                 alerts.append(tree.book.outside(path, job_id, touch))
         for alert in alerts:
             if alert is not None:
                 alert.jobs = [job_id for job_id in alert.jobs if job_id != _ELSEWHERE]
+                if alert.kind == "collision":
+                    # Whichever of them the boss cancels, the path stays theirs until a rollback puts it back.
+                    for job_id in alert.jobs:
+                        _claim(self._tg, self._jobs[job_id], path)
                 logger.warning("alert: %s", alert.said())
                 self.alerts.append(alert)
                 self._wake()
-
-    def _tree_of(self, job: Job) -> _Worktree | None:
-        return self._homes.get(job.job_id)
 
 
 async def _watch(
@@ -218,6 +222,22 @@ async def _watch(
         if not tree.live:
             tree.book.clear()
             tree.spellings.clear()
+
+
+def _claim(tg: TaskGroup | None, job: Job, path: str) -> None:
+    """Make ``path`` a claim of ``job`` in its record, saved soon, so other servers and a restart see it."""
+    if path not in job.record.seen_files:
+        job.record.seen_files.append(path)
+        if tg is not None:
+            tg.start_soon(_save, job)
+
+
+async def _save(job: Job) -> None:
+    """Save a job's record with a new claim; a disk that refuses it leaves the claim in memory only."""
+    try:
+        await job.persist()
+    except OSError:
+        logger.exception("job %s: a path seen changing could not be saved in its record", job.job_id)
 
 
 def _related(jobs: Mapping[str, Job], other: str, group: frozenset[str]) -> bool:

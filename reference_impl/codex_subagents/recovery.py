@@ -92,15 +92,20 @@ def server_alive(state_dir: Path, server_id: str | None) -> bool:
 def live_jobs_in(state_dir: Path, root: Path, but: str | None = None) -> list[str]:
     """Return the queued or running jobs whose cwd lies in ``root`` of every live server, this one included, or of
     every one but the server ``but``."""
+    return [record.job_id for record in live_records(state_dir, but) if Path(record.request.cwd).is_relative_to(root)]
+
+
+def live_records(state_dir: Path, but: str | None = None) -> list[JobRecord]:
+    """Return the records of the queued or running jobs of every live server, or of every one but the server ``but``."""
     alive: dict[str | None, bool] = {}
-    found: list[str] = []
+    found: list[JobRecord] = []
     for record in _records(state_dir):
-        if record.done or (but and record.server_id == but) or not Path(record.request.cwd).is_relative_to(root):
+        if record.done or (but and record.server_id == but):
             continue
         if record.server_id not in alive:
             alive[record.server_id] = server_alive(state_dir, record.server_id)
         if alive[record.server_id]:
-            found.append(record.job_id)
+            found.append(record)
     return found
 
 

@@ -53,6 +53,11 @@ class JobDigest(SpawnResult):
 
     elapsed_s: float = Field(description="Seconds since the job was queued, or its whole life once finished")
     last_event: str | None = Field(description="The newest event in a few words")
+    reported: bool = Field(
+        default=False,
+        description="A codex_wait_any answer listed the job as finished; a finished job is never pending again, "
+        "so read a result that answer lost with codex_result",
+    )
 
 
 class EventsPage(BaseModel):
@@ -156,6 +161,11 @@ class StatusResult(BaseModel):
         description="Job directories whose records could not be read at start; the server log says why",
     )
     alerts: list[Alert] = Field(default_factory=list[Alert], description="Every alert involving the listed jobs")
+    elsewhere: dict[str, str] = Field(
+        default_factory=dict[str, str],
+        description="Job -> its directory, for each queued or running job of another server (another Codex "
+        "session) on this state dir; a rollback of its worktree is refused until it has finished",
+    )
     usage: Usage | None = Field(
         default=None, description="The token usage of the listed jobs, summed; null while none has completed a turn"
     )

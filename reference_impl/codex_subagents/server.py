@@ -171,7 +171,8 @@ async def codex_wait_any(
     once when no job of the set is left queued or running, and early with
     alerts: a collision (two running jobs touched one path) or a write outside
     a job's scope, each listed once; cancel one colliding job and let the other
-    finish. Loop until every job is reported.
+    finish. Loop until pending is empty; a job whose answer was lost is no longer
+    pending: codex_status shows it finished, codex_result gives its result.
     """
 
     async def progress(done: int, total: int, message: str) -> None:
@@ -197,8 +198,10 @@ async def codex_status(
     ctx: Ctx,
     job_ids: Annotated[list[str] | None, Field(max_length=256, description="Default: every job")] = None,
 ) -> reports.StatusResult:
-    """List jobs (state, queue position, latest event), the server's load, alerts and the jobs' summed usage."""
-    return ctx.request_context.lifespan_context.supervisor.status(job_ids)
+    """List jobs (state, queue position, latest event, whether a wait reported it), the server's load, alerts,
+    the jobs' summed usage, and the live jobs of other Codex sessions (elsewhere)."""
+    supervisor = ctx.request_context.lifespan_context.supervisor
+    return supervisor.status(job_ids, await supervisor.live_elsewhere())
 
 
 @_tool(_WRITE)
@@ -267,13 +270,16 @@ async def codex_rollback(
 
     Without paths, HEAD, the index and the stash list are put back too; whatever a
     worker made there (commits, stash entries) stays reachable under kept_refs.
-    Refused while a job in this worktree is queued or running: cancel or wait for it first.
+    Refused while a job in this worktree is queued or running: cancel or wait for it first
+    (another Codex session's jobs are listed by codex_status under elsewhere until they finish).
     Paths that a job of another server (another Codex session) changed are left as they are,
     under not_restored.
     """
     root = await coordination.worktree(_roots(ctx), cwd)
     app = ctx.request_context.lifespan_context
-    busy = await anyio.to_thread.run_sync(live_jobs_in, app.settings.state_dir, root)
+    live = await anyio.to_thread.run_sync(live_jobs_in, app.settings.state_dir, root)
+    ours = {job.job_id for job in app.supervisor.jobs()}
+    busy = coordination.Busy(tuple(j for j in live if j in ours), tuple(j for j in live if j not in ours))
     return await coordination.roll_back(root, baseline_id, paths, busy, await app.supervisor.claims(root))
 
 

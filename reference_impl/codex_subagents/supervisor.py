@@ -33,7 +33,7 @@ from .job import Job, cancel, digest, page, result
 from .journal import JobRecord, JobRequest, Journal
 from .lifecycle import Runner
 from .monitor import Monitor
-from .recovery import ServerLock, adopt, others, others_running
+from .recovery import ServerLock, adopt, live_records, others, others_running
 from .reports import CancelResult, EventsPage, JobDigest, JobResult, StatusResult, WaitResult
 from .slots import Slots
 from .worker import write_schema
@@ -81,8 +81,11 @@ class JobTable:
         position = self.queue_position(job)
         return digest(job, position, None if position is None else self._slots.blockers(job.job_id))
 
-    def status(self, job_ids: Sequence[str] | None = None) -> StatusResult:
-        """Digest the named jobs, or every job, say how full the server is, what it saw and what they cost."""
+    def status(self, job_ids: Sequence[str] | None = None, elsewhere: Mapping[str, str] | None = None) -> StatusResult:
+        """Digest the named jobs, or every job, say how full the server is, what it saw and what they cost.
+
+        ``elsewhere`` holds the live jobs of other servers, with their directories (`live_elsewhere`).
+        """
         queued = sum(1 for job in self._jobs.values() if job.record.state == "queued")
         listed = self.jobs(job_ids)
         return StatusResult(
@@ -93,6 +96,7 @@ class JobTable:
             damaged=self.damaged,
             alerts=self.monitor.involving(job.job_id for job in listed),
             usage=total_usage(job.result.usage for job in listed if job.done),
+            elsewhere=dict(elsewhere or {}),
         )
 
     async def events(self, job_id: str, cursor: int, limit: int) -> EventsPage:
@@ -110,6 +114,11 @@ class JobTable:
     async def running_elsewhere(self, root: Path) -> bool:
         """Whether a job of another live server (another Codex session) is queued or running in the worktree."""
         return await anyio.to_thread.run_sync(others_running, self.settings.state_dir, self.server_id, root)
+
+    async def live_elsewhere(self) -> dict[str, str]:
+        """The queued or running jobs of other live servers (other Codex sessions), with their directories."""
+        found = await anyio.to_thread.run_sync(live_records, self.settings.state_dir, self.server_id)
+        return {record.job_id: record.request.cwd for record in found}
 
     async def claims(self, root: Path) -> dict[str, Claim]:
         """What every job of the worktree at ``root`` claims: this server's, and other servers' from their records."""

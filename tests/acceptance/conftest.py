@@ -823,3 +823,51 @@ def kill_and_start(world: World) -> None:
     """A crash and a restart."""
     kill(world)
     start_again(world)
+
+
+# -- collisions: workers that write a shared file and wait, and the alerts the boss sees ----------------
+
+
+@given(
+    parsers.parse(
+        'a worker script "{name}" that appends "{line}" to "{file}" through a patch and then waits until released'
+    )
+)
+def patches_then_waits(world: World, name: str, line: str, file: str) -> None:
+    """A worker that appends a line to an existing file by apply_patch, then hangs on its model until released."""
+    patch = f"*** Begin Patch\n*** Update File: {file}\n@@\n+{line}\n*** End Patch\n"
+    world.add_script(name, [{"patch": patch}, {"hold": True, **final([file])}])
+
+
+@given(
+    parsers.parse(
+        'a worker script "{name}" that appends "{line}" to "{file}" from the shell and then waits until released'
+    )
+)
+def shell_appends_then_waits(world: World, name: str, line: str, file: str) -> None:
+    """A worker that appends a line from the shell, then hangs on its model until released."""
+    command = f"printf '%s\\n' '{line}' >> {file}"
+    world.add_script(name, [{"shell": command, "login": False}, {"hold": True, **final([file])}])
+
+
+@when(parsers.parse('the boss spawns a worker running script "{name}" with scope "{scope}"'))
+def spawn_scoped(world: World, name: str, scope: str) -> None:
+    """Spawn one worker that owns the comma-separated paths or globs; a refusal is kept for a later step."""
+    spawn(world, name, scope=names(scope))
+
+
+@when(parsers.parse('the held turn of job "{name}" is released'))
+def release_held(world: World, name: str) -> None:
+    """Let the worker's held turn answer, without waiting for the job to finish."""
+    release(world, name)
+
+
+@then(parsers.parse('wait-any lists one collision on "{file}" by jobs "{first}" then "{second}", seen by "{seen}"'))
+def one_collision(world: World, file: str, first: str, second: str, seen: str) -> None:
+    """The wait's one alert names the path, the earlier job then the later one, and how it was seen."""
+    alerts = records(wait_answer(world)["alerts"])
+    assert len(alerts) == 1, dump(wait_answer(world))
+    (alert,) = alerts
+    expected = {"kind": "collision", "path": file, "jobs": [world.job(first), world.job(second)], "seen": seen}
+    assert {key: alert[key] for key in expected} == expected, dump(alert)
+    world.answers["alert"] = alert

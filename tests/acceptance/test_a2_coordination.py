@@ -8,7 +8,20 @@ import stat
 from harness import git
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from world import World, attempt, baseline_files, commit, dump, final, git_state, names, records, spawn, strings
+from world import (
+    World,
+    attempt,
+    baseline_files,
+    commit,
+    dump,
+    final,
+    git_state,
+    names,
+    records,
+    spawn,
+    strings,
+    wait_answer,
+)
 
 scenarios("a2-coordination.feature")
 
@@ -220,3 +233,42 @@ def in_sequence(world: World, file: str, jobs: str) -> None:
     """The path is listed once, with the jobs that touched it one after the other, in the order they ran."""
     report = world.answers["overlaps"]
     assert report["in_sequence"] == {file: [world.job(name) for name in names(jobs)]}, dump(report)
+
+
+@then(parsers.parse('wait-any lists one out_of_scope alert on "{file}" by job "{name}", seen by "{seen}"'))
+def one_out_of_scope(world: World, file: str, name: str, seen: str) -> None:
+    """The wait's one alert is the stray write, which shows the watch has seen it."""
+    alerts = records(wait_answer(world)["alerts"])
+    expected = [{"kind": "out_of_scope", "path": file, "jobs": [world.job(name)], "seen": seen}]
+    assert alerts == expected, dump(wait_answer(world))
+
+
+@then(parsers.parse('seen lists "{file}" for job "{name}"'))
+def seen_for(world: World, file: str, name: str) -> None:
+    """The job claims the path only because the watch saw it change: it neither reported nor patched it."""
+    report = world.answers["overlaps"]
+    assert report["seen"] == {world.job(name): [file]}, dump(report)
+
+
+@then(parsers.parse('beyond_rollback names "{file}" with the job id of "{name}"'))
+def beyond_rollback(world: World, file: str, name: str) -> None:
+    """The overlap no rollback clears is named, and the reason names the other session's job."""
+    report = world.answers["overlaps"]
+    reasons = report["beyond_rollback"]
+    assert isinstance(reasons, dict) and list(reasons) == [file], dump(report)  # pyright: ignore[reportUnknownArgumentType]
+    assert world.job(name) in str(reasons[file]), dump(report)  # pyright: ignore[reportUnknownArgumentType]
+
+
+@then(parsers.parse('codex_status lists the job of "{name}" under elsewhere'))
+def status_elsewhere(world: World, name: str) -> None:
+    """This server's status shows the other session's running job, with its directory."""
+    status = world.live.call("codex_status")
+    assert status["elsewhere"] == {world.job(name): str(world.path(".").resolve())}, dump(status)
+
+
+@then(parsers.parse('the integrity report lists "{file}" as changed by job "{name}" or as a suspect'))
+def integrity_either(world: World, file: str, name: str) -> None:
+    """The shell write is the job's when the watch put it on the job alone, else a change no job claims."""
+    report = world.answers["integrity"]
+    assert report["job_id"] == world.job(name)
+    assert (file in strings(report["changed_by_job"])) != (file in strings(report["suspects"])), dump(report)

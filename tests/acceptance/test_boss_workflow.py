@@ -6,10 +6,13 @@ import json
 import os
 import shutil
 import subprocess
+from typing import get_args
 
 from harness import PROJECT_ROOT, make_repo
 from pytest_bdd import given, parsers, scenarios, then, when
 
+from codex_subagents.coordination import OverlapResult
+from codex_subagents.reports import AlertKind
 from world import World, dump
 
 scenarios("boss-workflow.feature")
@@ -90,3 +93,20 @@ def no_fan_out(world: World) -> None:
     """Fanning out is a choice, not the default."""
     text = str(world.answers["skill"]["text"])
     assert "Do it yourself when the task is small" in text, dump(text[:400])
+
+
+@then("it names every field of the codex_overlaps report and every kind of alert")
+def every_field(world: World) -> None:
+    """A field the server can fill and the skill never names is a report shape the boss has no step for."""
+    text = str(world.answers["skill"]["text"])
+    fields = [*OverlapResult.model_fields, *get_args(AlertKind)]
+    missing = [field for field in fields if f"`{field}`" not in text]
+    assert not missing, missing
+
+
+@then("it tells the boss to stop and tell the user about a path beyond rollback")
+def beyond_rollback_stops(world: World) -> None:
+    """The one report no rollback can make clean ends the loop with a message to the user."""
+    text = str(world.answers["skill"]["text"])
+    line = next(line for line in text.splitlines() if "`beyond_rollback`" in line)
+    assert "stop" in line and "tell the user" in line, line

@@ -9,7 +9,7 @@ from pytest_bdd import given, parsers, scenarios, then, when
 
 from codex_subagents import procs
 from codex_subagents.worker import marker
-from world import World, attempt, digest, dump, final, records, result_of, state_of
+from world import World, attempt, digest, dump, final, records, result_of, state_of, wait_answer
 
 scenarios("job-primitives.feature")
 
@@ -209,3 +209,30 @@ def tools_changing(world: World, tools: str) -> None:
         assert isinstance(tool, Tool) and tool.annotations is not None, name
         hints = tool.annotations
         assert (hints.read_only_hint, hints.idempotent_hint, hints.destructive_hint) == (False, False, False), name
+
+
+@when(parsers.parse('the boss waits for job "{name}" again'))
+def wait_again(world: World, name: str) -> None:
+    """Wait for a job an earlier answer already reported, as a boss that lost that answer would."""
+    world.answers["wait"] = world.live.call("codex_wait_any", job_ids=[world.job(name)], timeout_s=60)
+
+
+@then("wait-any returns at once with nothing finished and nothing pending")
+def nothing_left(world: World) -> None:
+    """The server says nothing of the set is left to wait for: the boss's loop ends."""
+    answer = wait_answer(world)
+    assert (answer["finished"], answer["pending"], answer["timed_out"]) == ([], [], False), dump(answer)
+
+
+@then(parsers.parse('the status lists job "{name}" as "{state}" and reported'))
+def status_reported(world: World, name: str, state: str) -> None:
+    """The status says the job finished and that a wait reported it."""
+    entry = digest(world, name, world.answers["status"]["jobs"])
+    assert (entry["state"], entry["reported"]) == (state, True), dump(entry)
+
+
+@then(parsers.parse('the boss can read the result of job "{name}"'))
+def result_readable(world: World, name: str) -> None:
+    """The lost answer's job is there to read again, with what it changed."""
+    answer = world.live.call("codex_result", job_id=world.job(name))
+    assert (answer["job_id"], answer["modified_files"]) == (world.job(name), ["a.txt"]), dump(answer)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 
-from pytest_bdd import given, parsers, scenarios, then, when
+from pytest_bdd import parsers, scenarios, then, when
 
-from world import World, digest, dump, final, names, records, release, result_of, spawn, wait_answer
+from world import World, digest, dump, names, records, result_of, spawn, wait_answer
 
 scenarios("live-coordination.feature")
 
@@ -26,47 +26,13 @@ _USAGE_FIELDS = (
 # -- workers ------------------------------------------------------------------------------------------
 
 
-@given(
-    parsers.parse(
-        'a worker script "{name}" that appends "{line}" to "{file}" through a patch and then waits until released'
-    )
-)
-def patches_then_waits(world: World, name: str, line: str, file: str) -> None:
-    """A worker that appends a line to an existing file by apply_patch, then hangs on its model until released."""
-    patch = f"*** Begin Patch\n*** Update File: {file}\n@@\n+{line}\n*** End Patch\n"
-    world.add_script(name, [{"patch": patch}, {"hold": True, **final([file])}])
-
-
-@given(
-    parsers.parse(
-        'a worker script "{name}" that appends "{line}" to "{file}" from the shell and then waits until released'
-    )
-)
-def shell_appends_then_waits(world: World, name: str, line: str, file: str) -> None:
-    """A worker that appends a line from the shell, then hangs on its model until released."""
-    command = f"printf '%s\\n' '{line}' >> {file}"
-    world.add_script(name, [{"shell": command, "login": False}, {"hold": True, **final([file])}])
-
-
 # -- the boss's calls ---------------------------------------------------------------------------------
-
-
-@when(parsers.parse('the boss spawns a worker running script "{name}" with scope "{scope}"'))
-def spawn_scoped(world: World, name: str, scope: str) -> None:
-    """Spawn one worker that owns the comma-separated paths or globs; a refusal is kept for a later step."""
-    spawn(world, name, scope=names(scope))
 
 
 @when(parsers.parse('from the directory "{cwd}" the boss spawns a worker running script "{name}" with scope "{scope}"'))
 def spawn_scoped_in(world: World, cwd: str, name: str, scope: str) -> None:
     """Spawn one worker whose cwd is a directory of the worktree, owning the paths or globs from there."""
     spawn(world, name, cwd=str(world.path(cwd)), scope=names(scope))
-
-
-@when(parsers.parse('the held turn of job "{name}" is released'))
-def release_held(world: World, name: str) -> None:
-    """Let the worker's held turn answer, without waiting for the job to finish."""
-    release(world, name)
 
 
 @when(parsers.parse('the boss waits until jobs "{jobs}" are reported, keeping the alerts'))
@@ -112,17 +78,6 @@ def returned_early(world: World) -> None:
     """The wait came back with nothing finished, long before its timeout."""
     answer = wait_answer(world)
     assert (answer["finished"], answer["timed_out"]) == ([], False), dump(answer)
-
-
-@then(parsers.parse('wait-any lists one collision on "{file}" by jobs "{first}" then "{second}", seen by "{seen}"'))
-def one_collision(world: World, file: str, first: str, second: str, seen: str) -> None:
-    """The wait's one alert names the path, the earlier job then the later one, and how it was seen."""
-    alerts = records(wait_answer(world)["alerts"])
-    assert len(alerts) == 1, dump(wait_answer(world))
-    (alert,) = alerts
-    expected = {"kind": "collision", "path": file, "jobs": [world.job(first), world.job(second)], "seen": seen}
-    assert {key: alert[key] for key in expected} == expected, dump(alert)
-    world.answers["alert"] = alert
 
 
 @then(parsers.parse('codex_status lists that alert and jobs "{jobs}" as running'))

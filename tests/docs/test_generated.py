@@ -118,7 +118,7 @@ def test_troubleshooting_quotes_the_servers_own_error_texts(site: Path) -> None:
 
     page = text_of(site, "troubleshooting")
     assert str(QueueFullError(Settings().cap, Settings().queue_limit, Settings().cap)) in page
-    assert "Rollback refused: jobs ['j-0123456789ab'] may still write" in page
+    assert "is busy with this session's jobs ['j-0123456789ab'] (wait for them with codex_wait_any" in page
 
 
 def test_the_journal_directory_outside_git_is_named_by_a_hash_of_the_directory(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from codex_subagents import baselines, coordination, gitstate, rollback, snapshot
 from codex_subagents.baselines import Baseline
 from codex_subagents.claims import claim
-from codex_subagents.errors import BaselineError, GitError, InputError
+from codex_subagents.errors import BaselineError, GitError, InputError, WorktreeBusyError
 from codex_subagents.paths import parsed, relative_to_root, shown
 from unit.repos import git
 
@@ -82,7 +82,7 @@ def empty(tmp_path: Path) -> Path:
 
 
 async def undo(repo: Path, baseline: Baseline, paths: list[str] | None = None) -> rollback.RollbackResult:
-    return await coordination.roll_back(repo, baseline.info.baseline_id, paths, busy=[], claims={})
+    return await coordination.roll_back(repo, baseline.info.baseline_id, paths, busy=coordination.Busy(), claims={})
 
 
 async def changed(repo: Path, baseline: Baseline) -> dict[str, rollback.ChangeKind]:
@@ -441,8 +441,9 @@ async def test_a_rollback_is_refused_while_a_worker_may_write(repo: Path) -> Non
     """The busy jobs are named, with what to do, and nothing changes."""
     baseline = await baselines.create(repo, None)
     (repo / "a.txt").write_text("changed")
-    with pytest.raises(BaselineError, match="codex_cancel"):
-        await coordination.roll_back(repo, baseline.info.baseline_id, None, busy=["j-1"], claims={})
+    with pytest.raises(WorktreeBusyError, match="codex_cancel") as refused:
+        await coordination.roll_back(repo, baseline.info.baseline_id, None, coordination.Busy(("j-1",)), claims={})
+    assert (refused.value.ours, refused.value.theirs) == (["j-1"], [])
     assert (repo / "a.txt").read_text() == "changed"
 
 

@@ -67,3 +67,14 @@ async def test_other_servers_jobs_claim_what_their_results_name_and_are_marked_e
         True,
     )
     assert (claims["j-mine"].touched, claims["j-mine"].elsewhere) == (frozenset({"c.txt"}), False)
+
+
+async def test_what_the_watch_put_on_a_job_is_its_claim_from_its_record_on_any_server(tmp_path: Path) -> None:
+    """The paths saved in a record's seen_files are claimed, for a running job of another server as for this one's."""
+    running = record("j-running", "/w/repo", "/w/repo", done=False)
+    running.seen_files = ["shared.txt"]
+    mine = Job(record=record("j-mine", "/w/repo/sub", "/w/repo", done=False, server="s-me"), journal=Journal(tmp_path))
+    mine.record.seen_files = ["sub/x.txt"]
+    claims = of_worktree(ROOT, [mine], [running])
+    assert (claims["j-running"].seen, claims["j-running"].only_seen) == (frozenset({"shared.txt"}),) * 2
+    assert (claims["j-mine"].touched, claims["j-mine"].reported) == (frozenset({"sub/x.txt"}), frozenset())

@@ -9,6 +9,7 @@ import pytest
 
 from codex_subagents import baselines, coordination, rollback_log
 from codex_subagents.claims import Claim, claim
+from codex_subagents.errors import WorktreeBusyError
 from unit.repos import committed, git
 
 pytestmark = pytest.mark.anyio
@@ -65,7 +66,7 @@ async def test_after_a_rollback_and_serial_re_runs_the_report_is_clean(repo: Pat
         "j-a": ran(repo, ["shared.txt"], start, ended),
         "j-b": ran(repo, ["shared.txt"], start, ended),
     }
-    await coordination.roll_back(repo, baseline.info.baseline_id, ["shared.txt"], busy=[], claims={})
+    await coordination.roll_back(repo, baseline.info.baseline_id, ["shared.txt"], busy=coordination.Busy(), claims={})
     after = time.time()
     (repo / "shared.txt").write_text("a, then b\n")
     claims = {
@@ -93,7 +94,7 @@ async def test_a_path_the_rollback_could_not_put_back_still_counts_for_the_jobs_
         "j-a": ran(repo, ["shared.txt", "other.txt"], start, start + 0.01),
         "j-b": ran(repo, ["shared.txt", "other.txt"], start, start + 0.02),
     }
-    result = await coordination.roll_back(repo, baseline.info.baseline_id, None, busy=[], claims={})
+    result = await coordination.roll_back(repo, baseline.info.baseline_id, None, busy=coordination.Busy(), claims={})
     assert [item.path for item in result.not_restored] == ["shared.txt"]
     report = await coordination.overlaps(repo, baseline.info.baseline_id, list(claims), claims)
     assert report.overlaps == {"shared.txt": ["j-a", "j-b"]}
@@ -157,10 +158,85 @@ async def test_another_servers_work_is_claimed_and_a_rollback_leaves_it(repo: Pa
     report = await coordination.overlaps(repo, baseline.info.baseline_id, ["j-mine"], claims)
     assert (report.clean, report.unclaimed) == (True, [])
     assert report.elsewhere == {"shared.txt": ["j-theirs"], "theirs.txt": ["j-theirs"]}
-    result = await coordination.roll_back(repo, baseline.info.baseline_id, None, busy=[], claims=claims)
+    result = await coordination.roll_back(
+        repo, baseline.info.baseline_id, None, busy=coordination.Busy(), claims=claims
+    )
     assert [item.path for item in result.not_restored] == ["shared.txt", "theirs.txt"]
     assert all("j-theirs" in item.reason for item in result.not_restored)
     assert (result.removed, (repo / "theirs.txt").read_text()) == (["mine.txt"], "another session's\n")
     assert (repo / "shared.txt").read_text() == "another session's edit\n"
     report = await coordination.overlaps(repo, baseline.info.baseline_id, ["j-mine"], claims)
     assert (report.clean, report.elsewhere) == (True, {"shared.txt": ["j-theirs"], "theirs.txt": ["j-theirs"]})
+
+
+async def test_a_write_only_the_watch_saw_is_a_claim_that_overlaps_and_is_listed_as_seen(repo: Path) -> None:
+    """A cancelled job reports nothing, yet the path the watch put on it overlaps the job that patched it."""
+    baseline = await baselines.create(repo, None)
+    (repo / "shared.txt").write_text("patched by a, then appended to by b\n")
+    now = time.time()
+    claims = {
+        "j-a": ran(repo, ["shared.txt"], now, now + 10),
+        "j-b": claim(repo, repo, [], [], (now + 1, now + 2), seen=["shared.txt"]),
+    }
+    report = await coordination.overlaps(repo, baseline.info.baseline_id, list(claims), claims)
+    assert (report.overlaps, report.seen, report.clean) == (
+        {"shared.txt": ["j-a", "j-b"]},
+        {"j-b": ["shared.txt"]},
+        False,
+    )
+
+
+async def test_an_overlap_another_session_wrote_too_is_named_beyond_rollback(repo: Path) -> None:
+    """A path both this batch's jobs and another session's changed stays unclean after any rollback: it says why."""
+    baseline = await baselines.create(repo, None)
+    (repo / "shared.txt").write_text("written by both sessions\n")
+    now = time.time()
+    claims = {
+        "j-a": ran(repo, ["shared.txt"], now, now + 10),
+        "j-b": ran(repo, ["shared.txt"], now + 1, now + 2),
+        "j-theirs": claim(repo, repo, ["shared.txt"], [], (now, now + 1), elsewhere=True),
+    }
+    report = await coordination.overlaps(repo, baseline.info.baseline_id, ["j-a", "j-b"], claims)
+    assert list(report.beyond_rollback) == ["shared.txt"]
+    assert "j-theirs" in report.beyond_rollback["shared.txt"]
+    await coordination.roll_back(repo, baseline.info.baseline_id, None, coordination.Busy(), claims)
+    report = await coordination.overlaps(repo, baseline.info.baseline_id, ["j-a", "j-b"], claims)
+    assert (report.clean, list(report.beyond_rollback)) == (False, ["shared.txt"])
+
+
+async def test_integrity_counts_claims_as_the_overlaps_do(repo: Path) -> None:
+    """A claim from a job over before the baseline, or one a later rollback undid, no longer hides a suspect."""
+    before = time.time() - 100
+    baseline = await baselines.create(repo, None)
+    (repo / "old.txt").write_text("changed after the baseline\n")
+    (repo / "undone.txt").write_text("put back, then changed again\n")
+    rolled = time.time()
+    await rollback_log.record(repo, rolled, ["undone.txt"])
+    claims = {
+        "j-stopped": ran(repo, [], rolled + 1, rolled + 2),
+        "j-gone": ran(repo, ["old.txt"], before, before + 1),
+        "j-undone": ran(repo, ["undone.txt"], rolled - 2, rolled - 1),
+    }
+    report = await coordination.integrity(repo, baseline.info.baseline_id, "j-stopped", claims)
+    assert report.suspects == ["old.txt", "undone.txt"]
+
+
+async def test_a_rollback_refused_for_another_sessions_jobs_says_so_and_how_to_wait(repo: Path) -> None:
+    """The busy error names this session's and the other session's jobs apart, each with its next step."""
+    baseline = await baselines.create(repo, None)
+    busy = coordination.Busy(("j-mine",), ("j-theirs",))
+    with pytest.raises(WorktreeBusyError) as refused:
+        await coordination.roll_back(repo, baseline.info.baseline_id, None, busy, claims={})
+    message = str(refused.value)
+    assert message.index("j-mine") < message.index("codex_wait_any") < message.index("j-theirs")
+    assert "codex_status" in message[message.index("j-theirs") :]
+
+
+async def test_a_write_only_the_watch_saw_stays_unclaimed_and_is_listed_as_seen(repo: Path) -> None:
+    """A job's shell write it never reported is still flagged as under-reporting, and the report says who made it."""
+    baseline = await baselines.create(repo, None)
+    (repo / "c.txt").write_text("from the shell\n")
+    now = time.time()
+    claims = {"j-shell": claim(repo, repo, [], [], (now, now + 1), seen=["c.txt"])}
+    report = await coordination.overlaps(repo, baseline.info.baseline_id, list(claims), claims)
+    assert (report.unclaimed, report.seen, report.clean) == (["c.txt"], {"j-shell": ["c.txt"]}, False)

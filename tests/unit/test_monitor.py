@@ -276,6 +276,25 @@ async def test_a_shell_write_after_another_jobs_patch_of_the_path_raises_a_colli
         assert (alert.path, alert.jobs, alert.seen) == ("a.txt", ["j-a", "j-b"], "worktree")
 
 
+async def test_a_collision_and_a_write_put_on_one_job_are_claims_saved_in_the_jobs_records(repo: Path) -> None:
+    """The shell write is the later job's claim, the collision's path both jobs', saved so another server reads them."""
+    alerts = Alerts()
+    async with monitoring(alerts) as monitor:
+        first, second = await two_running(monitor, repo)
+        for started in (first, second):
+            started.journal.create(started.record)
+        monitor.event(first, patch(repo, "a.txt", phase="started"))
+        (repo / "a.txt").write_text("patched by a\n")
+        monitor.event(first, patch(repo, "a.txt"))
+        with anyio.fail_after(10):
+            await monitor.look(repo)
+        shell_write(monitor, second, repo / "a.txt", "appended to by b\n")
+        await alerts.next(monitor, 1)
+    assert (first.record.seen_files, second.record.seen_files) == (["a.txt"], ["a.txt"])
+    saved = JobRecord.model_validate_json(second.journal.record_path.read_bytes())
+    assert saved.seen_files == ["a.txt"]
+
+
 async def test_a_job_that_finished_before_the_other_started_touched_in_sequence(repo: Path) -> None:
     """A re-run after an earlier job ended collides with nothing."""
     alerts = Alerts()
