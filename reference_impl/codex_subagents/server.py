@@ -33,9 +33,10 @@ from .worker import enclosing_job, job_request
 INSTRUCTIONS = """\
 Run Codex worker jobs in the background and coordinate them in one git worktree.
 Record a baseline (codex_baseline), spawn workers on disjoint files (codex_spawn returns at once),
-wait with codex_wait_any until each finishes (it returns early with collision alerts), read codex_result,
-then check codex_overlaps with every job id of the batch. On an overlap or an unclaimed change:
-codex_rollback to the baseline and re-run that work one worker at a time.
+loop codex_wait_any until its pending list is empty (it returns early with collision alerts), read
+codex_result, then check codex_overlaps with every job id of the batch. On an overlap or an unclaimed change:
+codex_rollback those paths to the baseline and re-run that work one worker at a time, once. Stop and tell
+the user on beyond_rollback, on git_state, or when a re-run leaves the path broken again.
 """
 
 ToolFunction = TypeVar("ToolFunction", bound=Callable[..., object])

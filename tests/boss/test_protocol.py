@@ -31,7 +31,7 @@ RULES = (
     "`beyond_rollback` is not empty → stop and tell the user",
     "A path under `overlaps` or `unclaimed` that step 6 already rolled back and re-ran once → stop and tell",
     "`overlaps` (a path written by jobs that ran at the same time) or `unclaimed` (a change no job claims)",
-    "`git_state` is not empty (a worker moved HEAD, the index or the stash) → stop and tell the user what moved.",
+    "`git_state` is not empty (a worker moved HEAD, the index or the stash, or changed a git directory file)",
     "Otherwise `clean` is true → keep the work, then step 7.",
 )
 """The beginning of each rule of the skill's "Reading the report", in its order."""
