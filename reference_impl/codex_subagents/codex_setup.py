@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
+from .errors import ConfigError
 from .skill import SKILL_NAME
 
 
@@ -74,17 +75,33 @@ def installed_plugins(codex_home: Path, config: Mapping[str, object]) -> Iterato
 
 
 def find_registration(codex_home: Path, config: Mapping[str, object], name: str) -> Registration | None:
-    """Return the server entry called ``name``: the config's own first, then an enabled plugin's."""
+    """Return the server entry called ``name``: the config's own first, then an enabled plugin's.
+
+    A plugin whose manifest names no server file registers nothing. One whose manifest or server file cannot
+    be read is broken, not silent: it may be the one that registers the server.
+
+    Raises:
+        ConfigError: for an enabled plugin's manifest or server file that cannot be read.
+    """
     entry = _table(_table(config, "mcp_servers"), name)
     if entry:
         return Registration(codex_home / "config.toml", entry)
     for folder in installed_plugins(codex_home, config):
         manifest = folder / ".codex-plugin" / "plugin.json"
-        try:
-            servers_file = folder / str(json.loads(manifest.read_text())["mcpServers"])
-            servers = json.loads(servers_file.read_text())["mcpServers"]
-        except (OSError, ValueError, KeyError, TypeError):
+        if not manifest.exists():
             continue
+        servers_file = manifest
+        try:
+            listed = json.loads(manifest.read_text()).get("mcpServers")
+            if listed is None:
+                continue
+            servers_file = folder / str(listed)
+            servers = json.loads(servers_file.read_text())["mcpServers"]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ConfigError(
+                f"the plugin file {str(servers_file)!r} cannot be read ({type(exc).__name__}: {exc}); "
+                "fix that file, or install its plugin again"
+            ) from exc
         if isinstance(servers, dict) and isinstance(found := cast("dict[str, object]", servers).get(name), dict):
             return Registration(servers_file, cast("dict[str, object]", found))
     return None

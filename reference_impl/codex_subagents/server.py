@@ -273,7 +273,7 @@ async def codex_rollback(
     """
     root = await coordination.worktree(_roots(ctx), cwd)
     app = ctx.request_context.lifespan_context
-    busy = await anyio.to_thread.run_sync(live_jobs_in, app.settings.state_dir, root)
+    busy = await anyio.to_thread.run_sync(lambda: live_jobs_in(app.settings.state_dir, root, strict=True))
     return await coordination.roll_back(root, baseline_id, paths, busy, await app.supervisor.claims(root))
 
 
