@@ -277,6 +277,31 @@ async def test_integrity_names_what_a_failed_job_left_behind(client: Client, rep
     assert (report.changed_by_job, report.suspects) == (["half.txt"], ["stray.txt"])
 
 
+async def test_integrity_of_a_job_of_another_worktree_is_refused(client: Client, repo: Path) -> None:
+    """A job asked about in a worktree it did not run in is an error naming both, not an empty report."""
+    other = repo / "other"
+    other.mkdir()
+    await anyio.run_process(["git", "init", "-q"], cwd=other)
+    baseline = await call(client, "codex_baseline", baselines.BaselineInfo, cwd="other")
+    spawned = await call(client, "codex_spawn", r.SpawnResult, prompt=fake(lines=DONE, last_message=final()))
+    await finish(client, spawned.job_id)
+    error = await refused(
+        client, "codex_integrity", job_id=spawned.job_id, baseline_id=baseline.baseline_id, cwd="other"
+    )
+    assert f"Job {spawned.job_id!r} did not run in the worktree {str(other)!r}" in error
+
+
+@pytest.mark.parametrize("tool", ["codex_rollback", "codex_spawn"])
+async def test_a_git_quoted_path_with_an_escape_above_377_is_refused_by_name(client: Client, tool: str) -> None:
+    """A quoted path whose octal escape names no byte is a typed refusal naming it, in paths and in scope alike."""
+    quoted = '"\\777"'
+    arguments = (
+        {"baseline_id": "b-1", "paths": [quoted]} if tool == "codex_rollback" else {"prompt": "p", "scope": [quoted]}
+    )
+    error = await refused(client, tool, **arguments)
+    assert f"path {quoted!r} has the escape \\777, which names no byte" in error, error
+
+
 async def test_a_server_inside_a_worker_refuses_to_spawn(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     """When the worker marker is found, codex_spawn is refused and nothing starts."""
     monkeypatch.setenv("CODEX_SUBAGENTS_JOB_ID", "j-outer")

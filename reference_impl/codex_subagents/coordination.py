@@ -153,10 +153,19 @@ def _split(
 
 
 async def integrity(root: Path, baseline_id: str, job_id: str, claims: Mapping[str, Claim]) -> IntegrityResult:
-    """The changed paths ``job_id`` touched, and the changed paths that no job at all claims."""
+    """The changed paths ``job_id`` touched, and the changed paths that no job at all claims.
+
+    Raises:
+        InputError: when ``job_id`` did not run in the worktree at ``root``.
+    """
+    if job_id not in claims:
+        raise InputError(
+            f"Job {job_id!r} did not run in the worktree {str(root)!r}; "
+            "call codex_integrity with a cwd in the worktree the job ran in."
+        )
     comparison = await rollback.compare(root, await baselines.load(root, baseline_id))
     claims, _ = await _spelled(root, claims, comparison.changed)
-    mine = claims[job_id].touched if job_id in claims else frozenset[str]()
+    mine = claims[job_id].touched
     claimed = frozenset[str]().union(*(c.touched for other, c in claims.items() if other != job_id))
     return IntegrityResult(
         job_id=job_id,
