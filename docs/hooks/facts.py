@@ -9,6 +9,7 @@ a value it refuses. A page that quotes one of them cannot fall out of date.
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -83,6 +84,38 @@ def _missing_codex() -> None:
     find_codex("/opt/missing/codex")
 
 
+def _serve_bound() -> None:
+    from codex_subagents.config import Settings
+
+    Settings(max_wait_s=0)
+
+
+def _quoted_path() -> None:
+    from codex_subagents.paths import parsed
+
+    parsed('"\\777"')
+
+
+def _unreadable_record() -> None:
+    from codex_subagents.errors import BaselineError
+    from codex_subagents.recovery import live_jobs_in
+
+    with tempfile.TemporaryDirectory() as scratch:
+        record = Path(scratch) / "jobs" / "j-torn" / "job.json"
+        record.parent.mkdir(parents=True)
+        record.write_text("{not json")
+        try:
+            live_jobs_in(Path(scratch), EXAMPLE_ROOT, strict=True)
+        except BaselineError as exc:  # the example's state dir, not the temporary one it was built in
+            raise BaselineError(str(exc).replace(scratch, str(EXAMPLE_ROOT / ".git" / "codex-subagents"))) from None
+
+
+def _other_worktree() -> None:
+    from codex_subagents.coordination import integrity
+
+    anyio.run(lambda: integrity(EXAMPLE_ROOT, "b-1", EXAMPLE_JOB, {}))
+
+
 ERRORS: dict[str, Callable[[], None]] = {
     "queue-full": _queue_full,
     "rollback-refused": _rollback_refused,
@@ -91,6 +124,10 @@ ERRORS: dict[str, Callable[[], None]] = {
     "config-key": _config_key,
     "flag-like-model": _flag_like_model,
     "missing-codex": _missing_codex,
+    "serve-bound": _serve_bound,
+    "quoted-path": _quoted_path,
+    "unreadable-record": _unreadable_record,
+    "other-worktree": _other_worktree,
 }
 
 
