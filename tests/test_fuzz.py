@@ -103,17 +103,8 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
         logging.getLogger().removeHandler(tracebacks)
 
 
-@settings(max_examples=1100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
-    tool=st.sampled_from(sorted(PARAMETERS)),
-    data=st.data(),
-)
-def test_every_tool_answers_hostile_arguments_with_a_typed_error_or_a_result(
-    session: Session, tool: str, data: st.DataObject
-) -> None:
-    """No crash, no hang, no traceback logged, a refusal that says why, and no worker started by a refused spawn."""
-    keys = st.sampled_from([*PARAMETERS[tool], "junk", "__proto__"])
-    arguments = data.draw(st.dictionaries(keys, json_values, max_size=5))
+def answers_well(session: Session, tool: str, arguments: dict[str, object]) -> None:
+    """Call ``tool``: no crash or hang, no traceback logged, a refusal says why, a refused spawn starts nothing."""
     before = session.started()
 
     async def call() -> tuple[bool, str]:
@@ -139,3 +130,28 @@ def test_every_tool_answers_hostile_arguments_with_a_typed_error_or_a_result(
     assert not logged, f"{tool}({arguments!r}) logged a traceback: {logged}"
     if refused and tool == "codex_spawn":
         assert session.started() == before, f"a refused spawn started a worker: {arguments!r}"
+
+
+@settings(max_examples=1100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    tool=st.sampled_from(sorted(PARAMETERS)),
+    data=st.data(),
+)
+def test_every_tool_answers_hostile_arguments_with_a_typed_error_or_a_result(
+    session: Session, tool: str, data: st.DataObject
+) -> None:
+    """No crash, no hang, no traceback logged, a refusal that says why, and no worker started by a refused spawn."""
+    keys = st.sampled_from([*PARAMETERS[tool], "junk", "__proto__"])
+    answers_well(session, tool, data.draw(st.dictionaries(keys, json_values, max_size=5)))
+
+
+@pytest.mark.parametrize("value", [value for value in HOSTILE if value.startswith(('"', "*", "[", "?", "\\"))])
+@pytest.mark.parametrize(
+    ("tool", "given"), [("codex_spawn", {"prompt": "p"}), ("codex_rollback", {"baseline_id": "b-1"})]
+)
+def test_every_quoted_path_and_glob_in_scope_and_paths_is_answered_well(
+    session: Session, tool: str, given: dict[str, object], value: str
+) -> None:
+    """Each git-quoted path and glob of the hostile list, in an otherwise valid call, is answered as above: drawn at
+    random, the one that names no byte may never come up."""
+    answers_well(session, tool, {**given, "scope" if tool == "codex_spawn" else "paths": [value]})

@@ -106,7 +106,10 @@ async def codex_spawn(
     model: Annotated[str | None, Field(max_length=128, description="Codex model for this worker")] = None,
     profile: Annotated[str | None, Field(max_length=128, description="Codex config profile")] = None,
     sandbox: Annotated[Sandbox | None, Field(description="Default: the server's (workspace-write)")] = None,
-    config: Annotated[list[str] | None, Field(max_length=64, description="Extra Codex -c KEY=VALUE overrides")] = None,
+    config: Annotated[
+        list[str] | None,
+        Field(max_length=64, description="Codex -c KEY=VALUE overrides of model keys only (model_reasoning_effort...)"),
+    ] = None,
     wall_timeout_s: Annotated[float | None, Field(gt=0, le=86_400, description="Wall-clock budget")] = None,
     idle_timeout_s: Annotated[float | None, Field(gt=0, le=86_400, description="Budget of silence")] = None,
     scope: Annotated[
