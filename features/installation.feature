@@ -41,3 +41,25 @@ Feature: Installation
     When the user runs codex-subagents doctor
     Then doctor exits with 1 and only the "skill" check failed
     And the detail of "skill" names "~/.agents/skills/codex-subagents"
+
+  @req:workers-run-the-codex-the-user-runs
+  Scenario: Doctor checks the user's Codex, not one the repository ships
+    Given a fresh home
+    And the repository holds an executable "node_modules/.bin/codex"
+    When the user runs codex-subagents doctor
+    Then the detail of "codex" says "0.169.0"
+    And the detail of "codex" does not name the repository's "node_modules/.bin/codex"
+
+  @req:serve-flags-are-bounded
+  Scenario: A zero max wait stops the server before it serves
+    Given a fresh home
+    When the user starts codex-subagents serve with "--max-wait 0"
+    Then it exits with code 2 and says "--max-wait must be more than 0"
+
+  @req:doctor-fails-closed-on-a-broken-plugin
+  Scenario: Doctor calls a plugin whose manifest is not JSON broken
+    Given a fresh home
+    And an enabled plugin "broken@elsewhere" whose manifest is not JSON
+    When the user runs codex-subagents doctor
+    Then the detail of "server" says "broken"
+    And the detail of "server" says "plugin.json"

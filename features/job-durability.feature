@@ -126,3 +126,11 @@ Feature: Job durability
     And the server is started again
     Then the unrelated process is still alive
     And job "sleeper" has state "interrupted"
+
+  @req:a-rollback-fails-closed-on-a-job-record-it-cannot-read
+  Scenario: A job record that cannot be read refuses a rollback
+    Given the server is running
+    And the journals hold a job record "j-torn" that is not JSON
+    When the boss takes a baseline
+    And the boss rolls back everything
+    Then the call is a tool error mentioning "j-torn" and "cannot be read"

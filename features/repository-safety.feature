@@ -193,3 +193,10 @@ Feature: Repository safety
     And the boss rolls back everything with the cwd "linked"
     Then no baseline is listed
     And the call is a tool error mentioning the baseline id and "codex_baselines"
+
+  @req:a-quoted-path-that-names-no-byte-is-refused
+  Scenario: A quoted path whose escape names no byte is refused
+    Given the server is running
+    When the boss takes a baseline
+    And the boss rolls back the file named "\777" in git's quoted form
+    Then the call is a tool error mentioning "\777" and "names no byte"

@@ -175,3 +175,11 @@ Feature: Worker contract
     When the boss spawns a worker running script "writer-a" with model "--dangerously-bypass-approvals-and-sandbox"
     Then the call is a tool error mentioning "--dangerously-bypass-approvals-and-sandbox"
     And no job was created
+
+  @req:a-spawns-config-sets-only-model-keys
+  Scenario: A config key outside the allowlist is refused
+    Given the server is running
+    And a worker script "writer-a" that writes "a.txt" and reports it
+    When the boss spawns a worker running script "writer-a" with config "model_provider=elsewhere"
+    Then the call is a tool error mentioning "model_provider" and "--worker-config"
+    And no job was created

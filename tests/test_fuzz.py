@@ -1,13 +1,15 @@
 """Hostile and arbitrary arguments to every tool give typed errors, never a crash, a hang or a stray process.
 
-Hypothesis draws a tool and a dictionary of arguments (the tool's own parameter names and junk
-keys, with values of every JSON type and known-hostile strings), calls it through a real in-memory
-MCP session, and checks the answer. The worker is a stand-in that counts its own starts, so a
-refused spawn that still started a process would be caught.
+Hypothesis draws a tool and a dictionary of arguments (every parameter the server declares for that tool, and
+junk keys, with values of every JSON type and known-hostile strings: flags, escapes, globs, git-quoted paths),
+calls it through a real in-memory MCP session, and checks the answer: a refusal says what was wrong, never the
+bare "Error executing tool NAME" a crash gives, and the server logs no traceback. The worker is a stand-in that
+counts its own starts, so a refused spawn that still started a process would be caught.
 """
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -26,26 +28,21 @@ from codex_subagents import build_server
 from codex_subagents.config import Settings
 from codex_subagents.reports import SpawnResult
 
-PARAMETERS = {
-    "codex_spawn": [
-        "prompt", "cwd", "label", "model", "profile", "sandbox", "config", "wall_timeout_s", "idle_timeout_s",
-    ],
-    "codex_events": ["job_id", "cursor", "limit"],
-    "codex_wait_any": ["job_ids", "timeout_s"],
-    "codex_result": ["job_id"],
-    "codex_cancel": ["job_id"],
-    "codex_status": ["job_ids"],
-    "codex_baseline": ["cwd", "label"],
-    "codex_baselines": ["cwd"],
-    "codex_baseline_drop": ["baseline_id", "cwd"],
-    "codex_overlaps": ["baseline_id", "job_ids", "cwd"],
-    "codex_rollback": ["baseline_id", "paths", "cwd"],
-    "codex_integrity": ["job_id", "baseline_id", "cwd"],
-}  # fmt: skip
+
+def _parameters() -> dict[str, list[str]]:
+    """Each tool's parameters, as the server declares them, so a new argument is fuzzed without a word here."""
+    tools = anyio.run(build_server(Settings()).list_tools)
+    return {tool.name: sorted(tool.input_schema.get("properties", {})) for tool in tools}
+
+
+PARAMETERS = _parameters()
 HOSTILE = [
     "--help", "-rf", "--dangerously-bypass-approvals-and-sandbox", "danger-full-access", "../../..", "/etc/passwd",
     "a\x00b", "x" * 5000, "sandbox_mode=danger-full-access", "mcp_servers.codex-subagents.enabled=true",
-    "$(touch /tmp/x)", "é🙂", "", " ", "-", "..", "refs/heads/main", "HEAD~1",
+    'notify=["sh", "-c", "id"]', "model_provider=evil", "model=gpt-5.5",
+    "$(touch /tmp/x)", "é🙂", "", " ", "-", "..", "refs/heads/main", "HEAD~1", ".git", ".git/hooks/pre-commit",
+    '"\\777"', '"\\400"', '"caf\\351.txt"', '"\\"', '"', '""', '"a\\qb"', '"-x"', '"../x"', '"\\056\\056/x"',
+    "*", "**", "**/*", "a/**/b", "[", "[!", "[]", "[!]", "[a-", "\\", "?", "./", "a//b", "~", "~/x", "\ud800",
 ]  # fmt: skip
 json_values = st.recursive(
     st.none()
@@ -56,14 +53,26 @@ json_values = st.recursive(
     | st.sampled_from(HOSTILE),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
     max_leaves=6,
-)
+) | st.lists(st.sampled_from(HOSTILE), min_size=1, max_size=3)
+
+
+class Tracebacks(logging.Handler):
+    """Keeps every log record that carries a traceback."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info is not None:
+            self.records.append(record)
 
 
 class Session:
-    """An in-memory MCP session whose worker counts how often it was started."""
+    """An in-memory MCP session whose worker counts how often it was started, and the tracebacks logged."""
 
-    def __init__(self, portal: BlockingPortal, client: Client, starts: Path) -> None:
-        self.portal, self.client, self.starts = portal, client, starts
+    def __init__(self, portal: BlockingPortal, client: Client, starts: Path, tracebacks: Tracebacks) -> None:
+        self.portal, self.client, self.starts, self.tracebacks = portal, client, starts, tracebacks
 
     def started(self) -> int:
         """How many worker processes have started so far."""
@@ -82,24 +91,20 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     codex.write_text(f'#!/bin/sh\nprintf x >> "{starts}"\nexec "{sys.executable}" -c "import sys; sys.exit(1)"\n')
     codex.chmod(0o755)
     settings_ = Settings(cap=2, queue_limit=1000, state_dir=base / "state", allow_roots=(repo,), codex=codex)
-    with (
-        start_blocking_portal("asyncio") as portal,
-        portal.wrap_async_context_manager(Client(build_server(settings_))) as client,
-    ):
-        yield Session(portal, client, starts)
+    tracebacks = Tracebacks()
+    logging.getLogger().addHandler(tracebacks)
+    try:
+        with (
+            start_blocking_portal("asyncio") as portal,
+            portal.wrap_async_context_manager(Client(build_server(settings_))) as client,
+        ):
+            yield Session(portal, client, starts, tracebacks)
+    finally:
+        logging.getLogger().removeHandler(tracebacks)
 
 
-@settings(max_examples=1100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
-    tool=st.sampled_from(sorted(PARAMETERS)),
-    data=st.data(),
-)
-def test_every_tool_answers_hostile_arguments_with_a_typed_error_or_a_result(
-    session: Session, tool: str, data: st.DataObject
-) -> None:
-    """No crash, no hang, and no worker started by a refused spawn."""
-    keys = st.sampled_from([*PARAMETERS[tool], "junk", "__proto__"])
-    arguments = data.draw(st.dictionaries(keys, json_values, max_size=5))
+def answers_well(session: Session, tool: str, arguments: dict[str, object]) -> None:
+    """Call ``tool``: no crash or hang, no traceback logged, a refusal says why, a refused spawn starts nothing."""
     before = session.started()
 
     async def call() -> tuple[bool, str]:
@@ -117,5 +122,36 @@ def test_every_tool_answers_hostile_arguments_with_a_typed_error_or_a_result(
 
     refused, text = session.portal.call(call)
     assert text.strip() != f"Error executing tool {tool}", f"{tool}({arguments!r}) crashed"
+    if refused:
+        said = text.removeprefix(f"Error executing tool {tool}:").strip()
+        assert said, f"{tool}({arguments!r}) was refused without a word of why"
+    logged = [record.getMessage() for record in session.tracebacks.records]
+    session.tracebacks.records.clear()
+    assert not logged, f"{tool}({arguments!r}) logged a traceback: {logged}"
     if refused and tool == "codex_spawn":
         assert session.started() == before, f"a refused spawn started a worker: {arguments!r}"
+
+
+@settings(max_examples=1100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    tool=st.sampled_from(sorted(PARAMETERS)),
+    data=st.data(),
+)
+def test_every_tool_answers_hostile_arguments_with_a_typed_error_or_a_result(
+    session: Session, tool: str, data: st.DataObject
+) -> None:
+    """No crash, no hang, no traceback logged, a refusal that says why, and no worker started by a refused spawn."""
+    keys = st.sampled_from([*PARAMETERS[tool], "junk", "__proto__"])
+    answers_well(session, tool, data.draw(st.dictionaries(keys, json_values, max_size=5)))
+
+
+@pytest.mark.parametrize("value", [value for value in HOSTILE if value.startswith(('"', "*", "[", "?", "\\"))])
+@pytest.mark.parametrize(
+    ("tool", "given"), [("codex_spawn", {"prompt": "p"}), ("codex_rollback", {"baseline_id": "b-1"})]
+)
+def test_every_quoted_path_and_glob_in_scope_and_paths_is_answered_well(
+    session: Session, tool: str, given: dict[str, object], value: str
+) -> None:
+    """Each git-quoted path and glob of the hostile list, in an otherwise valid call, is answered as above: drawn at
+    random, the one that names no byte may never come up."""
+    answers_well(session, tool, {**given, "scope" if tool == "codex_spawn" else "paths": [value]})

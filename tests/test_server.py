@@ -159,7 +159,8 @@ async def test_a_worker_spawned_through_the_tools_reports_its_files(client: Clie
 
 
 async def test_bad_spawns_are_refused_clearly_and_start_nothing(client: Client, tmp_path: Path) -> None:
-    """A cwd outside the roots, full access without opt-in, flag-like models and reserved config keys are refused."""
+    """A cwd outside the roots, full access without opt-in, flag-like models and config keys outside the allowlist
+    are refused."""
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     errors = [
@@ -173,7 +174,7 @@ async def test_bad_spawns_are_refused_clearly_and_start_nothing(client: Client, 
     assert "outside the allowed roots" in errors[1]
     assert "--allow-danger-full-access" in errors[2]
     assert "not a plain name" in errors[3]
-    assert "reserved" in errors[4]
+    assert "'sandbox_mode' is not one a spawn may set" in errors[4] and "--worker-config" in errors[4]
     assert (await call(client, "codex_status", r.StatusResult)).jobs == []
 
 
@@ -277,6 +278,28 @@ async def test_integrity_names_what_a_failed_job_left_behind(client: Client, rep
     # The stray write is the job's once the watch's last look has put it on the job, a suspect until then.
     assert "half.txt" in report.changed_by_job and "user.txt" not in report.suspects
     assert sorted([*report.changed_by_job, *report.suspects]) == ["half.txt", "stray.txt"]
+
+
+async def test_integrity_of_a_job_of_another_worktree_is_refused(client: Client, repo: Path) -> None:
+    """A job asked about in a worktree it did not run in is an error naming both, not an empty report."""
+    other = repo / "other"
+    other.mkdir()
+    await anyio.run_process(["git", "init", "-q"], cwd=other)
+    spawned = await call(client, "codex_spawn", r.SpawnResult, prompt=fake(lines=DONE, last_message=final()))
+    await finish(client, spawned.job_id)
+    error = await refused(client, "codex_integrity", job_id=spawned.job_id, baseline_id="b-1", cwd="other")
+    assert f"Job {spawned.job_id!r} did not run in the worktree {str(other)!r}" in error, error
+
+
+@pytest.mark.parametrize("tool", ["codex_rollback", "codex_spawn"])
+async def test_a_git_quoted_path_with_an_escape_above_377_is_refused_by_name(client: Client, tool: str) -> None:
+    """A quoted path whose octal escape names no byte is a typed refusal naming it, in paths and in scope alike."""
+    quoted = '"\\777"'
+    arguments = (
+        {"baseline_id": "b-1", "paths": [quoted]} if tool == "codex_rollback" else {"prompt": "p", "scope": [quoted]}
+    )
+    error = await refused(client, tool, **arguments)
+    assert f"path {quoted!r} has the escape \\777, which names no byte" in error, error
 
 
 async def test_a_server_inside_a_worker_refuses_to_spawn(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:

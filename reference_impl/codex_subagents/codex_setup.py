@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
+from .errors import ConfigError
 from .skill import SKILL_NAME
 
 
@@ -78,21 +79,45 @@ def config_servers(config: Mapping[str, object]) -> Mapping[str, object]:
     return _table(config, "mcp_servers")
 
 
-def plugin_servers(codex_home: Path, config: Mapping[str, object]) -> Iterator[tuple[Path, Mapping[str, object]]]:
-    """Yield the servers file of each enabled plugin that declares one, with its servers by name."""
+def plugin_servers(
+    codex_home: Path, config: Mapping[str, object], *, strict: bool = True
+) -> Iterator[tuple[Path, Mapping[str, object]]]:
+    """Yield the servers file of each enabled plugin that declares one, with its servers by name.
+
+    A plugin whose manifest names no server file declares none. One whose manifest or server file cannot be
+    read is broken, not silent: it may be the one that registers the server; without ``strict`` it is passed over.
+
+    Raises:
+        ConfigError: with ``strict``, for an enabled plugin's manifest or server file that cannot be read.
+    """
     for folder in installed_plugins(codex_home, config):
         manifest = folder / ".codex-plugin" / "plugin.json"
-        try:
-            servers_file = folder / str(json.loads(manifest.read_text())["mcpServers"])
-            servers = json.loads(servers_file.read_text())["mcpServers"]
-        except (OSError, ValueError, KeyError, TypeError):
+        if not manifest.exists():
             continue
+        servers_file = manifest
+        try:
+            listed = json.loads(manifest.read_text()).get("mcpServers")
+            if listed is None:
+                continue
+            servers_file = folder / str(listed)
+            servers = json.loads(servers_file.read_text())["mcpServers"]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            if not strict:
+                continue
+            raise ConfigError(
+                f"the plugin file {str(servers_file)!r} cannot be read ({type(exc).__name__}: {exc}); "
+                "fix that file, or install its plugin again"
+            ) from exc
         if isinstance(servers, dict):
             yield servers_file, cast("dict[str, object]", servers)
 
 
 def find_registration(codex_home: Path, config: Mapping[str, object], name: str) -> Registration | None:
-    """Return the server entry called ``name``: the config's own first, then an enabled plugin's."""
+    """Return the server entry called ``name``: the config's own first, then an enabled plugin's.
+
+    Raises:
+        ConfigError: for an enabled plugin's manifest or server file that cannot be read.
+    """
     entry = _table(config_servers(config), name)
     if entry:
         return Registration(codex_home / "config.toml", entry)

@@ -1,15 +1,19 @@
 """The server's settings, parsed once at start-up, and where the Codex CLI is found.
 
 Settings are a frozen dataclass so that every module reads the same values and
-nothing changes them while jobs run. `find_codex` follows one documented order:
-the explicit path, then ``node_modules/.bin/codex`` of the project, then ``PATH``.
+nothing changes them while jobs run. `find_codex` runs the Codex the user runs:
+the explicit path, then ``CODEX_SUBAGENTS_CODEX``, then ``PATH``; this project's
+pinned copy comes first only when the server runs from this project's checkout
+(its tests and demo). A binary found in the repository the workers work in is
+never run: that repository, or a model writing in it, does not pick the program
+that runs every worker.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -46,7 +50,21 @@ DEFAULT_ENV_ALLOWLIST: tuple[str, ...] = (
 )
 """What a worker inherits by default: what Codex needs to run, find its config and reach its model."""
 
-_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+_COUNTS: dict[str, tuple[str, int, int]] = {"cap": ("--cap", 1, 256), "queue_limit": ("--queue-limit", 0, 100_000)}
+"""The whole-number settings, each with its flag and its inclusive range."""
+_SECONDS: dict[str, tuple[str, float]] = {
+    "wall_timeout_s": ("--wall-timeout", 86_400),
+    "idle_timeout_s": ("--idle-timeout", 86_400),
+    "max_wait_s": ("--max-wait", 3_600),
+    "kill_grace_s": ("--kill-grace", 600),
+}
+"""The durations, each with its flag and its longest value; each must be more than 0 (0 would stop every job at
+once, or make codex_wait_any a busy loop)."""
+_SERVER_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+_PACKAGE = Path(__file__).resolve().parent
+_PROJECT_ROOT = _PACKAGE.parents[1]
+"""This project's checkout, when the package runs from one (``reference_impl/codex_subagents``)."""
 
 
 @dataclass(frozen=True)
@@ -90,21 +108,33 @@ class Settings:
     kill_grace_s: float = 3.0
 
     def __post_init__(self) -> None:
-        if self.cap < 1:
-            raise ConfigError(f"cap must be at least 1, got {self.cap!r}.")
-        if self.queue_limit < 0:
-            raise ConfigError(f"queue limit must be 0 or more, got {self.queue_limit!r}.")
+        for name, (flag, low, high) in _COUNTS.items():
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise ConfigError(f"{flag} must be from {low} to {high}, got {value!r}; pass a number in that range.")
+        for name, (flag, high) in _SECONDS.items():
+            value = getattr(self, name)
+            if not 0 < value <= high:
+                raise ConfigError(
+                    f"{flag} must be more than 0 and at most {high} seconds, got {value!r}; "
+                    "pass a number in that range."
+                )
+        if not _SERVER_NAME.fullmatch(self.server_name):
+            raise ConfigError(
+                f"--server-name {self.server_name!r} is not a Codex MCP server name; use letters, digits, _ and -."
+            )
         for item in self.worker_config:
             if "=" not in item or item.startswith(("-", "=")):
                 raise ConfigError(f"worker config {item!r} is not KEY=VALUE; write e.g. model=gpt-5.5.")
 
 
-def find_codex(explicit: str | os.PathLike[str] | None = None, *, search_from: Sequence[Path] = ()) -> Path:
-    """Return the Codex CLI to run workers with.
+def find_codex(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """Return the Codex CLI to run workers with: the one the user runs.
 
-    The order is: ``explicit`` (a flag or ``CODEX_SUBAGENTS_CODEX``), then
-    ``node_modules/.bin/codex`` under each of ``search_from``, the current
-    directory and this project's checkout, then ``codex`` on ``PATH``.
+    The order is: ``explicit`` (the ``--codex`` flag), then ``CODEX_SUBAGENTS_CODEX``,
+    then, only when this package runs from this project's checkout, the checkout's
+    pinned ``node_modules/.bin/codex``, then ``codex`` on ``PATH``. The current
+    directory and the allowed roots are never searched.
 
     Raises:
         ConfigError: when no usable codex executable is found.
@@ -119,14 +149,13 @@ def find_codex(explicit: str | os.PathLike[str] | None = None, *, search_from: S
                 "give the right path with --codex, or install it: npm install -g @openai/codex@0.169.0."
             )
         return Path(found).resolve()
-    for base in (*search_from, Path.cwd(), _PROJECT_ROOT):
-        candidate = base / "node_modules" / ".bin" / "codex"
-        if os.access(candidate, os.X_OK):
-            return candidate.resolve()
+    pinned = _PROJECT_ROOT / "node_modules" / ".bin" / "codex"
+    if _PACKAGE == _PROJECT_ROOT / "reference_impl" / "codex_subagents" and os.access(pinned, os.X_OK):
+        return pinned.resolve()
     on_path = shutil.which("codex")
     if on_path is not None:
         return Path(on_path).resolve()
     raise ConfigError(
-        "No Codex CLI found (looked at --codex, CODEX_SUBAGENTS_CODEX, node_modules/.bin/codex and PATH); "
-        "install it with `npm install -g @openai/codex@0.169.0` or run this project's scripts/setup."
+        "No Codex CLI found (looked at --codex, CODEX_SUBAGENTS_CODEX and PATH); "
+        "install it with `npm install -g @openai/codex@0.169.0`, or name it with --codex."
     )

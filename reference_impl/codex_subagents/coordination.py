@@ -193,7 +193,15 @@ async def integrity(root: Path, baseline_id: str, job_id: str, claims: Mapping[s
     """The changed paths ``job_id`` touched, and the changed paths that no job at all claims.
 
     The claims count as in `overlaps`: only the jobs that ran after the baseline, less what a later rollback undid.
+
+    Raises:
+        InputError: when ``job_id`` did not run in the worktree at ``root``.
     """
+    if job_id not in claims:
+        raise InputError(
+            f"Job {job_id!r} did not run in the worktree {str(root)!r}; "
+            "call codex_integrity with a cwd in the worktree the job ran in."
+        )
     baseline = await baselines.load(root, baseline_id)
     comparison = await rollback.compare(root, baseline)
     spelled, _ = await _spelled(root, claims, comparison.changed)

@@ -162,7 +162,11 @@ def check_server(setup: Setup) -> list[Check]:
         fix = "fix the file by hand: one [mcp_servers.codex-subagents] table, no repeated key or header"
         detail = f"{setup.codex_home / 'config.toml'} does not parse: {exc}"
         return [Check(name="server", status="fail", detail=detail, fix=fix)]
-    found = find_registration(setup.codex_home, config, setup.server_name)
+    try:
+        found = find_registration(setup.codex_home, config, setup.server_name)
+    except ConfigError as exc:
+        fix = "fix the plugin file named, or install its plugin again; if it is this server's: " + _PLUGIN_INSTALL
+        return [Check(name="server", status="fail", detail=f"broken: {exc}", fix=fix)]
     if found is None:
         fix = f"{_PLUGIN_INSTALL}; or: codex mcp add {setup.server_name} -- codex-subagents serve"
         detail = f"no [mcp_servers.{setup.server_name}] in {setup.codex_home / 'config.toml'} nor in an enabled plugin"

@@ -40,7 +40,11 @@ def shown(path: str) -> str:
 
 
 def parsed(text: str) -> str:
-    """The path a tool argument names, undoing `shown`'s quoting."""
+    """The path a tool argument names, undoing `shown`'s quoting.
+
+    Raises:
+        InputError: for an octal escape above ``\\377``, which names no byte.
+    """
     if not (len(text) >= 2 and text.startswith('"') and text.endswith('"')):
         return text
     raw = bytearray()
@@ -49,6 +53,11 @@ def parsed(text: str) -> str:
     for match in _QUOTED.finditer(body):
         raw += body[position : match.start()].encode("utf-8", "surrogateescape")
         code = match.group(1)
+        if code.isdigit() and int(code, 8) > 0o377:
+            raise InputError(
+                f"path {text!r} has the escape \\{code}, which names no byte (\\000 to \\377); "
+                "quote a name as git does, or pass it unquoted."
+            )
         raw += bytes([int(code, 8)]) if code.isdigit() else _UNESCAPES[code].encode()
         position = match.end()
     raw += body[position:].encode("utf-8", "surrogateescape")

@@ -28,6 +28,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import BaselineError
 from .journal import RECORD, REQUEST, JobRecord, Journal, read_record
 
 if sys.platform != "win32":
@@ -89,17 +90,24 @@ def server_alive(state_dir: Path, server_id: str | None) -> bool:
     return False
 
 
-def live_jobs_in(state_dir: Path, root: Path, but: str | None = None) -> list[str]:
+def live_jobs_in(state_dir: Path, root: Path, but: str | None = None, *, strict: bool = False) -> list[str]:
     """Return the queued or running jobs whose cwd lies in ``root`` of every live server, this one included, or of
-    every one but the server ``but``."""
-    return [record.job_id for record in live_records(state_dir, but) if Path(record.request.cwd).is_relative_to(root)]
+    every one but the server ``but``.
+
+    Raises:
+        BaselineError: with ``strict`` (the busy check of a rollback), for a record that cannot be read, since
+            its job may be one still writing in ``root``.
+    """
+    records = live_records(state_dir, but, strict=strict)
+    return [record.job_id for record in records if Path(record.request.cwd).is_relative_to(root)]
 
 
-def live_records(state_dir: Path, but: str | None = None) -> list[JobRecord]:
-    """Return the records of the queued or running jobs of every live server, or of every one but the server ``but``."""
+def live_records(state_dir: Path, but: str | None = None, *, strict: bool = False) -> list[JobRecord]:
+    """Return the records of the queued or running jobs of every live server, or of every one but the server ``but``
+    (``strict`` as for `live_jobs_in`)."""
     alive: dict[str | None, bool] = {}
     found: list[JobRecord] = []
-    for record in _records(state_dir):
+    for record in _records(state_dir, strict=strict):
         if record.done or (but and record.server_id == but):
             continue
         if record.server_id not in alive:
@@ -127,8 +135,9 @@ _READ: dict[Path, tuple[tuple[int, int, int], JobRecord]] = {}
 """Each record file read so far, by its inode, size and modification time, with what it held."""
 
 
-def _records(state_dir: Path) -> Generator[JobRecord]:
-    """Every job record of the state dir that can be read, in the order of their job ids.
+def _records(state_dir: Path, *, strict: bool = False) -> Generator[JobRecord]:
+    """Every job record of the state dir that can be read, in the order of their job ids; with ``strict``, a record
+    that is there but cannot be read raises `BaselineError` instead of being passed over.
 
     A record is replaced by a rename, so a file with the inode, size and time of its last reading holds the
     same record: only the records that changed are parsed again, and a look at other servers' jobs costs a
@@ -140,7 +149,15 @@ def _records(state_dir: Path) -> Generator[JobRecord]:
             key = (info.st_ino, info.st_size, info.st_mtime_ns)
             if path not in _READ or _READ[path][0] != key:
                 _READ[path] = (key, read_record(path))
-        except (OSError, ValueError):
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError) as exc:
+            if strict:
+                raise BaselineError(
+                    f"Rollback refused: the job record {str(path)!r} cannot be read ({type(exc).__name__}), so its "
+                    "job may still write here; if no worker of it runs, move its job directory out of the state "
+                    "dir, then roll back again."
+                ) from exc
             continue
         yield _READ[path][1]
 

@@ -43,7 +43,7 @@ def normalize(root: Path, cwd: Path, patterns: Sequence[str]) -> list[str]:
     """Return ``patterns``, given relative to ``cwd`` (or absolute), as patterns relative to ``root``.
 
     Raises:
-        InputError: for too many or too long patterns, an empty one, a NUL, a
+        InputError: for too many or too long patterns, an empty one, a NUL, a name that is not UTF-8, a
             ``..`` after a wildcard, or a pattern that leads outside the worktree.
     """
     if len(patterns) > MAX_PATTERNS:
@@ -57,6 +57,8 @@ def _normal(root: Path, cwd: Path, text: str) -> str:
         raise InputError(f"scope pattern {text[:80]!r}... is over {MAX_PATTERN_CHARS} characters; name a directory.")
     if not pattern.strip() or "\0" in pattern:
         raise InputError(f"scope pattern {text!r} is empty or holds a NUL; give a path or glob such as 'src/**'.")
+    if any("\udc80" <= char <= "\udcff" for char in pattern):  # a job's scope is journaled as JSON, UTF-8 only
+        raise InputError(f"scope pattern {text!r} is not UTF-8 once unquoted; scope its directory or a glob.")
     parts = pattern.split("/")
     wild = _first_wild(parts)
     if ".." in parts[wild:]:

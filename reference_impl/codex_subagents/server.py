@@ -107,7 +107,10 @@ async def codex_spawn(
     model: Annotated[str | None, Field(max_length=128, description="Codex model for this worker")] = None,
     profile: Annotated[str | None, Field(max_length=128, description="Codex config profile")] = None,
     sandbox: Annotated[Sandbox | None, Field(description="Default: the server's (serve --sandbox)")] = None,
-    config: Annotated[list[str] | None, Field(max_length=64, description="Extra Codex -c KEY=VALUE overrides")] = None,
+    config: Annotated[
+        list[str] | None,
+        Field(max_length=64, description="Codex -c KEY=VALUE overrides of model keys only (model_reasoning_effort...)"),
+    ] = None,
     wall_timeout_s: Annotated[float | None, Field(gt=0, le=86_400, description="Wall-clock budget")] = None,
     idle_timeout_s: Annotated[float | None, Field(gt=0, le=86_400, description="Budget of silence")] = None,
     scope: Annotated[
@@ -278,7 +281,7 @@ async def codex_rollback(
     """
     root = await coordination.worktree(_roots(ctx), cwd)
     app = ctx.request_context.lifespan_context
-    live = await anyio.to_thread.run_sync(live_jobs_in, app.settings.state_dir, root)
+    live = await anyio.to_thread.run_sync(lambda: live_jobs_in(app.settings.state_dir, root, strict=True))
     ours = {job.job_id for job in app.supervisor.jobs()}
     busy = coordination.Busy(tuple(j for j in live if j in ours), tuple(j for j in live if j not in ours))
     return await coordination.roll_back(root, baseline_id, paths, busy, await app.supervisor.claims(root))

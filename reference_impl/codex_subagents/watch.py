@@ -16,6 +16,7 @@ baseline).
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -29,6 +30,8 @@ from .paths import confined
 Signature = tuple[int, int, int, int, int] | None
 """A path's inode, size, mode, modification and change times; None when it does not exist."""
 
+logger = logging.getLogger(__name__)
+
 _STATUS = ("status", "--porcelain", "-z", "--untracked-files=all", "--no-renames", "--ignore-submodules=all")
 
 
@@ -39,6 +42,19 @@ class WorktreeWatch:
         self.root = root
         self._seen: dict[str, Signature] = {}
         self._submodules: list[str] | None = None
+        self._told: set[str] = set()
+
+    def _unwatchable(self, prefix: str, exc: GitError) -> None:
+        """Say once per watch that a nested repository cannot be watched: its writes reach no live alert."""
+        if prefix not in self._told:
+            self._told.add(prefix)
+            logger.warning(
+                "the nested repository %s in %s cannot be watched (%s); its writes raise no live alert, "
+                "and codex_overlaps still compares it with the baseline",
+                prefix.rstrip("/"),
+                self.root,
+                exc,
+            )
 
     async def prime(self) -> None:
         """Take the first look, against which the next one compares."""
@@ -54,8 +70,10 @@ class WorktreeWatch:
         listed = [path for path in listed if not path.endswith("/")]
         for prefix in nested:
             if await anyio.to_thread.run_sync(os.path.exists, f"{self.root}/{prefix}.git"):
-                with contextlib.suppress(GitError):  # one broken nested repository leaves the others watched
+                try:
                     listed += await _listed(self.root, prefix)
+                except GitError as exc:  # one broken nested repository leaves the others watched
+                    self._unwatchable(prefix, exc)
         candidates = set(listed) | self._seen.keys()
         now = await anyio.to_thread.run_sync(_signatures, self.root, candidates)
         changed = sorted(path for path in candidates if path not in self._seen or now[path] != self._seen[path])

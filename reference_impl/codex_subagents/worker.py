@@ -65,7 +65,28 @@ SCOPE_RULE = """
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}")
 _CONFIG_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-\"]{0,199}")
+<<<<<<< ours
 _RESERVED_KEYS = ("sandbox", "mcp_servers", "features", "agents", "approval_policy", "skills")
+=======
+SPAWN_CONFIG_KEYS = (
+    "model",
+    "model_reasoning_effort",
+    "model_reasoning_summary",
+    "model_verbosity",
+    "model_supports_reasoning_summaries",
+    "model_context_window",
+    "model_auto_compact_token_limit",
+    "hide_agent_reasoning",
+    "show_raw_agent_reasoning",
+)
+"""The only keys a spawn's ``config`` may set: how the worker's model thinks and answers.
+
+An allowlist, because the boss is a model that reads untrusted files: a key such as
+``notify`` runs a program outside every sandbox, ``model_provider`` sends the worker's
+requests (the code they carry included) to any URL, and a key a later Codex adds is
+unknown here. The server's own settings (``serve --worker-config``) are not limited.
+"""
+>>>>>>> theirs
 
 
 @dataclass(frozen=True)
@@ -85,15 +106,21 @@ def check_name(kind: str, value: str) -> str:
 
 
 def check_config(items: Sequence[str]) -> list[str]:
-    """Return per-spawn ``KEY=VALUE`` overrides, refusing those that would loosen the contract."""
+    """Return per-spawn ``KEY=VALUE`` overrides, refusing any key outside `SPAWN_CONFIG_KEYS`."""
     for item in items:
         key, sep, _ = item.partition("=")
         if not sep or not _CONFIG_KEY.fullmatch(key) or "\0" in item or "\n" in item:
             raise InputError(f"config item {item!r} is not KEY=VALUE; write e.g. model_reasoning_effort=low.")
-        if key.startswith(_RESERVED_KEYS):
+        if key not in SPAWN_CONFIG_KEYS:
             raise InputError(
+<<<<<<< ours
                 f"config key {key!r} is reserved: sandbox, MCP servers, features, approvals and skills "
                 "of workers are set by the server; use the sandbox argument or the server's --worker-config."
+=======
+                f"config key {key!r} is not one a spawn may set ({', '.join(SPAWN_CONFIG_KEYS)}): others can run "
+                "programs or send a worker's requests elsewhere. Set it for every worker on the server instead: "
+                f"serve --worker-config {key}=VALUE, or in the user's Codex config."
+>>>>>>> theirs
             )
     return list(items)
 
@@ -121,7 +148,7 @@ def job_request(
 
     Raises:
         InputError: for a blank prompt, a sandbox the server does not allow, a name
-            that could be read as a flag, a config key the server reserves, or a
+            that could be read as a flag, a config key a spawn may not set, or a
             scope pattern that is empty or leads outside the worktree.
     """
     if not prompt.strip():

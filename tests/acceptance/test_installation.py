@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ class Installation:
     checks: dict[str, dict[str, str]] = field(default_factory=dict[str, dict[str, str]])
     boss_input: list[dict[str, JsonValue]] = field(default_factory=list[dict[str, JsonValue]])
     boss_output: str = ""
+    said: str = ""
 
 
 @given("a fresh home", target_fixture="installation")
@@ -185,3 +187,58 @@ def fix_says(installation: Installation, name: str, text: str) -> None:
 def detail_names(installation: Installation, name: str, folder: str) -> None:
     """The check's detail names the folder (``~`` being the user's home)."""
     assert str(installation.home.path / folder.removeprefix("~/")) in installation.checks[name]["detail"]
+
+
+@given(parsers.parse('the repository holds an executable "{file}"'))
+def repository_binary(installation: Installation, file: str) -> None:
+    """A program the repository ships under a name a Codex CLI could have."""
+    path = installation.repo / file
+    path.parent.mkdir(parents=True)
+    path.write_text("#!/bin/sh\necho codex-cli 9.9.9\n")
+    path.chmod(0o755)
+
+
+@given(parsers.parse('an enabled plugin "{selector}" whose manifest is not JSON'))
+def broken_plugin(installation: Installation, selector: str) -> None:
+    """An installed, enabled plugin whose .codex-plugin/plugin.json does not parse."""
+    plugin, _, marketplace = selector.partition("@")
+    manifest = installation.home.codex_home / "plugins" / "cache" / marketplace / plugin / "1.0.0" / ".codex-plugin"
+    manifest.mkdir(parents=True)
+    (manifest / "plugin.json").write_text("{not json")
+    config = installation.home.codex_home / "config.toml"
+    before = config.read_text() if config.exists() else ""
+    config.write_text(f'{before}\n[plugins."{selector}"]\nenabled = true\n')
+
+
+@when(parsers.parse('the user starts codex-subagents serve with "{flags}"'))
+def serve_with(installation: Installation, flags: str) -> None:
+    """Start the server as this user in the repository, without a client; keep its exit code and what it said."""
+    done = subprocess.run(
+        [sys.executable, "-m", "codex_subagents", "serve", *flags.split()],
+        cwd=installation.repo,
+        env=installation.home.env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    installation.code, installation.said = done.returncode, done.stderr
+
+
+@then(parsers.parse('it exits with code {code:d} and says "{text}"'))
+def exits_saying(installation: Installation, code: int, text: str) -> None:
+    """The exit code, and the words on standard error."""
+    assert installation.code == code and text in installation.said, (installation.code, installation.said)
+
+
+@then(parsers.parse('the detail of "{name}" says "{text}"'))
+def detail_says(installation: Installation, name: str, text: str) -> None:
+    """The check's detail holds the words."""
+    assert text in installation.checks[name]["detail"], installation.checks[name]
+
+
+@then(parsers.parse('the detail of "{name}" does not name the repository\'s "{file}"'))
+def detail_not_naming(installation: Installation, name: str, file: str) -> None:
+    """The check's detail does not name the repository's file."""
+    assert str(installation.repo / file) not in installation.checks[name]["detail"], installation.checks[name]

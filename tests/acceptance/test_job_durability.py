@@ -137,3 +137,11 @@ def nothing_left(world: World) -> None:
     """Every job is finished and was reported before the restart: there is nothing to wait for."""
     answer = world.answers["wait"]
     assert (answer["finished"], answer["pending"], answer["timed_out"]) == ([], [], False), dump(answer)
+
+
+@given(parsers.parse('the journals hold a job record "{job_id}" that is not JSON'))
+def unreadable_record(world: World, job_id: str) -> None:
+    """A job directory whose record cannot be parsed, as a torn write or a stray edit leaves it."""
+    root = world.journals or world.path(".git") / "codex-subagents"
+    (root / "jobs" / job_id).mkdir(parents=True)
+    (root / "jobs" / job_id / "job.json").write_text("{not json")

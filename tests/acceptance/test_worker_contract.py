@@ -162,6 +162,12 @@ def spawn_plain(world: World, name: str) -> None:
     spawn(world, name, cwd=str(world.tmp / "plain"))
 
 
+@when(parsers.parse('the boss spawns a worker running script "{name}" with config "{item}"'))
+def spawn_with_config(world: World, name: str, item: str) -> None:
+    """A spawn with one per-spawn config item."""
+    spawn(world, name, config=[item])
+
+
 # -- what the boss sees ----------------------------------------------------------------------------
 
 

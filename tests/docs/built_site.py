@@ -64,10 +64,17 @@ def mermaid_sources(site: Path) -> dict[str, str]:
     return found
 
 
+_MACOS_BROWSERS = (
+    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+    "/Applications/Chromium.app/Contents/MacOS/Chromium",
+)
+"""Where macOS keeps a browser that is not on PATH (GitHub's macOS runners have Google Chrome there)."""
+
+
 @functools.cache
 def chromium() -> str | None:
     """The path of a headless-capable Chromium, or None."""
-    for name in ("chromium", "chromium-browser", "google-chrome"):
+    for name in ("chromium", "chromium-browser", "google-chrome", *_MACOS_BROWSERS):
         found = shutil.which(name)
         if found:
             return found

@@ -112,13 +112,16 @@ def test_the_configuration_page_lists_every_serve_flag(site: Path) -> None:
 
 
 def test_troubleshooting_quotes_the_servers_own_error_texts(site: Path) -> None:
-    """The queue-full and rollback-refused messages on the page are the ones the code raises."""
+    """The messages on the page (queue full, rollback refused, the refusals of untrusted input) are the code's."""
     from codex_subagents.config import Settings
     from codex_subagents.errors import QueueFullError
 
     page = text_of(site, "troubleshooting")
     assert str(QueueFullError(Settings().cap, Settings().queue_limit, Settings().cap)) in page
     assert "is busy with this session's jobs ['j-0123456789ab'] (wait for them with codex_wait_any" in page
+    facts = load_hook().facts
+    for name in ("config-key", "quoted-path", "unreadable-record", "other-worktree", "serve-bound"):
+        assert " ".join(facts.error_text(name).split()) in page, name
 
 
 def test_the_journal_directory_outside_git_is_named_by_a_hash_of_the_directory(tmp_path: Path) -> None:

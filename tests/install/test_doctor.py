@@ -18,6 +18,7 @@ import pytest
 from fresh_home import GOOD_KEYS, by_hand, doctor, install_plugin, make_home
 
 from codex_subagents.skill import packaged_skill
+from machine import lacking
 
 pytestmark = pytest.mark.codex
 
@@ -155,15 +156,17 @@ def test_doctor_fails_without_git(tmp_path: Path, repo: Path) -> None:
     assert checks["git"]["status"] == "fail" and "install git" in checks["git"]["fix"]
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux") or shutil.which("unshare") is None, reason="Linux namespaces")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux namespaces")
 def test_doctor_fails_a_sandbox_that_cannot_start(tmp_path: Path, repo: Path) -> None:
     """Where user namespaces are blocked (as in many containers) the sandbox check fails and names the flags."""
     home = make_home(tmp_path)
     by_hand(home)
     script = f"echo 0 > /proc/sys/user/max_user_namespaces && exec {sys.executable} -m codex_subagents doctor --json"
+    if shutil.which("unshare") is None:
+        lacking("util-linux's unshare is not on PATH")
     probe = subprocess.run(["unshare", "--user", "--map-root-user", "true"], capture_output=True, check=False)
     if probe.returncode != 0:
-        pytest.skip("unprivileged user namespaces are not available here")
+        lacking("unprivileged user namespaces are not available here")
     done = subprocess.run(
         ["unshare", "--user", "--map-root-user", "sh", "-c", script],
         cwd=repo,

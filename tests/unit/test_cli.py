@@ -62,7 +62,14 @@ def test_outside_git_the_state_goes_to_the_user_state_dir(tmp_path: Path, monkey
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
-        (["--cap", "0"], "cap must be at least 1"),
+        (["--cap", "0"], "--cap must be from 1 to 256, got 0"),
+        (["--queue-limit", "-1"], "--queue-limit must be from 0 to 100000, got -1"),
+        (["--idle-timeout", "0"], "--idle-timeout must be more than 0 and at most 86400 seconds, got 0.0"),
+        (["--wall-timeout", "inf"], "--wall-timeout must be more than 0 and at most 86400 seconds, got inf"),
+        (["--max-wait", "-1"], "--max-wait must be more than 0 and at most 3600 seconds, got -1.0"),
+        (["--max-wait", "nan"], "--max-wait must be more than 0 and at most 3600 seconds, got nan"),
+        (["--kill-grace", "-3"], "--kill-grace must be more than 0 and at most 600 seconds, got -3.0"),
+        (["--server-name", "a b"], "--server-name 'a b' is not a Codex MCP server name"),
         (["--codex", "/nonexistent/codex"], "npm install -g @openai/codex@0.169.0"),
         (["--allow-root", "/nonexistent/dir"], "is not a directory"),
         (["--worker-config", "novalue"], "is not KEY=VALUE"),
@@ -84,5 +91,42 @@ def test_missing_codex_is_named_with_what_to_install(monkeypatch: pytest.MonkeyP
     from codex_subagents import config
 
     monkeypatch.setattr(config, "_PROJECT_ROOT", tmp_path)
-    with pytest.raises(ConfigError, match=re.escape("node_modules/.bin/codex and PATH")):
+    with pytest.raises(ConfigError, match=re.escape("CODEX_SUBAGENTS_CODEX and PATH")):
         config.find_codex()
+
+
+def _executable(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\nexit 0\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_a_repository_shipping_its_own_codex_does_not_pick_the_workers_binary(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A repository with node_modules/.bin/codex, served from inside it, still runs the user's codex on PATH."""
+    repo = tmp_path / "hostile"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    _executable(repo / "node_modules" / ".bin" / "codex")
+    users = _executable(tmp_path / "bin" / "codex")
+    monkeypatch.setenv("PATH", str(users.parent))
+    monkeypatch.delenv("CODEX_SUBAGENTS_CODEX", raising=False)
+    monkeypatch.chdir(repo)
+    from codex_subagents import config
+
+    monkeypatch.setattr(config, "_PROJECT_ROOT", tmp_path / "installed")
+    assert settings_from(serve_args(), cwd=repo).codex == users.resolve()
+    assert settings_from(serve_args("--allow-root", str(repo)), cwd=repo).codex == users.resolve()
+
+
+def test_the_checkouts_pinned_codex_serves_its_own_tests(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Run from this project's checkout, the pinned copy comes before PATH; CODEX_SUBAGENTS_CODEX before both."""
+    from codex_subagents import config
+
+    monkeypatch.setenv("PATH", str(_executable(tmp_path / "bin" / "codex").parent))
+    monkeypatch.delenv("CODEX_SUBAGENTS_CODEX", raising=False)
+    assert config.find_codex() == (config._PROJECT_ROOT / "node_modules" / ".bin" / "codex").resolve()  # pyright: ignore[reportPrivateUsage]
+    chosen = _executable(tmp_path / "chosen" / "codex")
+    monkeypatch.setenv("CODEX_SUBAGENTS_CODEX", str(chosen))
+    assert config.find_codex() == chosen.resolve()

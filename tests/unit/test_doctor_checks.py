@@ -104,17 +104,36 @@ def test_serve_options_are_read_in_both_spellings() -> None:
     assert Registration(Path("c"), {"tool_timeout_sec": True}).number("tool_timeout_sec") is None
 
 
-def test_plugins_that_are_disabled_or_broken_register_nothing(tmp_path: Path) -> None:
-    """Only an enabled plugin with a readable manifest and server file registers the server."""
+def test_plugins_that_are_disabled_or_serve_nothing_register_nothing(tmp_path: Path) -> None:
+    """A disabled plugin, and an enabled one whose manifest names no server file, register nothing."""
     home = tmp_path / ".codex"
-    broken = home / "plugins" / "cache" / "m" / "broken" / "1.0.0" / ".codex-plugin"
-    broken.mkdir(parents=True)
-    (broken / "plugin.json").write_text("{not json")
+    skills_only = home / "plugins" / "cache" / "m" / "skills" / "1.0.0" / ".codex-plugin"
+    skills_only.mkdir(parents=True)
+    (skills_only / "plugin.json").write_text('{"name": "skills", "skills": "./skills/"}')
     off = home / "plugins" / "cache" / "m" / "off" / "1.0.0"
     off.mkdir(parents=True)
-    settings: dict[str, object] = {"plugins": {"broken@m": {"enabled": True}, "off@m": {"enabled": False}}}
-    assert list(installed_plugins(home, settings)) == [broken.parent]
+    settings: dict[str, object] = {"plugins": {"skills@m": {"enabled": True}, "off@m": {"enabled": False}}}
+    assert list(installed_plugins(home, settings)) == [skills_only.parent]
     assert find_registration(home, settings, "codex-subagents") is None
+
+
+@pytest.mark.parametrize(("manifest", "servers"), [("{not json", None), ('{"mcpServers": "./.mcp.json"}', "[1, 2]")])
+def test_a_broken_plugin_manifest_is_broken_for_the_doctor_not_unregistered(
+    tmp_path: Path, manifest: str, servers: str | None
+) -> None:
+    """An enabled plugin whose manifest or server file cannot be read fails the server check as broken, naming it."""
+    home = tmp_path / ".codex"
+    folder = home / "plugins" / "cache" / "m" / "broken" / "1.0.0"
+    (folder / ".codex-plugin").mkdir(parents=True)
+    (folder / ".codex-plugin" / "plugin.json").write_text(manifest)
+    if servers is not None:
+        (folder / ".mcp.json").write_text(servers)
+    home.joinpath("config.toml").write_text('[plugins."broken@m"]\nenabled = true\n')
+    [check] = check_server(setup_in(tmp_path))
+    assert (check.name, check.status) == ("server", "fail")
+    named = ".codex-plugin/plugin.json" if servers is None else ".mcp.json"
+    assert check.detail.startswith("broken: ") and named in check.detail, check.detail
+    assert check.fix is not None and "install its plugin again" in check.fix
 
 
 def test_a_state_dir_to_be_created_in_a_writable_folder_is_fine(tmp_path: Path) -> None:

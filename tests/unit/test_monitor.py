@@ -204,11 +204,13 @@ async def test_the_watch_sees_writes_edits_of_edited_files_and_deletions_but_not
     assert await watch.changes() == []
 
 
-async def test_the_watch_looks_into_submodules_and_nested_repositories(repo: Path, tmp_path: Path) -> None:
+async def test_the_watch_looks_into_submodules_and_nested_repositories(
+    repo: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """A write inside a submodule or an untracked nested repository is named by its path from the worktree's top.
 
     A submodule path that leaves the worktree, one not checked out and a nested repository git cannot read are
-    passed over, and the others are still watched.
+    passed over, and the others are still watched; the one git cannot read is logged, once.
     """
     library = committed(tmp_path / "library", {"lib.py": "v1\n"})
     git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(library), "vendor/lib")
@@ -218,6 +220,8 @@ async def test_the_watch_looks_into_submodules_and_nested_repositories(repo: Pat
         modules.write('[submodule "up"]\n\tpath = ../up\n[submodule "gone"]\n\tpath = gone\n')
     (repo / "broken").mkdir()
     (repo / "broken" / ".git").write_text("gitdir: /nonexistent\n")
+    committed(repo / "torn", {"t.txt": "t\n"})
+    (repo / "torn" / ".git" / "index").write_bytes(b"not an index")
     watch = WorktreeWatch(repo)
     await watch.prime()
     (repo / "vendor" / "lib" / "lib.py").write_text("a worker's edit\n")
@@ -228,6 +232,8 @@ async def test_the_watch_looks_into_submodules_and_nested_repositories(repo: Pat
     (scratch / "more.txt").write_text("another note\n")
     assert await watch.changes() == ["scratch/more.txt", "vendor/lib/lib.py", "vendor/lib/new.py"]
     assert await watch.changes() == []
+    told = [record.getMessage() for record in caplog.records if "cannot be watched" in record.getMessage()]
+    assert len(told) == 1 and told[0].startswith("the nested repository torn in "), told
 
 
 async def test_a_second_job_patching_a_path_another_running_job_patched_raises_a_collision(repo: Path) -> None:

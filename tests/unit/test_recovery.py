@@ -6,6 +6,7 @@ held for its life. These tests run real fake workers and real processes.
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import anyio
@@ -13,6 +14,7 @@ import pytest
 
 from codex_subagents import procs
 from codex_subagents.config import Settings
+from codex_subagents.errors import BaselineError
 from codex_subagents.journal import JobRecord, Journal
 from codex_subagents.recovery import ServerLock, live_jobs_in, others, server_alive
 from unit.fakes import FINAL, GOOD_RUN, in_root, plan, supervising, until
@@ -47,6 +49,18 @@ async def test_a_record_that_cannot_be_rebuilt_is_reported_not_dropped(settings:
     async with supervising(settings) as supervisor:
         assert supervisor.jobs() == []
         assert supervisor.status().damaged == ["j-garbage"]
+
+
+async def test_a_record_the_busy_check_cannot_read_refuses_the_rollback_and_is_named(settings: Settings) -> None:
+    """The busy check of a rollback fails closed on a record it cannot read, and names it; other looks pass it over."""
+    garbage = settings.state_dir / "jobs" / "j-garbage" / "job.json"
+    garbage.parent.mkdir(parents=True)
+    garbage.write_text("{not json")
+    root = settings.allow_roots[0]
+    with pytest.raises(BaselineError, match=re.escape(repr(str(garbage)))) as refused:
+        live_jobs_in(settings.state_dir, root, strict=True)
+    assert "move its job directory out" in str(refused.value)
+    assert live_jobs_in(settings.state_dir, root) == []
 
 
 async def test_a_recorded_pid_now_owned_by_another_process_is_never_signalled(settings: Settings) -> None:

@@ -145,18 +145,31 @@ def test_models_and_profiles_that_look_like_flags_are_refused(value: str) -> Non
 @pytest.mark.parametrize(
     ("item", "why"),
     [
-        ("sandbox_mode=danger-full-access", "reserved"),
-        ("mcp_servers.codex-subagents.enabled=true", "reserved"),
-        ("features.multi_agent=true", "reserved"),
-        ('skills.config=[{name="codex-subagents",enabled=true}]', "reserved"),
+        ("sandbox_mode=danger-full-access", "sandbox_mode"),
+        ("mcp_servers.codex-subagents.enabled=true", "mcp_servers.codex-subagents.enabled"),
+        ("features.multi_agent=true", "features.multi_agent"),
+        ('notify=["sh", "-c", "touch /tmp/pwned"]', "notify"),
+        ("model_provider=elsewhere", "model_provider"),
+        ('model_providers.elsewhere.base_url="https://example.com"', "model_providers.elsewhere.base_url"),
+        ("shell_environment_policy.inherit=all", "shell_environment_policy.inherit"),
+        ("model.x=1", "model.x"),
+        ('skills.config=[{name="codex-subagents",enabled=true}]', "skills.config"),
         ("--dangerously-bypass-approvals-and-sandbox", "KEY=VALUE"),
         ("noequals", "KEY=VALUE"),
     ],
 )
 def test_per_spawn_config_cannot_loosen_the_contract(item: str, why: str) -> None:
-    """Overrides of the sandbox, MCP servers, features or skills, and flag-like items, are refused."""
-    with pytest.raises(InputError, match=why):
+    """Any key outside the allowlist (sandbox, MCP servers, features, notify, providers), and flag-like items, are
+    refused; the refusal names the key and how to set it on the server instead."""
+    with pytest.raises(InputError, match=re.escape(why)) as refused:
         check_config([item])
+    assert "KEY=VALUE" in str(refused.value) or "--worker-config" in str(refused.value)
+
+
+def test_per_spawn_config_passes_the_model_keys() -> None:
+    """The keys of how the worker's model thinks and answers pass as given."""
+    items = ["model=gpt-5.5", "model_reasoning_effort=low", "model_reasoning_summary=none", "model_verbosity=low"]
+    assert check_config(items) == items
 
 
 def test_the_output_schema_asks_for_summary_and_modified_files() -> None:
