@@ -65,9 +65,6 @@ SCOPE_RULE = """
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}")
 _CONFIG_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-\"]{0,199}")
-<<<<<<< ours
-_RESERVED_KEYS = ("sandbox", "mcp_servers", "features", "agents", "approval_policy", "skills")
-=======
 SPAWN_CONFIG_KEYS = (
     "model",
     "model_reasoning_effort",
@@ -86,7 +83,6 @@ An allowlist, because the boss is a model that reads untrusted files: a key such
 requests (the code they carry included) to any URL, and a key a later Codex adds is
 unknown here. The server's own settings (``serve --worker-config``) are not limited.
 """
->>>>>>> theirs
 
 
 @dataclass(frozen=True)
@@ -113,14 +109,9 @@ def check_config(items: Sequence[str]) -> list[str]:
             raise InputError(f"config item {item!r} is not KEY=VALUE; write e.g. model_reasoning_effort=low.")
         if key not in SPAWN_CONFIG_KEYS:
             raise InputError(
-<<<<<<< ours
-                f"config key {key!r} is reserved: sandbox, MCP servers, features, approvals and skills "
-                "of workers are set by the server; use the sandbox argument or the server's --worker-config."
-=======
                 f"config key {key!r} is not one a spawn may set ({', '.join(SPAWN_CONFIG_KEYS)}): others can run "
                 "programs or send a worker's requests elsewhere. Set it for every worker on the server instead: "
                 f"serve --worker-config {key}=VALUE, or in the user's Codex config."
->>>>>>> theirs
             )
     return list(items)
 

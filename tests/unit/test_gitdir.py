@@ -57,7 +57,7 @@ async def git_files(repo: Path, baseline: Baseline) -> list[str]:
 
 
 async def undo(repo: Path, baseline: Baseline, paths: list[str] | None = None) -> rollback.RollbackResult:
-    return await coordination.roll_back(repo, baseline.info.baseline_id, paths, busy=[], claims={})
+    return await coordination.roll_back(repo, baseline.info.baseline_id, paths, busy=coordination.Busy(), claims={})
 
 
 async def test_a_hook_an_alias_and_info_files_a_worker_changes_are_reported_and_put_back_exactly(repo: Path) -> None:
