@@ -101,8 +101,7 @@ async def take(root: Path, *, write: bool, earlier: Snapshot | None = None, reus
     await _list(root, "", listing, 0, ignored_too=earlier is None)
     entries, skipped, ignored = await offload.in_thread(_examine, root, listing, earlier, earlier or reuse)
     if earlier is None:
-        seen = {path: (entry.link, entry.signature) for path, entry in entries.items() if not entry.sha}
-        proven = await staged_stat.proven(root, seen)
+        proven = await staged_stat.proven(root, entries)
         await offload.in_thread(_fill, entries, list(proven), list(proven.values()))
     fresh = [path for path, entry in entries.items() if not entry.sha]
     try:

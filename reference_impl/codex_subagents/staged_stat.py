@@ -32,38 +32,41 @@ _STAT = struct.Struct(">10I")
 _EXTENDED = 0x4000
 _STAGE = 0x3000
 _NAME_MASK = 0x0FFF
+_LOW = 0xFFFFFFFF
 
 
 class _Cached(NamedTuple):
-    """What the index keeps of one entry: its blob id, mode, and the ``lstat`` fields a baseline compares."""
+    """What the index keeps of one entry: its name as stored, blob id, and what a snapshot compares it with."""
 
+    name: bytes
     sha: str
-    mode: int
-    signature: tuple[int, int, int, int, int, int]
+    seen: tuple[bool, tuple[int, int, int, int]] | None
+    """Whether it is a link, and its size, mtime and ctime in ns, and inode; None for what is neither file nor link."""
 
 
-Seen = tuple[bool, tuple[int, int, int, int]]
-"""What a snapshot saw of a file: whether it is a link, and its size, mtime and ctime in ns, and inode."""
+Seen = tuple[str, int, bool, tuple[int, int, int, int]]
+"""A snapshot's entry: its blob id (empty until known), permission bits, link flag, and ``lstat`` signature
+(size, mtime and ctime in ns, inode)."""
 
 
-async def proven(root: Path, seen: Mapping[str, Seen]) -> dict[str, str]:
-    """The raw blob ids the user's index proves for the files of ``seen`` (paths from the worktree's top).
+async def proven(root: Path, entries: Mapping[str, Seen]) -> dict[str, str]:
+    """The raw blob ids the user's index proves for the entries without one (paths from the worktree's top).
 
     Files the index does not prove are left out; the caller hashes them.
     """
-    if not seen or await _converts_line_endings(root):
+    if not entries or await _converts_line_endings(root):
         return {}
     fmt = await git.text(root, "rev-parse", "--show-object-format")
-    cached = await offload.in_thread(_read, await git.git_dir(root) / "index", 32 if fmt == "sha256" else 20)
-    found = {path: entry.sha for path, entry in cached.items() if path in seen and _matches(entry, *seen[path])}
+    index = await git.git_dir(root) / "index"
+    found = await offload.in_thread(_matching, index, 32 if fmt == "sha256" else 20, entries)
     if not found:
         return {}
-    listing = b"".join(os.fsencode(path) + b"\0" for path in found)
+    listing = b"".join(entry.name + b"\0" for entry in found.values())
     answer = (await git.run(root, "check-attr", "--stdin", "-z", "--all", stdin=listing)).split(b"\0")
     for path, name in zip(answer[0:-1:3], answer[1::3], strict=False):
         if os.fsdecode(name) in _CONVERTING:
             found.pop(os.fsdecode(path), None)
-    return found
+    return {path: entry.sha for path, entry in found.items()}
 
 
 async def _converts_line_endings(root: Path) -> bool:
@@ -72,13 +75,20 @@ async def _converts_line_endings(root: Path) -> bool:
     return value.strip().lower() not in (b"", b"false", b"no", b"off", b"0")
 
 
-def _matches(entry: _Cached, link: bool, signature: tuple[int, int, int, int]) -> bool:
-    """Whether the index's ``lstat`` of an entry is the file's now, and the entry of the file's type."""
-    if stat.S_IFMT(entry.mode) != (stat.S_IFLNK if link else stat.S_IFREG):
-        return False
-    size, mtime_ns, ctime_ns, ino = signature
-    now = (*divmod(ctime_ns, 10**9), *divmod(mtime_ns, 10**9), ino & 0xFFFFFFFF, size & 0xFFFFFFFF)
-    return entry.signature == now
+def _matching(index: Path, hash_bytes: int, entries: Mapping[str, Seen]) -> dict[str, _Cached]:
+    """The index's entries whose ``lstat`` is the file's now, of the file's type, for entries with no blob id yet.
+
+    The index keeps the low 32 bits of size and inode, so those of the file are compared.
+    """
+    found: dict[str, _Cached] = {}
+    for path, cached in _read(index, hash_bytes).items():
+        entry = entries.get(path)
+        if entry is None or entry[0] or cached.seen is None:
+            continue
+        size, mtime_ns, ctime_ns, ino = entry[3]
+        if (entry[2], (size & _LOW, mtime_ns, ctime_ns, ino & _LOW)) == cached.seen:
+            found[path] = cached
+    return found
 
 
 def _read(path: Path, hash_bytes: int) -> dict[str, _Cached]:
@@ -121,7 +131,10 @@ def _entries(data: bytes, version: int, count: int, hash_bytes: int, written_s: 
             name = data[at:close]
             offset += (close - offset + 8) & ~7
         if not flags & _STAGE and mtime_s < written_s:
-            found[os.fsdecode(name)] = _Cached(sha, mode, (ctime_s, ctime_ns, mtime_s, mtime_ns, ino, size))
+            kind = stat.S_IFMT(mode)
+            times = (mtime_s * 10**9 + mtime_ns, ctime_s * 10**9 + ctime_ns)
+            seen = (kind == stat.S_IFLNK, (size, *times, ino)) if kind in (stat.S_IFREG, stat.S_IFLNK) else None
+            found[os.fsdecode(name)] = _Cached(name, sha, seen)
     return found
 
 

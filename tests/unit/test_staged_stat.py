@@ -22,11 +22,12 @@ def aged(root: Path, *names: str) -> None:
 
 
 def seen(root: Path, *names: str) -> dict[str, staged_stat.Seen]:
-    """What a snapshot sees of ``names``: the link flag and the ``lstat`` signature."""
+    """What a snapshot sees of ``names`` before reading them: no blob id, the link flag, the ``lstat`` signature."""
     found: dict[str, staged_stat.Seen] = {}
     for name in names:
         info = os.lstat(root / name)
-        found[name] = (os.path.islink(root / name), (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino))
+        signature = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+        found[name] = ("", info.st_mode & 0o777, os.path.islink(root / name), signature)
     return found
 
 
