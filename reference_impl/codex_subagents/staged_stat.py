@@ -54,7 +54,7 @@ async def proven(root: Path, entries: Mapping[str, Seen]) -> dict[str, str]:
 
     Files the index does not prove are left out; the caller hashes them.
     """
-    if not entries or await _converts_line_endings(root):
+    if all(entry[0] for entry in entries.values()) or await _converts_line_endings(root):
         return {}
     fmt = await git.text(root, "rev-parse", "--show-object-format")
     index = await git.git_dir(root) / "index"
