@@ -8,10 +8,12 @@ worker-seconds mean something) and writes a ``.done`` file of its own last. The
 same batch runs three times, each in a fresh repository:
 
 * end-of-batch detection (A2): wait for all, codex_overlaps, roll ``shared.py``
-  back, re-run both colliding parts one after the other;
+  back, re-run both colliding parts one after the other, each reading
+  ``shared.py`` first;
 * live warning: on the collision alert the boss cancels the job of the alert it
   spawned last, lets the others finish, then re-runs the cancelled part alone,
-  told what changed (it moves its function after ``one()`` and does its work);
+  told what changed (it reads ``shared.py``, moves its function after ``one()``
+  and does its work);
 * live warning with the skill's recovery: the same cancel, then the A2 recovery.
 
 Worker-seconds are the sum of every job's ``timings.run_s`` in that run,
@@ -67,15 +69,19 @@ _EDITS = {
 }
 
 
-def _worker(plan: Plan, name: str, part: str, edit: str | None) -> list[JsonValue]:
-    """The turns of one part: its edit (its own file, or ``shared.py``), its work, its ``.done`` file, its answer."""
+def _worker(plan: Plan, name: str, part: str, edit: str | None, *, rerun: bool) -> list[JsonValue]:
+    """The turns of one part: its edit (its own file, or ``shared.py``), its work, its ``.done`` file, its answer.
+
+    A re-run reads ``shared.py`` before its edit, as a worker told to fix the file would.
+    """
     own = f"{part}.txt"
     first = write("patch", edit or f"*** Begin Patch\n*** Add File: {own}\n+{part} part\n*** End Patch\n")
     if name.endswith("-c2"):
         first["hold"] = True  # released once c1 has made its edit: the two edits land in spawn order
+    read: list[JsonValue] = [write("shell", "cat shared.py")] if rerun else []
     work: list[JsonValue] = [write("shell", f"sleep {plan.work_s:g}") for _ in range(plan.work_turns - 1)]
     done = write("shell", f"sleep {plan.work_s:g} && printf '%s\\n' '{part} done' > {part}.done")
-    return [first, *work, done, answer(["shared.py" if edit else own, f"{part}.done"])]
+    return [*read, first, *work, done, answer(["shared.py" if edit else own, f"{part}.done"])]
 
 
 async def measure(plan: Plan, tmp: Path, errlog: TextIO) -> tuple[list[Figure], dict[str, object]]:
@@ -115,7 +121,8 @@ async def measure(plan: Plan, tmp: Path, errlog: TextIO) -> tuple[list[Figure], 
 def _add_scripts(plan: Plan, model: ScriptedModel, tag: str) -> None:
     for part in ("w1", "c1", "w2", "c2", "c1-again", "c2-again", "c2-fix"):
         name = f"p10-{tag}-{part}"
-        model.add_scripts(script(name, _worker(plan, name, part[:2], _EDITS.get(part, _EDITS.get(part[:2])))))
+        edit = _EDITS.get(part, _EDITS.get(part[:2]))
+        model.add_scripts(script(name, _worker(plan, name, part[:2], edit, rerun=part not in _WORKERS)))
 
 
 async def _in_order(model: ScriptedModel, tag: str) -> None:

@@ -13,14 +13,16 @@ there did not happen.
 The listing, the ``lstat`` of every path and the hashing run in worker threads
 and git processes, never on the event loop. A snapshot taken against an earlier
 one re-reads only the files whose ``lstat`` signature changed, or that changed
-too close to the earlier snapshot for the signature to be trusted.
+too close to the earlier snapshot for the signature to be trusted. A snapshot
+for a baseline also takes the blob id of each tracked file the user's index
+proves to hold the file's raw bytes (`staged_stat`), as ``git add`` trusts its
+stat cache, so a first baseline reads only what git would read.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,9 +31,9 @@ from typing import Literal, NamedTuple
 
 import anyio
 
-from . import git, gitstate, offload
+from . import git, gitstate, offload, rawhash, staged_stat
 from .errors import GitError
-from .paths import shown, under
+from .paths import under
 
 SkipReason = Literal["ignored_directory", "too_large", "nested_repository", "not_a_file", "unreadable"]
 MAX_IGNORED_FILE_BYTES = 8 * 1024 * 1024
@@ -40,7 +42,6 @@ MAX_IGNORED_TOTAL_BYTES = 256 * 1024 * 1024
 """All protected ignored files together stay below this; the rest are listed as not protected."""
 MAX_NESTING = 8
 _RACY_NS = 2_000_000_000
-_HASH_BATCH = 2000
 
 
 class Entry(NamedTuple):
@@ -99,9 +100,12 @@ async def take(root: Path, *, write: bool, earlier: Snapshot | None = None, reus
     listing = _Listing()
     await _list(root, "", listing, 0, ignored_too=earlier is None)
     entries, skipped, ignored = await offload.in_thread(_examine, root, listing, earlier, earlier or reuse)
+    if earlier is None:
+        proven = await staged_stat.proven(root, entries)
+        await offload.in_thread(_fill, entries, list(proven), list(proven.values()))
     fresh = [path for path, entry in entries.items() if not entry.sha]
     try:
-        hashed = await _hash(root, [(path, entries[path].link) for path in fresh], write)
+        hashed = await rawhash.blob_ids(root, [(path, entries[path].link) for path in fresh], write)
     except GitError:
         files = [path for path in fresh if not entries[path].link]
         unreadable = await anyio.to_thread.run_sync(_unreadable, root, files)
@@ -111,7 +115,7 @@ async def take(root: Path, *, write: bool, earlier: Snapshot | None = None, reus
             del entries[path]
             skipped[path] = "unreadable"
         fresh = [path for path in fresh if path not in unreadable]
-        hashed = await _hash(root, [(path, entries[path].link) for path in fresh], write)
+        hashed = await rawhash.blob_ids(root, [(path, entries[path].link) for path in fresh], write)
     await offload.in_thread(_fill, entries, fresh, hashed)
     return Snapshot(entries, frozenset(p for p in ignored if p in entries), skipped, taken, listing.staged)
 
@@ -246,50 +250,6 @@ def _entry(info: os.stat_result, previous: Entry | None, earlier_ns: int) -> Ent
         and info.st_mtime_ns < earlier_ns - _RACY_NS
     )
     return Entry(previous.sha if trusted and previous else "", perm, link, signature)
-
-
-async def _hash(root: Path, items: list[tuple[str, bool]], write: bool) -> list[str]:
-    """Blob ids of the raw bytes of files and of the targets of links, in order, one git process per core."""
-    if not items:
-        return []
-    with tempfile.TemporaryDirectory(prefix="codex-subagents-links-") as scratch:
-        names = await anyio.to_thread.run_sync(_stand_ins, root, items, Path(scratch))
-        share = max(_HASH_BATCH, -(-len(names) // (os.cpu_count() or 1)))
-        parts: list[bytes] = [b""] * -(-len(names) // share)
-        args = ["hash-object", "--no-filters", *(["-w"] if write else []), "--stdin-paths"]
-
-        failures: list[GitError] = []
-
-        async def one(number: int) -> None:
-            try:
-                parts[number] = await git.run(root, *args, stdin=b"".join(names[number * share : (number + 1) * share]))
-            except GitError as exc:
-                failures.append(exc)
-
-        async with anyio.create_task_group() as group:
-            for number in range(len(parts)):
-                group.start_soon(one, number)
-        if failures:
-            raise failures[0]
-    shas = b"".join(parts).decode().split()
-    if len(shas) != len(items):
-        raise GitError(f"git hash-object gave {len(shas)} ids for {len(items)} paths in {str(root)!r}.")
-    return shas
-
-
-def _stand_ins(root: Path, items: list[tuple[str, bool]], scratch: Path) -> list[bytes]:
-    """The ``--stdin-paths`` lines: each file itself, and for each link a scratch file holding its target.
-
-    A name is C-quoted when a newline or a leading quote would mislead git.
-    """
-    lines: list[bytes] = []
-    for number, (path, link) in enumerate(items):
-        if link:
-            target = scratch / str(number)
-            target.write_bytes(os.fsencode(os.readlink(root / path)))
-            path = str(target)
-        lines.append(os.fsencode(shown(path) if "\n" in path or path.startswith('"') else path) + b"\n")
-    return lines
 
 
 def tree_records(entries: Mapping[str, Entry]) -> bytes:

@@ -1,0 +1,120 @@
+"""The blob ids the user's index proves: taken only where git's blob is the raw bytes and its stat cache holds."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from codex_subagents import baselines, coordination, staged_stat
+from unit.repos import git
+
+pytestmark = pytest.mark.anyio
+_HOUR_AGO = time.time_ns() - 3600 * 10**9
+
+
+def aged(root: Path, *names: str) -> None:
+    """Give files an mtime an hour old, as files a user staged long ago have."""
+    for name in names:
+        os.utime(root / name, ns=(_HOUR_AGO, _HOUR_AGO), follow_symlinks=False)
+
+
+def seen(root: Path, *names: str) -> dict[str, staged_stat.Seen]:
+    """What a snapshot sees of ``names`` before reading them: no blob id, the link flag, the ``lstat`` signature."""
+    found: dict[str, staged_stat.Seen] = {}
+    for name in names:
+        info = os.lstat(root / name)
+        signature = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+        found[name] = ("", info.st_mode & 0o777, os.path.islink(root / name), signature)
+    return found
+
+
+def raw_id(root: Path, name: str) -> str:
+    return git(root, "hash-object", "--no-filters", "--", name).strip()
+
+
+@pytest.fixture
+def staged(tmp_path: Path) -> Path:
+    """A repository whose files were staged an hour after they were last written: git trusts their stat."""
+    root = (tmp_path / "repo").resolve()
+    root.mkdir()
+    git(root, "init", "-q")
+    (root / "plain.txt").write_bytes(b"plain\n")
+    (root / "crlf.txt").write_bytes(b"one\r\ntwo\r\n")
+    (root / "link").symlink_to("plain.txt")
+    aged(root, "plain.txt", "crlf.txt", "link")
+    git(root, "add", "-A")
+    return root
+
+
+async def test_an_entry_whose_stat_matches_is_proven_with_its_raw_blob_id(staged: Path) -> None:
+    """A file and a link that git staged long ago, unchanged since, are taken with the ids of their raw bytes."""
+    found = await staged_stat.proven(staged, seen(staged, "plain.txt", "crlf.txt", "link"))
+    assert found == {name: raw_id(staged, name) for name in ("plain.txt", "crlf.txt")} | {
+        "link": git(staged, "rev-parse", ":link").strip()
+    }
+
+
+async def test_a_racily_clean_entry_is_not_proven(staged: Path) -> None:
+    """An entry not older than the index file may have changed after git hashed it: it is read again."""
+    os.utime(staged / ".git" / "index", ns=(_HOUR_AGO, _HOUR_AGO))
+    assert await staged_stat.proven(staged, seen(staged, "plain.txt", "link")) == {}
+
+
+async def test_an_entry_whose_stat_differs_is_not_proven(staged: Path) -> None:
+    """A file rewritten with bytes of the same size since git hashed it is read again."""
+    (staged / "plain.txt").write_bytes(b"PLAIN\n")
+    aged(staged, "plain.txt")
+    assert await staged_stat.proven(staged, seen(staged, "plain.txt")) == {}
+
+
+async def test_a_file_with_a_filter_or_line_ending_attribute_is_not_proven(staged: Path) -> None:
+    """Where git converts bytes on their way in, its blob is not the file's bytes: such files are read again."""
+    (staged / ".gitattributes").write_bytes(b"crlf.txt text\nplain.txt filter=strip\n")
+    assert await staged_stat.proven(staged, seen(staged, "plain.txt", "crlf.txt", "link")) == {
+        "link": git(staged, "rev-parse", ":link").strip()
+    }
+
+
+@pytest.mark.parametrize("value", ["true", "input"])
+async def test_no_entry_is_proven_under_autocrlf(staged: Path, value: str) -> None:
+    """With core.autocrlf on, git may convert any file's line endings, so every file is read again."""
+    git(staged, "config", "core.autocrlf", value)
+    assert await staged_stat.proven(staged, seen(staged, "plain.txt", "crlf.txt")) == {}
+
+
+async def test_an_intent_to_add_entry_is_not_proven(staged: Path) -> None:
+    """An entry made by ``git add -N`` names the empty blob, not the file's bytes."""
+    (staged / "new.txt").write_bytes(b"new\n")
+    aged(staged, "new.txt")
+    git(staged, "add", "-N", "new.txt")
+    assert "new.txt" not in await staged_stat.proven(staged, seen(staged, "new.txt"))
+
+
+async def test_index_version_4_is_read_as_version_2(staged: Path) -> None:
+    """Prefix-compressed names (index version 4, set by feature.manyFiles) prove the same ids."""
+    (staged / "dir").mkdir()
+    for name in ("dir/a.txt", "dir/ab.txt", "dir/b.txt"):
+        (staged / name).write_bytes(name.encode())
+    aged(staged, "dir/a.txt", "dir/ab.txt", "dir/b.txt")
+    git(staged, "add", "-A")
+    names = ("plain.txt", "crlf.txt", "link", "dir/a.txt", "dir/ab.txt", "dir/b.txt")
+    before = await staged_stat.proven(staged, seen(staged, *names))
+    git(staged, "update-index", "--index-version", "4")
+    assert await staged_stat.proven(staged, seen(staged, *names)) == before
+    assert set(before) == set(names)
+
+
+async def test_a_crlf_file_git_stores_as_lf_comes_back_with_crlf_though_its_stat_is_trusted(staged: Path) -> None:
+    """A baseline reads a file under a text attribute itself, so a rollback restores its CRLF bytes, not git's LF."""
+    (staged / ".gitattributes").write_bytes(b"*.txt text\n")
+    aged(staged, ".gitattributes")
+    git(staged, "add", "--renormalize", ".")
+    git(staged, "add", "-A")
+    assert git(staged, "cat-file", "blob", ":crlf.txt") == "one\ntwo\n"
+    baseline = await baselines.create(staged, None)
+    (staged / "crlf.txt").write_bytes(b"changed\n")
+    await coordination.roll_back(staged, baseline.info.baseline_id, None, busy=[], claims={})
+    assert (staged / "crlf.txt").read_bytes() == b"one\r\ntwo\r\n"
