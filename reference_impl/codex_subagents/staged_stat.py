@@ -10,9 +10,14 @@ as the file on disk, whose size, mtime, ctime and inode match the file's
 clean (its mtime is older than the index file's, in whole seconds, which is
 stricter than git); and on whose way into git nothing converts bytes: no
 ``text``, ``eol``, ``crlf``, ``filter``, ``ident`` or ``working-tree-encoding``
-attribute applies to it, and ``core.autocrlf`` is off. Every other file is
-hashed, as is every file when the index cannot be read or is of an unknown
-version; a split index proves only the entries of its own file.
+attribute applies to it, and ``core.autocrlf`` is off; and that was last
+written after every attributes file (``.gitattributes``, ``info/attributes``,
+``core.attributesFile``) was, so that no rule that converted it when it was
+staged can have been removed since. Every other file is hashed, as is every
+file when the index cannot be read or is of an unknown version, or lists a
+``.gitattributes`` missing on disk; a split index proves only the entries of its
+own file. What stays trusted as git trusts it: ``core.autocrlf`` turned off
+after a file was staged with it on, the file untouched since.
 """
 
 from __future__ import annotations
@@ -58,7 +63,8 @@ async def proven(root: Path, entries: Mapping[str, Seen]) -> dict[str, str]:
         return {}
     fmt = await git.text(root, "rev-parse", "--show-object-format")
     index = await git.git_dir(root) / "index"
-    found = await offload.in_thread(_matching, index, 32 if fmt == "sha256" else 20, entries)
+    rules = [Path(await git.text(root, "rev-parse", "--git-path", "info/attributes")), await _global_attributes(root)]
+    found = await offload.in_thread(_matching, index, 32 if fmt == "sha256" else 20, entries, [root / p for p in rules])
     if not found:
         return {}
     listing = b"".join(entry.name + b"\0" for entry in found.values())
@@ -75,18 +81,42 @@ async def _converts_line_endings(root: Path) -> bool:
     return value.strip().lower() not in (b"", b"false", b"no", b"off", b"0")
 
 
-def _matching(index: Path, hash_bytes: int, entries: Mapping[str, Seen]) -> dict[str, _Cached]:
-    """The index's entries whose ``lstat`` is the file's now, of the file's type, for entries with no blob id yet.
+async def _global_attributes(root: Path) -> Path:
+    """The user's own attributes file: ``core.attributesFile``, or git's default beside the user's git config."""
+    named = await git.run(root, "config", "--type=path", "--get", "core.attributesFile", ok=(0, 1))
+    if named.strip():
+        return Path(os.fsdecode(named.strip()))
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path("~", ".config"), "git", "attributes")
+
+
+def _rules_written_ns(entries: Mapping[str, Seen], files: list[Path]) -> int:
+    """When an attributes file was last written: the worktree's ``.gitattributes`` and the other ``files``."""
+    written = [entry[3][1] for path, entry in entries.items() if path.rpartition("/")[2] == ".gitattributes"]
+    for path in files:
+        try:
+            written.append(os.lstat(path.expanduser()).st_mtime_ns)
+        except OSError:
+            continue
+    return max(written, default=0)
+
+
+def _matching(index: Path, hash_bytes: int, entries: Mapping[str, Seen], rules: list[Path]) -> dict[str, _Cached]:
+    """The index's entries whose ``lstat`` is the file's now, of the file's type, for entries with no blob id yet,
+    written after every attributes file.
 
     The index keeps the low 32 bits of size and inode, so those of the file are compared.
     """
     found: dict[str, _Cached] = {}
-    for path, cached in _read(index, hash_bytes).items():
+    cached_entries = _read(index, hash_bytes)
+    if any(path.rpartition("/")[2] == ".gitattributes" and path not in entries for path in cached_entries):
+        return {}  # a rule file removed from disk may have converted what the index holds
+    rules_ns = _rules_written_ns(entries, rules)
+    for path, cached in cached_entries.items():
         entry = entries.get(path)
         if entry is None or entry[0] or cached.seen is None:
             continue
         size, mtime_ns, ctime_ns, ino = entry[3]
-        if (entry[2], (size & _LOW, mtime_ns, ctime_ns, ino & _LOW)) == cached.seen:
+        if mtime_ns > rules_ns and (entry[2], (size & _LOW, mtime_ns, ctime_ns, ino & _LOW)) == cached.seen:
             found[path] = cached
     return found
 

@@ -116,5 +116,25 @@ async def test_a_crlf_file_git_stores_as_lf_comes_back_with_crlf_though_its_stat
     assert git(staged, "cat-file", "blob", ":crlf.txt") == "one\ntwo\n"
     baseline = await baselines.create(staged, None)
     (staged / "crlf.txt").write_bytes(b"changed\n")
-    await coordination.roll_back(staged, baseline.info.baseline_id, None, busy=[], claims={})
+    await coordination.roll_back(staged, baseline.info.baseline_id, None, busy=coordination.Busy(), claims={})
+    assert (staged / "crlf.txt").read_bytes() == b"one\r\ntwo\r\n"
+
+
+@pytest.mark.parametrize("removal", ["emptied", "deleted"])
+async def test_a_file_staged_under_a_rule_removed_since_is_read_not_proven(staged: Path, removal: str) -> None:
+    """Git's LF blob of a CRLF file stays in the index after its text attribute is removed, the file untouched: a
+    baseline reads that file itself, so a rollback restores its CRLF bytes."""
+    (staged / ".gitattributes").write_bytes(b"*.txt text\n")
+    aged(staged, ".gitattributes")
+    git(staged, "add", "--renormalize", ".")
+    git(staged, "add", "-A")
+    if removal == "emptied":
+        (staged / ".gitattributes").write_bytes(b"")
+    else:
+        (staged / ".gitattributes").unlink()
+    assert git(staged, "cat-file", "blob", ":crlf.txt") == "one\ntwo\n"
+    assert "crlf.txt" not in await staged_stat.proven(staged, seen(staged, "crlf.txt"))
+    baseline = await baselines.create(staged, None)
+    (staged / "crlf.txt").write_bytes(b"changed\n")
+    await coordination.roll_back(staged, baseline.info.baseline_id, ["crlf.txt"], busy=coordination.Busy(), claims={})
     assert (staged / "crlf.txt").read_bytes() == b"one\r\ntwo\r\n"
