@@ -91,9 +91,9 @@ def _serve_bound() -> None:
 
 
 def _quoted_path() -> None:
-    from codex_subagents.paths import parsed
+    from codex_subagents.paths import git_unquoted
 
-    parsed('"\\777"')
+    git_unquoted('"\\777"')
 
 
 def _unreadable_record() -> None:

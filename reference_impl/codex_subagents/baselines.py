@@ -33,7 +33,7 @@ from pydantic import BaseModel, Field, JsonValue
 from . import git, gitdir, gitstate, offload, signatures, snapshot
 from .errors import BaselineError, GitError, InputError
 from .gitstate import GitState, Head
-from .paths import parsed, shown
+from .paths import git_quoted, git_unquoted
 from .snapshot import Entry, SkipReason, Snapshot
 
 REF_PREFIX = "refs/codex-subagents/baselines/"
@@ -143,8 +143,8 @@ async def load(root: Path, baseline_id: str) -> Baseline:
         entries = await _entries(root, f"{commit}:worktree", meta["modes"])
     shot = Snapshot(
         entries=entries,
-        ignored=frozenset(parsed(p) for p in meta["ignored"]),
-        skipped={parsed(p): reason for p, reason in meta["skipped"].items()},
+        ignored=frozenset(git_unquoted(p) for p in meta["ignored"]),
+        skipped={git_unquoted(p): reason for p, reason in meta["skipped"].items()},
         taken_ns=meta["taken_ns"],
     )
     return Baseline(_info(baseline_id, commit, meta), shot, GitState.model_validate(meta["state"]))
@@ -192,7 +192,7 @@ async def _read(root: Path, baseline_id: str) -> tuple[str, Any]:
         meta = json.loads(await git.run(root, "cat-file", "blob", f"{commit}:meta.json"))
     except (GitError, ValueError):
         raise BaselineError(f"Baseline {baseline_id!r} was not recorded by this version; record a new one.") from None
-    if meta.get("root") != shown(str(root)):
+    if meta.get("root") != git_quoted(str(root)):
         raise missing
     return commit, meta
 
@@ -209,19 +209,19 @@ async def drop(root: Path, baseline_id: str) -> DropResult:
 def _meta(root: Path, label: str | None, created: float, shot: Snapshot, state: GitState) -> bytes:
     default = {False: 0o644, True: 0o755}
     modes = {
-        shown(p): e.perm for p, e in shot.entries.items() if not e.link and e.perm != default[bool(e.perm & 0o100)]
+        git_quoted(p): e.perm for p, e in shot.entries.items() if not e.link and e.perm != default[bool(e.perm & 0o100)]
     }
     return json.dumps(
         {
             "version": 2,
-            "root": shown(str(root)),
+            "root": git_quoted(str(root)),
             "label": label,
             "created_at": created,
             "taken_ns": shot.taken_ns,
             "files": len(shot.entries),
             "modes": modes,
-            "ignored": sorted(shown(p) for p in shot.ignored),
-            "skipped": {shown(p): reason for p, reason in sorted(shot.skipped.items())},
+            "ignored": sorted(git_quoted(p) for p in shot.ignored),
+            "skipped": {git_quoted(p): reason for p, reason in sorted(shot.skipped.items())},
             "state": state.model_dump(),
         }
     ).encode()
@@ -274,7 +274,7 @@ async def _entries(root: Path, tree: str, modes: dict[str, int]) -> dict[str, En
         meta, _, path = record.partition("\t")
         mode, _, sha = meta.split(" ")
         default = 0o755 if mode == "100755" else 0o644
-        entries[path] = Entry(sha, 0 if mode == "120000" else modes.get(shown(path), default), mode == "120000")
+        entries[path] = Entry(sha, 0 if mode == "120000" else modes.get(git_quoted(path), default), mode == "120000")
     return entries
 
 

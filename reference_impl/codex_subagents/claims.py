@@ -59,7 +59,7 @@ class Claim:
             return True
         return self.started < (other.finished or math.inf) and other.started < (self.finished or math.inf)
 
-    def spelled(self, names: Mapping[str, str]) -> Claim:
+    def respelled(self, names: Mapping[str, str]) -> Claim:
         """The claim with each path spelled as ``names`` (casefolded path -> one spelling) spells it."""
 
         def respelled(paths: frozenset[str]) -> frozenset[str]:
@@ -117,7 +117,7 @@ def of_worktree(root: Path, jobs: Iterable[Job], others: Iterable[JobRecord] = (
     return found
 
 
-def theirs(claims: Mapping[str, Claim]) -> dict[str, list[str]]:
+def other_sessions_paths(claims: Mapping[str, Claim]) -> dict[str, list[str]]:
     """Each path that jobs of other servers claim, with those jobs."""
     found: dict[str, list[str]] = {}
     for job_id, c in sorted(claims.items()):
@@ -142,4 +142,4 @@ def as_the_worktree_spells(claims: Mapping[str, Claim], changed: Iterable[str]) 
     claimed = {path for c in claims.values() for path in c.touched}
     names = {path.casefold(): path for path in sorted(claimed, reverse=True)}
     names.update((path.casefold(), path) for path in changed)
-    return {job_id: c.spelled(names) for job_id, c in claims.items()}
+    return {job_id: c.respelled(names) for job_id, c in claims.items()}

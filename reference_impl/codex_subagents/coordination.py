@@ -24,10 +24,10 @@ from pydantic import BaseModel, Field
 
 from . import baselines, git, offload, rollback, rollback_log
 from .baselines import Baseline
-from .claims import Claim, as_the_worktree_spells, theirs
+from .claims import Claim, as_the_worktree_spells, other_sessions_paths
 from .errors import InputError, WorktreeBusyError
 from .gitstate import GitStateChange
-from .paths import confined, parsed, shown, under
+from .paths import confined, git_quoted, git_unquoted, under
 from .rollback import ChangeKind, RollbackResult
 from .scope import covers
 
@@ -76,8 +76,8 @@ class OverlapResult(BaseModel):
 class Busy(NamedTuple):
     """The queued or running jobs of a worktree: this server's, and other servers' (other Codex sessions)."""
 
-    ours: tuple[str, ...] = ()
-    theirs: tuple[str, ...] = ()
+    this_session: tuple[str, ...] = ()
+    other_sessions: tuple[str, ...] = ()
 
 
 class IntegrityResult(BaseModel):
@@ -129,13 +129,13 @@ async def overlaps(root: Path, baseline_id: str, given: Sequence[str], claims: M
     """
     baseline = await baselines.load(root, baseline_id)
     comparison = await rollback.compare(root, baseline)
-    spelled, fold = await _spelled(root, claims, comparison.changed)
+    spelled, fold = await _one_spelling_per_file(root, claims, comparison.changed)
     live = await _since(root, baseline, spelled)
-    mine = {job_id: live.get(job_id, Claim(frozenset(), frozenset())) for job_id in sorted(given)}
+    given_claims = {job_id: live.get(job_id, Claim(frozenset(), frozenset())) for job_id in sorted(given)}
     changed = comparison.changed
-    blind = frozenset(baseline.snapshot.skipped)
+    unprotected = frozenset(baseline.snapshot.skipped)
     touched_by: dict[str, list[str]] = {}
-    for job_id, job in mine.items():
+    for job_id, job in given_claims.items():
         for path in job.touched:
             touched_by.setdefault(path, []).append(job_id)
     # A write only the watch saw blames its job (an overlap) but does not vouch for the change: the worker
@@ -143,21 +143,23 @@ async def overlaps(root: Path, baseline_id: str, given: Sequence[str], claims: M
     accounted = frozenset[str]().union(*(c.touched if c.elsewhere else c.reported | c.observed for c in live.values()))
 
     def per_job(keep: Callable[[str, Claim], bool]) -> dict[str, list[str]]:
-        found = {job_id: sorted(shown(p) for p in job.touched if keep(p, job)) for job_id, job in mine.items()}
+        found = {
+            job_id: sorted(git_quoted(p) for p in job.touched if keep(p, job)) for job_id, job in given_claims.items()
+        }
         return {job_id: paths for job_id, paths in found.items() if paths}
 
-    together, apart = _split(touched_by, mine)
-    unclaimed = [shown(path) for path in changed if path not in accounted]
-    others = {path: jobs for path, jobs in theirs(live).items() if path in changed}
-    elsewhere = {shown(path): jobs for path, jobs in others.items()}
+    together, apart = _split(touched_by, given_claims)
+    unclaimed = [git_quoted(path) for path in changed if path not in accounted]
+    others = {path: jobs for path, jobs in other_sessions_paths(live).items() if path in changed}
+    elsewhere = {git_quoted(path): jobs for path, jobs in others.items()}
     return OverlapResult(
         baseline_id=baseline_id,
         clean=not together and not unclaimed and not comparison.git,
         overlaps=together,
         in_sequence=apart,
         unclaimed=unclaimed,
-        unchanged_claims=per_job(lambda p, _: p not in changed and not under(p, blind)),
-        unchecked_claims=per_job(lambda p, _: under(p, blind)),
+        unchanged_claims=per_job(lambda p, _: p not in changed and not under(p, unprotected)),
+        unchecked_claims=per_job(lambda p, _: under(p, unprotected)),
         out_of_scope=per_job(lambda p, job: bool(job.scope) and not covers(job.scope, p, fold)),
         seen=per_job(lambda p, job: p in job.only_seen),
         elsewhere=elsewhere,
@@ -167,7 +169,7 @@ async def overlaps(root: Path, baseline_id: str, given: Sequence[str], claims: M
             for path, jobs in elsewhere.items()
             if path in together
         },
-        changed={shown(path): kind for path, kind in changed.items()},
+        changed={git_quoted(path): kind for path, kind in changed.items()},
         git_state=comparison.git,
     )
 
@@ -183,9 +185,9 @@ def _split(
             continue
         paired = sorted({j for j in jobs for k in jobs if j != k and claims[j].alongside(claims[k])})
         if paired:
-            together[shown(path)] = paired
+            together[git_quoted(path)] = paired
         else:
-            apart[shown(path)] = sorted(jobs, key=lambda job: claims[job].started or 0.0)
+            apart[git_quoted(path)] = sorted(jobs, key=lambda job: claims[job].started or 0.0)
     return together, apart
 
 
@@ -204,15 +206,15 @@ async def integrity(root: Path, baseline_id: str, job_id: str, claims: Mapping[s
         )
     baseline = await baselines.load(root, baseline_id)
     comparison = await rollback.compare(root, baseline)
-    spelled, _ = await _spelled(root, claims, comparison.changed)
+    spelled, _ = await _one_spelling_per_file(root, claims, comparison.changed)
     claims = await _since(root, baseline, spelled)
-    mine = claims[job_id].touched if job_id in claims else frozenset[str]()
+    job_paths = claims[job_id].touched if job_id in claims else frozenset[str]()
     claimed = frozenset[str]().union(*(c.touched for other, c in claims.items() if other != job_id))
     return IntegrityResult(
         job_id=job_id,
         baseline_id=baseline_id,
-        changed_by_job=[shown(p) for p in comparison.changed if p in mine],
-        suspects=[shown(p) for p in comparison.changed if p not in mine and p not in claimed],
+        changed_by_job=[git_quoted(p) for p in comparison.changed if p in job_paths],
+        suspects=[git_quoted(p) for p in comparison.changed if p not in job_paths and p not in claimed],
         git_state=comparison.git,
     )
 
@@ -227,27 +229,27 @@ async def roll_back(
     Raises:
         WorktreeBusyError: while ``busy`` names jobs that may still write in the worktree.
     """
-    if busy.ours or busy.theirs:
-        raise WorktreeBusyError(str(root), list(busy.ours), list(busy.theirs))
+    if busy.this_session or busy.other_sessions:
+        raise WorktreeBusyError(str(root), list(busy.this_session), list(busy.other_sessions))
     wanted = None if paths is None else await anyio.to_thread.run_sync(lambda: [confined(root, p) for p in paths])
     baseline = await baselines.load(root, baseline_id)
     comparison = await rollback.compare(root, baseline)
-    claims, _ = await _spelled(root, claims, comparison.changed)
-    spare = {
+    claims, _ = await _one_spelling_per_file(root, claims, comparison.changed)
+    left_as_is = {
         path: f"changed by job {', '.join(jobs)} of another server (another Codex session here); left as it is"
-        for path, jobs in theirs(await _since(root, baseline, claims)).items()
+        for path, jobs in other_sessions_paths(await _since(root, baseline, claims)).items()
     }
-    steps = await offload.in_thread(rollback.plan, baseline, comparison, wanted, spare)
+    steps = await offload.in_thread(rollback.plan, baseline, comparison, wanted, left_as_is)
     result = await rollback.apply(root, baseline, steps)
     # Only what was put back undoes the jobs' touches: a path left as a worker made it still counts.
-    left = {parsed(item.path) for item in result.not_restored}
+    left = {git_unquoted(item.path) for item in result.not_restored}
     if left:
         wanted = [path for path in (wanted or [*steps.remove, *steps.write]) if path not in left]
     await rollback_log.record(root, time.time(), wanted)
     return result
 
 
-async def _spelled(
+async def _one_spelling_per_file(
     root: Path, claims: Mapping[str, Claim], changed: Mapping[str, ChangeKind]
 ) -> tuple[Mapping[str, Claim], bool]:
     """The claims with one spelling per file where the worktree's names ignore case, and whether they do."""

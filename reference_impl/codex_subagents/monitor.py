@@ -66,7 +66,7 @@ class _Worktree:
     looking: anyio.Lock = field(default_factory=anyio.Lock)
     watching: bool = False
 
-    def spelled(self, path: str) -> str:
+    def one_spelling(self, path: str) -> str:
         """The one spelling kept for ``path``."""
         return self.spellings.setdefault(path.casefold(), path) if self.fold else path
 
@@ -91,7 +91,7 @@ class _Worktree:
             self.due.set()
             if isinstance(item, FileChange):
                 found = (relative_to_root(self.watch.root, cwd, change.path) for change in item.changes)
-                paths = [self.spelled(path) for path in found if path is not None]
+                paths = [self.one_spelling(path) for path in found if path is not None]
                 self.patched.update(paths)
                 return paths
         return []
@@ -114,7 +114,7 @@ class _Worktree:
     async def look(self) -> tuple[list[str], frozenset[str]]:
         """The paths changed since the last look that no announced patch explains, and the jobs that may have."""
         async with self.looking:
-            changed = [self.spelled(path) for path in await self.watch.changes()]
+            changed = [self.one_spelling(path) for path in await self.watch.changes()]
             candidates = frozenset(self.recent | self.busy)
             self.recent = self.busy
             patched, self.patched = self.patched, set()
@@ -197,7 +197,7 @@ class Monitor(AlertLog):
                     # Whichever of them the boss cancels, the path stays theirs until a rollback puts it back.
                     for job_id in alert.jobs:
                         _claim(self._tg, self._jobs[job_id], path)
-                logger.warning("alert: %s", alert.said())
+                logger.warning("alert: %s", alert.message())
                 self.alerts.append(alert)
                 self._wake()
 

@@ -4,7 +4,7 @@ Inside the server a path is a root-relative POSIX ``str`` decoded the way the
 file system names it (``os.fsdecode``), so a name that is not UTF-8 survives as
 surrogate escapes. JSON cannot carry those, so the tools show such a name the
 way git quotes it (``"caf\\351.txt"``, in double quotes with octal escapes) and
-accept that form back: `shown` and `parsed` round-trip every name. A real name
+accept that form back: `git_quoted` and `git_unquoted` round-trip every name. A real name
 that itself starts with a double quote is shown quoted too, so the form is never
 ambiguous.
 """
@@ -22,7 +22,7 @@ _UNESCAPES = {value: key for key, value in _ESCAPES.items()}
 _QUOTED = re.compile(r'\\([0-7]{3}|[abtnvfr"\\])')
 
 
-def shown(path: str) -> str:
+def git_quoted(path: str) -> str:
     """The form of ``path`` a tool returns: itself, or git's quoted form when JSON or a reader needs it."""
     if not path.startswith('"') and path.isprintable() and not _has_surrogates(path):
         return path
@@ -39,8 +39,8 @@ def shown(path: str) -> str:
     return "".join([*out, '"'])
 
 
-def parsed(text: str) -> str:
-    """The path a tool argument names, undoing `shown`'s quoting.
+def git_unquoted(text: str) -> str:
+    """The path a tool argument names, undoing `git_quoted`'s quoting.
 
     Raises:
         InputError: for an octal escape above ``\\377``, which names no byte.
@@ -71,7 +71,7 @@ def confined(root: Path, text: str) -> str:
         InputError: for an empty, absolute or ``..`` path, a leading ``-``, a NUL,
             or one whose parent directory leads outside through a symlink.
     """
-    path = parsed(text)
+    path = git_unquoted(text)
     pure = PurePosixPath(path)
     if not path or "\0" in path or path.startswith("-") or pure.is_absolute() or ".." in pure.parts:
         raise InputError(f"path {text!r} must be relative to the worktree root, without '..', not starting with '-'.")

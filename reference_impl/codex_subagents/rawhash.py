@@ -16,7 +16,7 @@ import anyio
 
 from . import git
 from .errors import GitError
-from .paths import shown
+from .paths import git_quoted
 
 _HASH_BATCH = 2000
 
@@ -61,5 +61,5 @@ def _stand_ins(root: Path, items: list[tuple[str, bool]], scratch: Path) -> list
             target = scratch / str(number)
             target.write_bytes(os.fsencode(os.readlink(root / path)))
             path = str(target)
-        lines.append(os.fsencode(shown(path) if "\n" in path or path.startswith('"') else path) + b"\n")
+        lines.append(os.fsencode(git_quoted(path) if "\n" in path or path.startswith('"') else path) + b"\n")
     return lines

@@ -123,7 +123,7 @@ class Alert(BaseModel):
         "changing while the job ran a shell command"
     )
 
-    def said(self) -> str:
+    def message(self) -> str:
         """The alert in one line, for a progress notification or a log."""
         return f"{self.kind} on {self.path}: jobs {', '.join(self.jobs)} (seen by {self.seen})"
 

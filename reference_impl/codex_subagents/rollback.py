@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from . import git, gitstate, offload, placing, snapshot
 from .baselines import Baseline
 from .gitstate import GitStateChange
-from .paths import parents, shown, under
+from .paths import git_quoted, parents, under
 from .snapshot import Entry
 
 ChangeKind = Literal["added", "modified", "deleted", "type_changed", "mode_changed"]
@@ -101,15 +101,16 @@ def differences(before: Mapping[str, Entry], after: Mapping[str, Entry]) -> dict
 
 
 def plan(
-    baseline: Baseline, comparison: Comparison, wanted: Iterable[str] | None = None, spare: Mapping[str, str] = {}
+    baseline: Baseline, comparison: Comparison, wanted: Iterable[str] | None = None, left_as_is: Mapping[str, str] = {}
 ) -> Plan:
-    """The removals and writes that put back every change, or only those at or below ``wanted``, but ``spare``.
+    """The removals and writes that put back every change, or only those at or below ``wanted``, but ``left_as_is``.
 
-    ``spare`` maps the paths to leave as they are to why. Git's own state is put back only by a rollback of everything.
+    ``left_as_is`` maps the paths to leave as they are to why. Git's own state is put back only by a rollback of
+    everything.
     """
     selected = frozenset(wanted) if wanted is not None else None
     chosen = {p: k for p, k in comparison.changed.items() if selected is None or under(p, selected)}
-    changes = {p: k for p, k in chosen.items() if p not in spare}
+    changes = {p: k for p, k in chosen.items() if p not in left_as_is}
     entries, skipped = baseline.snapshot.entries, baseline.snapshot.skipped
     # A directory left empty by the removals holds no file of the baseline that is on disk now, so only those
     # that are missing (deleted) and what the baseline left out can make it one to keep: no walk of every entry.
@@ -120,7 +121,7 @@ def plan(
         write={p: entries[p] for p, kind in changes.items() if kind != "added"},
         keep_dirs=frozenset(keep_dirs | set(skipped)),
         git=comparison.git if selected is None else [],
-        spared={p: spare[p] for p in chosen if p in spare},
+        spared={p: left_as_is[p] for p in chosen if p in left_as_is},
     )
 
 
@@ -135,11 +136,11 @@ async def apply(root: Path, baseline: Baseline, steps: Plan) -> RollbackResult:
     failed = {path for path, _ in not_restored}
     return RollbackResult(
         baseline_id=baseline.info.baseline_id,
-        restored=[shown(p) for p in sorted(steps.write) if p not in failed],
-        removed=[shown(p) for p in sorted(removed)],
-        removed_dirs=[shown(p) for p in sorted(removed_dirs)],
+        restored=[git_quoted(p) for p in sorted(steps.write) if p not in failed],
+        removed=[git_quoted(p) for p in sorted(removed)],
+        removed_dirs=[git_quoted(p) for p in sorted(removed_dirs)],
         not_restored=[
-            NotRestored(path=shown(p), reason=reason) for p, reason in [*steps.spared.items(), *not_restored]
+            NotRestored(path=git_quoted(p), reason=reason) for p, reason in [*steps.spared.items(), *not_restored]
         ],
         git_restored=moved,
         kept_refs=kept,

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .errors import InputError
-from .paths import parents, parsed, relative_to_root, shown
+from .paths import git_quoted, git_unquoted, parents, relative_to_root
 
 MAX_PATTERNS = 256
 MAX_PATTERN_CHARS = 4096
@@ -52,7 +52,7 @@ def normalize(root: Path, cwd: Path, patterns: Sequence[str]) -> list[str]:
 
 
 def _normal(root: Path, cwd: Path, text: str) -> str:
-    pattern = parsed(text)
+    pattern = git_unquoted(text)
     if len(pattern) > MAX_PATTERN_CHARS:
         raise InputError(f"scope pattern {text[:80]!r}... is over {MAX_PATTERN_CHARS} characters; name a directory.")
     if not pattern.strip() or "\0" in pattern:
@@ -151,7 +151,7 @@ def out_of_scope(
         return []
     touched = {p for p in (relative_to_root(root, cwd, path) for path in worker) if p is not None}
     touched.update(found)
-    return sorted(shown(path) for path in touched if not covers(patterns, path, fold))
+    return sorted(git_quoted(path) for path in touched if not covers(patterns, path, fold))
 
 
 class _Index(NamedTuple):

@@ -59,17 +59,17 @@ class Slots:
         if queued < queue_limit:
             return
         claimed = [*self._running.values(), *(waiter.scope for waiter in self._queue)]
-        mine = _owned(request)
-        if running >= self._cap or any(meets(mine, other) for other in claimed):
+        wanted = _owned(request)
+        if running >= self._cap or any(meets(wanted, other) for other in claimed):
             raise QueueFullError(running, queued, self._cap)
 
     def blockers(self, job_id: str) -> list[str]:
         """The running jobs, and the jobs queued before it, whose scopes keep a queued job waiting."""
-        mine = next((waiter for waiter in self._queue if waiter.job_id == job_id), None)
-        if mine is None:
+        waiting = next((waiter for waiter in self._queue if waiter.job_id == job_id), None)
+        if waiting is None:
             return []
-        before = [(w.job_id, w.scope) for w in self._queue[: self._queue.index(mine)]]
-        return [other for other, scope in [*self._running.items(), *before] if meets(mine.scope, scope)]
+        before = [(w.job_id, w.scope) for w in self._queue[: self._queue.index(waiting)]]
+        return [other for other, scope in [*self._running.items(), *before] if meets(waiting.scope, scope)]
 
     @asynccontextmanager
     async def hold(self, job: Job, task_status: TaskStatus[None]) -> AsyncGenerator[None]:

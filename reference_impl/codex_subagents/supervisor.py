@@ -241,7 +241,7 @@ async def wait_any(
     alerts = monitor.unreported(ids)
     monitor.mark_reported(alerts)
     if alerts and progress is not None:
-        await progress(sum(job.done for job in wanted), len(wanted), "; ".join(alert.said() for alert in alerts))
+        await progress(sum(job.done for job in wanted), len(wanted), "; ".join(alert.message() for alert in alerts))
     for job in ready:
         job.record.reported = True
         try:

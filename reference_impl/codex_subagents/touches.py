@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from .paths import shown
+from .paths import git_quoted
 from .reports import Alert, AlertKind, Seen
 
 
@@ -62,7 +62,7 @@ class Book:
         if key in self._raised:
             return None
         self._raised.add(key)
-        return Alert(kind=kind, path=shown(path), jobs=jobs, seen=touch.seen)
+        return Alert(kind=kind, path=git_quoted(path), jobs=jobs, seen=touch.seen)
 
 
 class AlertLog:

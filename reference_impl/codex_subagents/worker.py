@@ -23,7 +23,7 @@ from .boss_only import SKILL_OFF, servers_off
 from .config import Settings
 from .errors import InputError
 from .journal import JobRequest
-from .paths import shown
+from .paths import git_quoted
 from .procs import environment, parent_of
 from .scope import normalize
 
@@ -224,7 +224,7 @@ def preamble(job_id: str, label: str, scope: Sequence[str] = ()) -> str:
     if not scope:
         return text
     first, second, rest = text.partition("\n2. ")
-    return first + SCOPE_RULE.format(owned=", ".join(shown(pattern) for pattern in scope)) + second + rest
+    return first + SCOPE_RULE.format(owned=", ".join(git_quoted(pattern) for pattern in scope)) + second + rest
 
 
 def write_schema(directory: Path) -> Path:

@@ -17,7 +17,7 @@ from typing import cast
 from harness import git
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from codex_subagents.paths import parsed
+from codex_subagents.paths import git_unquoted
 from world import World, attempt, commit, dump, final, items, names, records, strings
 
 scenarios("repository-safety.feature")
@@ -40,7 +40,7 @@ def shell_write(name: str, data: bytes) -> str:
 
 def quoted(text: str) -> str:
     """The path a step names in git's quoted form, such as ``caf\\351.txt``."""
-    return parsed(f'"{text}"')
+    return git_unquoted(f'"{text}"')
 
 
 def git_whats(changes: object) -> list[str]:

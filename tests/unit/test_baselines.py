@@ -17,7 +17,7 @@ from codex_subagents import baselines, coordination, gitstate, rollback, snapsho
 from codex_subagents.baselines import Baseline
 from codex_subagents.claims import claim
 from codex_subagents.errors import BaselineError, GitError, InputError, WorktreeBusyError
-from codex_subagents.paths import parsed, relative_to_root, shown
+from codex_subagents.paths import git_quoted, git_unquoted, relative_to_root
 from unit.repos import git
 
 pytestmark = pytest.mark.anyio
@@ -402,9 +402,9 @@ async def test_names_that_are_not_utf8_are_shown_quoted_and_round_trip(repo: Pat
 )
 def test_every_name_survives_the_shown_form(name: str) -> None:
     """shown and parsed are inverse for any name, and plain names are shown as they are."""
-    assert parsed(shown(name)) == name
+    assert git_unquoted(git_quoted(name)) == name
     if name == "plain.txt":
-        assert shown(name) == name
+        assert git_quoted(name) == name
 
 
 async def test_baselines_belong_to_their_worktree(repo: Path, tmp_path: Path) -> None:
