@@ -27,7 +27,7 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from pydantic import JsonValue
 
-from codex_subagents.procs import descendants, parent_of
+from codex_subagents.procs import parent_of
 from codex_subagents.scripted_model import Script, parse_scripts
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -275,6 +275,14 @@ def open_fds(pid: int) -> int:
 def children(pid: int) -> int:
     """Count the living descendants of ``pid``."""
     return len(descendants(pid))
+
+
+def descendants(pid: int) -> list[int]:
+    """The pids of the living descendants of ``pid``."""
+    try:
+        return [child.pid for child in psutil.Process(pid).children(recursive=True)]
+    except psutil.Error:
+        return []
 
 
 def clock() -> float:

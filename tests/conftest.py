@@ -36,7 +36,7 @@ def _leftovers(basetemp: Path) -> list[str]:
     """Processes still alive that this session started: descendants of pytest, or running in its temp dirs."""
     import psutil
 
-    from codex_subagents.procs import alive, descendants
+    from processes import alive, descendants
 
     found: list[str] = []
     mine = alive(descendants(os.getpid()))

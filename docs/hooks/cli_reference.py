@@ -88,6 +88,12 @@ def render_commands(parser: argparse.ArgumentParser) -> str:
                 "",
             ]
         sections.append("\n".join(lines))
+    from codex_subagents import cli
+
+    sections.append(
+        f"## `{parser.prog} {cli.TEST_COMMAND}`\n\nServes the scripted model to the tests and the demo; "
+        f"it is not listed by `--help`. Its own `--help` says:\n\n```text\n{own_help(cli.TEST_COMMAND).rstrip()}\n```\n"
+    )
     return "\n".join(sections)
 
 

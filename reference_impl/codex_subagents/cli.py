@@ -19,10 +19,15 @@ from .errors import ConfigError
 _SANDBOXES = ("read-only", "workspace-write", "danger-full-access")
 
 
+TEST_COMMAND = "scripted-model"
+"""The command that serves the scripted model to the tests and the demo: it parses its own options, and it is
+left out of the everyday ``--help``."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     arguments = list(sys.argv[1:] if argv is None else argv)
-    if arguments[:1] == ["scripted-model"]:
+    if arguments[:1] == [TEST_COMMAND]:
         from .scripted_model import main as scripted_main
 
         return scripted_main(arguments[1:])
@@ -146,7 +151,6 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--json", action="store_true", help="print the story as JSON lines")
     demo.add_argument("--keep", action="store_true", help="keep the temporary repository and print its path")
     _add_setup_commands(commands)
-    commands.add_parser("scripted-model", help="serve a scripted model for tests (scripted-model --help)")
     return parser
 
 

@@ -133,11 +133,6 @@ class Journal:
             events.seek(first)
             return [EVENT_ADAPTER.validate_json(events.readline()) for _ in range(end - cursor)]
 
-    def last(self) -> Event | None:
-        """Return the newest event, if any."""
-        page = self.read(self._count - 1, 1) if self._count else []
-        return page[0] if page else None
-
     def create(self, record: JobRecord) -> None:
         """Write a new job's request file and its first record, both durably."""
         self.directory.mkdir(parents=True, exist_ok=True)

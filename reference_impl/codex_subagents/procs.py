@@ -45,12 +45,6 @@ def handle(pid: int, start: float | None = None) -> psutil.Process | None:
     return proc
 
 
-def process_start(pid: int) -> float | None:
-    """Return the start time of ``pid``, to tell it from a later process with the same id."""
-    proc = handle(pid)
-    return _start(proc) if proc is not None else None
-
-
 def parent_of(pid: int) -> int | None:
     """Return the parent pid of ``pid``, or None if it is gone."""
     try:
@@ -59,33 +53,12 @@ def parent_of(pid: int) -> int | None:
         return None
 
 
-def descendants(pid: int) -> set[int]:
-    """Return the pids of every living descendant of ``pid`` (not ``pid`` itself)."""
-    proc = handle(pid)
-    return {child.pid for child in _children(proc)} if proc is not None else set()
-
-
 def environment(pid: int) -> dict[str, str]:
     """Return the environment ``pid`` runs with; empty if it is gone or not this user's to read."""
     try:
         return psutil.Process(pid).environ()
     except psutil.Error:
         return {}
-
-
-def carrying(marker: str) -> set[int]:
-    """Return the living processes whose environment holds the entry ``marker`` (``NAME=value``)."""
-    return alive({proc.pid for proc in _carrying(marker)})
-
-
-def alive(pids: Iterable[int]) -> set[int]:
-    """Return those of ``pids`` that still exist and are not zombies."""
-    living: set[int] = set()
-    for pid in pids:
-        with contextlib.suppress(psutil.Error):
-            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                living.add(pid)
-    return living
 
 
 def members(worker: psutil.Process | None, marker: str, known: Iterable[psutil.Process] = ()) -> set[psutil.Process]:
@@ -173,13 +146,6 @@ async def stop_tree(process: Process, worker: psutil.Process | None, grace: floa
     if left:
         logger.warning("worker %d left processes that survived SIGKILL: %s", process.pid, sorted(left))
     return left
-
-
-def _start(proc: psutil.Process) -> float | None:
-    try:
-        return proc.create_time()
-    except psutil.Error:
-        return None
 
 
 def _children(proc: psutil.Process) -> list[psutil.Process]:

@@ -15,8 +15,8 @@ import pytest
 from harness import Json, git, make_repo
 from pytest_bdd import given, parsers, then, when
 
+import processes
 from _pending import apply_tag, register_markers
-from codex_subagents import procs
 from codex_subagents.worker import marker
 from world import (
     World,
@@ -710,9 +710,9 @@ def nothing_reported(world: World) -> None:
 def tree_gone(world: World, name: str) -> None:
     """Every process carrying the job's marker, and every process of the worker seen earlier, is gone."""
     seen = world.answers.get(f"tree {name}", {"pids": []})
-    survivors = procs.alive({int(pid) for pid in strings(seen["pids"])})
+    survivors = processes.alive({int(pid) for pid in strings(seen["pids"])})
     assert survivors == set(), f"still alive: {sorted(survivors)}"
-    assert procs.carrying(marker(world.job(name))) == set()
+    assert processes.carrying(marker(world.job(name))) == set()
 
 
 @given(parsers.parse('a worker script "{name}" that runs {count:d} shell commands'))
@@ -808,7 +808,7 @@ def restart(world: World) -> None:
 def kill(world: World) -> None:
     """SIGKILL the server, after noting every process of each job, which the kill leaves running."""
     for name, job_id in world.jobs.items():
-        world.answers[f"tree {name}"] = {"pids": [str(pid) for pid in sorted(procs.carrying(marker(job_id)))]}
+        world.answers[f"tree {name}"] = {"pids": [str(pid) for pid in sorted(processes.carrying(marker(job_id)))]}
     world.live.stop(kill=True)
 
 

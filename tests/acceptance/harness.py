@@ -21,7 +21,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
-from codex_subagents import procs
+import processes
 from codex_subagents.scripted_model import ScriptedModel, load_scripts
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -74,7 +74,7 @@ class Boss:
 
     def server_pid(self) -> int:
         """The pid of this session's ``codex-subagents serve`` process, a child of this test process."""
-        found = [pid for pid in procs.descendants(os.getpid()) if _is_server(pid, self.repo)]
+        found = [pid for pid in processes.descendants(os.getpid()) if _is_server(pid, self.repo)]
         assert len(found) == 1, f"expected one server process, found {found}"
         return found[0]
 

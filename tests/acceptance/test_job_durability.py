@@ -16,7 +16,7 @@ import pytest
 from harness import git
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from codex_subagents import procs
+import processes
 from codex_subagents.worker import marker
 from world import World, dump, result_of
 
@@ -66,13 +66,13 @@ def reused_pid(world: World, name: str, unrelated: subprocess.Popen[bytes]) -> N
 @then("the unrelated process is still alive")
 def unrelated_alive(unrelated: subprocess.Popen[bytes]) -> None:
     """Recovery did not signal a process it cannot prove to be the job's."""
-    assert unrelated.poll() is None and procs.alive({unrelated.pid}) == {unrelated.pid}
+    assert unrelated.poll() is None and processes.alive({unrelated.pid}) == {unrelated.pid}
 
 
 @then(parsers.parse('the worker of job "{name}" is alive'))
 def worker_alive(world: World, name: str) -> None:
     """Processes carrying the job's marker still run."""
-    assert procs.carrying(marker(world.job(name))), f"no process of job {name} is alive"
+    assert processes.carrying(marker(world.job(name))), f"no process of job {name} is alive"
 
 
 @then(parsers.parse('the result of job "{name}" says its record was damaged'))

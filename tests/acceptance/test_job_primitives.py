@@ -7,7 +7,7 @@ from harness import Json
 from mcp_types import Tool
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from codex_subagents import procs
+import processes
 from codex_subagents.worker import marker
 from world import World, attempt, digest, dump, final, records, result_of, state_of, wait_answer
 
@@ -83,7 +83,7 @@ def started_background(world: World, name: str) -> None:
     """The worker's model has been asked for the turn after the command, and its children are alive."""
     instance, model = world.instances[name], world.live.model
     world.live.portal.call(lambda: model.wait_for(lambda r: r.script == instance and r.turn == 1))
-    tree = procs.carrying(marker(world.job(name)))
+    tree = processes.carrying(marker(world.job(name)))
     assert len(tree) >= 3, f"expected the worker, its shell and two sleeps, found {sorted(tree)}"
     world.answers[f"tree {name}"] = {"pids": [str(pid) for pid in sorted(tree)]}
 

@@ -28,7 +28,7 @@ from mcp.client.stdio import StdioServerParameters
 from mcp_types import CallToolResult
 from pydantic import JsonValue
 
-from codex_subagents import procs
+import processes
 from codex_subagents.config import Settings
 from codex_subagents.scripted_model import Script, ScriptedModel, parse_scripts
 from codex_subagents.worker import JOB_ENV
@@ -131,7 +131,7 @@ class Server:
         """The server process's pid, found among this test's descendants by its state dir."""
         found = [
             pid
-            for pid in procs.descendants(os.getpid())
+            for pid in processes.descendants(os.getpid())
             if " serve " in (text := cmdline(pid)) and str(self.state_dir) in text
         ]
         assert len(found) == 1, found
@@ -207,8 +207,8 @@ def short(processes: Mapping[int, str]) -> dict[int, str]:
 def tree_of(pid: int) -> dict[int, float]:
     """``pid`` and its living descendants, each with its start time."""
     found: dict[int, float] = {}
-    for member in {pid, *procs.descendants(pid)}:
-        start = procs.process_start(member)
+    for member in {pid, *processes.descendants(pid)}:
+        start = processes.process_start(member)
         if start is not None:
             found[member] = start
     return found
@@ -216,19 +216,19 @@ def tree_of(pid: int) -> dict[int, float]:
 
 def survivors(snapshot: Mapping[int, float]) -> dict[int, str]:
     """Those processes of ``snapshot`` still running (same start time, not a zombie), with their command lines."""
-    living = procs.alive(set(snapshot))
-    return {pid: cmdline(pid) for pid in living if procs.process_start(pid) == snapshot[pid]}
+    living = processes.alive(set(snapshot))
+    return {pid: cmdline(pid) for pid in living if processes.process_start(pid) == snapshot[pid]}
 
 
 def marked(job_id: str) -> dict[int, str]:
     """Every living process whose environment carries the worker marker of ``job_id``."""
-    return {pid: cmdline(pid) for pid in procs.carrying(f"{JOB_ENV}={job_id}")}
+    return {pid: cmdline(pid) for pid in processes.carrying(f"{JOB_ENV}={job_id}")}
 
 
 def group_members(pgid: int) -> dict[int, str]:
     """The living (non-zombie) processes of process group ``pgid``."""
     found: dict[int, str] = {}
-    for pid in procs.alive(psutil.pids()):
+    for pid in processes.alive(psutil.pids()):
         with contextlib.suppress(OSError):
             if os.getpgid(pid) == pgid:
                 found[pid] = cmdline(pid)

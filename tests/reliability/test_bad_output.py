@@ -185,7 +185,7 @@ async def test_a_worker_that_ends_without_its_report_is_told_what_is_missing(sup
         job = await run(supervisor, "FAKE:" + json.dumps(plan))
         assert job.record.result is not None
         assert (job.record.state, job.record.result.contract_error) == ("succeeded", contract_error), final
-        assert isinstance(job.journal.last(), TurnCompleted)
+        assert isinstance(job.journal.read(job.journal.count - 1, 1)[0], TurnCompleted)
 
 
 async def test_a_truncated_stream_without_a_report_fails_and_says_so(supervisor: JobSupervisor) -> None:
@@ -195,7 +195,7 @@ async def test_a_truncated_stream_without_a_report_fails_and_says_so(supervisor:
     assert job.record.result is not None
     assert job.record.result.contract_error == "the final message is missing, so the worker reported no modifiedFiles"
     assert job.record.result.error == "codex exited with code 0 before completing its turn"
-    last = job.journal.last()
+    last = job.journal.read(job.journal.count - 1, 1)[0]
     assert isinstance(last, Unparsed) and last.excerpt.endswith('"type":"agent_mess')
 
 

@@ -130,3 +130,14 @@ def test_the_checkouts_pinned_codex_serves_its_own_tests(monkeypatch: pytest.Mon
     chosen = _executable(tmp_path / "chosen" / "codex")
     monkeypatch.setenv("CODEX_SUBAGENTS_CODEX", str(chosen))
     assert config.find_codex() == chosen.resolve()
+
+
+def test_the_scripted_model_is_left_out_of_the_everyday_help_but_still_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--help`` lists the commands a user runs; the test tool answers its own ``--help`` by name."""
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    listed = capsys.readouterr().out
+    assert "serve" in listed and "scripted-model" not in listed
+    with pytest.raises(SystemExit):
+        main(["scripted-model", "--help"])
+    assert "--script FILE" in capsys.readouterr().out

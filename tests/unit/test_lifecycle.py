@@ -8,7 +8,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from codex_subagents import procs
+import processes
 from codex_subagents.config import Settings
 from codex_subagents.journal import JobRecord, Journal
 from codex_subagents.worker import marker
@@ -43,7 +43,7 @@ async def test_a_full_disk_while_journaling_fails_that_job_alone(settings: Setti
             await healthy.finished.wait()
         assert broken.result.state == "failed"
         assert "No space left on device" in (broken.result.error or "")
-        assert not procs.carrying(marker(broken.job_id)), "the failed job's worker tree was left running"
+        assert not processes.carrying(marker(broken.job_id)), "the failed job's worker tree was left running"
         assert healthy.result.state == "succeeded"
         later = await supervisor.spawn(in_root(settings, work))
         with anyio.fail_after(20):

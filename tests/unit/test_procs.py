@@ -16,6 +16,7 @@ import anyio.streams.text
 import psutil
 import pytest
 
+import processes
 from codex_subagents import procs
 from codex_subagents.worker import JOB_ENV, marker
 from portable import SETSID
@@ -35,18 +36,18 @@ async def test_a_stop_reaches_children_in_other_sessions_and_escapes_that_carry_
             assert (await process.stdout.receive()).strip() == b"ready"
         worker = procs.handle(process.pid)
         members = {proc.pid for proc in procs.members(worker, marker("j-family"))}
-        escaped = procs.carrying(marker("j-family")) - procs.descendants(process.pid) - {process.pid}
+        escaped = processes.carrying(marker("j-family")) - processes.descendants(process.pid) - {process.pid}
         assert len(members) >= 4 and escaped, (members, escaped)
         with anyio.fail_after(10):
             assert await procs.stop_tree(process, worker, 1.0, marker("j-family")) == set()
-        assert procs.alive(members) == set()
+        assert processes.alive(members) == set()
 
 
 async def test_a_pid_is_only_the_workers_while_its_start_time_matches() -> None:
     """A handle asked for with another start time is refused, so nothing recorded for an older process is signalled."""
     with subprocess.Popen(["sleep", "600"]) as other:  # noqa: ASYNC220 -- a process that is not the job's
         try:
-            start = procs.process_start(other.pid)
+            start = processes.process_start(other.pid)
             assert start is not None
             assert procs.handle(other.pid, start) is not None
             assert procs.handle(other.pid, start + 1) is None
@@ -67,7 +68,7 @@ def test_the_environment_of_a_process_is_read_and_a_gone_one_reads_empty() -> No
             assert procs.parent_of(child.pid) == os.getpid()
         finally:
             child.kill()
-    assert (procs.environment(child.pid), procs.parent_of(child.pid), procs.process_start(child.pid)) == (
+    assert (procs.environment(child.pid), procs.parent_of(child.pid), processes.process_start(child.pid)) == (
         {},
         None,
         None,
@@ -81,7 +82,7 @@ STRAY = f"(env -i python3 -c '{STRAY_PYTHON}' &); sleep 602 & echo ready; read _
 def in_session(session: int) -> set[int]:
     """The living processes of ``session``."""
     found: set[int] = set()
-    for pid in procs.alive(psutil.pids()):
+    for pid in processes.alive(psutil.pids()):
         with contextlib.suppress(OSError):
             if os.getsid(pid) == session:
                 found.add(pid)
@@ -109,9 +110,9 @@ async def test_an_unmarked_stray_left_in_the_workers_session_is_swept_after_the_
             await process.stdin.aclose()
             assert await process.wait() == 0
     left = in_session(process.pid)
-    marked = procs.carrying(marker("j-stray"))
+    marked = processes.carrying(marker("j-stray"))
     assert left - marked and marked, (left, marked)
     procs.kill_now(worker, marker("j-stray"))
     with anyio.fail_after(5):
-        while procs.alive(left):  # noqa: ASYNC110 -- no event announces the death of a process that is not ours
+        while processes.alive(left):  # noqa: ASYNC110 -- no event announces the death of a process that is not ours
             await anyio.sleep(0.02)

@@ -12,7 +12,7 @@ import subprocess
 import anyio
 import pytest
 
-from codex_subagents import procs
+import processes
 from codex_subagents.config import Settings
 from codex_subagents.errors import BaselineError
 from codex_subagents.journal import JobRecord, Journal
@@ -67,7 +67,7 @@ async def test_a_recorded_pid_now_owned_by_another_process_is_never_signalled(se
     """A job left running names a pid whose start time no longer matches: that process lives, the job is interrupted."""
     stranger = subprocess.Popen(["sleep", "600"])  # noqa: ASYNC220 -- the process that reused the worker's pid
     try:
-        start = procs.process_start(stranger.pid)
+        start = processes.process_start(stranger.pid)
         assert start is not None
         Journal(settings.state_dir / "jobs" / "j-reused").create(
             JobRecord(
@@ -101,7 +101,7 @@ async def test_a_second_server_leaves_the_jobs_of_a_live_one_alone(settings: Set
         assert not await first.running_elsewhere(settings.allow_roots[0])
         async with supervising(settings) as second:
             assert second.jobs() == []
-            assert job.record.state == "running" and procs.alive({worker}) == {worker}
+            assert job.record.state == "running" and processes.alive({worker}) == {worker}
             root = settings.allow_roots[0]
             assert live_jobs_in(settings.state_dir, root) == [job.job_id]
             assert live_jobs_in(settings.state_dir, root / "elsewhere") == []

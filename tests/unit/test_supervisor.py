@@ -15,7 +15,7 @@ from dataclasses import replace
 import anyio
 import pytest
 
-from codex_subagents import procs
+import processes
 from codex_subagents.config import Settings
 from codex_subagents.errors import JobStateError, QueueFullError, UnknownJobError
 from codex_subagents.events import AgentMessage, ItemEvent, TurnCompleted, Unparsed
@@ -81,11 +81,11 @@ async def test_cancel_stops_the_whole_process_tree_and_keeps_the_events(settings
         job = await supervisor.spawn(in_root(settings, plan(lines=GOOD_RUN[:2], children=3, hang=True)))
         await until(job, lambda j: j.journal.count == 2)
         assert job.record.pid is not None
-        tree = procs.descendants(job.record.pid) | {job.record.pid}
+        tree = processes.descendants(job.record.pid) | {job.record.pid}
         assert len(tree) >= 4
         cancelled = await supervisor.cancel(job.job_id)
         assert (cancelled.previous_state, cancelled.state, job.record.state) == ("running", "cancelled", "cancelled")
-        assert procs.alive(tree) == set()
+        assert processes.alive(tree) == set()
         assert [event.type for event in job.journal.read(0, 10)] == ["thread.started", "turn.started"]
 
 
@@ -236,7 +236,7 @@ async def test_a_restart_keeps_results_and_stops_workers_left_running(settings: 
             queued_at=1.0,
             started_at=2.0,
             pid=orphan.pid,
-            process_start=procs.process_start(orphan.pid),
+            process_start=processes.process_start(orphan.pid),
         )
     )
     journal.append(recorded(Unparsed(reason="r", excerpt="e", size=1, seq=0), b""))
