@@ -21,6 +21,7 @@ from .job import Job
 from .journal import JobRecord
 from .paths import relative_to_root
 from .rollback_log import Rollback
+from .scope import owned
 
 
 @dataclass(frozen=True)
@@ -108,11 +109,15 @@ def of_worktree(root: Path, jobs: Iterable[Job], others: Iterable[JobRecord] = (
         request, result = record.request, record.result
         run = (record.started_at, result.timings.finished_at if result and record.done else None)
         reported = result.modified_files if result else []
-        return claim(root, Path(request.cwd), reported, observed, run, request.scope, elsewhere, record.seen_files)
+        # Scope and seen paths are named from the job's own worktree, which may be a submodule of this one.
+        prefix = relative_to_root(root, Path(request.root), ".") if request.root else None
+        scope = owned(prefix, request.scope, fold=False).patterns if prefix else request.scope
+        seen = [f"{prefix}/{path}" for path in record.seen_files] if prefix else record.seen_files
+        return claim(root, Path(request.cwd), reported, observed, run, scope, elsewhere, seen)
 
-    found = {job.job_id: of(job.record, job.observed_files, False) for job in jobs if _here(root, job.record)}
+    found = {job.job_id: of(job.record, job.observed_files, False) for job in jobs if job.record.request.works_in(root)}
     for record in others:
-        if _here(root, record):
+        if record.request.works_in(root):
             found[record.job_id] = of(record, record.result.observed_files if record.result else [], True)
     return found
 
@@ -124,12 +129,6 @@ def other_sessions_paths(claims: Mapping[str, Claim]) -> dict[str, list[str]]:
         for path in c.touched if c.elsewhere else ():
             found.setdefault(path, []).append(job_id)
     return found
-
-
-def _here(root: Path, record: JobRecord) -> bool:
-    """Whether the job ran in the worktree at ``root`` (a record from before worktrees were kept: below it)."""
-    request = record.request
-    return request.root == str(root) if request.root else Path(request.cwd).is_relative_to(root)
 
 
 def as_the_worktree_spells(claims: Mapping[str, Claim], changed: Iterable[str]) -> Mapping[str, Claim]:

@@ -55,6 +55,11 @@ class JobRequest(BaseModel):
     )
     ignore_case: bool = Field(default=False, description="Whether git treats the worktree's names as case-insensitive")
 
+    def works_in(self, root: Path) -> bool:
+        """Whether the job works in the worktree at ``root``: its cwd is there, a submodule or nested repository
+        of it included. The one rule the busy check, claims, overlaps and integrity share."""
+        return Path(self.cwd).is_relative_to(root)
+
 
 class JobRecord(BaseModel):
     """Everything known about a job, persisted on every state change."""

@@ -99,7 +99,7 @@ def live_jobs_in(state_dir: Path, root: Path, but: str | None = None, *, strict:
             its job may be one still writing in ``root``.
     """
     records = live_records(state_dir, but, strict=strict)
-    return [record.job_id for record in records if Path(record.request.cwd).is_relative_to(root)]
+    return [record.job_id for record in records if record.request.works_in(root)]
 
 
 def live_records(state_dir: Path, but: str | None = None, *, strict: bool = False) -> list[JobRecord]:

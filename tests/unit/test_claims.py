@@ -41,7 +41,7 @@ def record(job_id: str, cwd: str, root: str | None, done: bool, server: str = "s
 
 
 async def test_other_servers_jobs_claim_what_their_results_name_and_are_marked_elsewhere(tmp_path: Path) -> None:
-    """Only jobs of this worktree count: by their worktree, or, for an old record without one, by their cwd."""
+    """Only jobs of this worktree count: those whose cwd lies in it, an old record without a worktree included."""
     others = [
         record("j-done", "/w/repo/sub", "/w/repo", done=True),
         record("j-old", "/w/repo", None, done=True),
@@ -52,7 +52,7 @@ async def test_other_servers_jobs_claim_what_their_results_name_and_are_marked_e
     mine = Job(record=record("j-mine", "/w/repo", "/w/repo", done=False, server="s-me"), journal=Journal(tmp_path))
     mine.observed["/w/repo/c.txt"] = None
     claims = of_worktree(ROOT, [mine], others)
-    assert sorted(claims) == ["j-done", "j-mine", "j-old", "j-running"]
+    assert sorted(claims) == ["j-done", "j-mine", "j-nested", "j-old", "j-running"]
     done = claims["j-done"]
     assert (done.reported, done.observed, done.started, done.finished, done.elsewhere) == (
         frozenset({"sub/a.txt"}),
@@ -78,3 +78,19 @@ async def test_what_the_watch_put_on_a_job_is_its_claim_from_its_record_on_any_s
     claims = of_worktree(ROOT, [mine], [running])
     assert (claims["j-running"].seen, claims["j-running"].only_seen) == (frozenset({"shared.txt"}),) * 2
     assert (claims["j-mine"].touched, claims["j-mine"].reported) == (frozenset({"sub/x.txt"}), frozenset())
+
+
+async def test_a_job_in_a_submodule_claims_its_paths_in_the_superproject(tmp_path: Path) -> None:
+    """The job that blocks the superproject's rollback while it runs also accounts for its writes there: what it
+    reported, what it was seen changing and its scope, all named from the superproject's top."""
+    nested = record("j-sub", "/w/repo/lib/src", "/w/repo/lib", done=True)
+    nested.request.scope = ["src/**"]
+    nested.seen_files = ["src/shell.txt"]
+    claim = of_worktree(ROOT, [], [nested])["j-sub"]
+    assert (claim.reported, claim.observed, claim.seen) == (
+        frozenset({"lib/src/a.txt"}),
+        frozenset({"lib/src/b.txt"}),
+        frozenset({"lib/src/shell.txt"}),
+    )
+    assert claim.scope == ("lib/src/**",)
+    assert nested.request.works_in(ROOT) and not nested.request.works_in(Path("/w/other"))
