@@ -110,11 +110,18 @@ async def ignores_case(root: Path) -> bool:
     return await _once(root, "config", "--bool", "--default", "false", "core.ignorecase") == "true"
 
 
+_ASKED_AT_MOST = 256
+"""How many answers `_once` keeps: the oldest is forgotten first, so a server that meets many worktrees stays small."""
+
+
 async def _once(root: Path, *args: str) -> str:
     """Git's answer about the worktree that holds while it is in use, asked once per worktree: a spawn pays no
     git process for it."""
     if (root, args) not in _ASKED:
-        _ASKED[root, args] = await text(root, *args)
+        answer = await text(root, *args)
+        while len(_ASKED) >= _ASKED_AT_MOST:
+            del _ASKED[next(iter(_ASKED))]
+        _ASKED[root, args] = answer
     return _ASKED[root, args]
 
 

@@ -141,9 +141,15 @@ def _records(state_dir: Path, *, strict: bool = False) -> Generator[JobRecord]:
 
     A record is replaced by a rename, so a file with the inode, size and time of its last reading holds the
     same record: only the records that changed are parsed again, and a look at other servers' jobs costs a
-    ``stat`` per job. The records given are shared: read them, never change them.
+    ``stat`` per job. The records given are shared: read them, never change them. The records of job
+    directories that are gone are forgotten, so the cache holds no more than the state dirs hold.
     """
-    for path in sorted((state_dir / "jobs").glob(f"*/{RECORD}")):
+    jobs = state_dir / "jobs"
+    listed = sorted(jobs.glob(f"*/{RECORD}"))
+    present = set(listed)
+    for gone in [path for path in _READ if path.parent.parent == jobs and path not in present]:
+        del _READ[gone]
+    for path in listed:
         try:
             info = path.stat()
             key = (info.st_ino, info.st_size, info.st_mtime_ns)

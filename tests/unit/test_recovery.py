@@ -7,12 +7,14 @@ held for its life. These tests run real fake workers and real processes.
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 
 import anyio
 import pytest
 
 import processes
+from codex_subagents import recovery
 from codex_subagents.config import Settings
 from codex_subagents.errors import BaselineError
 from codex_subagents.journal import JobRecord, Journal
@@ -165,3 +167,14 @@ def test_records_are_parsed_again_only_when_their_file_changed(settings: Setting
     assert changed.state == "cancelled"
     journal.record_path.write_text("{torn")
     assert others(settings.state_dir, "s-me") == []
+
+
+def test_the_records_of_job_directories_that_are_gone_are_forgotten(settings: Settings) -> None:
+    """The cache of parsed records holds no more than the state dir does: a removed job's record leaves it."""
+    journal = Journal(settings.state_dir / "jobs" / "j-gone")
+    journal.create(JobRecord(job_id="j-gone", request=in_root(settings, plan()), server_id="s-other"))
+    assert [record.job_id for record in others(settings.state_dir, "s-me")] == ["j-gone"]
+    assert journal.record_path in recovery._READ  # pyright: ignore[reportPrivateUsage] -- the cache under test
+    shutil.rmtree(journal.directory)
+    assert others(settings.state_dir, "s-me") == []
+    assert journal.record_path not in recovery._READ  # pyright: ignore[reportPrivateUsage] -- the cache under test
