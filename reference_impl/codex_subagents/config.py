@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from .compat import install_command
 from .errors import ConfigError
 
 Sandbox = Literal["read-only", "workspace-write", "danger-full-access"]
@@ -116,7 +117,7 @@ def find_codex(explicit: str | os.PathLike[str] | None = None, *, search_from: S
         if found is None:
             raise ConfigError(
                 f"The Codex CLI {str(path)!r} is not an executable file; "
-                "give the right path with --codex, or install it: npm install -g @openai/codex@0.169.0."
+                f"give the right path with --codex, or install it: {install_command()}."
             )
         return Path(found).resolve()
     for base in (*search_from, Path.cwd(), _PROJECT_ROOT):
@@ -128,5 +129,5 @@ def find_codex(explicit: str | os.PathLike[str] | None = None, *, search_from: S
         return Path(on_path).resolve()
     raise ConfigError(
         "No Codex CLI found (looked at --codex, CODEX_SUBAGENTS_CODEX, node_modules/.bin/codex and PATH); "
-        "install it with `npm install -g @openai/codex@0.169.0` or run this project's scripts/setup."
+        f"install it with `{install_command()}` or run this project's scripts/setup."
     )
