@@ -1,7 +1,7 @@
 Feature: Installation
   A user installs the boss skill and the server in one step with the Codex plugin, a boss finds the server's
   tools through tool_search, and codex-subagents doctor names what would break a first run and how to fix it.
-  Every scenario starts from a fresh home and uses the pinned Codex CLI.
+  Every scenario starts from a fresh home and uses the Codex CLI under test (the pinned one by default).
 
   @req:one-plugin-install-gives-the-skill-and-a-server-set-up-for-codex-exec
   Scenario: The plugin installs the skill and the server with their settings
@@ -47,7 +47,7 @@ Feature: Installation
     Given a fresh home
     And the repository holds an executable "node_modules/.bin/codex"
     When the user runs codex-subagents doctor
-    Then the detail of "codex" says "0.169.0"
+    Then the detail of "codex" names the release of the Codex CLI under test
     And the detail of "codex" does not name the repository's "node_modules/.bin/codex"
 
   @req:serve-flags-are-bounded
@@ -63,3 +63,31 @@ Feature: Installation
     When the user runs codex-subagents doctor
     Then the detail of "server" says "broken"
     And the detail of "server" says "plugin.json"
+
+  @req:doctor-grades-the-codex-cli-against-the-tested-range
+  Scenario: Doctor passes a Codex CLI inside the tested range
+    Given a fresh home
+    And the server was added with codex mcp add and the documented settings
+    And the workers run a tested Codex CLI release
+    When the user runs codex-subagents doctor
+    Then doctor exits with 0 and the "codex" check is "ok"
+    And the detail of "codex" names the tested range
+
+  @req:doctor-grades-the-codex-cli-against-the-tested-range
+  Scenario: Doctor warns about a Codex CLI newer than the newest tested
+    Given a fresh home
+    And the server was added with codex mcp add and the documented settings
+    And the workers run a Codex CLI one minor release newer than the newest tested
+    When the user runs codex-subagents doctor
+    Then doctor exits with 0 and the "codex" check is "warn"
+    And the detail of "codex" names the tested range
+    And the fix of "codex" says where to report a problem and not "downgrade"
+
+  @req:doctor-grades-the-codex-cli-against-the-tested-range
+  Scenario: Doctor fails a Codex CLI older than the oldest tested
+    Given a fresh home
+    And the server was added with codex mcp add and the documented settings
+    And the workers run a Codex CLI one minor release older than the oldest tested
+    When the user runs codex-subagents doctor
+    Then doctor exits with 1 and only the "codex" check failed
+    And the fix of "codex" is the command that installs the newest tested Codex CLI

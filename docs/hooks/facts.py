@@ -1,4 +1,5 @@
-"""Facts the pages quote from the code: the worker's preamble, its output schema, refused keys, error texts.
+"""Facts the pages quote from the code: the worker's preamble, its output schema, refused keys, error texts,
+the tested Codex releases.
 
 Each is computed from the running code when the site is built: the preamble is
 the real constant filled the way a worker receives it, and each error text is the
@@ -31,6 +32,14 @@ def output_schema() -> str:
     from codex_subagents.worker import OUTPUT_SCHEMA
 
     return json.dumps(OUTPUT_SCHEMA, indent=2)
+
+
+def codex_release(which: str) -> str:
+    """The tested Codex CLI releases: ``requirement`` (0.169 or newer, tested up to ...), ``range`` or ``install``."""
+    from codex_subagents import compat
+
+    said = {"requirement": compat.requirement, "range": compat.range_text, "install": compat.install_command}
+    return said[which]()
 
 
 def spawn_config_keys() -> tuple[str, ...]:

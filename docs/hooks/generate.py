@@ -9,6 +9,8 @@ or ``<!-- generated: NAME ARGUMENT -->``, which this hook replaces:
   ``default DEST``: the default of one ``serve`` option;
 - ``preamble``, ``output-schema``, ``config-keys`` and ``error NAME``: what a worker is
   told, what it must answer, and the server's own error texts (see ``facts.py``);
+- ``codex requirement``, ``codex range`` and ``codex install``: the Codex CLI releases the server
+  is tested with, from ``codex_subagents/compat.py``;
 - ``specs``: the list of specifications.
 
 Each capability's page is the text of its ``openspec/specs/<capability>/spec.md``
@@ -119,6 +121,7 @@ _GENERATORS: dict[str, Callable[[str], str]] = {
     "output-schema": lambda _: _fenced("json", facts.output_schema()),
     "config-keys": lambda _: ", ".join(f"`{key}`" for key in facts.spawn_config_keys()),
     "error": lambda name: _prose(facts.error_text(name)),
+    "codex": facts.codex_release,
     "specs": lambda _: _specs_listing(),
 }
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from .compat import install_command
 from .errors import ConfigError
 
 Sandbox = Literal["read-only", "workspace-write", "danger-full-access"]
@@ -146,7 +147,7 @@ def find_codex(explicit: str | os.PathLike[str] | None = None) -> Path:
         if found is None:
             raise ConfigError(
                 f"The Codex CLI {str(path)!r} is not an executable file; "
-                "give the right path with --codex, or install it: npm install -g @openai/codex@0.169.0."
+                f"give the right path with --codex, or install it: {install_command()}."
             )
         return Path(found).resolve()
     pinned = _PROJECT_ROOT / "node_modules" / ".bin" / "codex"
@@ -157,5 +158,5 @@ def find_codex(explicit: str | os.PathLike[str] | None = None) -> Path:
         return Path(on_path).resolve()
     raise ConfigError(
         "No Codex CLI found (looked at --codex, CODEX_SUBAGENTS_CODEX and PATH); "
-        "install it with `npm install -g @openai/codex@0.169.0`, or name it with --codex."
+        f"install it with `{install_command()}`, or name it with --codex."
     )

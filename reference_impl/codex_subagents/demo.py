@@ -50,6 +50,8 @@ class BossSetup:
     state: Path
     workdir: Path
     """A scratch directory the installer may use (for a ``CODEX_HOME``, say)."""
+    codex: Path
+    """The Codex CLI the boss runs, which the server's workers run too."""
 
 
 Install = Callable[[BossSetup], Awaitable[Mapping[str, str]]]
@@ -104,7 +106,7 @@ async def tell_story(
     state = workdir / "state"
     say("start", f"a git repository with {', '.join(files)}; a boss and workers on a scripted model, offline")
     async with ScriptedModel(load_scripts([scripts]), log_path=workdir / "model-requests.jsonl") as model:
-        env = dict(await install(BossSetup(model, repo, state, workdir)))
+        env = dict(await install(BossSetup(model, repo, state, workdir, codex)))
         argv = [
             str(codex), "exec", "--json", "--skip-git-repo-check", "--ephemeral",
             "--sandbox=read-only", f"--cd={repo}", "--model=gpt-5.5", "-",
@@ -226,8 +228,9 @@ def _make_repo(path: Path, files: Mapping[str, str]) -> Path:
 
 
 def serve_options(setup: BossSetup) -> list[str]:
-    """The ``serve`` options of the demo's server: workers isolated, on the scripted model, in the repository."""
+    """The ``serve`` options of the demo's server: workers isolated, on the scripted model and the boss's Codex CLI."""
     options = ["--isolated", "--cap", "3", "--allow-root", str(setup.repo), "--state-dir", str(setup.state)]
+    options += ["--codex", str(setup.codex)]
     for item in (*setup.model.codex_overrides(), "model=gpt-5.5"):
         options += ["--worker-config", item]
     return options

@@ -26,12 +26,11 @@ from typing import Literal
 from pydantic import BaseModel
 
 from .codex_setup import Registration, find_registration, read_config, skill_copies, skill_roots
+from .compat import NEWEST_TESTED, OLDEST_TESTED, REPORT_URL, dotted, install_command, parse_version, range_text
 from .config import Settings, find_codex
 from .errors import ConfigError
 from .skill import packaged_skill, skill_files
 
-SUPPORTED_CODEX = ((0, 169, 0), (0, 170, 0))
-"""Codex CLI versions this release is tested with: from the first, up to (not including) the second."""
 DEFAULT_MAX_WAIT_S = Settings().max_wait_s
 _PLUGIN_INSTALL = (
     "codex plugin marketplace add codex-subagents/codex-subagents && codex plugin add codex-subagents@codex-subagents"
@@ -106,34 +105,26 @@ def check_git(setup: Setup) -> Check:
     return Check(name="git", status=status, detail=output.strip(), fix=None if code == 0 else fix)
 
 
-def _dotted(version: tuple[int, int, int]) -> str:
-    return ".".join(map(str, version))
-
-
-def _version(text: str) -> tuple[int, int, int] | None:
-    match = re.search(r"(\d+)\.(\d+)\.(\d+)", text)
-    return None if match is None else (int(match[1]), int(match[2]), int(match[3]))
-
-
 def check_codex(setup: Setup) -> tuple[Check, Path | None]:
-    """Find the Codex CLI the workers run and check its version; return the check and the CLI."""
-    fix = f"npm install -g @openai/codex@{_dotted(SUPPORTED_CODEX[0])}"
+    """Find the Codex CLI the workers run and grade its version against the tested range."""
+    fix = install_command()
     try:
         codex = find_codex(setup.codex)
     except ConfigError as exc:
         return Check(name="codex", status="fail", detail=str(exc), fix=fix), None
     code, output = _run([str(codex), "--version"], timeout_s=setup.timeout_s)
-    found = _version(output) if code == 0 else None
-    low, high = SUPPORTED_CODEX
-    supported = f"{_dotted(low)} up to {_dotted(high)} (not included)"
+    found = parse_version(output) if code == 0 else None
     if found is None:
         detail = f"{codex} --version failed: {output.strip()[-300:]}"
         return Check(name="codex", status="fail", detail=detail, fix=fix), None
-    detail = f"{codex}: {_dotted(found)}; supported: {supported}"
-    if found < low:
+    detail = f"{codex}: {dotted(found)}; tested: {range_text()}"
+    if found < OLDEST_TESTED:
+        detail += f" (older than {dotted(OLDEST_TESTED)}, which the server needs)"
         return Check(name="codex", status="fail", detail=detail, fix=fix), codex
-    if found >= high:
-        return Check(name="codex", status="warn", detail=detail + " (newer, untested)", fix=fix), codex
+    if found > NEWEST_TESTED:
+        detail += " (newer than the newest tested: it is expected to work)"
+        fix = f"if a job fails on it, report the Codex version and the job's events at {REPORT_URL}"
+        return Check(name="codex", status="warn", detail=detail, fix=fix), codex
     return Check(name="codex", status="ok", detail=detail), codex
 
 

@@ -23,6 +23,7 @@ from mcp.client.stdio import StdioServerParameters
 
 import processes
 from codex_subagents.scripted_model import ScriptedModel, load_scripts
+from codex_under_test import codex_under_test
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SERVE = PROJECT_ROOT / ".venv" / "bin" / "codex-subagents"
@@ -143,8 +144,9 @@ def serve_parameters(
     """The command that starts the server as a boss's Codex would, with workers on the scripted model.
 
     Without ``state_dir`` the server keeps its journal where it does by default, in the git directory.
-    The server gets a few variables of this process's environment, plus ``environ``. Its workers
-    ignore the user's Codex configuration unless ``isolated`` is false.
+    The server gets a few variables of this process's environment, the Codex CLI under test as
+    ``CODEX_SUBAGENTS_CODEX``, plus ``environ``. Its workers ignore the user's Codex configuration unless
+    ``isolated`` is false.
     """
     worker_config = [*model.codex_overrides(), "model=gpt-5.5"]
     args = ["serve", "--allow-root", str(repo), "--kill-grace", "2", *(["--isolated"] if isolated else [])]
@@ -153,7 +155,7 @@ def serve_parameters(
     for item in worker_config:
         args += ["--worker-config", item]
     env = {name: value for name, value in os.environ.items() if name in {"PATH", "HOME", "LANG", "TMPDIR"}}
-    env |= environ or {}
+    env |= {"CODEX_SUBAGENTS_CODEX": str(codex_under_test())} | dict(environ or {})
     return StdioServerParameters(command=str(SERVE), args=[*args, *extra], env=env, cwd=repo)
 
 

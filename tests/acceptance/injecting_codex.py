@@ -8,18 +8,21 @@ to the real CLI unchanged, passes every line of its output through, and right
 after Codex's first line prints what a marker in the prompt asks for:
 ``[garble KIND]`` one bad line of a kind in `BAD_LINES`, ``[flood N]`` N valid
 agent-message events. Without a marker it changes nothing. The server starts it
-as its ``--codex``; the real Codex runs in the same process group and is
-stopped with it.
+as its ``--codex``; the real Codex, the one ``CODEX_SUBAGENTS_CODEX`` names (else the
+pinned one), runs in the same process group and is stopped with it.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-CODEX = Path(__file__).resolve().parents[2] / "node_modules" / ".bin" / "codex"
+CODEX = (
+    os.environ.get("CODEX_SUBAGENTS_CODEX") or Path(__file__).resolve().parents[2] / "node_modules" / ".bin" / "codex"
+)
 # One byte past the server's default limit of 4 MiB per line.
 OVERSIZE = 4 * 1024 * 1024 + 1
 BAD_LINES = {

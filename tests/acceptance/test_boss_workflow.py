@@ -13,12 +13,13 @@ from pytest_bdd import given, parsers, scenarios, then, when
 
 from codex_subagents.coordination import OverlapResult
 from codex_subagents.reports import AlertKind
+from codex_under_test import codex_under_test
 from world import World, dump
 
 scenarios("boss-workflow.feature")
 
 SKILL = PROJECT_ROOT / "skills" / "codex-subagents"
-CODEX = PROJECT_ROOT / "node_modules" / ".bin" / "codex"
+CODEX = codex_under_test()
 
 
 def description() -> str:

@@ -19,8 +19,10 @@ import pytest
 from pydantic import JsonValue
 from pytest_bdd import given, parsers, scenarios, then, when
 
+from codex_subagents.compat import NEWEST_TESTED, OLDEST_TESTED, REPORT_URL, dotted, install_command, range_text
 from codex_subagents.scripted_model import ScriptedModel, parse_scripts
 from codex_subagents.skill import packaged_skill, skill_files
+from codex_under_test import codex_under_test, release_under_test
 from install.fresh_home import (
     GOOD_KEYS,
     Home,
@@ -49,6 +51,7 @@ class Installation:
     boss_input: list[dict[str, JsonValue]] = field(default_factory=list[dict[str, JsonValue]])
     boss_output: str = ""
     said: str = ""
+    doctor_args: list[str] = field(default_factory=list[str])
 
 
 @given("a fresh home", target_fixture="installation")
@@ -160,7 +163,7 @@ def stale_copy(installation: Installation, folder: str) -> None:
 @when("the user runs codex-subagents doctor")
 def run_doctor(installation: Installation) -> None:
     """doctor --json in the user's repository."""
-    installation.code, installation.checks = doctor(installation.home, cwd=installation.repo)
+    installation.code, installation.checks = doctor(installation.home, *installation.doctor_args, cwd=installation.repo)
 
 
 @then(parsers.parse("doctor exits with {code:d} and no check failed"))
@@ -242,3 +245,57 @@ def detail_says(installation: Installation, name: str, text: str) -> None:
 def detail_not_naming(installation: Installation, name: str, file: str) -> None:
     """The check's detail does not name the repository's file."""
     assert str(installation.repo / file) not in installation.checks[name]["detail"], installation.checks[name]
+
+
+@given("the server was added with codex mcp add and the documented settings")
+def added_as_documented(installation: Installation) -> None:
+    """The manual set-up with every setting as the docs give it."""
+    by_hand(installation.home)
+
+
+@given("the workers run a tested Codex CLI release")
+def codex_in_range(installation: Installation) -> None:
+    """Doctor is pointed at the Codex CLI under test, one end of the tested range."""
+    installation.doctor_args = ["--codex", str(codex_under_test())]
+
+
+@given(parsers.parse("the workers run a Codex CLI one minor release {direction} than the {end} tested"))
+def untested_codex(installation: Installation, direction: str, end: str) -> None:
+    """A Codex CLI that reports a release just outside the range and otherwise runs the one under test."""
+    major, minor, _ = {"newest": NEWEST_TESTED, "oldest": OLDEST_TESTED}[end]
+    release = (major, minor + {"newer": 1, "older": -1}[direction], 0)
+    script = (
+        f'[ "$1" = --version ] && {{ echo "codex-cli {dotted(release)}"; exit 0; }}\nexec {codex_under_test()} "$@"\n'
+    )
+    installation.doctor_args = ["--codex", str(installation.home.shim("other-codex", script))]
+
+
+@then(parsers.parse('doctor exits with {code:d} and the "{name}" check is "{status}"'))
+def check_is(installation: Installation, code: int, name: str, status: str) -> None:
+    """The exit code, and the status of one check."""
+    assert (installation.code, installation.checks[name]["status"]) == (code, status), installation.checks[name]
+
+
+@then(parsers.parse('the detail of "{name}" names the release of the Codex CLI under test'))
+def detail_names_release(installation: Installation, name: str) -> None:
+    """Doctor checked the Codex CLI the user runs: the one the tests run, whichever end of the range."""
+    detail_says(installation, name, dotted(release_under_test()))
+
+
+@then(parsers.parse('the detail of "{name}" names the tested range'))
+def detail_names_range(installation: Installation, name: str) -> None:
+    """The check's detail gives the oldest and the newest tested release."""
+    assert range_text() in installation.checks[name]["detail"]
+
+
+@then(parsers.parse('the fix of "{name}" says where to report a problem and not "{word}"'))
+def fix_reports(installation: Installation, name: str, word: str) -> None:
+    """The check's fix gives the place to report a problem, and never the word."""
+    fix = str(installation.checks[name]["fix"])
+    assert REPORT_URL in fix and word not in fix.lower(), fix
+
+
+@then(parsers.parse('the fix of "{name}" is the command that installs the newest tested Codex CLI'))
+def fix_installs(installation: Installation, name: str) -> None:
+    """The check's fix is the install command of the newest tested release."""
+    assert installation.checks[name]["fix"] == install_command()

@@ -124,6 +124,17 @@ def test_troubleshooting_quotes_the_servers_own_error_texts(site: Path) -> None:
         assert " ".join(facts.error_text(name).split()) in page, name
 
 
+def test_the_pages_give_the_tested_codex_range_the_code_declares(site: Path) -> None:
+    """Getting started, the FAQ, troubleshooting and the compatibility section read the range from compat.py."""
+    from codex_subagents.compat import install_command, range_text, requirement
+
+    assert f"Codex CLI {requirement()}" in text_of(site, "getting-started")
+    assert f"Codex CLI {requirement()}" in text_of(site, "faq")
+    assert install_command() in text_of(site, "troubleshooting")
+    assert f"Codex CLI from {range_text()}" in text_of(site, "testing")
+    assert "@openai/codex@" not in text_of(site, "getting-started")
+
+
 def test_the_journal_directory_outside_git_is_named_by_a_hash_of_the_directory(tmp_path: Path) -> None:
     """The configuration page's description of the state directory outside git matches the code."""
     from codex_subagents.cli import default_state_dir

@@ -17,6 +17,7 @@ import anyio
 import pytest
 from fresh_home import GOOD_KEYS, by_hand, doctor, install_plugin, make_home
 
+from codex_subagents.compat import install_command
 from codex_subagents.skill import packaged_skill
 from machine import lacking
 
@@ -65,15 +66,15 @@ def test_doctor_passes_on_a_set_up_made_by_hand(tmp_path: Path, repo: Path) -> N
     assert (code, failed(checks)) == (0, [])
 
 
-def test_doctor_fails_a_codex_cli_outside_the_supported_versions(tmp_path: Path, repo: Path) -> None:
-    """An older Codex CLI is named, with the install command of the supported one."""
+def test_doctor_fails_a_codex_cli_older_than_the_tested_range(tmp_path: Path, repo: Path) -> None:
+    """An older Codex CLI is named, with the install command of the newest tested one."""
     home = make_home(tmp_path)
     by_hand(home)
     old = home.shim("old-codex", 'echo "codex-cli 0.150.2"\n')
     code, checks = doctor(home, "--codex", str(old), cwd=repo)
     assert (code, failed(checks)) == (1, ["codex"])
     assert "0.150.2" in checks["codex"]["detail"]
-    assert checks["codex"]["fix"] == "npm install -g @openai/codex@0.169.0"
+    assert checks["codex"]["fix"] == install_command()
 
 
 def test_doctor_fails_when_the_server_is_not_registered(tmp_path: Path, repo: Path) -> None:

@@ -114,11 +114,14 @@ def test_the_registry_schema_rejects_a_description_it_would_refuse() -> None:
 
 
 def test_ci_runs_the_gate_on_linux_and_macos_and_release_publishes_with_trusted_publishing() -> None:
-    """CI's matrix covers both supported systems; the release job builds, checks and publishes without a token."""
+    """CI's matrix covers both supported systems and both ends of the tested Codex range (the gate on the
+    pinned oldest, the Codex tests on the newest); the release job builds, checks and publishes without a token."""
     workflows = PROJECT_ROOT / ".github" / "workflows"
     ci = yaml.safe_load((workflows / "ci.yml").read_text())
-    assert ci["jobs"]["check"]["strategy"]["matrix"]["os"] == ["ubuntu-latest", "macos-latest"]
-    assert ci["jobs"]["check"]["steps"][-1]["run"] == "scripts/test"
+    matrix = ci["jobs"]["check"]["strategy"]["matrix"]
+    assert (matrix["os"], matrix["codex"]) == (["ubuntu-latest", "macos-latest"], ["oldest", "newest"])
+    runs = {step["if"]: step["run"] for step in ci["jobs"]["check"]["steps"] if "if" in step}
+    assert runs == {"matrix.codex == 'oldest'": "scripts/test", "matrix.codex == 'newest'": "scripts/test-codex newest"}
     release = yaml.safe_load((workflows / "release.yml").read_text())
     build = [step.get("run", step.get("uses")) for step in release["jobs"]["build"]["steps"]]
     assert "uv build" in build and "uvx twine check --strict dist/*" in build

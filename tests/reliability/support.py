@@ -32,9 +32,10 @@ import processes
 from codex_subagents.config import Settings
 from codex_subagents.scripted_model import Script, ScriptedModel, parse_scripts
 from codex_subagents.worker import JOB_ENV
+from codex_under_test import codex_under_test
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-CODEX = PROJECT_ROOT / "node_modules" / ".bin" / "codex"
+CODEX = codex_under_test()
 FAKE = PROJECT_ROOT / "tests" / "fake_codex.py"
 SERVE = PROJECT_ROOT / ".venv" / "bin" / "codex-subagents"
 Turn = dict[str, JsonValue]
@@ -77,7 +78,7 @@ def starts(counter: Path) -> int:
 
 
 def real_codex() -> Path:
-    """The pinned Codex CLI, or a failed test saying how to install it."""
+    """The Codex CLI under test, or a failed test saying how to install it."""
     if not CODEX.exists():
         pytest.fail(f"{CODEX} is missing; run scripts/setup to install the pinned Codex CLI")
     return CODEX

@@ -1,4 +1,4 @@
-"""Fixtures for the scripted model tests: the example scripts and the pinned Codex CLI."""
+"""Fixtures for the scripted model tests: the example scripts and the Codex CLI under test."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import git
 import pytest
 
 from codex_subagents.scripted_model import Script, load_scripts
+from codex_under_test import codex_under_test
 
 HERE = Path(__file__).resolve().parent
 EXAMPLE = HERE / "scripts" / "example.toml"
@@ -27,8 +28,8 @@ def example() -> tuple[Script, ...]:
 
 @pytest.fixture
 def codex_bin() -> Path:
-    """The pinned Codex CLI installed by ``scripts/setup`` under the repository's ``node_modules``."""
-    codex = HERE.parents[1] / "node_modules" / ".bin" / "codex"
+    """The Codex CLI under test, installed by ``scripts/setup`` under the repository's ``node_modules``."""
+    codex = codex_under_test()
     if not codex.exists():
         pytest.fail(f"{codex} is missing; run scripts/setup to install the pinned Codex CLI")
     return codex

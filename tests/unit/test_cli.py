@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from codex_subagents.cli import _parser, main, settings_from  # pyright: ignore[reportPrivateUsage]
+from codex_subagents.compat import install_command
 from codex_subagents.errors import ConfigError
 
 
@@ -70,7 +71,7 @@ def test_outside_git_the_state_goes_to_the_user_state_dir(tmp_path: Path, monkey
         (["--max-wait", "nan"], "--max-wait must be more than 0 and at most 3600 seconds, got nan"),
         (["--kill-grace", "-3"], "--kill-grace must be more than 0 and at most 600 seconds, got -3.0"),
         (["--server-name", "a b"], "--server-name 'a b' is not a Codex MCP server name"),
-        (["--codex", "/nonexistent/codex"], "npm install -g @openai/codex@0.169.0"),
+        (["--codex", "/nonexistent/codex"], install_command()),
         (["--allow-root", "/nonexistent/dir"], "is not a directory"),
         (["--worker-config", "novalue"], "is not KEY=VALUE"),
     ],

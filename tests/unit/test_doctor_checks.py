@@ -10,6 +10,15 @@ from pathlib import Path
 import pytest
 
 from codex_subagents.codex_setup import Registration, find_registration, installed_plugins, skill_copies, skill_roots
+from codex_subagents.compat import (
+    NEWEST_TESTED,
+    OLDEST_TESTED,
+    REPORT_URL,
+    Version,
+    dotted,
+    install_command,
+    range_text,
+)
 from codex_subagents.doctor import (
     Check,
     Setup,
@@ -51,10 +60,28 @@ def test_a_command_that_outlives_its_bound_is_killed_and_reported() -> None:
     assert code == -1 and output.startswith("cannot start /nonexistent/codex")
 
 
-def test_a_newer_codex_is_a_warning_and_a_broken_one_a_failure(tmp_path: Path) -> None:
-    """An untested newer version warns; a CLI whose --version fails, or that is missing, fails."""
-    newer = script(tmp_path, "newer", 'echo "codex-cli 0.171.0"\n')
-    assert check_codex(setup_in(tmp_path, codex=str(newer)))[0].status == "warn"
+@pytest.mark.parametrize(
+    ("release", "status"),
+    [
+        (OLDEST_TESTED, "ok"),
+        ((OLDEST_TESTED[0], OLDEST_TESTED[1], OLDEST_TESTED[2] + 1), "ok"),
+        (NEWEST_TESTED, "ok"),
+        ((NEWEST_TESTED[0], NEWEST_TESTED[1], NEWEST_TESTED[2] + 1), "warn"),
+        ((NEWEST_TESTED[0], NEWEST_TESTED[1] + 1, 0), "warn"),
+        ((OLDEST_TESTED[0], OLDEST_TESTED[1] - 1, 0), "fail"),
+    ],
+)
+def test_codex_is_graded_against_the_tested_range(tmp_path: Path, release: Version, status: str) -> None:
+    """Both ends and what lies between pass, a newer release warns with where to report, an older one fails."""
+    codex = script(tmp_path, "codex", f'echo "codex-cli {dotted(release)}"\n')
+    check, cli = check_codex(setup_in(tmp_path, codex=str(codex)))
+    assert (check.status, cli, range_text() in check.detail) == (status, codex.resolve(), True)
+    fixes = {"ok": None, "warn": f"if a job fails on it, report the Codex version and the job's events at {REPORT_URL}"}
+    assert check.fix == fixes.get(status, install_command())
+
+
+def test_a_broken_or_missing_codex_is_a_failure(tmp_path: Path) -> None:
+    """A CLI whose --version fails, or that is missing, fails."""
     broken = script(tmp_path, "broken", "exit 3\n")
     check, cli = check_codex(setup_in(tmp_path, codex=str(broken)))
     assert (check.status, cli) == ("fail", None)
