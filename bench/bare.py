@@ -13,9 +13,9 @@ from pathlib import Path
 
 import anyio
 
-from codex_subagents.config import Settings, find_codex
+from codex_subagents.core.config import Settings, find_codex
+from codex_subagents.jobs.worker import Launch, build_launch, write_schema
 from codex_subagents.scripted_model import ScriptedModel
-from codex_subagents.worker import Launch, build_launch, write_schema
 
 from .world import BenchError, clock, prompt, server_environment, worker_config
 

@@ -4,16 +4,17 @@ Both tools compare the worktree with a baseline, which needs an ``lstat`` of
 every path (``git status`` needs it too, so it is shown on the same tree as the
 floor) and then work in proportion to the paths that changed. Each round
 changes some files (appends to three in four, adds a new file for the fourth),
-times ``coordination.overlaps`` with two jobs that claim half each, then
-``git status --porcelain``, then ``coordination.roll_back`` of everything,
+times ``batch.overlaps`` with two jobs that claim half each, then
+``git status --porcelain``, then ``batch.roll_back`` of everything,
 which puts the tree back for the next round. Counts run smallest first on each
 tree, so that no round meets files a larger round rewrote moments before.
 """
 
 from __future__ import annotations
 
-from codex_subagents import baselines, coordination
-from codex_subagents.claims import Claim
+from codex_subagents.coordination import batch
+from codex_subagents.coordination.claims import Claim
+from codex_subagents.worktree import baselines
 
 from .plan import Plan
 from .report import Figure, info, median
@@ -70,13 +71,13 @@ async def _rounds(tree: Tree, baseline_id: str, count: int, repeats: int) -> dic
             "job-b": Claim(reported=frozenset(paths[1::2]), observed=frozenset()),
         }
         start = clock()
-        found = await coordination.overlaps(tree.root, baseline_id, list(claims), claims)
+        found = await batch.overlaps(tree.root, baseline_id, list(claims), claims)
         timings["overlaps"].append(clock() - start)
         if len(found.changed) != count or not found.clean:
             raise BenchError(f"codex_overlaps saw {len(found.changed)} of {count} changes in {tree.root}: {found}")
         timings["status"].append(status_seconds(tree))
         start = clock()
-        undone = await coordination.roll_back(tree.root, baseline_id, None, coordination.Busy(), {})
+        undone = await batch.roll_back(tree.root, baseline_id, None, batch.Busy(), {})
         timings["rollback"].append(clock() - start)
         if len(undone.restored) + len(undone.removed) != count:
             raise BenchError(f"codex_rollback put back {undone} in {tree.root}, not {count} paths")

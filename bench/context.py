@@ -24,7 +24,7 @@ from typing import TextIO, cast
 import anyio
 from pydantic import JsonValue
 
-from codex_subagents import demo
+from codex_subagents.commands import demo
 from codex_subagents.scripted_model import ScriptedModel, load_scripts
 
 from .plan import Plan

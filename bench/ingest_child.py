@@ -21,9 +21,9 @@ from pathlib import Path
 import anyio
 import psutil
 
-from codex_subagents.config import Settings
-from codex_subagents.journal import JobRequest
-from codex_subagents.supervisor import JobSupervisor
+from codex_subagents.core.config import Settings
+from codex_subagents.jobs.journal import JobRequest
+from codex_subagents.supervision.supervisor import JobSupervisor
 
 _REPLAY = Path(__file__).resolve().with_name("replay.py")
 _PAGE = 100

@@ -22,8 +22,8 @@ from typing import TextIO
 
 import anyio
 
-from codex_subagents.demo import BOSS_PROMPT, BossSetup, tell_story
-from codex_subagents.skill import SKILL_NAME, packaged_skill
+from codex_subagents.codex_home.skill import SKILL_NAME, packaged_skill
+from codex_subagents.commands.demo import BOSS_PROMPT, BossSetup, tell_story
 
 from .plan import Plan
 from .report import Figure, at_most, info, median

@@ -26,8 +26,8 @@ from typing import TextIO
 
 import anyio
 
-from codex_subagents import baselines
-from codex_subagents.git import NICENESS
+from codex_subagents.core.git import NICENESS
+from codex_subagents.worktree import baselines
 
 from . import changes
 from .plan import Plan

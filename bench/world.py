@@ -27,7 +27,7 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from pydantic import JsonValue
 
-from codex_subagents.procs import parent_of
+from codex_subagents.core.procs import parent_of
 from codex_subagents.scripted_model import Script, parse_scripts
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]

@@ -1,7 +1,7 @@
 """The Codex CLI the tests run: the pinned oldest tested release, or the one ``CODEX_SUBAGENTS_CODEX`` names.
 
 ``scripts/test-codex newest`` sets the variable to the newest tested release installed beside the pinned one,
-so the same suite runs against each end of the range `codex_subagents.compat` declares. Every test that
+so the same suite runs against each end of the range `codex_subagents.core.compat` declares. Every test that
 starts Codex itself, and the server the acceptance tests start, takes the CLI from here.
 """
 
@@ -12,7 +12,7 @@ import subprocess
 from functools import cache
 from pathlib import Path
 
-from codex_subagents.compat import Version, dotted, parse_version
+from codex_subagents.core.compat import Version, dotted, parse_version
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PINNED = PROJECT_ROOT / "node_modules" / ".bin" / "codex"

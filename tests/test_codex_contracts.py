@@ -20,10 +20,10 @@ import anyio
 import pytest
 from pydantic import BaseModel
 
-from codex_subagents import events
-from codex_subagents.config import Settings
+from codex_subagents.core.config import Settings
+from codex_subagents.jobs import events
+from codex_subagents.jobs.worker import build_launch, write_schema
 from codex_subagents.scripted_model import ScriptedModel, load_scripts
-from codex_subagents.worker import build_launch, write_schema
 from codex_under_test import PROJECT_ROOT, codex_under_test, release_name
 from install.fresh_home import install_plugin, make_home
 

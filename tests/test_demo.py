@@ -18,8 +18,8 @@ import pytest
 from pydantic import JsonValue
 
 from boss.discovery import tool_use
-from codex_subagents.config import find_codex
-from codex_subagents.demo import _printer, run_demo, tell_story  # pyright: ignore[reportPrivateUsage] -- the text form people see
+from codex_subagents.commands.demo import _printer, run_demo, tell_story  # pyright: ignore[reportPrivateUsage] -- the text form people see
+from codex_subagents.core.config import find_codex
 
 pytestmark = pytest.mark.codex
 

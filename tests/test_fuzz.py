@@ -25,8 +25,8 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS
 
 from codex_subagents import build_server
-from codex_subagents.config import Settings
-from codex_subagents.reports import SpawnResult
+from codex_subagents.core.config import Settings
+from codex_subagents.jobs.models import SpawnResult
 
 
 def _parameters() -> dict[str, list[str]]:

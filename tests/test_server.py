@@ -18,9 +18,11 @@ import pytest
 from mcp import Client
 from pydantic import BaseModel
 
-from codex_subagents import baselines, build_server, coordination, rollback
-from codex_subagents import reports as r
-from codex_subagents.config import Settings
+from codex_subagents import build_server
+from codex_subagents.coordination import batch
+from codex_subagents.core.config import Settings
+from codex_subagents.jobs import models as r
+from codex_subagents.worktree import baselines, rollback
 
 pytestmark = pytest.mark.anyio
 
@@ -224,7 +226,7 @@ async def test_overlaps_and_rollback_through_the_tools(client: Client, repo: Pat
     report = await call(
         client,
         "codex_overlaps",
-        coordination.OverlapResult,
+        batch.OverlapResult,
         baseline_id=baseline.baseline_id,
         job_ids=[first.job_id, second.job_id],
     )
@@ -273,7 +275,7 @@ async def test_integrity_names_what_a_failed_job_left_behind(client: Client, rep
     result = await finish(client, spawned.job_id)
     assert result.state == "failed"
     report = await call(
-        client, "codex_integrity", coordination.IntegrityResult, job_id=spawned.job_id, baseline_id=baseline.baseline_id
+        client, "codex_integrity", batch.IntegrityResult, job_id=spawned.job_id, baseline_id=baseline.baseline_id
     )
     # The stray write is the job's once the watch's last look has put it on the job, a suspect until then.
     assert "half.txt" in report.changed_by_job and "user.txt" not in report.suspects

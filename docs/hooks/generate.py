@@ -10,7 +10,7 @@ or ``<!-- generated: NAME ARGUMENT -->``, which this hook replaces:
 - ``preamble``, ``output-schema``, ``config-keys`` and ``error NAME``: what a worker is
   told, what it must answer, and the server's own error texts (see ``facts.py``);
 - ``codex requirement``, ``codex range`` and ``codex install``: the Codex CLI releases the server
-  is tested with, from ``codex_subagents/compat.py``;
+  is tested with, from ``codex_subagents/core/compat.py``;
 - ``specs``: the list of specifications.
 
 Each capability's page is the text of its ``openspec/specs/<capability>/spec.md``
@@ -86,8 +86,8 @@ def spec_title(capability: str) -> str:
 
 
 def _server() -> ListsTools:
-    from codex_subagents.config import Settings
-    from codex_subagents.server import build_server
+    from codex_subagents.core.config import Settings
+    from codex_subagents.server.tools import build_server
 
     with tempfile.TemporaryDirectory() as scratch:
         return build_server(Settings(state_dir=Path(scratch), allow_roots=(ROOT,)))

@@ -4,8 +4,8 @@ The MCP server (`build_server`) offers job primitives and A2 coordination tools;
 the boss, Codex steered by the ``codex-subagents`` skill, decides how to use them.
 """
 
-from .config import Settings, find_codex
-from .errors import (
+from .core.config import Settings, find_codex
+from .core.errors import (
     BaselineError,
     ConfigError,
     GitError,
@@ -17,8 +17,8 @@ from .errors import (
     UnknownJobError,
     WorktreeBusyError,
 )
-from .server import build_server
-from .supervisor import JobSupervisor
+from .server.tools import build_server
+from .supervision.supervisor import JobSupervisor
 
 __all__ = [
     "BaselineError",

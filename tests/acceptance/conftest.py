@@ -17,7 +17,7 @@ from pytest_bdd import given, parsers, then, when
 
 import processes
 from _pending import apply_tag, register_markers
-from codex_subagents.worker import marker
+from codex_subagents.jobs.worker import marker
 from world import (
     World,
     attempt,

@@ -11,8 +11,8 @@ from typing import get_args
 from harness import PROJECT_ROOT, make_repo
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from codex_subagents.coordination import OverlapResult
-from codex_subagents.reports import AlertKind
+from codex_subagents.coordination.batch import OverlapResult
+from codex_subagents.jobs.models import AlertKind
 from codex_under_test import codex_under_test
 from world import World, dump
 

@@ -19,9 +19,9 @@ import pytest
 from pydantic import JsonValue
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from codex_subagents.compat import NEWEST_TESTED, OLDEST_TESTED, REPORT_URL, dotted, install_command, range_text
+from codex_subagents.codex_home.skill import packaged_skill, skill_files
+from codex_subagents.core.compat import NEWEST_TESTED, OLDEST_TESTED, REPORT_URL, dotted, install_command, range_text
 from codex_subagents.scripted_model import ScriptedModel, parse_scripts
-from codex_subagents.skill import packaged_skill, skill_files
 from codex_under_test import codex_under_test, release_under_test
 from install.fresh_home import (
     GOOD_KEYS,

@@ -17,7 +17,7 @@ from harness import git
 from pytest_bdd import given, parsers, scenarios, then, when
 
 import processes
-from codex_subagents.worker import marker
+from codex_subagents.jobs.worker import marker
 from world import World, dump, result_of
 
 scenarios("job-durability.feature")

@@ -8,7 +8,7 @@ from mcp_types import Tool
 from pytest_bdd import given, parsers, scenarios, then, when
 
 import processes
-from codex_subagents.worker import marker
+from codex_subagents.jobs.worker import marker
 from world import World, attempt, digest, dump, final, records, result_of, state_of, wait_answer
 
 scenarios("job-primitives.feature")

@@ -17,7 +17,7 @@ from typing import cast
 from harness import git
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from codex_subagents.paths import git_unquoted
+from codex_subagents.core.paths import git_unquoted
 from world import World, attempt, commit, dump, final, items, names, records, strings
 
 scenarios("repository-safety.feature")

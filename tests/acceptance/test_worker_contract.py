@@ -16,8 +16,8 @@ import pytest
 from harness import SERVE, make_repo
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from codex_subagents.skill import packaged_skill
-from codex_subagents.worker import JOB_ENV
+from codex_subagents.codex_home.skill import packaged_skill
+from codex_subagents.jobs.worker import JOB_ENV
 from install.fresh_home import Home, by_hand, install_plugin, make_home, uvx_script
 from world import World, first_request, items, records, spawn
 

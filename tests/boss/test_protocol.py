@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from codex_subagents.coordination import OverlapResult
-from codex_subagents.gitstate import GitStateChange
-from codex_subagents.reports import FinishedJob, JobDigest, WaitResult
+from codex_subagents.coordination.batch import OverlapResult
+from codex_subagents.jobs.models import FinishedJob, JobDigest, WaitResult
+from codex_subagents.worktree.gitstate import GitStateChange
 
 SKILL = Path(__file__).resolve().parents[2] / "skills" / "codex-subagents" / "SKILL.md"
 BOUND = 12

@@ -116,7 +116,7 @@ def test_the_boss_script_example_parses_and_uses_the_namespace_the_demo_runs_wit
 
     example = namespaces(ROOT / "docs_src" / "boss.toml")
     assert example == {"mcp__codex_subagents"}
-    assert example == namespaces(ROOT / "reference_impl" / "codex_subagents" / "demo.toml")
+    assert example == namespaces(ROOT / "reference_impl" / "codex_subagents" / "commands" / "demo.toml")
 
 
 def test_the_orchestration_guide_names_every_tool_and_field_the_skill_teaches() -> None:

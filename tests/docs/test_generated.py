@@ -12,7 +12,7 @@ import anyio
 import pytest
 from built_site import ROOT, load_hook
 
-from codex_subagents.worker import PREAMBLE
+from codex_subagents.jobs.worker import PREAMBLE
 
 sys.path[:0] = [str(ROOT / "docs" / "hooks")]
 
@@ -113,8 +113,8 @@ def test_the_configuration_page_lists_every_serve_flag(site: Path) -> None:
 
 def test_troubleshooting_quotes_the_servers_own_error_texts(site: Path) -> None:
     """The messages on the page (queue full, rollback refused, the refusals of untrusted input) are the code's."""
-    from codex_subagents.config import Settings
-    from codex_subagents.errors import QueueFullError
+    from codex_subagents.core.config import Settings
+    from codex_subagents.core.errors import QueueFullError
 
     page = text_of(site, "troubleshooting")
     assert str(QueueFullError(Settings().cap, Settings().queue_limit, Settings().cap)) in page
@@ -126,7 +126,7 @@ def test_troubleshooting_quotes_the_servers_own_error_texts(site: Path) -> None:
 
 def test_the_pages_give_the_tested_codex_range_the_code_declares(site: Path) -> None:
     """Getting started, the FAQ, troubleshooting and the compatibility section read the range from compat.py."""
-    from codex_subagents.compat import install_command, range_text, requirement
+    from codex_subagents.core.compat import install_command, range_text, requirement
 
     assert f"Codex CLI {requirement()}" in text_of(site, "getting-started")
     assert f"Codex CLI {requirement()}" in text_of(site, "faq")
@@ -137,7 +137,7 @@ def test_the_pages_give_the_tested_codex_range_the_code_declares(site: Path) -> 
 
 def test_the_journal_directory_outside_git_is_named_by_a_hash_of_the_directory(tmp_path: Path) -> None:
     """The configuration page's description of the state directory outside git matches the code."""
-    from codex_subagents.cli import default_state_dir
+    from codex_subagents.commands.cli import default_state_dir
 
     page = (ROOT / "docs" / "configuration.md").read_text()
     assert "`$XDG_STATE_HOME/codex-subagents/<hash>/`" in page

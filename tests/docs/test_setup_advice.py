@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_subagents import cli
+from codex_subagents.commands import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [

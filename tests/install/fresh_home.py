@@ -18,9 +18,9 @@ from pathlib import Path
 
 import anyio.to_thread
 
-from codex_subagents.config import find_codex
-from codex_subagents.demo import BossSetup, serve_options
-from codex_subagents.skill import packaged_skill
+from codex_subagents.codex_home.skill import packaged_skill
+from codex_subagents.commands.demo import BossSetup, serve_options
+from codex_subagents.core.config import find_codex
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PLUGIN_SELECTOR = "codex-subagents@codex-subagents"

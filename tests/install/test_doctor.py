@@ -17,8 +17,8 @@ import anyio
 import pytest
 from fresh_home import GOOD_KEYS, by_hand, doctor, install_plugin, make_home
 
-from codex_subagents.compat import install_command
-from codex_subagents.skill import packaged_skill
+from codex_subagents.codex_home.skill import packaged_skill
+from codex_subagents.core.compat import install_command
 from machine import lacking
 
 pytestmark = pytest.mark.codex

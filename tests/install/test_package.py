@@ -24,7 +24,7 @@ import yaml
 from fresh_home import PROJECT_ROOT
 from jsonschema import Draft7Validator
 
-from codex_subagents.skill import skill_files
+from codex_subagents.codex_home.skill import skill_files
 
 PROJECT = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
 SKILL = PROJECT_ROOT / "skills" / "codex-subagents"

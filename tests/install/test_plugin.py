@@ -22,9 +22,9 @@ from fresh_home import PROJECT_ROOT, install_plugin, make_home
 from pydantic import JsonValue
 
 from boss.discovery import tool_use
-from codex_subagents.config import find_codex
-from codex_subagents.demo import BOSS_PROMPT, BossSetup, tell_story
-from codex_subagents.skill import packaged_skill, skill_files
+from codex_subagents.codex_home.skill import packaged_skill, skill_files
+from codex_subagents.commands.demo import BOSS_PROMPT, BossSetup, tell_story
+from codex_subagents.core.config import find_codex
 
 VERSION = version("codex-subagents")
 PLUGIN = PROJECT_ROOT / "plugins" / "codex-subagents"

@@ -29,9 +29,9 @@ from mcp_types import CallToolResult
 from pydantic import JsonValue
 
 import processes
-from codex_subagents.config import Settings
+from codex_subagents.core.config import Settings
+from codex_subagents.jobs.worker import JOB_ENV
 from codex_subagents.scripted_model import Script, ScriptedModel, parse_scripts
-from codex_subagents.worker import JOB_ENV
 from codex_under_test import codex_under_test
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

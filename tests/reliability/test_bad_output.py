@@ -18,11 +18,11 @@ from pathlib import Path
 import anyio
 import pytest
 
-from codex_subagents.config import Settings
-from codex_subagents.events import AgentMessage, ItemEvent, ThreadStarted, TurnCompleted, Unparsed, WebSearch
-from codex_subagents.job import Job
-from codex_subagents.journal import JobRequest
-from codex_subagents.supervisor import JobSupervisor
+from codex_subagents.core.config import Settings
+from codex_subagents.jobs.events import AgentMessage, ItemEvent, ThreadStarted, TurnCompleted, Unparsed, WebSearch
+from codex_subagents.jobs.job import Job
+from codex_subagents.jobs.journal import JobRequest
+from codex_subagents.supervision.supervisor import JobSupervisor
 from reliability.support import counting_codex, make_repo
 
 pytestmark = pytest.mark.anyio

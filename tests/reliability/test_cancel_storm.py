@@ -24,10 +24,10 @@ from pathlib import Path
 import anyio
 import pytest
 
-from codex_subagents.job import Job
-from codex_subagents.journal import JobRequest, Journal
+from codex_subagents.jobs.job import Job
+from codex_subagents.jobs.journal import JobRequest, Journal
 from codex_subagents.scripted_model import RecordedRequest, ScriptedModel
-from codex_subagents.supervisor import JobSupervisor
+from codex_subagents.supervision.supervisor import JobSupervisor
 from portable import SETSID
 from reliability.support import (
     eventually,

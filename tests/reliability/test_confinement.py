@@ -20,7 +20,7 @@ from mcp import Client
 from mcp_types import CallToolResult
 
 from codex_subagents import build_server
-from codex_subagents.config import Settings
+from codex_subagents.core.config import Settings
 from reliability.support import Json, counting_codex, git, items, make_repo, starts, structured
 
 pytestmark = pytest.mark.anyio

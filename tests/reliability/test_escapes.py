@@ -17,10 +17,10 @@ from pathlib import Path
 import anyio
 import pytest
 
-from codex_subagents.job import Job
-from codex_subagents.journal import JobRequest
+from codex_subagents.jobs.job import Job
+from codex_subagents.jobs.journal import JobRequest
 from codex_subagents.scripted_model import ScriptedModel
-from codex_subagents.supervisor import JobSupervisor
+from codex_subagents.supervision.supervisor import JobSupervisor
 from portable import SETSID
 from reliability.support import eventually, final, kill_pids, make_repo, marked, prompt, real_settings, scripts, tree_of
 

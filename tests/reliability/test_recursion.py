@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from codex_subagents.jobs.worker import JOB_ENV
 from codex_subagents.scripted_model import ScriptedModel
-from codex_subagents.worker import JOB_ENV
 from reliability.support import SERVE, final, items, make_repo, prompt, scripts, serve
 
 pytestmark = [pytest.mark.anyio, pytest.mark.codex]

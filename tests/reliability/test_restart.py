@@ -20,10 +20,10 @@ from typing import cast
 import anyio
 import pytest
 
-from codex_subagents.config import Settings
-from codex_subagents.journal import JobRequest
+from codex_subagents.core.config import Settings
+from codex_subagents.jobs.journal import JobRequest
 from codex_subagents.scripted_model import ScriptedModel
-from codex_subagents.supervisor import JobSupervisor
+from codex_subagents.supervision.supervisor import JobSupervisor
 from reliability.support import (
     Json,
     counting_codex,

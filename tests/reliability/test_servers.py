@@ -14,7 +14,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from codex_subagents.recovery import live_jobs_in
+from codex_subagents.jobs.registry import live_jobs_in
 from codex_subagents.scripted_model import ScriptedModel
 from reliability.support import final, items, make_repo, prompt, scripts, serve, survivors, tree_of
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from codex_subagents.config import Settings
+from codex_subagents.core.config import Settings
 from unit.fakes import fake_settings
 
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import anyio
 
-from codex_subagents.config import Settings
-from codex_subagents.job import Job
-from codex_subagents.journal import JobRequest, Journal
-from codex_subagents.supervisor import JobSupervisor
+from codex_subagents.core.config import Settings
+from codex_subagents.jobs.job import Job
+from codex_subagents.jobs.journal import JobRequest, Journal
+from codex_subagents.supervision.supervisor import JobSupervisor
 
 FAKE = Path(__file__).resolve().parents[1] / "fake_codex.py"
 

@@ -13,11 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codex_subagents import baselines, coordination, gitstate, rollback, snapshot
-from codex_subagents.baselines import Baseline
-from codex_subagents.claims import claim
-from codex_subagents.errors import BaselineError, GitError, InputError, WorktreeBusyError
-from codex_subagents.paths import git_quoted, git_unquoted, relative_to_root
+from codex_subagents.coordination import batch
+from codex_subagents.coordination.claims import claim
+from codex_subagents.core.errors import BaselineError, GitError, InputError, WorktreeBusyError
+from codex_subagents.core.paths import git_quoted, git_unquoted, relative_to_root
+from codex_subagents.worktree import baselines, comparison, gitstate, location, rollback, snapshot
+from codex_subagents.worktree.baselines import Baseline
 from unit.repos import git
 
 pytestmark = pytest.mark.anyio
@@ -82,11 +83,11 @@ def empty(tmp_path: Path) -> Path:
 
 
 async def undo(repo: Path, baseline: Baseline, paths: list[str] | None = None) -> rollback.RollbackResult:
-    return await coordination.roll_back(repo, baseline.info.baseline_id, paths, busy=coordination.Busy(), claims={})
+    return await batch.roll_back(repo, baseline.info.baseline_id, paths, busy=batch.Busy(), claims={})
 
 
-async def changed(repo: Path, baseline: Baseline) -> dict[str, rollback.ChangeKind]:
-    return (await rollback.compare(repo, baseline)).changed
+async def changed(repo: Path, baseline: Baseline) -> dict[str, comparison.ChangeKind]:
+    return (await comparison.compare(repo, baseline)).changed
 
 
 async def test_a_baseline_touches_nothing_of_the_users(repo: Path) -> None:
@@ -181,7 +182,7 @@ async def test_the_plan_keeps_a_directory_whose_baseline_file_is_missing_and_pru
     (repo / "dir" / "new.txt").write_text("worker")
     (repo / "fresh").mkdir()
     (repo / "fresh" / "f.txt").write_text("worker")
-    steps = rollback.plan(baseline, await rollback.compare(repo, baseline))
+    steps = rollback.plan(baseline, await comparison.compare(repo, baseline))
     assert (steps.remove, sorted(steps.write)) == (["fresh/f.txt", "dir/new.txt"], ["dir/keep.txt"])
     assert "dir" in steps.keep_dirs and "fresh" not in steps.keep_dirs
     report = await rollback.apply(repo, baseline, steps)
@@ -199,7 +200,7 @@ async def test_the_plan_spares_the_paths_it_is_told_to_and_says_why(repo: Path) 
     (repo / "dir" / "new.txt").write_text("another session's")
     (repo / "fresh.txt").write_text("this batch's")
     spare = {"dir/new.txt": "theirs", "dir/keep.txt": "theirs too", "unchanged.txt": "not a change"}
-    steps = rollback.plan(baseline, await rollback.compare(repo, baseline), ["dir", "fresh.txt"], spare)
+    steps = rollback.plan(baseline, await comparison.compare(repo, baseline), ["dir", "fresh.txt"], spare)
     assert (steps.remove, steps.write, steps.spared) == (["fresh.txt"], {}, {k: spare[k] for k in list(spare)[:2]})
     report = await rollback.apply(repo, baseline, steps)
     assert [(item.path, item.reason) for item in report.not_restored] == [
@@ -290,15 +291,15 @@ async def test_a_commit_a_stash_and_a_reset_by_a_worker_are_reported_and_moved_b
     worker_commit = git(repo, "rev-parse", "HEAD").strip()
     (repo / "run.sh").write_text("#!/bin/sh\necho worker\n")
     git(repo, "stash", "push", "-q", "-u")
-    comparison = await rollback.compare(repo, baseline)
-    assert {change.what for change in comparison.git} >= {"head", "index", "stash"}
+    compared = await comparison.compare(repo, baseline)
+    assert {change.what for change in compared.git} >= {"head", "index", "stash"}
     report = await undo(repo, baseline)
     assert everything(repo) == before
     assert {change.what for change in report.git_restored} >= {"head", "index", "stash"}
     kept = {git(repo, "rev-parse", ref).strip() for ref in report.kept_refs}
     assert worker_commit in kept
     assert len(kept) == 3
-    assert (await rollback.compare(repo, baseline)).git == []
+    assert (await comparison.compare(repo, baseline)).git == []
 
 
 async def test_a_checkout_of_another_branch_is_moved_back(repo: Path) -> None:
@@ -366,9 +367,9 @@ async def test_the_index_a_snapshot_lists_is_the_top_repositorys_as_git_state_re
     baseline = await baselines.create(repo, None)
     (nested / "notes.txt").write_text("worker\n")
     git(nested, "add", "notes.txt")
-    assert (await rollback.compare(repo, baseline)).git == []
+    assert (await comparison.compare(repo, baseline)).git == []
     git(repo, "reset", "-q")
-    assert [change.what for change in (await rollback.compare(repo, baseline)).git] == ["index"]
+    assert [change.what for change in (await comparison.compare(repo, baseline)).git] == ["index"]
 
 
 async def test_a_nested_repository_without_commits_does_not_fail_the_baseline(repo: Path) -> None:
@@ -390,7 +391,7 @@ async def test_names_that_are_not_utf8_are_shown_quoted_and_round_trip(repo: Pat
     (repo / name).write_bytes(b"user\n")
     baseline = await baselines.create(repo, None)
     (repo / name).write_bytes(b"worker\n")
-    report = await coordination.overlaps(repo, baseline.info.baseline_id, [], {})
+    report = await batch.overlaps(repo, baseline.info.baseline_id, [], {})
     assert report.unclaimed == ['"caf\\351.txt"']
     result = await undo(repo, baseline, report.unclaimed)
     assert result.restored == ['"caf\\351.txt"']
@@ -442,7 +443,7 @@ async def test_a_rollback_is_refused_while_a_worker_may_write(repo: Path) -> Non
     baseline = await baselines.create(repo, None)
     (repo / "a.txt").write_text("changed")
     with pytest.raises(WorktreeBusyError, match="codex_cancel") as refused:
-        await coordination.roll_back(repo, baseline.info.baseline_id, None, coordination.Busy(("j-1",)), claims={})
+        await batch.roll_back(repo, baseline.info.baseline_id, None, batch.Busy(("j-1",)), claims={})
     assert (refused.value.ours, refused.value.theirs) == (["j-1"], [])
     assert (repo / "a.txt").read_text() == "changed"
 
@@ -466,7 +467,7 @@ async def test_unknown_and_dropped_baselines_are_named(repo: Path) -> None:
 async def test_outside_git_the_error_says_git_is_required(empty: Path) -> None:
     """A directory outside any repository is refused with the fix, whether named or the default."""
     with pytest.raises(GitError, match="git init"):
-        await coordination.worktree([empty], None)
+        await location.worktree([empty], None)
 
 
 def test_worker_paths_are_made_relative_to_the_root(repo: Path) -> None:
@@ -487,7 +488,7 @@ async def test_the_overlap_report_names_overlaps_unclaimed_and_unchanged_claims(
         "j-1": claim(repo, repo, ["a.txt", "run.sh"], []),
         "j-2": claim(repo, repo / "dir", ["ghost.py"], [str(repo / "a.txt")]),
     }
-    report = await coordination.overlaps(repo, baseline.info.baseline_id, list(claims), claims)
+    report = await batch.overlaps(repo, baseline.info.baseline_id, list(claims), claims)
     assert report.overlaps == {"a.txt": ["j-1", "j-2"]}
     assert report.unclaimed == ["shell.txt"]
     assert report.unchanged_claims == {"j-2": ["dir/ghost.py"]}
@@ -503,7 +504,7 @@ async def test_integrity_separates_the_jobs_own_changes_from_suspects(repo: Path
         "j-1": claim(repo, repo, [], ["a.txt"]),
         "j-2": claim(repo, repo, ["b.txt"], []),
     }
-    result = await coordination.integrity(repo, baseline.info.baseline_id, "j-1", claims)
+    result = await batch.integrity(repo, baseline.info.baseline_id, "j-1", claims)
     assert (result.changed_by_job, result.suspects) == (["a.txt"], ["c.txt"])
 
 
@@ -547,7 +548,7 @@ async def test_a_repository_git_refuses_is_reported_with_gits_reason_not_as_miss
     """A repository git cannot use (here: a newer format) is named with git's own words, not "run git init"."""
     git(repo, "config", "core.repositoryformatversion", "99")
     with pytest.raises(GitError, match="repo version") as caught:
-        await coordination.worktree([repo], None)
+        await location.worktree([repo], None)
     assert "git init" not in str(caught.value)
 
 
@@ -556,7 +557,7 @@ async def test_a_claim_where_the_baseline_protects_nothing_is_unchecked_not_unch
     baseline = await baselines.create(repo, None)
     (repo / "build" / "out.o").write_bytes(b"rebuilt")
     claims = {"j-1": claim(repo, repo, ["build/out.o", "a.txt"], [])}
-    report = await coordination.overlaps(repo, baseline.info.baseline_id, list(claims), claims)
+    report = await batch.overlaps(repo, baseline.info.baseline_id, list(claims), claims)
     assert (report.unchecked_claims, report.unchanged_claims) == ({"j-1": ["build/out.o"]}, {"j-1": ["a.txt"]})
 
 
@@ -564,7 +565,7 @@ _BASELINE_AND_PRINT_UNPROTECTED = """
 import json, sys
 from pathlib import Path
 import anyio
-from codex_subagents import baselines
+from codex_subagents.worktree import baselines
 info = anyio.run(baselines.create, Path(sys.argv[1]), None).info
 print(json.dumps([[u.path, u.reason] for u in info.unprotected]))
 """
@@ -652,7 +653,7 @@ async def test_an_ignored_file_over_the_size_limit_is_listed_not_protected(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Large ignored files are left out by name, so the boss knows before it spawns."""
-    from codex_subagents import snapshot
+    from codex_subagents.worktree import snapshot
 
     monkeypatch.setattr(snapshot, "MAX_IGNORED_FILE_BYTES", 8)
     info = (await baselines.create(repo, None)).info

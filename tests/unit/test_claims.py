@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from codex_subagents.claims import of_worktree
-from codex_subagents.job import Job
-from codex_subagents.journal import JobRecord, JobRequest, Journal
-from codex_subagents.reports import JobResult, timings
+from codex_subagents.coordination.claims import of_worktree
+from codex_subagents.jobs.job import Job
+from codex_subagents.jobs.journal import JobRecord, JobRequest, Journal
+from codex_subagents.jobs.models import JobResult, timings
 
 pytestmark = pytest.mark.anyio
 ROOT = Path("/w/repo")

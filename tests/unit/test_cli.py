@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from codex_subagents.cli import _parser, main, settings_from  # pyright: ignore[reportPrivateUsage]
-from codex_subagents.compat import install_command
-from codex_subagents.errors import ConfigError
+from codex_subagents.commands.cli import _parser, main, settings_from  # pyright: ignore[reportPrivateUsage]
+from codex_subagents.core.compat import install_command
+from codex_subagents.core.errors import ConfigError
 
 
 def serve_args(*flags: str) -> argparse.Namespace:
@@ -89,7 +89,7 @@ def test_missing_codex_is_named_with_what_to_install(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv("CODEX_SUBAGENTS_CODEX", raising=False)
     monkeypatch.chdir(tmp_path)
-    from codex_subagents import config
+    from codex_subagents.core import config
 
     monkeypatch.setattr(config, "_PROJECT_ROOT", tmp_path)
     with pytest.raises(ConfigError, match=re.escape("CODEX_SUBAGENTS_CODEX and PATH")):
@@ -114,7 +114,7 @@ def test_a_repository_shipping_its_own_codex_does_not_pick_the_workers_binary(
     monkeypatch.setenv("PATH", str(users.parent))
     monkeypatch.delenv("CODEX_SUBAGENTS_CODEX", raising=False)
     monkeypatch.chdir(repo)
-    from codex_subagents import config
+    from codex_subagents.core import config
 
     monkeypatch.setattr(config, "_PROJECT_ROOT", tmp_path / "installed")
     assert settings_from(serve_args(), cwd=repo).codex == users.resolve()
@@ -123,7 +123,7 @@ def test_a_repository_shipping_its_own_codex_does_not_pick_the_workers_binary(
 
 def test_the_checkouts_pinned_codex_serves_its_own_tests(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Run from this project's checkout, the pinned copy comes before PATH; CODEX_SUBAGENTS_CODEX before both."""
-    from codex_subagents import config
+    from codex_subagents.core import config
 
     monkeypatch.setenv("PATH", str(_executable(tmp_path / "bin" / "codex").parent))
     monkeypatch.delenv("CODEX_SUBAGENTS_CODEX", raising=False)

@@ -7,9 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from codex_subagents.compat import NEWEST_TESTED, OLDEST_TESTED, dotted, install_command, parse_version, requirement
-from codex_subagents.config import find_codex
-from codex_subagents.errors import ConfigError
+from codex_subagents.core.compat import (
+    NEWEST_TESTED,
+    OLDEST_TESTED,
+    dotted,
+    install_command,
+    parse_version,
+    requirement,
+)
+from codex_subagents.core.config import find_codex
+from codex_subagents.core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 

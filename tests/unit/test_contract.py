@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from codex_subagents.contract import MISSING, NO_FILES, NO_SUMMARY, NOT_JSON, NOT_OBJECT, read_report
+from codex_subagents.jobs.contract import MISSING, NO_FILES, NO_SUMMARY, NOT_JSON, NOT_OBJECT, read_report
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from codex_subagents import baselines, coordination, rollback_log
-from codex_subagents.claims import Claim, claim
-from codex_subagents.errors import WorktreeBusyError
+from codex_subagents.coordination import batch
+from codex_subagents.coordination.claims import Claim, claim
+from codex_subagents.core.errors import WorktreeBusyError
+from codex_subagents.worktree import baselines, rollback_log
 from unit.repos import committed, git
 
 pytestmark = pytest.mark.anyio
@@ -32,10 +33,10 @@ async def test_jobs_that_ran_together_overlap_and_jobs_that_ran_in_turn_do_not(r
     (repo / "shared.txt").write_text("both\n")
     now = time.time()
     together = {"j-a": ran(repo, ["shared.txt"], now, now + 10), "j-b": ran(repo, ["shared.txt"], now + 5, None)}
-    report = await coordination.overlaps(repo, baseline.info.baseline_id, list(together), together)
+    report = await batch.overlaps(repo, baseline.info.baseline_id, list(together), together)
     assert (report.overlaps, report.in_sequence, report.clean) == ({"shared.txt": ["j-a", "j-b"]}, {}, False)
     in_turn = {"j-b": ran(repo, ["shared.txt"], now + 20, now + 30), "j-a": ran(repo, ["shared.txt"], now, now + 10)}
-    report = await coordination.overlaps(repo, baseline.info.baseline_id, list(in_turn), in_turn)
+    report = await batch.overlaps(repo, baseline.info.baseline_id, list(in_turn), in_turn)
     assert (report.overlaps, report.in_sequence, report.clean) == ({}, {"shared.txt": ["j-a", "j-b"]}, True)
 
 
@@ -52,7 +53,7 @@ async def test_a_change_any_job_of_the_worktree_accounts_for_is_not_unclaimed(re
         "j-gone": ran(repo, ["old.txt"], before, before + 1),
         "j-rerun": ran(repo, [], now + 2, now + 3),
     }
-    report = await coordination.overlaps(repo, baseline.info.baseline_id, ["j-rerun"], claims)
+    report = await batch.overlaps(repo, baseline.info.baseline_id, ["j-rerun"], claims)
     assert report.unclaimed == ["old.txt"]
 
 
@@ -66,7 +67,7 @@ async def test_after_a_rollback_and_serial_re_runs_the_report_is_clean(repo: Pat
         "j-a": ran(repo, ["shared.txt"], start, ended),
         "j-b": ran(repo, ["shared.txt"], start, ended),
     }
-    await coordination.roll_back(repo, baseline.info.baseline_id, ["shared.txt"], busy=coordination.Busy(), claims={})
+    await batch.roll_back(repo, baseline.info.baseline_id, ["shared.txt"], busy=batch.Busy(), claims={})
     after = time.time()
     (repo / "shared.txt").write_text("a, then b\n")
     claims = {
@@ -74,7 +75,7 @@ async def test_after_a_rollback_and_serial_re_runs_the_report_is_clean(repo: Pat
         "j-a2": ran(repo, ["shared.txt"], after + 1, after + 2),
         "j-b2": ran(repo, ["shared.txt"], after + 3, after + 4),
     }
-    report = await coordination.overlaps(repo, baseline.info.baseline_id, list(claims), claims)
+    report = await batch.overlaps(repo, baseline.info.baseline_id, list(claims), claims)
     assert (report.overlaps, report.in_sequence, report.unclaimed) == ({}, {"shared.txt": ["j-a2", "j-b2"]}, [])
     assert report.clean
     assert report.unchanged_claims == {}
@@ -94,9 +95,9 @@ async def test_a_path_the_rollback_could_not_put_back_still_counts_for_the_jobs_
         "j-a": ran(repo, ["shared.txt", "other.txt"], start, start + 0.01),
         "j-b": ran(repo, ["shared.txt", "other.txt"], start, start + 0.02),
     }
-    result = await coordination.roll_back(repo, baseline.info.baseline_id, None, busy=coordination.Busy(), claims={})
+    result = await batch.roll_back(repo, baseline.info.baseline_id, None, busy=batch.Busy(), claims={})
     assert [item.path for item in result.not_restored] == ["shared.txt"]
-    report = await coordination.overlaps(repo, baseline.info.baseline_id, list(claims), claims)
+    report = await batch.overlaps(repo, baseline.info.baseline_id, list(claims), claims)
     assert report.overlaps == {"shared.txt": ["j-a", "j-b"]}
     assert not report.clean
 
@@ -119,7 +120,7 @@ async def test_a_path_touched_outside_the_declared_scope_is_listed(repo: Path) -
     baseline = await baselines.create(repo, None)
     now = time.time()
     claims = {"j-a": ran(repo, ["src/x.py", "shared.txt"], now, now + 1, ("src",))}
-    report = await coordination.overlaps(repo, baseline.info.baseline_id, ["j-a"], claims)
+    report = await batch.overlaps(repo, baseline.info.baseline_id, ["j-a"], claims)
     assert report.out_of_scope == {"j-a": ["shared.txt"]}
 
 
@@ -134,8 +135,8 @@ async def test_where_names_ignore_case_two_spellings_of_one_file_are_one_path(re
     (repo / "shared.txt").write_text("both\n")
     now = time.time()
     claims = {"j-a": ran(repo, ["Shared.TXT"], now, now + 10), "j-b": ran(repo, ["shared.txt"], now + 5, None)}
-    report = await coordination.overlaps(repo, baseline.info.baseline_id, list(claims), claims)
-    integrity = await coordination.integrity(repo, baseline.info.baseline_id, "j-a", claims)
+    report = await batch.overlaps(repo, baseline.info.baseline_id, list(claims), claims)
+    integrity = await batch.integrity(repo, baseline.info.baseline_id, "j-a", claims)
     if ignorecase == "true":
         assert (report.overlaps, report.unchanged_claims, report.clean) == ({"shared.txt": ["j-a", "j-b"]}, {}, False)
         assert (integrity.changed_by_job, integrity.suspects) == (["shared.txt"], [])
@@ -155,17 +156,15 @@ async def test_another_servers_work_is_claimed_and_a_rollback_leaves_it(repo: Pa
         "j-mine": ran(repo, ["mine.txt"], now, now + 1),
         "j-theirs": claim(repo, repo, ["theirs.txt", "shared.txt"], [], (now, now + 1), elsewhere=True),
     }
-    report = await coordination.overlaps(repo, baseline.info.baseline_id, ["j-mine"], claims)
+    report = await batch.overlaps(repo, baseline.info.baseline_id, ["j-mine"], claims)
     assert (report.clean, report.unclaimed) == (True, [])
     assert report.elsewhere == {"shared.txt": ["j-theirs"], "theirs.txt": ["j-theirs"]}
-    result = await coordination.roll_back(
-        repo, baseline.info.baseline_id, None, busy=coordination.Busy(), claims=claims
-    )
+    result = await batch.roll_back(repo, baseline.info.baseline_id, None, busy=batch.Busy(), claims=claims)
     assert [item.path for item in result.not_restored] == ["shared.txt", "theirs.txt"]
     assert all("j-theirs" in item.reason for item in result.not_restored)
     assert (result.removed, (repo / "theirs.txt").read_text()) == (["mine.txt"], "another session's\n")
     assert (repo / "shared.txt").read_text() == "another session's edit\n"
-    report = await coordination.overlaps(repo, baseline.info.baseline_id, ["j-mine"], claims)
+    report = await batch.overlaps(repo, baseline.info.baseline_id, ["j-mine"], claims)
     assert (report.clean, report.elsewhere) == (True, {"shared.txt": ["j-theirs"], "theirs.txt": ["j-theirs"]})
 
 
@@ -178,7 +177,7 @@ async def test_a_write_only_the_watch_saw_is_a_claim_that_overlaps_and_is_listed
         "j-a": ran(repo, ["shared.txt"], now, now + 10),
         "j-b": claim(repo, repo, [], [], (now + 1, now + 2), seen=["shared.txt"]),
     }
-    report = await coordination.overlaps(repo, baseline.info.baseline_id, list(claims), claims)
+    report = await batch.overlaps(repo, baseline.info.baseline_id, list(claims), claims)
     assert (report.overlaps, report.seen, report.clean) == (
         {"shared.txt": ["j-a", "j-b"]},
         {"j-b": ["shared.txt"]},
@@ -196,11 +195,11 @@ async def test_an_overlap_another_session_wrote_too_is_named_beyond_rollback(rep
         "j-b": ran(repo, ["shared.txt"], now + 1, now + 2),
         "j-theirs": claim(repo, repo, ["shared.txt"], [], (now, now + 1), elsewhere=True),
     }
-    report = await coordination.overlaps(repo, baseline.info.baseline_id, ["j-a", "j-b"], claims)
+    report = await batch.overlaps(repo, baseline.info.baseline_id, ["j-a", "j-b"], claims)
     assert list(report.beyond_rollback) == ["shared.txt"]
     assert "j-theirs" in report.beyond_rollback["shared.txt"]
-    await coordination.roll_back(repo, baseline.info.baseline_id, None, coordination.Busy(), claims)
-    report = await coordination.overlaps(repo, baseline.info.baseline_id, ["j-a", "j-b"], claims)
+    await batch.roll_back(repo, baseline.info.baseline_id, None, batch.Busy(), claims)
+    report = await batch.overlaps(repo, baseline.info.baseline_id, ["j-a", "j-b"], claims)
     assert (report.clean, list(report.beyond_rollback)) == (False, ["shared.txt"])
 
 
@@ -217,16 +216,16 @@ async def test_integrity_counts_claims_as_the_overlaps_do(repo: Path) -> None:
         "j-gone": ran(repo, ["old.txt"], before, before + 1),
         "j-undone": ran(repo, ["undone.txt"], rolled - 2, rolled - 1),
     }
-    report = await coordination.integrity(repo, baseline.info.baseline_id, "j-stopped", claims)
+    report = await batch.integrity(repo, baseline.info.baseline_id, "j-stopped", claims)
     assert report.suspects == ["old.txt", "undone.txt"]
 
 
 async def test_a_rollback_refused_for_another_sessions_jobs_says_so_and_how_to_wait(repo: Path) -> None:
     """The busy error names this session's and the other session's jobs apart, each with its next step."""
     baseline = await baselines.create(repo, None)
-    busy = coordination.Busy(("j-mine",), ("j-theirs",))
+    busy = batch.Busy(("j-mine",), ("j-theirs",))
     with pytest.raises(WorktreeBusyError) as refused:
-        await coordination.roll_back(repo, baseline.info.baseline_id, None, busy, claims={})
+        await batch.roll_back(repo, baseline.info.baseline_id, None, busy, claims={})
     message = str(refused.value)
     assert message.index("j-mine") < message.index("codex_wait_any") < message.index("j-theirs")
     assert "codex_status" in message[message.index("j-theirs") :]
@@ -238,5 +237,5 @@ async def test_a_write_only_the_watch_saw_stays_unclaimed_and_is_listed_as_seen(
     (repo / "c.txt").write_text("from the shell\n")
     now = time.time()
     claims = {"j-shell": claim(repo, repo, [], [], (now, now + 1), seen=["c.txt"])}
-    report = await coordination.overlaps(repo, baseline.info.baseline_id, list(claims), claims)
+    report = await batch.overlaps(repo, baseline.info.baseline_id, list(claims), claims)
     assert (report.unclaimed, report.seen, report.clean) == (["c.txt"], {"j-shell": ["c.txt"]}, False)

@@ -9,17 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from codex_subagents.codex_setup import Registration, find_registration, installed_plugins, skill_copies, skill_roots
-from codex_subagents.compat import (
-    NEWEST_TESTED,
-    OLDEST_TESTED,
-    REPORT_URL,
-    Version,
-    dotted,
-    install_command,
-    range_text,
+from codex_subagents.codex_home.codex_setup import (
+    Registration,
+    find_registration,
+    installed_plugins,
+    skill_copies,
+    skill_roots,
 )
-from codex_subagents.doctor import (
+from codex_subagents.commands.doctor import (
     Check,
     Setup,
     _run,  # pyright: ignore[reportPrivateUsage]
@@ -30,6 +27,15 @@ from codex_subagents.doctor import (
     check_state_dir,
     run_checks,
     run_doctor,
+)
+from codex_subagents.core.compat import (
+    NEWEST_TESTED,
+    OLDEST_TESTED,
+    REPORT_URL,
+    Version,
+    dotted,
+    install_command,
+    range_text,
 )
 
 

@@ -6,8 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from inline_snapshot import snapshot
 
-from codex_subagents.events import EVENT_ADAPTER, ItemEvent, Unparsed, parse_line
-from codex_subagents.framing import LineFramer, oversize, to_event
+from codex_subagents.jobs.events import EVENT_ADAPTER, ItemEvent, Unparsed, parse_line
+from codex_subagents.jobs.framing import LineFramer, oversize, to_event
 
 
 def dump(line: bytes) -> object:

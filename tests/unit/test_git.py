@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from codex_subagents import git as server_git
-from codex_subagents.watch import WorktreeWatch
+from codex_subagents.core import git as server_git
+from codex_subagents.live.watch import WorktreeWatch
 from unit.repos import committed, git
 
 pytestmark = pytest.mark.anyio

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from codex_subagents import baselines, coordination, gitdir, gitstate, rollback
-from codex_subagents.baselines import Baseline
-from codex_subagents.errors import GitError
+from codex_subagents.coordination import batch
+from codex_subagents.core.errors import GitError
+from codex_subagents.worktree import baselines, comparison, gitdir, gitstate, rollback
+from codex_subagents.worktree.baselines import Baseline
 from unit.repos import committed, git
 
 pytestmark = pytest.mark.anyio
@@ -53,11 +54,11 @@ def repo(tmp_path: Path) -> Path:
 
 async def git_files(repo: Path, baseline: Baseline) -> list[str]:
     """The details of the git directory's files that differ from the baseline."""
-    return [change.detail for change in (await rollback.compare(repo, baseline)).git if change.what == "git_file"]
+    return [change.detail for change in (await comparison.compare(repo, baseline)).git if change.what == "git_file"]
 
 
 async def undo(repo: Path, baseline: Baseline, paths: list[str] | None = None) -> rollback.RollbackResult:
-    return await coordination.roll_back(repo, baseline.info.baseline_id, paths, busy=coordination.Busy(), claims={})
+    return await batch.roll_back(repo, baseline.info.baseline_id, paths, busy=batch.Busy(), claims={})
 
 
 async def test_a_hook_an_alias_and_info_files_a_worker_changes_are_reported_and_put_back_exactly(repo: Path) -> None:
@@ -79,7 +80,7 @@ async def test_a_hook_an_alias_and_info_files_a_worker_changes_are_reported_and_
         "info/attributes in the git directory was added",
         "info/exclude in the git directory was removed",
     ]
-    assert not (await coordination.overlaps(repo, baseline.info.baseline_id, [], {})).clean
+    assert not (await batch.overlaps(repo, baseline.info.baseline_id, [], {})).clean
     report = await undo(repo, baseline)
     assert len([change for change in report.git_restored if change.what == "git_file"]) == 5
     assert watched(repo) == before

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from codex_subagents.events import EVENT_ADAPTER, parse_line
-from codex_subagents.journal import Journal, recorded
+from codex_subagents.jobs.events import EVENT_ADAPTER, parse_line
+from codex_subagents.jobs.journal import Journal, recorded
 
 
 def fill(journal: Journal, count: int) -> None:

@@ -9,9 +9,9 @@ import anyio
 import pytest
 
 import processes
-from codex_subagents.config import Settings
-from codex_subagents.journal import JobRecord, Journal
-from codex_subagents.worker import marker
+from codex_subagents.core.config import Settings
+from codex_subagents.jobs.journal import JobRecord, Journal
+from codex_subagents.jobs.worker import marker
 from unit.fakes import FINAL, GOOD_RUN, WatchedJournal, in_root, plan, supervising
 
 pytestmark = pytest.mark.anyio

@@ -15,14 +15,14 @@ from pathlib import Path
 import anyio
 import pytest
 
-from codex_subagents.events import EVENT_ADAPTER, Event
-from codex_subagents.job import Job, digest
-from codex_subagents.journal import JobRecord, JobRequest, Journal
-from codex_subagents.monitor import Monitor
-from codex_subagents.reports import Alert, JobResult, timings
-from codex_subagents.supervisor import wait_any
-from codex_subagents.touches import Book, Touch
-from codex_subagents.watch import WorktreeWatch
+from codex_subagents.jobs.events import EVENT_ADAPTER, Event
+from codex_subagents.jobs.job import Job, digest
+from codex_subagents.jobs.journal import JobRecord, JobRequest, Journal
+from codex_subagents.jobs.models import Alert, JobResult, timings
+from codex_subagents.live.monitor import Monitor
+from codex_subagents.live.touches import Book, Touch
+from codex_subagents.live.watch import WorktreeWatch
+from codex_subagents.supervision.supervisor import wait_any
 from unit.repos import committed, git
 
 pytestmark = pytest.mark.anyio

@@ -13,8 +13,8 @@ import psutil
 import pytest
 from pydantic import JsonValue
 
-from codex_subagents import git, offload
-from codex_subagents.errors import BaselineError, InputError, SubagentsError
+from codex_subagents.core import git, offload
+from codex_subagents.core.errors import BaselineError, InputError, SubagentsError
 
 pytestmark = pytest.mark.anyio
 

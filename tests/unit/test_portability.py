@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import codex_subagents
-from codex_subagents.cli import main
+from codex_subagents.commands.cli import main
 
 PACKAGE = Path(codex_subagents.__file__).resolve().parent
 PROJECT = Path(__file__).resolve().parents[2]

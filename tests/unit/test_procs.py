@@ -17,8 +17,8 @@ import psutil
 import pytest
 
 import processes
-from codex_subagents import procs
-from codex_subagents.worker import JOB_ENV, marker
+from codex_subagents.core import procs
+from codex_subagents.jobs.worker import JOB_ENV, marker
 from portable import SETSID
 
 pytestmark = pytest.mark.anyio

@@ -14,11 +14,11 @@ import anyio
 import pytest
 
 import processes
-from codex_subagents import recovery
-from codex_subagents.config import Settings
-from codex_subagents.errors import BaselineError
-from codex_subagents.journal import JobRecord, Journal
-from codex_subagents.recovery import ServerLock, live_jobs_in, others, server_alive
+from codex_subagents.core.config import Settings
+from codex_subagents.core.errors import BaselineError
+from codex_subagents.jobs import registry
+from codex_subagents.jobs.journal import JobRecord, Journal
+from codex_subagents.jobs.registry import ServerLock, live_jobs_in, others, server_alive
 from unit.fakes import FINAL, GOOD_RUN, in_root, plan, supervising, until
 
 pytestmark = pytest.mark.anyio
@@ -174,7 +174,7 @@ def test_the_records_of_job_directories_that_are_gone_are_forgotten(settings: Se
     journal = Journal(settings.state_dir / "jobs" / "j-gone")
     journal.create(JobRecord(job_id="j-gone", request=in_root(settings, plan()), server_id="s-other"))
     assert [record.job_id for record in others(settings.state_dir, "s-me")] == ["j-gone"]
-    assert journal.record_path in recovery._READ  # pyright: ignore[reportPrivateUsage] -- the cache under test
+    assert journal.record_path in registry._READ  # pyright: ignore[reportPrivateUsage] -- the cache under test
     shutil.rmtree(journal.directory)
     assert others(settings.state_dir, "s-me") == []
-    assert journal.record_path not in recovery._READ  # pyright: ignore[reportPrivateUsage] -- the cache under test
+    assert journal.record_path not in registry._READ  # pyright: ignore[reportPrivateUsage] -- the cache under test

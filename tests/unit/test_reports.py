@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from codex_subagents.events import parse_line
-from codex_subagents.reports import describe
+from codex_subagents.jobs.events import parse_line
+from codex_subagents.jobs.models import describe
 
 
 def said(line: str) -> str | None:

@@ -10,8 +10,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from codex_subagents.errors import InputError
-from codex_subagents.scope import could_intersect, covers, meets, normalize, out_of_scope, owned, relative_to_cwd
+from codex_subagents.core.errors import InputError
+from codex_subagents.worktree.scope import (
+    could_intersect,
+    covers,
+    meets,
+    normalize,
+    out_of_scope,
+    owned,
+    relative_to_cwd,
+)
 
 ROOT = Path("/repo")
 

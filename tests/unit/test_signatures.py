@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from codex_subagents import signatures
-from codex_subagents.snapshot import Entry, Snapshot
+from codex_subagents.worktree import signatures
+from codex_subagents.worktree.snapshot import Entry, Snapshot
 
 ENTRIES = {
     "src/app.py": Entry("a" * 40, 0o644, False, (120, 1_700_000_000_123_456_789, 1_700_000_000_223_456_789, 42)),

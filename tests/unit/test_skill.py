@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from codex_subagents.cli import main
-from codex_subagents.errors import ConfigError
-from codex_subagents.skill import install_skill, packaged_skill, skill_files
+from codex_subagents.codex_home.skill import install_skill, packaged_skill, skill_files
+from codex_subagents.commands.cli import main
+from codex_subagents.core.errors import ConfigError
 
 
 def test_skill_print_shows_the_skill(capsys: pytest.CaptureFixture[str]) -> None:

@@ -17,10 +17,10 @@ import pytest
 from anyio import TASK_STATUS_IGNORED
 from anyio.abc import TaskGroup, TaskStatus
 
-from codex_subagents.errors import QueueFullError
-from codex_subagents.job import Job
-from codex_subagents.journal import JobRecord, JobRequest, Journal
-from codex_subagents.slots import Slots
+from codex_subagents.core.errors import QueueFullError
+from codex_subagents.jobs.job import Job
+from codex_subagents.jobs.journal import JobRecord, JobRequest, Journal
+from codex_subagents.supervision.slots import Slots
 
 pytestmark = pytest.mark.anyio
 

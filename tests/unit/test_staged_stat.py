@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from codex_subagents import baselines, coordination, staged_stat
+from codex_subagents.coordination import batch
+from codex_subagents.worktree import baselines, staged_stat
 from unit.repos import git
 
 pytestmark = pytest.mark.anyio
@@ -116,7 +117,7 @@ async def test_a_crlf_file_git_stores_as_lf_comes_back_with_crlf_though_its_stat
     assert git(staged, "cat-file", "blob", ":crlf.txt") == "one\ntwo\n"
     baseline = await baselines.create(staged, None)
     (staged / "crlf.txt").write_bytes(b"changed\n")
-    await coordination.roll_back(staged, baseline.info.baseline_id, None, busy=coordination.Busy(), claims={})
+    await batch.roll_back(staged, baseline.info.baseline_id, None, busy=batch.Busy(), claims={})
     assert (staged / "crlf.txt").read_bytes() == b"one\r\ntwo\r\n"
 
 
@@ -136,5 +137,5 @@ async def test_a_file_staged_under_a_rule_removed_since_is_read_not_proven(stage
     assert "crlf.txt" not in await staged_stat.proven(staged, seen(staged, "crlf.txt"))
     baseline = await baselines.create(staged, None)
     (staged / "crlf.txt").write_bytes(b"changed\n")
-    await coordination.roll_back(staged, baseline.info.baseline_id, ["crlf.txt"], busy=coordination.Busy(), claims={})
+    await batch.roll_back(staged, baseline.info.baseline_id, ["crlf.txt"], busy=batch.Busy(), claims={})
     assert (staged / "crlf.txt").read_bytes() == b"one\r\ntwo\r\n"

@@ -18,7 +18,7 @@ import pytest
 from anyio.abc import Process
 from mcp.shared.message import SessionMessage
 
-from codex_subagents.stdio import read_lines, write_lines
+from codex_subagents.server.stdio import read_lines, write_lines
 
 SERVE = Path(sys.executable).parent / "codex-subagents"
 pytestmark = pytest.mark.anyio

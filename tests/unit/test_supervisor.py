@@ -16,10 +16,10 @@ import anyio
 import pytest
 
 import processes
-from codex_subagents.config import Settings
-from codex_subagents.errors import JobStateError, QueueFullError, UnknownJobError
-from codex_subagents.events import AgentMessage, ItemEvent, TurnCompleted, Unparsed
-from codex_subagents.journal import JobRecord, Journal, recorded
+from codex_subagents.core.config import Settings
+from codex_subagents.core.errors import JobStateError, QueueFullError, UnknownJobError
+from codex_subagents.jobs.events import AgentMessage, ItemEvent, TurnCompleted, Unparsed
+from codex_subagents.jobs.journal import JobRecord, Journal, recorded
 from unit.fakes import FINAL, GOOD_RUN, in_root, plan, supervising, until
 
 pytestmark = pytest.mark.anyio

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from codex_subagents.config import Settings
-from codex_subagents.errors import InputError
-from codex_subagents.journal import JobRequest
-from codex_subagents.worker import (
+from codex_subagents.core.config import Settings
+from codex_subagents.core.errors import InputError
+from codex_subagents.jobs.journal import JobRequest
+from codex_subagents.jobs.worker import (
     JOB_ENV,
     OUTPUT_SCHEMA,
     PREAMBLE,
@@ -183,7 +183,7 @@ def test_a_process_below_a_worker_knows_it_is_inside_that_job() -> None:
     code = (
         "import subprocess, sys;"
         "print(subprocess.run([sys.executable, '-c', "
-        "'from codex_subagents.worker import enclosing_job; print(enclosing_job(environ={}))'],"
+        "'from codex_subagents.jobs.worker import enclosing_job; print(enclosing_job(environ={}))'],"
         "env={k: v for k, v in __import__('os').environ.items() if k != 'CODEX_SUBAGENTS_JOB_ID'},"
         "capture_output=True, text=True).stdout.strip())"
     )

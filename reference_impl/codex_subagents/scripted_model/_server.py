@@ -22,6 +22,7 @@ from anyio.abc import SocketAttribute, SocketStream
 from anyio.streams.buffered import BufferedByteReceiveStream
 from pydantic import JsonValue
 
+from ._codex_config import codex_overrides, prepare_codex_home
 from ._http import HttpError, HttpRequest, read_request, response_head
 from ._route import UnanswerableError, call_outputs, choose_script, input_items, next_turn, user_text
 from ._script import Script
@@ -61,34 +62,13 @@ class RecordedRequest:
         return {str(tool.get("name", tool.get("type"))): tool for tool in listed}
 
 
-class ScriptedModel:
-    """Serve ``scripts`` on ``127.0.0.1`` while the context is open; ``port=0`` picks a free port."""
+class _Listening:
+    """A loopback TCP listener and the task group that serves each connection while the context is open."""
 
-    def __init__(self, scripts: Sequence[Script], *, log_path: str | Path | None = None, port: int = 0) -> None:
-        self.scripts = tuple(scripts)
-        self.requests: list[RecordedRequest] = []
-        self._log_path = None if log_path is None else Path(log_path)
+    def __init__(self, port: int) -> None:
         self._requested_port = port
         self._port: int | None = None
         self._stack = AsyncExitStack()
-        self._arrived = anyio.Event()
-        self._log_lock = anyio.Lock()
-        self._gates: dict[str, anyio.Event] = {}
-
-    def add_scripts(self, scripts: Sequence[Script]) -> None:
-        """Serve ``scripts`` too, from the next request on (names must stay unique)."""
-        taken = {script.name for script in self.scripts}
-        clash = sorted(taken & {script.name for script in scripts})
-        if clash:
-            raise ValueError(f"scripts {clash} are already served; give new scripts new names")
-        self.scripts = (*self.scripts, *scripts)
-
-    def release(self, script_name: str) -> None:
-        """Let the turns of ``script_name`` marked ``hold = true`` answer (now, or as soon as they are asked)."""
-        self._gate(script_name).set()
-
-    def _gate(self, script_name: str) -> anyio.Event:
-        return self._gates.setdefault(script_name, anyio.Event())
 
     @property
     def port(self) -> int:
@@ -101,41 +81,6 @@ class ScriptedModel:
     def base_url(self) -> str:
         """The provider ``base_url`` codex needs, ending in ``/v1``."""
         return f"http://{_HOST}:{self.port}/v1"
-
-    def _provider_table(self, provider_name: str = "scripted", *, stream_idle_timeout_ms: int = 30_000) -> str:
-        """Return the provider definition as an inline TOML table, with codex's retries turned off."""
-        return (
-            f'{{name="{provider_name}", base_url="{self.base_url}", wire_api="responses", '
-            f"request_max_retries=0, stream_max_retries=0, stream_idle_timeout_ms={stream_idle_timeout_ms}}}"
-        )
-
-    def codex_overrides(self, provider_name: str = "scripted", *, stream_idle_timeout_ms: int = 30_000) -> list[str]:
-        """Return the ``-c`` values that point codex at this server (pass each after a ``-c``)."""
-        table = self._provider_table(provider_name, stream_idle_timeout_ms=stream_idle_timeout_ms)
-        return [f"model_provider={provider_name}", f"model_providers.{provider_name}={table}"]
-
-    def prepare_codex_home(self, path: str | Path, extra_config: str = "", provider_name: str = "scripted") -> Path:
-        """Create a ``CODEX_HOME`` whose ``config.toml`` selects this server, plus ``extra_config`` TOML.
-
-        Codex refuses a ``CODEX_HOME`` that does not exist but needs nothing else in it (no login for a
-        provider without ``env_key``). The config file matters when codex must read one, e.g. a boss that
-        also needs ``[mcp_servers...]``; a worker run with ``--ignore-user-config`` and `codex_overrides`
-        only needs the directory.
-        """
-        home = Path(path)
-        home.mkdir(parents=True, exist_ok=True)
-        config = f"model_provider = {json.dumps(provider_name)}\n\n[model_providers]\n"
-        config += f"{json.dumps(provider_name)} = {self._provider_table(provider_name)}\n\n{extra_config}"
-        (home / "config.toml").write_text(config, encoding="utf-8")
-        return home
-
-    async def wait_for(self, predicate: Callable[[RecordedRequest], bool]) -> RecordedRequest:
-        """Wait until a recorded request satisfies ``predicate`` and return the first that does."""
-        while True:
-            arrived = self._arrived
-            if found := next((request for request in self.requests if predicate(request)), None):
-                return found
-            await arrived.wait()
 
     async def __aenter__(self) -> Self:
         async with AsyncExitStack() as stack:
@@ -160,6 +105,55 @@ class ScriptedModel:
                 await self._serve_one(stream)  # the client may go away, as codex does when interrupted
 
     async def _serve_one(self, stream: SocketStream) -> None:
+        """Answer the one request ``stream`` carries: what the server is for, given by the subclass."""
+        raise NotImplementedError
+
+
+class ScriptedModel(_Listening):
+    """Serve ``scripts`` on ``127.0.0.1`` while the context is open; ``port=0`` picks a free port."""
+
+    def __init__(self, scripts: Sequence[Script], *, log_path: str | Path | None = None, port: int = 0) -> None:
+        self.scripts = tuple(scripts)
+        self.requests: list[RecordedRequest] = []
+        self._log_path = None if log_path is None else Path(log_path)
+        super().__init__(port)
+        self._arrived = anyio.Event()
+        self._log_lock = anyio.Lock()
+        self._gates: dict[str, anyio.Event] = {}
+
+    def add_scripts(self, scripts: Sequence[Script]) -> None:
+        """Serve ``scripts`` too, from the next request on (names must stay unique)."""
+        taken = {script.name for script in self.scripts}
+        clash = sorted(taken & {script.name for script in scripts})
+        if clash:
+            raise ValueError(f"scripts {clash} are already served; give new scripts new names")
+        self.scripts = (*self.scripts, *scripts)
+
+    def release(self, script_name: str) -> None:
+        """Let the turns of ``script_name`` marked ``hold = true`` answer (now, or as soon as they are asked)."""
+        self._gate(script_name).set()
+
+    def _gate(self, script_name: str) -> anyio.Event:
+        return self._gates.setdefault(script_name, anyio.Event())
+
+    def codex_overrides(self, provider_name: str = "scripted", *, stream_idle_timeout_ms: int = 30_000) -> list[str]:
+        """Return the ``-c`` values that point codex at this server (pass each after a ``-c``)."""
+        return codex_overrides(self.base_url, provider_name, stream_idle_timeout_ms)
+
+    def prepare_codex_home(self, path: str | Path, extra_config: str = "", provider_name: str = "scripted") -> Path:
+        """Create a ``CODEX_HOME`` whose ``config.toml`` selects this server, plus ``extra_config`` TOML (see
+        `prepare_codex_home`)."""
+        return prepare_codex_home(self.base_url, Path(path), extra_config, provider_name)
+
+    async def wait_for(self, predicate: Callable[[RecordedRequest], bool]) -> RecordedRequest:
+        """Wait until a recorded request satisfies ``predicate`` and return the first that does."""
+        while True:
+            arrived = self._arrived
+            if found := next((request for request in self.requests if predicate(request)), None):
+                return found
+            await arrived.wait()
+
+    async def _serve_one(self, stream: SocketStream) -> None:
         received = time.time()
         try:
             request = await read_request(BufferedByteReceiveStream(stream))
@@ -169,43 +163,16 @@ class ScriptedModel:
         body = _parse_json(request.body)
         record = RecordedRequest(received, request.method, request.path, request.headers, body, status=200)
         try:
-            script, turn, steps = self._plan(request, body)
+            script, turn, steps = plan_answer(self.scripts, request, body)
         except UnanswerableError as exc:
             await self._record(replace(record, status=400, error=str(exc)))
             await _send_text(stream, 400, str(exc))
             return
+        usage = reported_usage(steps)
         fail = script.turns[turn].fail
         status = fail if isinstance(fail, int) else 200
-        await self._record(replace(record, status=status, script=script.name, turn=turn, usage=reported_usage(steps)))
-        await anyio.sleep(script.turns[turn].delay_s)
-        if isinstance(fail, int):
-            error = {"error": {"message": script.turns[turn].fail_message, "type": "scripted_failure"}}
-            await _send_text(stream, fail, json.dumps(error), "application/json")
-            return
-        await stream.send(response_head(200, "text/event-stream"))
-        if script.turns[turn].hold:
-            await self._gate(script.name).wait()
-        for step in steps:
-            if isinstance(step, Pause):
-                await anyio.sleep(step.seconds)
-            else:
-                await stream.send(step)
-
-    def _plan(self, request: HttpRequest, body: JsonValue) -> tuple[Script, int, list[Step]]:
-        """Choose the script, turn and events that answer ``request``.
-
-        Raises:
-            UnanswerableError: the request is not a Responses API call, or no script or turn fits it.
-        """
-        if request.method != "POST" or not request.path.endswith("/responses"):
-            raise UnanswerableError(
-                f"scripted model: serves only POST /v1/responses, not {request.method} {request.path}"
-            )
-        if not isinstance(body, dict):
-            raise UnanswerableError("scripted model: the request body is not a JSON object")
-        script = choose_script(self.scripts, body)
-        turn = next_turn(script, body)
-        return script, turn, turn_steps(script, turn, call_outputs(body), len(request.body))
+        await self._record(replace(record, status=status, script=script.name, turn=turn, usage=usage))
+        await _answer(stream, script, turn, steps, self._gate(script.name))
 
     async def _record(self, request: RecordedRequest) -> None:
         self.requests.append(request)
@@ -227,3 +194,36 @@ def _parse_json(data: bytes) -> JsonValue:
 async def _send_text(stream: SocketStream, status: int, text: str, content_type: str = "text/plain") -> None:
     payload = text.encode()
     await stream.send(response_head(status, f"{content_type}; charset=utf-8", len(payload)) + payload)
+
+
+async def _answer(stream: SocketStream, script: Script, turn: int, steps: list[Step], gate: anyio.Event) -> None:
+    """Send the scripted answer: an error status, or the event stream (after the gate opens, for a held turn)."""
+    fail = script.turns[turn].fail
+    await anyio.sleep(script.turns[turn].delay_s)
+    if isinstance(fail, int):
+        error = {"error": {"message": script.turns[turn].fail_message, "type": "scripted_failure"}}
+        await _send_text(stream, fail, json.dumps(error), "application/json")
+        return
+    await stream.send(response_head(200, "text/event-stream"))
+    if script.turns[turn].hold:
+        await gate.wait()
+    for step in steps:
+        if isinstance(step, Pause):
+            await anyio.sleep(step.seconds)
+        else:
+            await stream.send(step)
+
+
+def plan_answer(scripts: Sequence[Script], request: HttpRequest, body: JsonValue) -> tuple[Script, int, list[Step]]:
+    """Choose the script, turn and events that answer ``request``.
+
+    Raises:
+        UnanswerableError: the request is not a Responses API call, or no script or turn fits it.
+    """
+    if request.method != "POST" or not request.path.endswith("/responses"):
+        raise UnanswerableError(f"scripted model: serves only POST /v1/responses, not {request.method} {request.path}")
+    if not isinstance(body, dict):
+        raise UnanswerableError("scripted model: the request body is not a JSON object")
+    script = choose_script(scripts, body)
+    turn = next_turn(script, body)
+    return script, turn, turn_steps(script, turn, call_outputs(body), len(request.body))

@@ -1,0 +1,180 @@
+"""Run bulk work away from the event loop: in a child Python process, or in a thread with collection paused.
+
+Work that touches every path of a large worktree (a baseline's ``lstat`` of
+each file, the parsing of git's listings, the tree and the signatures it writes)
+holds the interpreter lock for seconds, whichever thread runs it, and every
+tool call and every worker's stream waits behind it. A child process has an
+interpreter of its own. It is started afresh for each call, with an exec (no
+fork, so macOS and Linux behave alike), and gets the parent's import path. It
+imports only the modules it needs: the ``__init__`` of this package and of the
+MCP SDK's packages above our errors' base class are skipped, because they pull
+in the whole server and SDK (most of a second) for a process that never speaks
+MCP. It runs at a lower priority (`lower_priority`, as do the git processes it starts): its
+work is bulk, and the server's answers and its workers come first on a busy
+machine. Only the function's JSON result comes back, so nothing of size is parsed
+again in the server. A `SubagentsError` raised in the child is raised again in
+the parent with its class and message. The child runs in a session of its own,
+and a cancelled call kills that whole session (the child and the git processes
+it started) before it is reaped. The child never runs the cyclic garbage
+collector: it lives for one call and builds only acyclic objects.
+
+Per-path steps that stay in the server (a comparison's ``lstat`` of every file,
+reading cached signatures) run through `in_thread`, which also pauses the
+collector while they run: every collection their allocations would trigger
+traverses all their new objects again while holding the interpreter lock, about
+a third of such a step in a 100,000-file tree, and a pause of the event loop with it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import importlib
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar, TypeVarTuple, Unpack
+
+import anyio
+from anyio.abc import ByteReceiveStream, Process
+from pydantic import JsonValue
+
+from .errors import BaselineError, GitError, InputError, SubagentsError
+from .git import NICENESS
+
+_START = """
+import sys, types
+for name, path in zip(sys.argv[1::2], sys.argv[2::2]):
+    sys.modules[name] = types.ModuleType(name)
+    sys.modules[name].__path__ = [path]
+from codex_subagents.core.offload import child
+sys.exit(child())
+"""
+_Result = TypeVar("_Result")
+_Args = TypeVarTuple("_Args")
+_TYPED: dict[str, type[SubagentsError]] = {kind.__name__: kind for kind in (BaselineError, GitError, InputError)}
+
+
+async def run(function: str, *args: JsonValue) -> JsonValue:
+    """Await ``function`` (``"module:name"``) with ``args`` in a child process and return its result.
+
+    Raises:
+        BaselineError, GitError, InputError: raised in the child, with its message.
+        SubagentsError: when the child failed otherwise, with the end of what it printed.
+    """
+    request = json.dumps({"path": sys.path, "function": function, "args": list(args)}).encode()
+    command = [sys.executable, "-P", "-c", _START, *_bare_packages()]
+    async with await anyio.open_process(command, start_new_session=True) as process:
+        try:
+            out, err = await _exchange(process, request)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.killpg(process.pid, signal.SIGKILL)
+            raise
+    try:
+        reply = json.loads(out)
+    except ValueError:
+        tail = err.decode(errors="replace").strip()[-2000:] or f"exit code {process.returncode}"
+        raise SubagentsError(f"A child process running {function} failed: {tail}") from None
+    if "error" in reply:
+        raise _TYPED.get(reply["error"], SubagentsError)(reply["message"])
+    return reply["result"]
+
+
+async def _exchange(process: Process, request: bytes) -> tuple[bytes, bytes]:
+    """Send ``request`` to the child and read all it prints until it exits."""
+    found: list[list[bytes]] = [[], []]
+
+    async def drain(stream: ByteReceiveStream | None, index: int) -> None:
+        assert stream is not None
+        async for chunk in stream:
+            found[index].append(chunk)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(drain, process.stdout, 0)
+        group.start_soon(drain, process.stderr, 1)
+        assert process.stdin is not None
+        with contextlib.suppress(anyio.BrokenResourceError):
+            await process.stdin.send(request)
+        await process.stdin.aclose()
+        await process.wait()
+    return b"".join(found[0]), b"".join(found[1])
+
+
+async def in_thread(function: Callable[[Unpack[_Args]], _Result], *args: *_Args) -> _Result:
+    """Run a bulk step of the server (per-path work over a whole worktree) in a worker thread, collection paused."""
+    return await anyio.to_thread.run_sync(_uncollected, function, *args)
+
+
+class _Pause:
+    """Pauses the cyclic collector while at least one bulk step runs, whichever threads they run in."""
+
+    lock = threading.Lock()
+    holders = 0
+    resume = False
+
+
+def _uncollected(function: Callable[[Unpack[_Args]], _Result], *args: *_Args) -> _Result:
+    with _Pause.lock:
+        if not _Pause.holders:
+            _Pause.resume = gc.isenabled()
+            gc.disable()
+        _Pause.holders += 1
+    try:
+        return function(*args)
+    finally:
+        with _Pause.lock:
+            _Pause.holders -= 1
+            if not _Pause.holders and _Pause.resume:
+                gc.enable()
+
+
+def _bare_packages() -> list[str]:
+    """Name and directory of each package the child imports without its ``__init__``, flattened for its argv."""
+    base = SubagentsError.__mro__[1].__module__.split(".")[:-1]
+    above = [".".join(base[: depth + 1]) for depth in range(len(base))]
+    pairs = [(__name__.partition(".")[0], str(Path(__file__).parents[1]))]
+    pairs += [(name, next(iter(sys.modules[name].__path__))) for name in above]
+    return [item for pair in pairs for item in pair]
+
+
+def lower_priority() -> None:
+    """Yield the processor: a higher nice value and, on Linux, the same for this process's session.
+
+    Linux kernels with autogroup scheduling (on by default in desktop distributions)
+    share the processor out between sessions first, and a nice value only orders the
+    processes of one session: the child's session is its own, so its own nice value
+    alone would leave it competing with the server as an equal.
+    """
+    os.nice(NICENESS)
+    if sys.platform == "linux":
+        for _ in range(3):
+            try:
+                Path("/proc/self/autogroup").write_text(str(NICENESS))
+            except BlockingIOError:
+                time.sleep(0.1)  # an unprivileged user may make one such change per 100 ms, machine-wide
+            except OSError:
+                return  # autogroup compiled out or refused: the nice value still orders the session
+            else:
+                return
+
+
+def child() -> int:
+    """The child's side: read the request on stdin, run it, print the reply as JSON."""
+    gc.disable()
+    request = json.loads(sys.stdin.buffer.read())
+    sys.path[:] = request["path"]
+    lower_priority()
+    module, _, name = str(request["function"]).partition(":")
+    function: Callable[..., Awaitable[JsonValue]] = getattr(importlib.import_module(module), name)
+    try:
+        reply: JsonValue = {"result": anyio.run(function, *request["args"])}
+    except SubagentsError as exc:
+        reply = {"error": type(exc).__name__, "message": str(exc)}
+    sys.stdout.write(json.dumps(reply))
+    return 0

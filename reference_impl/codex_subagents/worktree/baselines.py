@@ -1,0 +1,283 @@
+"""Baselines: a worktree's files, modes and git state recorded under a private ref, to compare and roll back to.
+
+A baseline is a commit under ``refs/codex-subagents/baselines/<id>`` whose tree
+holds ``worktree`` (every protected file as raw bytes), ``meta.json`` (the exact
+permission bits git trees cannot hold, which ignored files are protected, what
+was left out and why, HEAD, the index's digest, the stash list and the git
+directory's files), ``index`` (the user's index, byte for byte), ``staged`` (what
+the index stages, so its blobs stay reachable) and a ``git-<blob>`` entry for
+each file of the git directory that `gitdir` records. Its parents are HEAD and
+the stash entries, so nothing it refers to can be collected. A baseline belongs
+to the worktree it was taken in: a linked worktree of the same repository
+neither lists nor uses it. The ``lstat`` signatures of the recorded files are
+kept beside, in the worktree's git directory, so a later comparison reads again
+only what changed. The tools take a
+baseline in a child process (`offload`): its per-path work would hold the server's interpreter.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+from pydantic import BaseModel, Field, JsonValue
+
+from ..core import git, offload
+from ..core.errors import BaselineError, GitError, InputError
+from ..core.paths import git_quoted, git_unquoted
+from . import gitdir, gitstate, signatures, snapshot
+from .gitstate import GitState, Head
+from .snapshot import Entry, SkipReason, Snapshot
+
+REF_PREFIX = "refs/codex-subagents/baselines/"
+LISTED = 200
+"""At most this many paths of each kind are listed in a baseline's description."""
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
+_IDENTITY = {
+    "GIT_AUTHOR_NAME": "codex-subagents",
+    "GIT_AUTHOR_EMAIL": "codex-subagents@localhost",
+    "GIT_COMMITTER_NAME": "codex-subagents",
+    "GIT_COMMITTER_EMAIL": "codex-subagents@localhost",
+}
+
+
+class Unprotected(BaseModel):
+    """A path the baseline does not protect, and why: a rollback never touches it."""
+
+    path: str
+    reason: SkipReason
+
+
+class BaselineInfo(BaseModel):
+    """A recorded worktree: what it protects, what it leaves out, and where HEAD was."""
+
+    baseline_id: str
+    label: str | None
+    ref: str = Field(description="The private ref that keeps the baseline")
+    commit: str
+    root: str = Field(description="The worktree the baseline belongs to")
+    created_at: float = Field(description="Epoch seconds")
+    head: Head
+    protected_files: int = Field(description="Files recorded byte for byte with their exact permission bits")
+    ignored_files: list[str] = Field(description=f"Ignored files protected like tracked ones (first {LISTED})")
+    unprotected: list[Unprotected] = Field(
+        description=f"Paths left out: ignored directories, large ignored files, special files (first {LISTED})"
+    )
+    unprotected_count: int
+
+
+class BaselineList(BaseModel):
+    """The baselines of a worktree, newest first."""
+
+    baselines: list[BaselineInfo]
+
+
+class DropResult(BaseModel):
+    """A dropped baseline."""
+
+    baseline_id: str
+    dropped: bool
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A baseline's description and what comparing with it needs."""
+
+    info: BaselineInfo
+    snapshot: Snapshot
+    state: GitState
+
+
+async def create_in_child(root: Path, label: str | None) -> BaselineInfo:
+    """Record the worktree at ``root`` as `create` does, in a child process whose per-path work stalls no tool call."""
+    return BaselineInfo.model_validate(await offload.run(f"{__name__}:described", str(root), label))
+
+
+async def described(root: str, label: str | None) -> JsonValue:
+    """The description of a new baseline of ``root`` as JSON: what the child of `create_in_child` runs."""
+    return (await create(Path(root), label)).info.model_dump(mode="json")
+
+
+async def create(root: Path, label: str | None) -> Baseline:
+    """Record the worktree at ``root`` now, touching no file, nor HEAD, the index or the stash."""
+    shot = await snapshot.take(root, write=True, reuse=await _previous(root))
+    state = await gitstate.record(root, write=True, staged=shot.staged)
+    created = time.time()
+    baseline_id = time.strftime("b-%Y%m%dT%H%M%S-", time.gmtime(created)) + uuid.uuid4().hex[:6]
+    meta = await offload.in_thread(_meta, root, label, created, shot, state)
+    items = {"worktree": ("040000", "tree", await _tree(root, shot.entries))}
+    items["meta.json"] = ("100644", "blob", (await git.run(root, "hash-object", "-w", "--stdin", stdin=meta)).decode())
+    if state.index_blob:
+        items["index"] = ("100644", "blob", state.index_blob)
+    items.update(gitdir.tree_items(state.git_files or {}))
+    staged = await _staged_tree(root)
+    if staged:
+        items["staged"] = ("040000", "tree", staged)
+    listing = "".join(f"{mode} {kind} {sha.strip()}\t{name}\0" for name, (mode, kind, sha) in sorted(items.items()))
+    wrapper = (await git.run(root, "mktree", "-z", stdin=listing.encode())).decode().strip()
+    parents = [c for c in (state.head.commit, *(e.commit for e in state.stash)) if c]
+    args = ["commit-tree", wrapper, *(a for c in dict.fromkeys(parents) for a in ("-p", c))]
+    commit = (await git.run(root, *args, "-m", f"codex-subagents baseline {baseline_id}", env=_IDENTITY)).decode()
+    await git.run(root, "update-ref", REF_PREFIX + baseline_id, commit.strip())
+    await offload.in_thread(signatures.save, await _cache(root, baseline_id), shot)
+    return Baseline(_info(baseline_id, commit.strip(), json.loads(meta)), shot, state)
+
+
+async def load(root: Path, baseline_id: str) -> Baseline:
+    """Read back the baseline ``baseline_id`` of the worktree at ``root``, with what comparing needs.
+
+    Raises:
+        InputError: for a malformed id.
+        BaselineError: when this worktree has no such baseline.
+    """
+    commit, meta = await _read(root, baseline_id)
+    entries = await offload.in_thread(signatures.load, await _cache(root, baseline_id))
+    if entries is None:
+        entries = await _entries(root, f"{commit}:worktree", meta["modes"])
+    shot = Snapshot(
+        entries=entries,
+        ignored=frozenset(git_unquoted(p) for p in meta["ignored"]),
+        skipped={git_unquoted(p): reason for p, reason in meta["skipped"].items()},
+        taken_ns=meta["taken_ns"],
+    )
+    return Baseline(_info(baseline_id, commit, meta), shot, GitState.model_validate(meta["state"]))
+
+
+async def _previous(root: Path) -> Snapshot | None:
+    """The newest baseline of this worktree whose signatures are kept, so unchanged files are not read again."""
+    for baseline_id, _, meta in await _recorded(root):
+        entries = await offload.in_thread(signatures.load, await _cache(root, baseline_id))
+        if entries is not None:
+            return Snapshot(entries=entries, ignored=frozenset(), skipped={}, taken_ns=meta["taken_ns"])
+    return None
+
+
+async def listed(root: Path) -> BaselineList:
+    """The worktree's baselines, newest first."""
+    return BaselineList(baselines=[_info(*found) for found in await _recorded(root)])
+
+
+async def _recorded(root: Path) -> list[tuple[str, str, Any]]:
+    """Each baseline of this worktree as its id, commit and metadata, newest first."""
+    out = await git.run(root, "for-each-ref", "--format=%(refname:lstrip=3)", REF_PREFIX)
+    found: list[tuple[str, str, Any]] = []
+    for name in out.decode().split():
+        try:
+            found.append((name, *await _read(root, name)))
+        except (BaselineError, InputError):
+            continue
+    return sorted(found, key=lambda item: item[2]["created_at"], reverse=True)
+
+
+async def _read(root: Path, baseline_id: str) -> tuple[str, Any]:
+    """The commit and the metadata of a baseline of this worktree."""
+    if not _ID.fullmatch(baseline_id) or ".." in baseline_id:
+        raise InputError(
+            f"baseline id {baseline_id!r} is malformed; "
+            "use an id returned by codex_baseline or listed by codex_baselines."
+        )
+    missing = BaselineError(f"No baseline {baseline_id!r} in {str(root)!r}; call codex_baselines to list them.")
+    ref = f"{REF_PREFIX}{baseline_id}^{{commit}}"
+    commit = (await git.run(root, "rev-parse", "-q", "--verify", ref, ok=(0, 1))).decode().strip()
+    if not commit:
+        raise missing
+    try:
+        meta = json.loads(await git.run(root, "cat-file", "blob", f"{commit}:meta.json"))
+    except (GitError, ValueError):
+        raise BaselineError(f"Baseline {baseline_id!r} was not recorded by this version; record a new one.") from None
+    if meta.get("root") != git_quoted(str(root)):
+        raise missing
+    return commit, meta
+
+
+async def drop(root: Path, baseline_id: str) -> DropResult:
+    """Delete a baseline's ref and its cached signatures; the worktree is not touched."""
+    baseline = await load(root, baseline_id)
+    await git.run(root, "update-ref", "-d", baseline.info.ref, baseline.info.commit)
+    cache = await _cache(root, baseline_id)
+    await anyio.to_thread.run_sync(lambda: cache.unlink(missing_ok=True))
+    return DropResult(baseline_id=baseline_id, dropped=True)
+
+
+def _meta(root: Path, label: str | None, created: float, shot: Snapshot, state: GitState) -> bytes:
+    default = {False: 0o644, True: 0o755}
+    modes = {
+        git_quoted(p): e.perm for p, e in shot.entries.items() if not e.link and e.perm != default[bool(e.perm & 0o100)]
+    }
+    return json.dumps(
+        {
+            "version": 2,
+            "root": git_quoted(str(root)),
+            "label": label,
+            "created_at": created,
+            "taken_ns": shot.taken_ns,
+            "files": len(shot.entries),
+            "modes": modes,
+            "ignored": sorted(git_quoted(p) for p in shot.ignored),
+            "skipped": {git_quoted(p): reason for p, reason in sorted(shot.skipped.items())},
+            "state": state.model_dump(),
+        }
+    ).encode()
+
+
+def _info(baseline_id: str, commit: str, meta: Any) -> BaselineInfo:
+    unprotected = [Unprotected(path=p, reason=r) for p, r in meta["skipped"].items()]
+    return BaselineInfo(
+        baseline_id=baseline_id,
+        label=meta["label"],
+        ref=REF_PREFIX + baseline_id,
+        commit=commit,
+        root=meta["root"],
+        created_at=meta["created_at"],
+        head=GitState.model_validate(meta["state"]).head,
+        protected_files=meta["files"],
+        ignored_files=meta["ignored"][:LISTED],
+        unprotected=unprotected[:LISTED],
+        unprotected_count=len(unprotected),
+    )
+
+
+async def _tree(root: Path, entries: dict[str, Entry]) -> str:
+    """Write ``entries`` as a tree through a temporary index, never the user's."""
+    directory = await git.git_dir(root)
+    with tempfile.TemporaryDirectory(dir=directory, prefix="codex-subagents-") as scratch:
+        env = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
+        records = await offload.in_thread(snapshot.tree_records, entries)
+        await git.run(root, "update-index", "-z", "--index-info", stdin=records, env=env)
+        return (await git.run(root, "write-tree", env=env)).decode().strip()
+
+
+async def _staged_tree(root: Path) -> str | None:
+    """The tree the user's index stages, written from a copy of it; None when it has conflicts or no index."""
+    directory = await git.git_dir(root)
+    with tempfile.TemporaryDirectory(dir=directory, prefix="codex-subagents-") as scratch:
+        copy = Path(scratch) / "index"
+        try:
+            await anyio.to_thread.run_sync(shutil.copyfile, directory / "index", copy)
+        except FileNotFoundError:
+            return None
+        out = await git.run(root, "write-tree", env={"GIT_INDEX_FILE": str(copy)}, ok=(0, 128))
+        return out.decode().strip() or None
+
+
+async def _entries(root: Path, tree: str, modes: dict[str, int]) -> dict[str, Entry]:
+    """Entries read from a recorded tree, with no signatures, so that each file is read again."""
+    entries: dict[str, Entry] = {}
+    for record in git.nul_split(await git.run(root, "ls-tree", "-r", "-z", "--full-tree", tree)):
+        meta, _, path = record.partition("\t")
+        mode, _, sha = meta.split(" ")
+        default = 0o755 if mode == "100755" else 0o644
+        entries[path] = Entry(sha, 0 if mode == "120000" else modes.get(git_quoted(path), default), mode == "120000")
+    return entries
+
+
+async def _cache(root: Path, baseline_id: str) -> Path:
+    return await git.git_dir(root) / "codex-subagents" / "baselines" / baseline_id

@@ -1,0 +1,258 @@
+"""What is on disk in a worktree, byte for byte and mode for mode, whatever git's config says.
+
+A `Snapshot` lists every file the server protects: tracked files, untracked
+files that are not ignored, the user's ignored *files* up to a size limit, and
+the files of nested repositories and submodules (listed by their own git, named
+by their path from the top). Each entry holds the exact permission bits and the
+id of a blob made from the file's raw bytes (``git hash-object --no-filters``),
+so no line-ending conversion, clean filter or ``.gitattributes`` rule changes
+what is recorded. What is not protected (ignored directories, large ignored
+files, special files) is named with the reason, so nobody is told that a change
+there did not happen.
+
+The listing, the ``lstat`` of every path and the hashing run in worker threads
+and git processes, never on the event loop. A snapshot taken against an earlier
+one re-reads only the files whose ``lstat`` signature changed, or that changed
+too close to the earlier snapshot for the signature to be trusted. A snapshot
+for a baseline also takes the blob id of each tracked file the user's index
+proves to hold the file's raw bytes (`staged_stat`), as ``git add`` trusts its
+stat cache, so a first baseline reads only what git would read.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, NamedTuple
+
+import anyio
+
+from ..core import git, offload
+from ..core.errors import GitError
+from ..core.paths import under
+from . import gitstate, rawhash, staged_stat
+
+SkipReason = Literal["ignored_directory", "too_large", "nested_repository", "not_a_file", "unreadable"]
+MAX_IGNORED_FILE_BYTES = 8 * 1024 * 1024
+"""The largest ignored file a baseline protects; larger ones are listed as not protected."""
+MAX_IGNORED_TOTAL_BYTES = 256 * 1024 * 1024
+"""All protected ignored files together stay below this; the rest are listed as not protected."""
+MAX_NESTING = 8
+_RACY_NS = 2_000_000_000
+
+
+class Entry(NamedTuple):
+    """One protected path: a regular file (exact permission bits) or a symbolic link, and its blob.
+
+    A named tuple, not a dataclass: a snapshot makes one for every file of the worktree.
+    """
+
+    sha: str
+    perm: int
+    link: bool
+    signature: tuple[int, int, int, int] = (0, 0, 0, 0)
+
+    @property
+    def git_mode(self) -> str:
+        """The mode git trees can hold for this entry."""
+        if self.link:
+            return "120000"
+        return "100755" if self.perm & 0o100 else "100644"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The protected paths of a worktree and what was left out, with the time the listing began."""
+
+    entries: dict[str, Entry]
+    ignored: frozenset[str]
+    skipped: dict[str, SkipReason]
+    taken_ns: int = field(default_factory=time.time_ns)
+    staged: str | None = None
+    """The `gitstate.staged_digest` of the top repository's index as the listing read it; None if not read."""
+
+
+@dataclass
+class _Listing:
+    """Paths found by git for one (possibly nested) repository, before anything is read."""
+
+    paths: list[str] = field(default_factory=list[str])
+    ignored: list[str] = field(default_factory=list[str])
+    skipped: dict[str, SkipReason] = field(default_factory=dict[str, SkipReason])
+    staged: str | None = None
+
+
+async def take(root: Path, *, write: bool, earlier: Snapshot | None = None, reuse: Snapshot | None = None) -> Snapshot:
+    """Snapshot the worktree at ``root``.
+
+    Args:
+        write: store the blobs in the repository (for a baseline); a comparison only needs their ids.
+        earlier: the baseline to compare with. Its unchanged, trusted entries are reused instead of
+            read again, and what is ignored is decided by it, not by the ignore rules now: exactly
+            its protected ignored files are looked at, and what it left out stays out.
+        reuse: an earlier snapshot whose trusted blob ids are reused, and nothing else (the previous
+            baseline, when a new one is taken).
+    """
+    taken = time.time_ns()
+    listing = _Listing()
+    await _list(root, "", listing, 0, ignored_too=earlier is None)
+    entries, skipped, ignored = await offload.in_thread(_examine, root, listing, earlier, earlier or reuse)
+    if earlier is None:
+        proven = await staged_stat.proven(root, entries)
+        await offload.in_thread(_fill, entries, list(proven), list(proven.values()))
+    fresh = [path for path, entry in entries.items() if not entry.sha]
+    try:
+        hashed = await rawhash.blob_ids(root, [(path, entries[path].link) for path in fresh], write)
+    except GitError:
+        files = [path for path in fresh if not entries[path].link]
+        unreadable = await anyio.to_thread.run_sync(_unreadable, root, files)
+        if not unreadable:
+            raise
+        for path in unreadable:
+            del entries[path]
+            skipped[path] = "unreadable"
+        fresh = [path for path in fresh if path not in unreadable]
+        hashed = await rawhash.blob_ids(root, [(path, entries[path].link) for path in fresh], write)
+    await offload.in_thread(_fill, entries, fresh, hashed)
+    return Snapshot(entries, frozenset(p for p in ignored if p in entries), skipped, taken, listing.staged)
+
+
+def _examine(
+    root: Path, listing: _Listing, earlier: Snapshot | None, trusted: Snapshot | None
+) -> tuple[dict[str, Entry], dict[str, SkipReason], set[str]]:
+    """``lstat`` what the listing found and make an entry of each file, its blob id known when trusted."""
+    excluded = frozenset(earlier.skipped if earlier else ())
+    kept = [p for p in earlier.ignored if not under(p, excluded)] if earlier else listing.ignored
+    candidates = {p: None for p in (*listing.paths, *kept) if not under(p, excluded)}
+    stats = _lstat_all(root, list(candidates))
+    skipped: dict[str, SkipReason] = {p: r for p, r in listing.skipped.items() if not under(p, excluded)}
+    ignored = set(kept)
+    if earlier is None:
+        _limit_ignored(stats, ignored, skipped)
+    entries: dict[str, Entry] = {}
+    for path, info in stats.items():
+        if isinstance(info, str):
+            skipped[path] = "not_a_file" if info == "special" else "unreadable"
+        else:
+            previous = trusted.entries.get(path) if trusted else None
+            entries[path] = _entry(info, previous, trusted.taken_ns if trusted else 0)
+    return entries, skipped, ignored
+
+
+async def _list(root: Path, prefix: str, listing: _Listing, depth: int, *, ignored_too: bool) -> None:
+    """Add what git lists in the repository at ``root / prefix`` to ``listing``, nested ones included.
+
+    Ignored files and directories are listed only when ``ignored_too`` (for a baseline, which decides them).
+    """
+    here = root / prefix if prefix else root
+    tracked = await git.run(here, "ls-files", "-z", "--stage")
+    others = await git.run(here, "ls-files", "-z", "--others", "--exclude-standard")
+    ignored = b""
+    if ignored_too:
+        ignored = await git.run(here, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
+    nested = await offload.in_thread(_parse, prefix, listing, tracked, others, ignored)
+    repositories = await anyio.to_thread.run_sync(lambda: [p for p in nested if (here / p / ".git").exists()])
+    for path in repositories:
+        if depth >= MAX_NESTING:
+            listing.skipped[prefix + path] = "nested_repository"
+            continue
+        try:
+            await _list(root, f"{prefix}{path}/", listing, depth + 1, ignored_too=ignored_too)
+        except GitError:
+            listing.skipped[prefix + path] = "nested_repository"
+
+
+def _parse(prefix: str, listing: _Listing, tracked: bytes, others: bytes, ignored: bytes) -> list[str]:
+    """Add git's listings of one repository to ``listing``; return the nested repositories' paths in it."""
+    nested: list[str] = []
+    if not prefix:
+        listing.staged = gitstate.staged_digest(tracked)
+    for record in git.nul_split(tracked):
+        meta, _, path = record.partition("\t")
+        if meta.startswith("160000"):
+            nested.append(path)
+        elif not listing.paths or listing.paths[-1] != prefix + path:
+            listing.paths.append(prefix + path)
+    for path in git.nul_split(others):
+        if path.endswith("/"):
+            nested.append(path.rstrip("/"))
+        else:
+            listing.paths.append(prefix + path)
+    directories = [path for path in git.nul_split(ignored) if path.endswith("/")]
+    for path in directories:
+        listing.skipped[prefix + path.rstrip("/")] = "ignored_directory"
+    inside = frozenset(path.rstrip("/") for path in directories)
+    listing.ignored += [prefix + p for p in git.nul_split(ignored) if not p.endswith("/") and not under(p, inside)]
+    return nested
+
+
+def _lstat_all(root: Path, paths: list[str]) -> dict[str, os.stat_result | str]:
+    """``lstat`` each path: its result, ``"special"`` for what is neither file nor link, or drop it if absent."""
+    found: dict[str, os.stat_result | str] = {}
+    top = os.fspath(root)
+    for path in paths:
+        try:
+            info = os.lstat(f"{top}/{path}")
+        except FileNotFoundError:
+            continue
+        except OSError:
+            found[path] = "unreadable"
+            continue
+        if stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode):
+            found[path] = info
+        elif not stat.S_ISDIR(info.st_mode):
+            found[path] = "special"
+    return found
+
+
+def _fill(entries: dict[str, Entry], paths: list[str], shas: list[str]) -> None:
+    """Give each newly read entry its blob id."""
+    for path, sha in zip(paths, shas, strict=True):
+        entries[path] = entries[path]._replace(sha=sha)
+
+
+def _unreadable(root: Path, paths: list[str]) -> set[str]:
+    """The files among ``paths`` this process may not read (git then refuses to hash any of them)."""
+    found: set[str] = set()
+    for path in paths:
+        try:
+            with (root / path).open("rb"):
+                pass
+        except OSError:
+            found.add(path)
+    return found
+
+
+def _limit_ignored(stats: dict[str, os.stat_result | str], ignored: set[str], skipped: dict[str, SkipReason]) -> None:
+    """Leave out ignored files past the size limits, smallest kept first, and say so."""
+    total = 0
+    sized = sorted((info.st_size, p) for p, info in stats.items() if p in ignored and not isinstance(info, str))
+    for size, path in sized:
+        total += size
+        if size > MAX_IGNORED_FILE_BYTES or total > MAX_IGNORED_TOTAL_BYTES:
+            del stats[path]
+            ignored.discard(path)
+            skipped[path] = "too_large"
+
+
+def _entry(info: os.stat_result, previous: Entry | None, earlier_ns: int) -> Entry:
+    """An entry for ``info``, reusing the blob of ``previous`` when its signature proves the bytes the same."""
+    link = stat.S_ISLNK(info.st_mode)
+    perm = 0 if link else stat.S_IMODE(info.st_mode)
+    signature = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+    trusted = (
+        previous is not None
+        and previous.link == link
+        and previous.signature == signature
+        and info.st_mtime_ns < earlier_ns - _RACY_NS
+    )
+    return Entry(previous.sha if trusted and previous else "", perm, link, signature)
+
+
+def tree_records(entries: Mapping[str, Entry]) -> bytes:
+    """The ``update-index -z --index-info`` input that builds a tree of ``entries``."""
+    return b"".join(f"{e.git_mode} {e.sha}\t".encode() + os.fsencode(p) + b"\0" for p, e in sorted(entries.items()))
