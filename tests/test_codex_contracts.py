@@ -20,6 +20,7 @@ import anyio
 import pytest
 from pydantic import BaseModel
 
+from codex_subagents.codex_home.boss_only import SKILL_OFF
 from codex_subagents.core.config import Settings
 from codex_subagents.jobs import events
 from codex_subagents.jobs.worker import build_launch, write_schema
@@ -110,10 +111,11 @@ def test_the_server_entry_keys_users_write_are_ones_codex_reads(tmp_path: Path) 
 
 
 def test_the_config_overrides_a_worker_gets_take_effect(tmp_path: Path) -> None:
-    """The ``-c`` that disables this server in a worker's Codex config shows in ``codex mcp get``."""
+    """The ``-c`` items a worker gets parse in the release's config, and the one that disables this server in a
+    worker's Codex config shows in ``codex mcp get``."""
     argv = launch_argv(tmp_path, isolated=False)
     overrides = [argv[index + 1] for index, arg in enumerate(argv) if arg == "-c"]
-    assert overrides == ["mcp_servers.codex-subagents.enabled=false"]
+    assert overrides == ["mcp_servers.codex-subagents.enabled=false", SKILL_OFF]
     env = {**os.environ, "CODEX_HOME": str(tmp_path / "codex-home")}
     given = [part for item in overrides for part in ("-c", item)]
     shown = json.loads(run(*given, "mcp", "get", "codex-subagents", "--json", env=env).stdout)

@@ -121,7 +121,11 @@ def test_ci_runs_the_gate_on_linux_and_macos_and_release_publishes_with_trusted_
     matrix = ci["jobs"]["check"]["strategy"]["matrix"]
     assert (matrix["os"], matrix["codex"]) == (["ubuntu-latest", "macos-latest"], ["oldest", "newest"])
     runs = {step["if"]: step["run"] for step in ci["jobs"]["check"]["steps"] if "if" in step}
-    assert runs == {"matrix.codex == 'oldest'": "scripts/test", "matrix.codex == 'newest'": "scripts/test-codex newest"}
+    assert runs == {
+        "runner.os == 'Linux'": "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0",
+        "matrix.codex == 'oldest'": "scripts/test",
+        "matrix.codex == 'newest'": "scripts/test-codex newest",
+    }
     release = yaml.safe_load((workflows / "release.yml").read_text())
     build = [step.get("run", step.get("uses")) for step in release["jobs"]["build"]["steps"]]
     assert "uv build" in build and "uvx twine check --strict dist/*" in build

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from codex_subagents.coordination.claims import of_worktree
+from codex_subagents.core.paths import git_quoted
 from codex_subagents.jobs.job import Job
 from codex_subagents.jobs.journal import JobRecord, JobRequest, Journal
 from codex_subagents.jobs.models import JobResult, timings
@@ -94,3 +96,11 @@ async def test_a_job_in_a_submodule_claims_its_paths_in_the_superproject(tmp_pat
     )
     assert claim.scope == ("lib/src/**",)
     assert nested.request.works_in(ROOT) and not nested.request.works_in(Path("/w/other"))
+
+
+async def test_a_seen_name_that_is_not_utf8_is_kept_quoted_and_claimed_by_its_name(tmp_path: Path) -> None:
+    """A record keeps what the watch saw as git quotes it, so it saves as JSON; the claim names the file itself."""
+    job = Job(record=record("j-latin1", "/w/repo", "/w/repo", done=False, server="s-me"), journal=Journal(tmp_path))
+    job.record.seen_files = [git_quoted(os.fsdecode(b"caf\xe9.txt"))]
+    job.journal.create(job.record)
+    assert of_worktree(ROOT, [job])["j-latin1"].seen == {os.fsdecode(b"caf\xe9.txt")}

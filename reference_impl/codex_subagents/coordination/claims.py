@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..core.paths import relative_to_root
+from ..core.paths import git_unquoted, relative_to_root
 from ..jobs.job import Job
 from ..jobs.journal import JobRecord
 from ..worktree.rollback_log import Rollback
@@ -112,7 +112,8 @@ def of_worktree(root: Path, jobs: Iterable[Job], others: Iterable[JobRecord] = (
         # Scope and seen paths are named from the job's own worktree, which may be a submodule of this one.
         prefix = relative_to_root(root, Path(request.root), ".") if request.root else None
         scope = owned(prefix, request.scope, fold=False).patterns if prefix else request.scope
-        seen = [f"{prefix}/{path}" for path in record.seen_files] if prefix else record.seen_files
+        seen = [git_unquoted(path) for path in record.seen_files]
+        seen = [f"{prefix}/{path}" for path in seen] if prefix else seen
         return claim(root, Path(request.cwd), reported, observed, run, scope, elsewhere, seen)
 
     found = {job.job_id: of(job.record, job.observed_files, False) for job in jobs if job.record.request.works_in(root)}

@@ -75,8 +75,8 @@ class JobRecord(BaseModel):
     reported: bool = False
     seen_files: list[str] = Field(
         default_factory=list[str],
-        description="Paths from the worktree's top that the server's watch saw change and put on this job: "
-        "a write seen while it alone had a command under way, or the path of a collision naming it",
+        description="Paths from the worktree's top, quoted as git quotes them, that the server's watch saw change "
+        "and put on this job: a write seen while it alone ran a command, or the path of a collision naming it",
     )
     result: JobResult | None = None
 

@@ -32,7 +32,7 @@ import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
 from ..core.errors import GitError
-from ..core.paths import relative_to_root
+from ..core.paths import git_quoted, relative_to_root
 from ..jobs.events import CommandExecution, Event, FileChange, ItemEvent
 from ..jobs.job import Job
 from ..jobs.models import Seen
@@ -225,9 +225,13 @@ async def _watch(
 
 
 def _claim(tg: TaskGroup | None, job: Job, path: str) -> None:
-    """Make ``path`` a claim of ``job`` in its record, saved soon, so other servers and a restart see it."""
-    if path not in job.record.seen_files:
-        job.record.seen_files.append(path)
+    """Make ``path`` a claim of ``job`` in its record, saved soon, so other servers and a restart see it.
+
+    The record keeps it as git quotes it: a name that is not UTF-8 has no JSON string of its own.
+    """
+    quoted = git_quoted(path)
+    if quoted not in job.record.seen_files:
+        job.record.seen_files.append(quoted)
         if tg is not None:
             tg.start_soon(_save, job)
 
@@ -236,7 +240,7 @@ async def _save(job: Job) -> None:
     """Save a job's record with a new claim; a disk that refuses it leaves the claim in memory only."""
     try:
         await job.persist()
-    except OSError:
+    except (OSError, ValueError):
         logger.exception("job %s: a path seen changing could not be saved in its record", job.job_id)
 
 
