@@ -55,7 +55,7 @@ def render_options(parser: argparse.ArgumentParser) -> str:
     """A table of one parser's options: how to write each, its default and its help."""
     rows = ["| option | default | meaning |", "| --- | --- | --- |"]
     for action in options(parser):
-        meaning = html.escape(action.help or "").replace("|", "\\|")
+        meaning = html.escape((action.help or "") % vars(action)).replace("|", "\\|")
         if action.choices is not None:
             meaning += f" (one of {', '.join(f'`{choice}`' for choice in action.choices)})"
         if action.required and action.option_strings:

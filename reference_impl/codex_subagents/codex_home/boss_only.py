@@ -16,9 +16,8 @@ import json
 import re
 import tomllib
 from collections.abc import Mapping
-from pathlib import Path
 
-from .codex_setup import config_servers, plugin_servers, read_config
+from .codex_setup import codex_home, config_servers, plugin_servers, read_config
 from .skill import SKILL_NAME
 
 SKILL_OFF = (
@@ -38,7 +37,7 @@ def servers_off(server_name: str, environ: Mapping[str, str]) -> list[str]:
     An entry of the config is disabled in place (``mcp_servers.<name>.enabled=false``); a plugin's is
     shadowed by a disabled entry of the same name. ``environ`` is the worker's, which names its Codex home.
     """
-    home = Path(environ.get("CODEX_HOME") or Path(environ.get("HOME", "~")) / ".codex").expanduser()
+    home = codex_home(environ)
     try:
         config = read_config(home)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):

@@ -51,6 +51,11 @@ class Registration:
         return self.entry.get("default_tools_approval_mode") == "approve"
 
 
+def codex_home(environ: Mapping[str, str]) -> Path:
+    """The Codex home a process with ``environ`` reads: ``CODEX_HOME``, else ``~/.codex`` of its ``HOME``."""
+    return Path(environ.get("CODEX_HOME") or Path(environ.get("HOME", "~")) / ".codex").expanduser()
+
+
 def _table(data: Mapping[str, object], key: str) -> Mapping[str, object]:
     value = data.get(key)
     return cast("Mapping[str, object]", value) if isinstance(value, Mapping) else {}

@@ -12,12 +12,11 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
+from typing import get_args
 
-from ..core.config import DEFAULT_ENV_ALLOWLIST, Settings, find_codex
+from ..codex_home.codex_setup import codex_home
+from ..core.config import DEFAULT_ENV_ALLOWLIST, Sandbox, Settings, find_codex
 from ..core.errors import ConfigError
-
-_SANDBOXES = ("read-only", "workspace-write", "danger-full-access")
-
 
 TEST_COMMAND = "scripted-model"
 """The command that serves the scripted model to the tests and the demo: it parses its own options, and it is
@@ -105,7 +104,7 @@ def _skill(args: argparse.Namespace) -> int:
 
 
 def _codex_home() -> Path:
-    return Path(os.environ.get("CODEX_HOME") or Path.home() / ".codex").expanduser()
+    return codex_home(os.environ)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -155,19 +154,22 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:  # pyright: ignore[reportPrivateUsage] -- argparse names the subparsers type only privately
+    defaults = Settings()  # the settings' own defaults, written once
     serve = commands.add_parser(
         "serve",
         help="run the MCP server over stdio (what Codex starts)",
         description="Run the MCP server over stdio. Register it with: codex mcp add codex-subagents -- "
         "codex-subagents serve",
     )
-    serve.add_argument("--cap", type=int, default=4, metavar="N", help="workers running at once (default 4)")
+    serve.add_argument(
+        "--cap", type=int, default=defaults.cap, metavar="N", help="workers running at once (default %(default)s)"
+    )
     serve.add_argument(
         "--queue-limit",
         type=int,
-        default=64,
+        default=defaults.queue_limit,
         metavar="N",
-        help="jobs waiting for a slot or their scope before spawn fails (64)",
+        help="jobs waiting for a slot or their scope before spawn fails (%(default)s)",
     )
     serve.add_argument(
         "--state-dir", metavar="DIR", help="where job journals live (default: <git dir>/codex-subagents)"
@@ -197,16 +199,19 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="accept sandbox=danger-full-access in codex_spawn (for containers without user namespaces)",
     )
     serve.add_argument(
-        "--sandbox", choices=_SANDBOXES, default="workspace-write", help="default worker sandbox (workspace-write)"
+        "--sandbox",
+        choices=get_args(Sandbox),
+        default=defaults.default_sandbox,
+        help="default worker sandbox (%(default)s)",
     )
     serve.add_argument(
         "--codex", metavar="PATH", help="the Codex CLI (default: CODEX_SUBAGENTS_CODEX, then codex on PATH)"
     )
     serve.add_argument(
         "--server-name",
-        default="codex-subagents",
+        default=defaults.server_name,
         metavar="NAME",
-        help="this server's name in the Codex config; disabled inside workers (default codex-subagents)",
+        help="this server's name in the Codex config; disabled inside workers (default %(default)s)",
     )
     serve.add_argument(
         "--env-allow",
@@ -216,19 +221,33 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="another environment variable (or PREFIX_*) workers may inherit; repeatable",
     )
     serve.add_argument(
-        "--wall-timeout", type=float, default=3600.0, metavar="S", help="default wall-clock budget of a job (3600)"
+        "--wall-timeout",
+        type=float,
+        default=defaults.wall_timeout_s,
+        metavar="S",
+        help="default wall-clock budget of a job (%(default)g)",
     )
     serve.add_argument(
-        "--idle-timeout", type=float, default=600.0, metavar="S", help="default budget of silence of a job (600)"
+        "--idle-timeout",
+        type=float,
+        default=defaults.idle_timeout_s,
+        metavar="S",
+        help="default budget of silence of a job (%(default)g)",
     )
     serve.add_argument(
         "--max-wait",
         type=float,
-        default=240.0,
+        default=defaults.max_wait_s,
         metavar="S",
-        help="cap of one codex_wait_any, below the client's tool timeout (240)",
+        help="cap of one codex_wait_any, below the client's tool timeout (%(default)g)",
     )
-    serve.add_argument("--kill-grace", type=float, default=3.0, metavar="S", help="SIGTERM to SIGKILL grace (3)")
+    serve.add_argument(
+        "--kill-grace",
+        type=float,
+        default=defaults.kill_grace_s,
+        metavar="S",
+        help="SIGTERM to SIGKILL grace (%(default)g)",
+    )
 
 
 def _add_setup_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:  # pyright: ignore[reportPrivateUsage] -- argparse names the subparsers type only privately

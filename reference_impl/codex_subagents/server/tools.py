@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, TypeVar
 
 import anyio
 from mcp.server.mcpserver import Context, MCPServer
@@ -24,7 +24,7 @@ from pydantic import Field
 
 from ..coordination import batch
 from ..core import git
-from ..core.config import Settings
+from ..core.config import Sandbox, Settings
 from ..core.errors import RecursionRefusedError
 from ..jobs import models
 from ..jobs.registry import live_jobs_in
@@ -45,7 +45,6 @@ the user on beyond_rollback, on git_state, or when a re-run leaves the path brok
 
 ToolFunction = TypeVar("ToolFunction", bound=Callable[..., object])
 _TOOLS: list[tuple[Callable[..., object], ToolAnnotations]] = []
-Sandbox = Literal["read-only", "workspace-write", "danger-full-access"]
 JobId = Annotated[str, Field(min_length=1, max_length=64, description="A job id returned by codex_spawn")]
 BaselineId = Annotated[str, Field(min_length=1, max_length=80, description="An id returned by codex_baseline")]
 Pattern = Annotated[str, Field(min_length=1, max_length=4096, description="* ? [..] in a name, ** any dirs")]
