@@ -220,6 +220,11 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="NAME",
         help="another environment variable (or PREFIX_*) workers may inherit; repeatable",
     )
+    _add_budgets(serve, defaults)
+
+
+def _add_budgets(serve: argparse.ArgumentParser, defaults: Settings) -> None:
+    """The serve flags that bound time: a job's budgets, a wait's cap, a stop's grace."""
     serve.add_argument(
         "--wall-timeout",
         type=float,

@@ -25,6 +25,7 @@ from anyio.abc import ByteReceiveStream
 from anyio.streams.buffered import BufferedByteReceiveStream
 
 from ..codex_home.skill import SKILL_NAME, packaged_skill
+from ..core import state_layout as layout
 from ..core.config import find_codex
 from ..core.errors import ConfigError
 from ..jobs.events import EVENT_ADAPTER, CommandExecution, FileChange, ItemEvent, McpToolCall
@@ -112,7 +113,7 @@ async def tell_story(
             "--sandbox=read-only", f"--cd={repo}", "--model=gpt-5.5", "-",
         ]  # fmt: skip
         started = time.monotonic()
-        watcher = _JournalWatcher(state / "jobs", say, started)
+        watcher = _JournalWatcher(layout.jobs(state), say, started)
         errors = workdir / "boss-stderr.log"
         with errors.open("wb") as stderr:
             boss = await anyio.open_process(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr)

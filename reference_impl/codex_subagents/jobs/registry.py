@@ -28,6 +28,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core import state_layout as layout
 from ..core.errors import BaselineError
 from .journal import RECORD, REQUEST, JobRecord, Journal, read_record
 
@@ -53,7 +54,7 @@ class ServerLock:
 
     def __init__(self, state_dir: Path) -> None:
         self.server_id = f"s-{uuid.uuid4().hex[:12]}"
-        self._servers = state_dir / "servers"
+        self._servers = layout.servers(state_dir)
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -78,7 +79,7 @@ def server_alive(state_dir: Path, server_id: str | None) -> bool:
     if server_id is None:
         return False
     try:
-        fd = os.open(state_dir / "servers" / f"{server_id}.lock", os.O_RDONLY)
+        fd = os.open(layout.server_lock(state_dir, server_id), os.O_RDONLY)
     except FileNotFoundError:
         return False
     try:
@@ -122,7 +123,11 @@ def others_running(state_dir: Path, server_id: str, root: Path) -> bool:
 
     The servers' locks are looked at first: with no other server alive, no record is read.
     """
-    locks = (lock.stem for lock in (state_dir / "servers").glob("*.lock") if lock.stem not in (server_id, "adopt"))
+    locks = (
+        lock.stem
+        for lock in layout.servers(state_dir).glob("*.lock")
+        if lock.stem not in (server_id, layout.adoption_lock(state_dir).stem)
+    )
     return any(server_alive(state_dir, stem) for stem in locks) and bool(live_jobs_in(state_dir, root, server_id))
 
 
@@ -144,7 +149,7 @@ def _records(state_dir: Path, *, strict: bool = False) -> Generator[JobRecord]:
     ``stat`` per job. The records given are shared: read them, never change them. The records of job
     directories that are gone are forgotten, so the cache holds no more than the state dirs hold.
     """
-    jobs = state_dir / "jobs"
+    jobs = layout.jobs(state_dir)
     listed = sorted(jobs.glob(f"*/{RECORD}"))
     present = set(listed)
     for gone in [path for path in _READ if path.parent.parent == jobs and path not in present]:
@@ -172,11 +177,11 @@ def adopt(state_dir: Path, server_id: str, open_journal: Callable[[Path], Journa
     """Make the jobs of gone servers this server's; return them, oldest first, and the names of damaged ones."""
     adopted: list[Adopted] = []
     damaged: list[str] = []
-    with _held(state_dir / "servers" / "adopt.lock"):
-        for lock in (state_dir / "servers").glob("*.lock"):
+    with _held(layout.adoption_lock(state_dir)):
+        for lock in layout.servers(state_dir).glob("*.lock"):
             if lock.name != "adopt.lock" and not server_alive(state_dir, lock.stem):
                 lock.unlink(missing_ok=True)
-        for directory in sorted((state_dir / "jobs").iterdir()):
+        for directory in sorted(layout.jobs(state_dir).iterdir()):
             if not directory.is_dir():
                 continue
             try:

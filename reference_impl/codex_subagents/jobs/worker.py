@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..codex_home.boss_only import SKILL_OFF, servers_off
+from ..core import state_layout as layout
 from ..core.config import Settings
 from ..core.errors import InputError
 from ..core.paths import git_quoted
@@ -202,7 +203,7 @@ def build_launch(
     ]
     if settings.isolated:
         argv.append("--ignore-user-config")
-        env["CODEX_HOME"] = str(settings.state_dir / "codex-home")
+        env["CODEX_HOME"] = str(layout.codex_home(settings.state_dir))
     else:
         for item in servers_off(settings.server_name, env):
             argv += ["-c", item]
@@ -228,9 +229,9 @@ def preamble(job_id: str, label: str, scope: Sequence[str] = ()) -> str:
 
 
 def write_schema(directory: Path) -> Path:
-    """Write the worker output schema file once and return its path."""
+    """Write the worker output schema file once into the state dir ``directory`` and return its path."""
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "worker-output-schema.json"
+    path = layout.output_schema(directory)
     path.write_text(json.dumps(OUTPUT_SCHEMA, indent=1))
     return path
 

@@ -26,6 +26,7 @@ import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
 from ..coordination.claims import Claim, of_worktree
+from ..core import state_layout as layout
 from ..core.config import Settings
 from ..core.errors import UnknownJobError
 from ..jobs.events import Usage
@@ -140,7 +141,7 @@ class JobSupervisor(JobTable):
         self._open_journal = open_journal
         self._finished = anyio.Event()
         self._tg: TaskGroup | None = None
-        schema = settings.state_dir / "worker-output-schema.json"
+        schema = layout.output_schema(settings.state_dir)
         environ = dict(os.environ if environ is None else environ)
         self._runner = Runner(settings, environ, schema, self._wake, self.monitor)
 
@@ -182,7 +183,7 @@ class JobSupervisor(JobTable):
         assert self._tg is not None, "enter the supervisor first"
         self._slots.check(self.settings.queue_limit, request)
         record = JobRecord(job_id=f"j-{uuid.uuid4().hex[:12]}", request=request, server_id=self.server_id)
-        job = Job(record=record, journal=self._open_journal(self.settings.state_dir / "jobs" / record.job_id))
+        job = Job(record=record, journal=self._open_journal(layout.job(self.settings.state_dir, record.job_id)))
         await anyio.to_thread.run_sync(job.journal.create, record.model_copy(deep=True))
         self._jobs[job.job_id] = job
         await self._tg.start(self._run, job)
@@ -268,8 +269,8 @@ def total_usage(usages: Iterable[Usage | None]) -> Usage | None:
 
 def _prepare(settings: Settings, lock: ServerLock) -> None:
     """Make the state dir ready and take this server's lock."""
-    (settings.state_dir / "jobs").mkdir(parents=True, exist_ok=True)
+    layout.jobs(settings.state_dir).mkdir(parents=True, exist_ok=True)
     if settings.isolated:
-        (settings.state_dir / "codex-home").mkdir(exist_ok=True)
+        layout.codex_home(settings.state_dir).mkdir(exist_ok=True)
     write_schema(settings.state_dir)
     lock.acquire()
