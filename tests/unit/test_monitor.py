@@ -421,3 +421,16 @@ async def test_a_worktree_that_cannot_be_watched_still_gets_alerts_from_patches(
         monitor.event(second, patch(gone, "a.txt"))
         (alert,) = await alerts.next(monitor, 1)
         assert alert.jobs == ["j-a", "j-b"]
+
+
+async def test_a_job_with_only_a_patch_under_way_is_no_candidate_for_a_write_it_did_not_announce(repo: Path) -> None:
+    """A patch names its paths when it completes; a write the worktree shows meanwhile (another job's shell command,
+    whose start is not read yet) is not put on the patching job."""
+    alerts = Alerts()
+    async with monitoring(alerts) as monitor:
+        first, _ = await two_running(monitor, repo)
+        monitor.event(first, patch(repo, "a.txt", phase="started"))
+        (repo / "b.txt").write_text("written by the other job's shell\n")
+        with anyio.fail_after(10):
+            await monitor.look(repo)
+    assert (first.record.seen_files, list(first.worktree_touched)) == ([], [])

@@ -55,9 +55,9 @@ class _Worktree:
     book: Book = field(default_factory=Book)
     live: set[str] = field(default_factory=set[str])
     under_way: dict[str, set[str]] = field(default_factory=dict[str, set[str]])
-    """Job -> ids of its commands and patches started and not yet completed."""
+    """Job -> ids of its commands started and not yet completed."""
     recent: set[str] = field(default_factory=set[str])
-    """Jobs that had a command or patch under way since the last look."""
+    """Jobs that had a command under way since the last look."""
     patched: set[str] = field(default_factory=set[str])
     """Paths written by announced patches since the last look: their writer is known."""
     spellings: dict[str, str] = field(default_factory=dict[str, str])
@@ -72,7 +72,7 @@ class _Worktree:
 
     @property
     def busy(self) -> set[str]:
-        """The jobs with a command or patch under way now."""
+        """The jobs with a command under way now."""
         return {job for job, items in self.under_way.items() if items}
 
     def follow(self, job_id: str, cwd: Path, event: ItemEvent) -> list[str]:
@@ -81,7 +81,9 @@ class _Worktree:
         if not isinstance(item, CommandExecution | FileChange):
             return []
         items = self.under_way.setdefault(job_id, set())
-        if event.type == "item.started":
+        if event.type == "item.started" and isinstance(item, CommandExecution):
+            # Only a command can write unannounced: a patch names its paths when it completes, so a job with only a
+            # patch under way is no candidate for a write the worktree shows (another job's, whose start is unread).
             items.add(item.id)
             self.recent.add(job_id)
         elif event.type == "item.completed":
