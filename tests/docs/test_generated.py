@@ -137,7 +137,7 @@ def test_the_pages_give_the_tested_codex_range_the_code_declares(site: Path) -> 
 
 def test_the_journal_directory_outside_git_is_named_by_a_hash_of_the_directory(tmp_path: Path) -> None:
     """The configuration page's description of the state directory outside git matches the code."""
-    from codex_subagents.commands.cli import default_state_dir
+    from codex_subagents.commands.where import default_state_dir
 
     page = (ROOT / "docs" / "configuration.md").read_text()
     assert "`$XDG_STATE_HOME/codex-subagents/<hash>/`" in page

@@ -152,7 +152,7 @@ def always(_: str, __: frozenset[str]) -> bool:
 def book_touch(
     book: Book, path: str, *jobs: str, related: Callable[[str, frozenset[str]], bool] = always
 ) -> Alert | None:
-    return book.touch(path, Touch(frozenset(jobs), "file_change"), related)
+    return book.touch(path, Touch(frozenset(jobs), "file_change", 0.0), related)
 
 
 def test_two_jobs_touching_one_path_collide_once() -> None:

@@ -1,13 +1,11 @@
 """The ``codex-subagents`` command: ``serve`` the MCP server, run the ``demo``, check the set-up with ``doctor``,
-print or install the ``skill``, or run a ``scripted-model``."""
+print or install the ``skill``, ``watch`` the jobs or read one job's ``log``, or run a ``scripted-model``."""
 
 from __future__ import annotations
 
 import argparse
 import gc
-import hashlib
 import os
-import subprocess
 import sys
 from collections.abc import Sequence
 from importlib.metadata import version
@@ -17,6 +15,9 @@ from typing import get_args
 from ..codex_home.codex_setup import codex_home
 from ..core.config import DEFAULT_ENV_ALLOWLIST, Sandbox, Settings, find_codex
 from ..core.errors import ConfigError
+from .views import COMMANDS as VIEW_COMMANDS
+from .views import add_view_commands, run_view
+from .where import git_dirs, state_dir
 
 TEST_COMMAND = "scripted-model"
 """The command that serves the scripted model to the tests and the demo: it parses its own options, and it is
@@ -38,6 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _doctor(args)
         if args.command == "skill":
             return _skill(args)
+        if args.command in VIEW_COMMANDS:
+            return run_view(args)
         from .demo import run_demo
 
         return run_demo(json_output=args.json, keep=args.keep)
@@ -49,12 +52,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def settings_from(args: argparse.Namespace, cwd: Path | None = None) -> Settings:
     """Turn ``serve`` arguments into settings, with defaults taken from the git repository at ``cwd``."""
     here = (cwd or Path.cwd()).resolve()
-    top, git_dir = _git_dirs(here)
+    top, git_dir = git_dirs(here)
     roots = tuple(Path(root).expanduser().resolve() for root in args.allow_root) or ((top or here),)
     for root in roots:
         if not root.is_dir():
             raise ConfigError(f"--allow-root {str(root)!r} is not a directory.")
-    state = Path(args.state_dir).expanduser().resolve() if args.state_dir else default_state_dir(here, git_dir)
+    state = state_dir(args.state_dir, here, git_dir)
     return Settings(
         cap=args.cap,
         queue_limit=args.queue_limit,
@@ -74,21 +77,11 @@ def settings_from(args: argparse.Namespace, cwd: Path | None = None) -> Settings
     )
 
 
-def default_state_dir(here: Path, git_dir: Path | None) -> Path:
-    """Where job journals live without --state-dir: in the git dir, else under the XDG state home."""
-    if git_dir is not None:
-        return git_dir / "codex-subagents"
-    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
-    return base / "codex-subagents" / hashlib.sha256(str(here).encode()).hexdigest()[:16]
-
-
 def _doctor(args: argparse.Namespace) -> int:
     from .doctor import Setup, run_doctor
 
     here = Path.cwd().resolve()
-    state = (
-        Path(args.state_dir).expanduser().resolve() if args.state_dir else default_state_dir(here, _git_dirs(here)[1])
-    )
+    state = state_dir(args.state_dir, here, git_dirs(here)[1])
     setup = Setup(_codex_home(), Path.home(), here, state, args.server_name, args.codex, args.timeout)
     return run_doctor(setup, json_output=args.json)
 
@@ -123,21 +116,6 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _git_dirs(here: Path) -> tuple[Path | None, Path | None]:
-    """Return the worktree top and the common git dir of ``here``, or Nones outside git."""
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel", "--path-format=absolute", "--git-common-dir"],
-            cwd=here,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.splitlines()
-    except (OSError, subprocess.CalledProcessError):
-        return None, None
-    return Path(out[0]), Path(out[1])
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="codex-subagents",
@@ -150,6 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--json", action="store_true", help="print the story as JSON lines")
     demo.add_argument("--keep", action="store_true", help="keep the temporary repository and print its path")
     _add_setup_commands(commands)
+    add_view_commands(commands)
     return parser
 
 

@@ -9,7 +9,9 @@ Each job owns a directory under ``<state_dir>/jobs/<job_id>/``:
 * ``events.idx``: the byte offset of each event line as a fixed 8-byte integer, so
   reading the page at cursor *n* is a seek, whatever the length of the history;
 * ``stdout.jsonl`` and ``stderr.log``: what the worker wrote, byte for byte;
-* ``last-message.txt``: the worker's final message, as Codex wrote it.
+* ``last-message.txt``: the worker's final message, as Codex wrote it;
+* ``alerts.jsonl``: each alert naming the job, one per line as the server raised it, so a watch sees it
+  and a restarted server still knows it.
 
 Nothing of a job's history is kept in memory. Events are appended without a sync:
 they are small page-cache writes on the event loop, and a torn tail (a line or
@@ -29,12 +31,15 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from ..worktree.scope import Owned, owned
 from .events import EVENT_ADAPTER, Event, as_printed
-from .models import FINISHED_STATES, JobResult, JobState
+from .models import FINISHED_STATES, Alert, JobResult, JobState
 
 _OFFSET = struct.Struct("<Q")
 RECORD = "job.json"
 REQUEST = "request.json"
+EVENTS = "events.jsonl"
+ALERTS = "alerts.jsonl"
 
 
 class JobRequest(BaseModel):
@@ -54,6 +59,10 @@ class JobRequest(BaseModel):
         default_factory=list[str], description="Patterns of the paths the job owns, from the worktree's top"
     )
     ignore_case: bool = Field(default=False, description="Whether git treats the worktree's names as case-insensitive")
+
+    def owned(self) -> Owned:
+        """The files the job's scope names, as the queue compares it with other jobs' (`meets`)."""
+        return owned(self.root, self.scope, self.ignore_case)
 
     def works_in(self, root: Path) -> bool:
         """Whether the job works in the worktree at ``root``: its cwd is there, a submodule or nested repository
@@ -96,7 +105,8 @@ class Journal:
         self.stdout_path = directory / "stdout.jsonl"
         self.stderr_path = directory / "stderr.log"
         self.last_message_path = directory / "last-message.txt"
-        self._events_path = directory / "events.jsonl"
+        self.alerts_path = directory / ALERTS
+        self._events_path = directory / EVENTS
         self._index_path = directory / "events.idx"
         self._count = _repair(self._events_path, self._index_path)
         self._events: int | None = None
@@ -138,6 +148,15 @@ class Journal:
             events.seek(first)
             return [EVENT_ADAPTER.validate_json(events.readline()) for _ in range(end - cursor)]
 
+    def add_alert(self, alert: Alert) -> None:
+        """Append an alert naming the job, in one write and without a sync, as events are appended."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.alerts_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, alert.model_dump_json().encode() + b"\n")
+        finally:
+            os.close(fd)
+
     def create(self, record: JobRecord) -> None:
         """Write a new job's request file and its first record, both durably."""
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -177,6 +196,21 @@ def _at_key(at: float) -> bytes:
 def read_record(path: Path) -> JobRecord:
     """Read a job record (``job.json``, or the ``request.json`` written at spawn)."""
     return JobRecord.model_validate_json(path.read_bytes())
+
+
+def read_alerts(directory: Path) -> list[Alert]:
+    """The alerts recorded in a job's directory, oldest first; a line torn or damaged is passed over."""
+    try:
+        lines = (directory / ALERTS).read_bytes().splitlines()
+    except FileNotFoundError:
+        return []
+    found: list[Alert] = []
+    for line in lines:
+        try:
+            found.append(Alert.model_validate_json(line))
+        except ValueError:
+            continue
+    return found
 
 
 def _write_durably(path: Path, data: bytes) -> None:

@@ -122,6 +122,7 @@ class Alert(BaseModel):
         description="How the latest touch was seen: a worker's file_change event, or the worktree itself "
         "changing while the job ran a shell command"
     )
+    at: float = Field(description="When the server raised it (epoch seconds)")
 
     def message(self) -> str:
         """The alert in one line, for a progress notification or a log."""

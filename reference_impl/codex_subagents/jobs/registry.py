@@ -30,7 +30,8 @@ from pathlib import Path
 
 from ..core import state_layout as layout
 from ..core.errors import BaselineError
-from .journal import RECORD, REQUEST, JobRecord, Journal, read_record
+from .journal import RECORD, REQUEST, JobRecord, Journal, read_alerts, read_record
+from .models import Alert
 
 if sys.platform != "win32":
     import fcntl
@@ -42,11 +43,13 @@ INTERRUPTED = "the server stopped while this job ran; its worker was stopped"
 
 @dataclass(frozen=True)
 class Adopted:
-    """A job of a gone server, now this server's: its journal, its record, and why it stops if it still ran."""
+    """A job of a gone server, now this server's: its journal, its record, why it stops if it still ran, and the
+    alerts that named it."""
 
     journal: Journal
     record: JobRecord
     reason: str
+    alerts: list[Alert]
 
 
 class ServerLock:
@@ -219,7 +222,7 @@ def _read(state_dir: Path, directory: Path, open_journal: Callable[[Path], Journ
         )
     if server_alive(state_dir, record.server_id):
         return None
-    return Adopted(open_journal(directory), record, reason)
+    return Adopted(open_journal(directory), record, reason, read_alerts(directory))
 
 
 @contextlib.contextmanager

@@ -35,7 +35,7 @@ from ..core.errors import GitError
 from ..core.paths import git_quoted, relative_to_root
 from ..jobs.events import CommandExecution, Event, FileChange, ItemEvent
 from ..jobs.job import Job
-from ..jobs.models import Seen
+from ..jobs.models import Alert, Seen
 from ..worktree.scope import covers
 from .touches import AlertLog, Book, Touch
 from .watch import WorktreeWatch
@@ -181,7 +181,7 @@ class Monitor(AlertLog):
             self._touch(tree, path, candidates, "worktree")
 
     def _touch(self, tree: _Worktree, path: str, jobs: frozenset[str], seen: Seen) -> None:
-        touch = Touch(jobs, seen)
+        touch = Touch(jobs, seen, time.time())
         alerts = [tree.book.touch(path, touch, partial(_related, self._jobs))]
         if len(jobs) == 1:
             (job_id,) = jobs
@@ -201,6 +201,7 @@ class Monitor(AlertLog):
                         _claim(self._tg, self._jobs[job_id], path)
                 logger.warning("alert: %s", alert.message())
                 self.alerts.append(alert)
+                _record(alert, [self._jobs[job_id] for job_id in alert.jobs])
                 self._wake()
 
 
@@ -244,6 +245,15 @@ async def _save(job: Job) -> None:
         await job.persist()
     except (OSError, ValueError):
         logger.exception("job %s: a path seen changing could not be saved in its record", job.job_id)
+
+
+def _record(alert: Alert, jobs: list[Job]) -> None:
+    """Append the alert to the alerts file of each job it names; a disk that refuses it leaves it in memory only."""
+    for job in jobs:
+        try:
+            job.journal.add_alert(alert)
+        except OSError:
+            logger.exception("job %s: an alert could not be recorded in its directory", job.job_id)
 
 
 def _related(jobs: Mapping[str, Job], other: str, group: frozenset[str]) -> bool:

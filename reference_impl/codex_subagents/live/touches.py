@@ -11,7 +11,7 @@ which is no collision. The book is pure bookkeeping: no I/O, no clock.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 
 from ..core.paths import git_quoted
@@ -20,10 +20,11 @@ from ..jobs.models import Alert, AlertKind, Seen
 
 @dataclass(frozen=True)
 class Touch:
-    """One sighting of a path changing: by whom (one job, or any of several), and how."""
+    """One sighting of a path changing: by whom (one job, or any of several), how, and when (epoch seconds)."""
 
     jobs: frozenset[str]
     seen: Seen
+    at: float
 
 
 Related = Callable[[str, frozenset[str]], bool]
@@ -62,7 +63,7 @@ class Book:
         if key in self._raised:
             return None
         self._raised.add(key)
-        return Alert(kind=kind, path=git_quoted(path), jobs=jobs, seen=touch.seen)
+        return Alert(kind=kind, path=git_quoted(path), jobs=jobs, seen=touch.seen, at=touch.at)
 
 
 class AlertLog:
@@ -81,6 +82,17 @@ class AlertLog:
         """The alerts naming one of ``job_ids`` that no wait has reported yet."""
         wanted = set(job_ids)
         return [a for n, a in enumerate(self.alerts) if n not in self._reported and wanted.intersection(a.jobs)]
+
+    def restore(self, alerts: Iterable[Alert], reported: Container[str]) -> None:
+        """Take back the alerts a gone server recorded, each once (an alert naming two jobs is in both their files);
+        one whose jobs are all ``reported`` (a wait reported them) counts as reported, any other is told again."""
+        kept = {alert.model_dump_json() for alert in self.alerts}
+        for alert in alerts:
+            if (key := alert.model_dump_json()) not in kept:
+                kept.add(key)
+                self.alerts.append(alert)
+                if all(job_id in reported for job_id in alert.jobs):
+                    self._reported.add(len(self.alerts) - 1)
 
     def mark_reported(self, alerts: Iterable[Alert]) -> None:
         """Remember that a wait reported ``alerts``."""

@@ -23,7 +23,7 @@ from anyio.abc import TaskStatus
 from ..core.errors import QueueFullError
 from ..jobs.job import Job
 from ..jobs.journal import JobRequest
-from ..worktree.scope import Owned, meets, owned
+from ..worktree.scope import Owned, meets
 
 
 @dataclass(eq=False)
@@ -59,7 +59,7 @@ class Slots:
         if queued < queue_limit:
             return
         claimed = [*self._running.values(), *(waiter.scope for waiter in self._queue)]
-        wanted = _owned(request)
+        wanted = request.owned()
         if running >= self._cap or any(meets(wanted, other) for other in claimed):
             raise QueueFullError(running, queued, self._cap)
 
@@ -79,7 +79,7 @@ class Slots:
         Leaving, whether the job ran or was cancelled while it waited, gives its
         place back and lets the queue move on.
         """
-        waiter = _Waiter(job.job_id, _owned(job.record.request))
+        waiter = _Waiter(job.job_id, job.record.request.owned())
         self._queue.append(waiter)
         try:
             self._dispatch()
@@ -107,7 +107,3 @@ class Slots:
                 self._running[waiter.job_id] = waiter.scope
                 waiter.granted.set()
             claimed.append(waiter.scope)
-
-
-def _owned(request: JobRequest) -> Owned:
-    return owned(request.root, request.scope, request.ignore_case)

@@ -33,7 +33,7 @@ from ..jobs.events import Usage
 from ..jobs.job import Job, cancel, digest, page, result
 from ..jobs.journal import JobRecord, JobRequest, Journal
 from ..jobs.models import CancelResult, EventsPage, JobDigest, JobResult, StatusResult, WaitResult
-from ..jobs.registry import ServerLock, adopt, live_records, others, others_running
+from ..jobs.registry import Adopted, ServerLock, adopt, live_records, others, others_running
 from ..jobs.worker import write_schema
 from ..live.monitor import Monitor
 from .lifecycle import Runner
@@ -148,15 +148,7 @@ class JobSupervisor(JobTable):
     async def __aenter__(self) -> Self:
         await anyio.to_thread.run_sync(_prepare, self.settings, self._lock)
         try:
-            adopted, self.damaged = await anyio.to_thread.run_sync(
-                adopt, self.settings.state_dir, self.server_id, self._open_journal
-            )
-            for found in adopted:
-                job = self._jobs[found.record.job_id] = Job(record=found.record, journal=found.journal)
-                if job.done:
-                    job.finished.set()
-                else:
-                    await self._runner.interrupt(job, found.reason)
+            await self._adopt()
             self._tg = anyio.create_task_group()
             await self._tg.__aenter__()
             self.monitor.bind(self._tg)
@@ -164,6 +156,16 @@ class JobSupervisor(JobTable):
             self._lock.release()
             raise
         return self
+
+    async def _adopt(self) -> None:
+        """Make the jobs of gone servers this server's, stopping those that still ran, and take back their alerts."""
+        adopted, self.damaged = await anyio.to_thread.run_sync(
+            adopt, self.settings.state_dir, self.server_id, self._open_journal
+        )
+        for found in adopted:
+            self._jobs[found.record.job_id] = await _take_over(found, self._runner)
+        reported = {job_id for job_id, job in self._jobs.items() if job.record.reported}
+        self.monitor.restore([alert for found in adopted for alert in found.alerts], reported)
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -204,6 +206,16 @@ class JobSupervisor(JobTable):
         """Wake whoever waits for a job to finish."""
         self._finished.set()
         self._finished = anyio.Event()
+
+
+async def _take_over(found: Adopted, runner: Runner) -> Job:
+    """A job of a gone server as this server's: a finished one as it was, one that still ran stopped."""
+    job = Job(record=found.record, journal=found.journal)
+    if job.done:
+        job.finished.set()
+    else:
+        await runner.interrupt(job, found.reason)
+    return job
 
 
 async def wait_any(

@@ -1,0 +1,264 @@
+"""One view per job of a state dir, brought up to date by reading only what changed since the last look.
+
+A `Board` lists the job directories, reads a record again only when its file
+changed (records are replaced by a rename, so inode, size and time tell), and
+follows the events and alerts of each job still queued or running from where it
+stopped reading. A finished job's record already holds what it touched and its
+tokens, so its events are never read: ten thousand old jobs cost a ``stat`` each,
+and only every few looks. Nothing here writes or locks: a server's lock is
+tested with a shared lock attempt that fails while the server lives.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from ..core import state_layout as layout
+from ..core.paths import relative_to_root
+from ..jobs.journal import ALERTS, EVENTS, RECORD, REQUEST, JobRecord, read_record
+from ..jobs.models import Alert
+from ..jobs.registry import server_alive
+from ..worktree.scope import meets
+from .activity import Activity, short, tokens
+from .follow import journal_event
+from .tail import LineTail
+
+EVENTS_PER_LOOK = 16 << 20
+"""The most bytes of a job's events one look reads: a long journal is caught up over a few looks."""
+SETTLED_EVERY = 10
+"""A finished job's files are looked at again every this many looks (a later claim or report may change them)."""
+
+
+@dataclass
+class JobView:
+    """A job as the watch shows it."""
+
+    job_id: str
+    directory: Path
+    record: JobRecord | None = None
+    problem: str | None = None
+    """Why the job's record cannot be read, if it cannot."""
+    activity: Activity | None = None
+    alerts: list[Alert] = field(default_factory=list[Alert])
+    server_alive: bool = False
+    waiting_for: list[str] | None = None
+    """A queued job's: the jobs it waits for (empty: a free slot)."""
+
+    @property
+    def label(self) -> str:
+        """The job's label, or ``?`` when its record cannot be read."""
+        return self.record.request.label if self.record else "?"
+
+    @property
+    def state(self) -> str:
+        """The job's state, ``damaged`` when its record cannot be read, ``orphaned`` when its server is gone."""
+        if self.record is None:
+            return "damaged"
+        if not self.record.done and not self.server_alive:
+            return "orphaned"
+        return self.record.state
+
+    @property
+    def queued_at(self) -> float:
+        """When the job was queued (0 for a damaged one)."""
+        return self.record.queued_at if self.record else 0.0
+
+    def elapsed(self, now: float) -> float | None:
+        """Seconds queued so far, running so far, or the whole run once finished."""
+        record = self.record
+        if record is None:
+            return None
+        if record.result is not None:
+            return record.result.timings.run_s or record.result.timings.queue_s
+        return now - (record.started_at or record.queued_at)
+
+    @property
+    def doing(self) -> str:
+        """What the job is doing now, or how it ended."""
+        record = self.record
+        if record is None:
+            return self.problem or "unreadable"
+        if record.result is not None:
+            ending = record.result.error or record.result.summary or record.result.final_message
+            return short(ending) if ending else record.state
+        if record.state == "queued":
+            blockers = self.waiting_for or []
+            return f"waits for {', '.join(blockers)}" if blockers else "waits for a free slot"
+        if not self.server_alive:
+            return "its server is gone; the next server to start stops it"
+        return self.activity.doing if self.activity else "starting"
+
+    @property
+    def files(self) -> dict[str, float | None]:
+        """Each path the job touched, from the worktree's top, with when it was first seen (None: not known)."""
+        return self.activity.files if self.activity else {}
+
+    @property
+    def tokens(self) -> int:
+        """The tokens the job used so far."""
+        record = self.record
+        if record is not None and record.result is not None:
+            return tokens(record.result.usage)
+        return tokens(self.activity.usage) if self.activity else 0
+
+
+@dataclass
+class _Reader:
+    """How far one job's files were read."""
+
+    view: JobView
+    stamp: tuple[int, int, int] | None = None
+    events: LineTail | None = None
+    alerts: LineTail | None = None
+    looks: int = 0
+
+    def look(self, alive: dict[str | None, bool], state_dir: Path) -> None:
+        """Bring the view up to date; a finished job's files only every `SETTLED_EVERY` looks."""
+        view = self.view
+        settled = view.record is not None and view.record.done and self.events is None
+        self.looks += 1
+        if settled and self.looks % SETTLED_EVERY:
+            return
+        self._record()
+        record = view.record
+        if record is not None:
+            if record.server_id not in alive:
+                alive[record.server_id] = server_alive(state_dir, record.server_id)
+            view.server_alive = alive[record.server_id]
+            self._activity(record)
+        self.alerts = self.alerts or LineTail(view.directory / ALERTS)
+        for line in self.alerts.read():
+            try:
+                view.alerts.append(Alert.model_validate_json(line))
+            except ValidationError:
+                continue
+
+    def _record(self) -> None:
+        view = self.view
+        try:
+            info = (view.directory / RECORD).stat()
+            stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
+            if stamp != self.stamp:
+                view.record, view.problem, self.stamp = read_record(view.directory / RECORD), None, stamp
+        except FileNotFoundError:
+            if view.record is None:
+                self._from_request("its record is not written yet")
+        except (OSError, ValueError) as exc:
+            self._from_request(f"its record cannot be read ({type(exc).__name__})")
+
+    def _from_request(self, problem: str) -> None:
+        """Show what the job's request says when its record cannot be read."""
+        self.view.problem = problem
+        try:
+            self.view.record = read_record(self.view.directory / REQUEST)
+        except (OSError, ValueError):
+            self.view.record = None
+
+    def _activity(self, record: JobRecord) -> None:
+        view, request = self.view, record.request
+        root = Path(request.root or request.cwd)
+        if view.activity is None:
+            view.activity = Activity(root, Path(request.cwd))
+        activity = view.activity
+        if record.result is not None:
+            self.events = None
+            activity.under_way.clear()
+            cwd, ended = Path(request.cwd), record.result.timings.finished_at
+            for path in [*record.result.observed_files, *record.result.modified_files]:
+                activity.touched(relative_to_root(root, cwd, path) or path, ended)
+        elif record.state != "queued":
+            self.events = self.events or LineTail(view.directory / EVENTS)
+            for line in self.events.read(EVENTS_PER_LOOK):
+                activity.add(journal_event(line))
+        for quoted in record.seen_files:
+            activity.files.setdefault(quoted, None)
+
+
+class Board:
+    """Every job of one state dir, as the watch shows them, newest first."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self.problem: str | None = None
+        """Why no job can be shown, when none can (no state dir yet, say)."""
+        self.servers = 0
+        """How many servers hold their lock on the state dir now."""
+        self._readers: dict[str, _Reader] = {}
+
+    @property
+    def jobs(self) -> list[JobView]:
+        """The jobs, newest first."""
+        return sorted((r.view for r in self._readers.values()), key=lambda v: (v.queued_at, v.job_id), reverse=True)
+
+    def get(self, job_id: str) -> JobView | None:
+        """The view of one job, if the state dir has it."""
+        reader = self._readers.get(job_id)
+        return reader.view if reader else None
+
+    def look(self) -> None:
+        """Read what changed in the state dir since the last look."""
+        jobs = layout.jobs(self.state_dir)
+        names, self.problem = _listed(self.state_dir)
+        for gone in self._readers.keys() - names:
+            del self._readers[gone]
+        for name in names - self._readers.keys():
+            if not name.startswith("."):
+                self._readers[name] = _Reader(JobView(name, jobs / name))
+        alive: dict[str | None, bool] = {}
+        for reader in self._readers.values():
+            reader.look(alive, self.state_dir)
+        self.servers = _live_servers(self.state_dir)
+        _waiting(self.jobs)
+
+    def counts(self) -> dict[str, int]:
+        """How many jobs are running, queued and finished (damaged and orphaned ones count as finished)."""
+        counts = {"running": 0, "queued": 0, "finished": 0}
+        for reader in self._readers.values():
+            state = reader.view.state
+            counts[state if state in counts else "finished"] += 1
+        return counts
+
+
+def _waiting(views: list[JobView]) -> None:
+    """Name, for each queued job, the running jobs and earlier queued ones of its server whose scopes meet its own."""
+    live = [(view, view.record) for view in reversed(views) if view.record and not view.record.done]
+    for view in views:
+        view.waiting_for = None
+    for view, record in live:
+        if record.state != "queued":
+            continue
+        scope = record.request.owned()
+        view.waiting_for = [
+            other.job_id
+            for other, theirs in live
+            if other is not view
+            and theirs.server_id == record.server_id
+            and (theirs.state == "running" or other.queued_at < view.queued_at)
+            and meets(scope, theirs.request.owned())
+        ]
+
+
+def _listed(state_dir: Path) -> tuple[set[str], str | None]:
+    """The names of the state dir's job directories, and why there are none when that is worth saying."""
+    try:
+        return set(os.listdir(layout.jobs(state_dir))), None
+    except FileNotFoundError:
+        if state_dir.is_dir():
+            return set(), None
+        return set(), f"no state dir at {state_dir} yet: no server has run a job for this repository"
+    except OSError as exc:
+        return set(), f"the state dir {state_dir} cannot be read ({exc.strerror})"
+
+
+def _live_servers(state_dir: Path) -> int:
+    servers = layout.servers(state_dir)
+    try:
+        names = os.listdir(servers)
+    except OSError:
+        return 0
+    adoption = layout.adoption_lock(state_dir).name
+    return sum(name.endswith(".lock") and name != adoption and server_alive(state_dir, name[:-5]) for name in names)
