@@ -797,6 +797,14 @@ def runs_command(world: World, name: str, command: str) -> None:
 # -- restarts of the server ---------------------------------------------------------------------------
 
 
+@when(parsers.parse('the record of job "{name}" is cut to half its bytes'))
+def cut_record(world: World, name: str) -> None:
+    """What a power loss in the middle of a write without a sync would leave."""
+    record = world.journal(name) / "job.json"
+    data = record.read_bytes()
+    record.write_bytes(data[: len(data) // 2])
+
+
 @when("the server restarts")
 def restart(world: World) -> None:
     """Stop the server the way its client does, and start a new one on the same journals."""

@@ -45,14 +45,6 @@ def unrelated_running(unrelated: subprocess.Popen[bytes]) -> None:
     assert unrelated.poll() is None
 
 
-@when(parsers.parse('the record of job "{name}" is cut to half its bytes'))
-def cut_record(world: World, name: str) -> None:
-    """What a power loss in the middle of a write without a sync would leave."""
-    record = world.journal(name) / "job.json"
-    data = record.read_bytes()
-    record.write_bytes(data[: len(data) // 2])
-
-
 @when(parsers.parse('the record of job "{name}" is made to name the unrelated process'))
 def reused_pid(world: World, name: str, unrelated: subprocess.Popen[bytes]) -> None:
     """The job's pid now belongs to another process, as after pid reuse; its recorded start time stays."""

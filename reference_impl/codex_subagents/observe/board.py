@@ -56,7 +56,7 @@ class JobView:
     @property
     def state(self) -> str:
         """The job's state, ``damaged`` when its record cannot be read, ``orphaned`` when its server is gone."""
-        if self.record is None:
+        if self.record is None or self.problem is not None:
             return "damaged"
         if not self.record.done and not self.server_alive:
             return "orphaned"
@@ -80,8 +80,8 @@ class JobView:
     def doing(self) -> str:
         """What the job is doing now, or how it ended."""
         record = self.record
-        if record is None:
-            return self.problem or "unreadable"
+        if record is None or self.problem is not None:
+            return self.problem or "its record and its request cannot be read"
         if record.result is not None:
             ending = record.result.error or record.result.summary or record.result.final_message
             return short(ending) if ending else record.state
@@ -146,12 +146,12 @@ class _Reader:
                 view.record, view.problem, self.stamp = read_record(view.directory / RECORD), None, stamp
         except FileNotFoundError:
             if view.record is None:
-                self._from_request("its record is not written yet")
+                self._from_request(None)
         except (OSError, ValueError) as exc:
             self._from_request(f"its record cannot be read ({type(exc).__name__})")
 
-    def _from_request(self, problem: str) -> None:
-        """Show what the job's request says when its record cannot be read."""
+    def _from_request(self, problem: str | None) -> None:
+        """Show what the job's request says when its record cannot be read, or is not written yet (no problem)."""
         self.view.problem = problem
         try:
             self.view.record = read_record(self.view.directory / REQUEST)
