@@ -9,7 +9,18 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "reference_impl" / "codex_subagents"
-PARTS = ("core", "worktree", "codex_home", "jobs", "observe", "live", "coordination", "supervision", "server", "commands")
+PARTS = (
+    "core",
+    "worktree",
+    "codex_home",
+    "jobs",
+    "observe",
+    "live",
+    "coordination",
+    "supervision",
+    "server",
+    "commands",
+)
 """The parts from the bottom up: a part imports only from the parts before it (and from itself)."""
 BESIDE = "scripted_model"
 """The test tool beside the server: it imports no part, and only the commands (the demo) import it."""
