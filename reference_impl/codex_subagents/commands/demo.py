@@ -28,7 +28,9 @@ from ..codex_home.skill import SKILL_NAME, packaged_skill
 from ..core import state_layout as layout
 from ..core.config import find_codex
 from ..core.errors import ConfigError
-from ..jobs.events import EVENT_ADAPTER, CommandExecution, FileChange, ItemEvent, McpToolCall
+from ..jobs.events import EVENT_ADAPTER, CommandExecution, FileChange, Item, ItemEvent, McpToolCall
+from ..jobs.journal import RECORD, read_record
+from ..observe.follow import EventReader
 from ..scripted_model import ScriptedModel, load_scripts
 
 _HERE = Path(__file__).resolve().parent
@@ -106,6 +108,7 @@ async def tell_story(
     repo = _make_repo(workdir / "repo", files)
     state = workdir / "state"
     say("start", f"a git repository with {', '.join(files)}; a boss and workers on a scripted model, offline")
+    say("watch", f"to see the workers live, in another terminal: codex-subagents watch --state-dir {state}")
     async with ScriptedModel(load_scripts([scripts]), log_path=workdir / "model-requests.jsonl") as model:
         env = dict(await install(BossSetup(model, repo, state, workdir, codex)))
         argv = [
@@ -185,7 +188,8 @@ class _JournalWatcher:
     """Print what each worker does, read off the server's job journals as they grow."""
 
     def __init__(self, jobs: Path, say: Callable[..., None], started: float) -> None:
-        self._jobs, self._say, self._started, self._read = jobs, say, started, dict[Path, int]()
+        self._jobs, self._say, self._started = jobs, say, started
+        self._readers: dict[Path, tuple[str, EventReader]] = {}
 
     async def run(self) -> None:
         while True:
@@ -193,28 +197,22 @@ class _JournalWatcher:
             await anyio.sleep(0.1)
 
     def drain_all(self) -> None:
-        for events in sorted(self._jobs.glob("*/events.jsonl")):
-            self._drain(events)
+        for record in sorted(self._jobs.glob(f"*/{RECORD}")):
+            if record.parent not in self._readers:
+                self._readers[record.parent] = (read_record(record).request.label, EventReader(record.parent))
+            label, reader = self._readers[record.parent]
+            for event in reader.events():
+                if isinstance(event, ItemEvent) and event.type == "item.completed":
+                    self._tell(label, event.item)
 
-    def _drain(self, path: Path) -> None:
-        with path.open("rb") as stream:
-            stream.seek(self._read.get(path, 0))
-            lines = stream.readlines()
-        complete = [line for line in lines if line.endswith(b"\n")]
-        self._read[path] = self._read.get(path, 0) + sum(map(len, complete))
-        label = json.loads((path.parent / "job.json").read_text())["request"]["label"]
-        for line in complete:
-            event = EVENT_ADAPTER.validate_json(line)
-            if not (isinstance(event, ItemEvent) and event.type == "item.completed"):
-                continue
-            item = event.item
-            if isinstance(item, FileChange):
-                text = "patches " + ", ".join(Path(change.path).name for change in item.changes)
-            elif isinstance(item, CommandExecution):
-                text = f"runs {item.command.split(' -lc ')[-1][:60]}"
-            else:
-                continue
-            self._say("worker", f"{label}: {text}", elapsed=time.monotonic() - self._started)
+    def _tell(self, label: str, item: Item) -> None:
+        if isinstance(item, FileChange):
+            text = "patches " + ", ".join(Path(change.path).name for change in item.changes)
+        elif isinstance(item, CommandExecution):
+            text = f"runs {item.command.split(' -lc ')[-1][:60]}"
+        else:
+            return
+        self._say("worker", f"{label}: {text}", elapsed=time.monotonic() - self._started)
 
 
 def _make_repo(path: Path, files: Mapping[str, str]) -> Path:
