@@ -143,3 +143,20 @@ async def test_a_file_staged_under_a_rule_removed_since_is_read_not_proven(stage
     (staged / "crlf.txt").write_bytes(b"changed\n")
     await batch.roll_back(worktree, baseline.info.baseline_id, ["crlf.txt"], busy=batch.Busy(), claims={})
     assert (staged / "crlf.txt").read_bytes() == b"one\r\ntwo\r\n"
+
+
+async def test_a_file_staged_under_a_rule_of_the_users_own_attributes_file_removed_since_is_read_not_proven(
+    staged: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The user's own attributes file (``~/.config/git/attributes`` when neither ``XDG_CONFIG_HOME`` nor
+    ``core.attributesFile`` names another) counts as the worktree's do: a rule removed from it since a file was
+    staged makes a baseline read that file itself."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    rules = tmp_path / ".config" / "git" / "attributes"
+    rules.parent.mkdir(parents=True)
+    rules.write_bytes(b"*.txt text\n")
+    git(staged, "add", "--renormalize", ".")
+    assert git(staged, "cat-file", "blob", ":crlf.txt") == "one\ntwo\n"
+    rules.write_bytes(b"")
+    assert "crlf.txt" not in await staged_stat.proven(await worktree_at(staged), seen(staged, "crlf.txt"))

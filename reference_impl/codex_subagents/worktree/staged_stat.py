@@ -12,7 +12,7 @@ stricter than git); and on whose way into git nothing converts bytes: no
 ``text``, ``eol``, ``crlf``, ``filter``, ``ident`` or ``working-tree-encoding``
 attribute applies to it, and ``core.autocrlf`` is off; and that was last
 written after every attributes file (``.gitattributes``, ``info/attributes``,
-``core.attributesFile``) was, so that no rule that converted it when it was
+the user's own: ``core.attributesFile`` or git's default) was, so that no rule that converted it when it was
 staged can have been removed since. Every other file is hashed, as is every
 file when the index cannot be read or is of an unknown version, or lists a
 ``.gitattributes`` missing on disk; a split index proves only the entries of its
@@ -64,7 +64,7 @@ async def proven(worktree: Worktree, entries: Mapping[str, Seen]) -> dict[str, s
     if all(entry[0] for entry in entries.values()) or await _converts_line_endings(root):
         return {}
     fmt = await git.text(root, "rev-parse", "--show-object-format")
-    rules = [worktree.shared_git_dir / "info" / "attributes", root / await _global_attributes(root)]
+    rules = [worktree.shared_git_dir / "info" / "attributes", await _global_attributes(root)]
     found = await offload.in_thread(_matching, worktree.index, 32 if fmt == "sha256" else 20, entries, rules)
     if not found:
         return {}
