@@ -15,6 +15,7 @@ from __future__ import annotations
 from codex_subagents.coordination import batch
 from codex_subagents.coordination.claims import Claim
 from codex_subagents.worktree import baselines
+from codex_subagents.worktree.location import worktree_at
 
 from .plan import Plan
 from .report import Figure, info, median
@@ -25,8 +26,8 @@ from .world import BenchError, clock
 async def measure(plan: Plan, big: Tree, small: Tree) -> tuple[list[Figure], dict[str, object]]:
     """Time overlaps, git status and rollback for each count of changes on ``big``, and the fewest on ``small``."""
     few, many = plan.changed_paths
-    on_big = (await baselines.create_in_child(big.root, "bench-changes")).baseline_id
-    on_small = (await baselines.create_in_child(small.root, "bench-changes")).baseline_id
+    on_big = (await baselines.create_in_child(await worktree_at(big.root), "bench-changes")).baseline_id
+    on_small = (await baselines.create_in_child(await worktree_at(small.root), "bench-changes")).baseline_id
     runs = {
         (big.files, few): await _rounds(big, on_big, few, plan.change_repeats),
         (big.files, many): await _rounds(big, on_big, many, plan.change_repeats),
@@ -71,13 +72,13 @@ async def _rounds(tree: Tree, baseline_id: str, count: int, repeats: int) -> dic
             "job-b": Claim(reported=frozenset(paths[1::2]), observed=frozenset()),
         }
         start = clock()
-        found = await batch.overlaps(tree.root, baseline_id, list(claims), claims)
+        found = await batch.overlaps(await worktree_at(tree.root), baseline_id, list(claims), claims)
         timings["overlaps"].append(clock() - start)
         if len(found.changed) != count or not found.clean:
             raise BenchError(f"codex_overlaps saw {len(found.changed)} of {count} changes in {tree.root}: {found}")
         timings["status"].append(status_seconds(tree))
         start = clock()
-        undone = await batch.roll_back(tree.root, baseline_id, None, batch.Busy(), {})
+        undone = await batch.roll_back(await worktree_at(tree.root), baseline_id, None, batch.Busy(), {})
         timings["rollback"].append(clock() - start)
         if len(undone.restored) + len(undone.removed) != count:
             raise BenchError(f"codex_rollback put back {undone} in {tree.root}, not {count} paths")

@@ -28,6 +28,7 @@ import anyio
 
 from codex_subagents.core.git import NICENESS
 from codex_subagents.worktree import baselines
+from codex_subagents.worktree.location import worktree_at
 
 from . import changes
 from .plan import Plan
@@ -86,7 +87,7 @@ async def _timed(side: str, tree: Tree) -> tuple[float, float]:
     """
     start, processor = clock(), _children_cpu()
     if side == "baseline":
-        await baselines.create_in_child(tree.root, "bench")
+        await baselines.create_in_child(await worktree_at(tree.root), "bench")
     else:
         await floor(tree)
     return clock() - start, _children_cpu() - processor

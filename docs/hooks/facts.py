@@ -13,8 +13,12 @@ import json
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
+
+if TYPE_CHECKING:
+    from codex_subagents.worktree.location import Worktree
 
 EXAMPLE_JOB = "j-0123456789ab"
 EXAMPLE_ROOT = Path("/home/me/project")
@@ -57,10 +61,16 @@ def _queue_full() -> None:
     raise QueueFullError(defaults.cap, defaults.queue_limit, defaults.cap)
 
 
+def _example_worktree() -> Worktree:
+    from codex_subagents.worktree.location import Worktree
+
+    return Worktree(EXAMPLE_ROOT, EXAMPLE_ROOT / ".git", EXAMPLE_ROOT / ".git", ignore_case=False)
+
+
 def _rollback_refused() -> None:
     from codex_subagents.coordination.batch import Busy, roll_back
 
-    anyio.run(lambda: roll_back(EXAMPLE_ROOT, "b-1", None, Busy((EXAMPLE_JOB,)), {}))
+    anyio.run(lambda: roll_back(_example_worktree(), "b-1", None, Busy((EXAMPLE_JOB,)), {}))
 
 
 def _unknown_job() -> None:
@@ -122,7 +132,7 @@ def _unreadable_record() -> None:
 def _other_worktree() -> None:
     from codex_subagents.coordination.batch import integrity
 
-    anyio.run(lambda: integrity(EXAMPLE_ROOT, "b-1", EXAMPLE_JOB, {}))
+    anyio.run(lambda: integrity(_example_worktree(), "b-1", EXAMPLE_JOB, {}))
 
 
 ERRORS: dict[str, Callable[[], None]] = {

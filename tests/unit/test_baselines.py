@@ -19,6 +19,7 @@ from codex_subagents.core.errors import BaselineError, GitError, InputError, Wor
 from codex_subagents.core.paths import git_quoted, git_unquoted, relative_to_root
 from codex_subagents.worktree import baselines, comparison, gitstate, location, rollback, snapshot
 from codex_subagents.worktree.baselines import Baseline
+from codex_subagents.worktree.location import Worktree, worktree_at
 from unit.repos import git
 
 pytestmark = pytest.mark.anyio
@@ -83,11 +84,13 @@ def empty(tmp_path: Path) -> Path:
 
 
 async def undo(repo: Path, baseline: Baseline, paths: list[str] | None = None) -> rollback.RollbackResult:
-    return await batch.roll_back(repo, baseline.info.baseline_id, paths, busy=batch.Busy(), claims={})
+    return await batch.roll_back(
+        await worktree_at(repo), baseline.info.baseline_id, paths, busy=batch.Busy(), claims={}
+    )
 
 
 async def changed(repo: Path, baseline: Baseline) -> dict[str, comparison.ChangeKind]:
-    return (await comparison.compare(repo, baseline)).changed
+    return (await comparison.compare(await worktree_at(repo), baseline)).changed
 
 
 async def test_a_baseline_touches_nothing_of_the_users(repo: Path) -> None:
@@ -95,38 +98,41 @@ async def test_a_baseline_touches_nothing_of_the_users(repo: Path) -> None:
     git(repo, "add", "untracked notes é.txt")
     index = (repo / ".git" / "index").read_bytes()
     before = everything(repo)
-    baseline = await baselines.create(repo, "label")
+    worktree = await worktree_at(repo)
+    baseline = await baselines.create(worktree, "label")
     assert everything(repo) == before
     assert (repo / ".git" / "index").read_bytes() == index
     assert baseline.info.ref == f"refs/codex-subagents/baselines/{baseline.info.baseline_id}"
-    listed = await baselines.listed(repo)
+    listed = await baselines.listed(worktree)
     assert [b.baseline_id for b in listed.baselines] == [baseline.info.baseline_id]
 
 
 async def test_a_baseline_taken_in_a_child_process_is_recorded_as_one_taken_here(repo: Path) -> None:
     """The tools' path: the child records the worktree, touches nothing, and only the description comes back."""
     before = everything(repo)
-    info = await baselines.create_in_child(repo, "child")
+    worktree = await worktree_at(repo)
+    info = await baselines.create_in_child(worktree, "child")
     assert everything(repo) == before
-    assert (await baselines.listed(repo)).baselines == [info]
-    loaded = await baselines.load(repo, info.baseline_id)
-    assert loaded.snapshot.entries.keys() == (await baselines.create(repo, None)).snapshot.entries.keys()
+    assert (await baselines.listed(worktree)).baselines == [info]
+    loaded = await baselines.load(worktree, info.baseline_id)
+    assert loaded.snapshot.entries.keys() == (await baselines.create(worktree, None)).snapshot.entries.keys()
     (repo / "run.sh").chmod(0o700)
     assert await changed(repo, loaded) == {"run.sh": "mode_changed"}
 
 
 async def test_a_baseline_that_fails_in_the_child_raises_the_error_it_raises_here(empty: Path) -> None:
     """Outside any repository git refuses: the child's GitError comes back with the same message."""
+    nowhere = Worktree(empty, empty / ".git", empty / ".git", ignore_case=False)
     with pytest.raises(GitError) as here:
-        await baselines.create(empty, None)
+        await baselines.create(nowhere, None)
     with pytest.raises(GitError) as apart:
-        await baselines.create_in_child(empty, None)
+        await baselines.create_in_child(nowhere, None)
     assert (type(apart.value), str(apart.value)) == (type(here.value), str(here.value))
 
 
 async def test_a_baseline_says_what_it_protects_and_what_it_leaves_out(repo: Path) -> None:
     """Ignored files are protected; an ignored directory is listed as not protected, before any worker runs."""
-    info = (await baselines.create(repo, None)).info
+    info = (await baselines.create(await worktree_at(repo), None)).info
     assert info.ignored_files == [".env", "debug.log"]
     assert [(u.path, u.reason) for u in info.unprotected] == [("build", "ignored_directory")]
     assert info.head.branch is not None
@@ -138,7 +144,7 @@ async def test_a_baseline_works_in_a_repository_without_commits(empty: Path) -> 
     root = empty
     git(root, "init", "-q")
     (root / "new.txt").write_text("x")
-    baseline = await baselines.create(root, None)
+    baseline = await baselines.create(await worktree_at(root), None)
     (root / "new.txt").write_text("changed")
     (root / "other.txt").write_text("y")
     await undo(root, baseline)
@@ -148,7 +154,7 @@ async def test_a_baseline_works_in_a_repository_without_commits(empty: Path) -> 
 
 async def test_rollback_restores_binary_files_modes_symlinks_deletions_and_nested_directories(repo: Path) -> None:
     """Everything changed since the baseline is put back byte for byte; new files and directories go."""
-    baseline = await baselines.create(repo, None)
+    baseline = await baselines.create(await worktree_at(repo), None)
     before = disk(repo)
     (repo / "bin.dat").write_bytes(b"\x00garbage")
     (repo / "run.sh").chmod(0o644)
@@ -177,15 +183,16 @@ async def test_rollback_restores_binary_files_modes_symlinks_deletions_and_neste
 
 async def test_the_plan_keeps_a_directory_whose_baseline_file_is_missing_and_prunes_a_new_one(repo: Path) -> None:
     """Computed alone, the plan lists its removals and writes; applied, it keeps ``dir`` for the file it restores."""
-    baseline = await baselines.create(repo, None)
+    worktree = await worktree_at(repo)
+    baseline = await baselines.create(worktree, None)
     (repo / "dir" / "keep.txt").unlink()
     (repo / "dir" / "new.txt").write_text("worker")
     (repo / "fresh").mkdir()
     (repo / "fresh" / "f.txt").write_text("worker")
-    steps = rollback.plan(baseline, await comparison.compare(repo, baseline))
+    steps = rollback.plan(baseline, await comparison.compare(worktree, baseline))
     assert (steps.remove, sorted(steps.write)) == (["fresh/f.txt", "dir/new.txt"], ["dir/keep.txt"])
     assert "dir" in steps.keep_dirs and "fresh" not in steps.keep_dirs
-    report = await rollback.apply(repo, baseline, steps)
+    report = await rollback.apply(worktree, baseline, steps)
     assert (report.removed_dirs, report.restored) == (["fresh"], ["dir/keep.txt"])
     assert sorted(p.name for p in (repo / "dir").iterdir()) == ["keep.txt"]
 
@@ -195,14 +202,15 @@ async def test_the_plan_spares_the_paths_it_is_told_to_and_says_why(repo: Path) 
 
     Only spared paths that the rollback would otherwise have touched are named.
     """
-    baseline = await baselines.create(repo, None)
+    worktree = await worktree_at(repo)
+    baseline = await baselines.create(worktree, None)
     (repo / "dir" / "keep.txt").unlink()
     (repo / "dir" / "new.txt").write_text("another session's")
     (repo / "fresh.txt").write_text("this batch's")
     spare = {"dir/new.txt": "theirs", "dir/keep.txt": "theirs too", "unchanged.txt": "not a change"}
-    steps = rollback.plan(baseline, await comparison.compare(repo, baseline), ["dir", "fresh.txt"], spare)
+    steps = rollback.plan(baseline, await comparison.compare(worktree, baseline), ["dir", "fresh.txt"], spare)
     assert (steps.remove, steps.write, steps.spared) == (["fresh.txt"], {}, {k: spare[k] for k in list(spare)[:2]})
-    report = await rollback.apply(repo, baseline, steps)
+    report = await rollback.apply(worktree, baseline, steps)
     assert [(item.path, item.reason) for item in report.not_restored] == [
         ("dir/keep.txt", "theirs too"),
         ("dir/new.txt", "theirs"),
@@ -230,7 +238,7 @@ async def test_line_endings_come_back_as_they_were_on_disk_whatever_gits_config(
     git(root, "commit", "-qm", "start")
     (root / "untracked.txt").write_bytes(b"u\r\n")
     (root / "mixed.txt").write_bytes(b"a\nb\r\nc\r")
-    baseline = await baselines.create(root, None)
+    baseline = await baselines.create(await worktree_at(root), None)
     before = disk(root)
     for name in ("tracked.crlf", "plain.txt", "untracked.txt", "mixed.txt"):
         (root / name).write_bytes((root / name).read_bytes().replace(b"\r\n", b"\n"))
@@ -245,7 +253,7 @@ async def test_a_clean_filter_does_not_change_what_comes_back(repo: Path) -> Non
     git(repo, "config", "filter.strip.smudge", "cat")
     (repo / ".gitattributes").write_text("*.ipynb filter=strip\n")
     (repo / "book.ipynb").write_text("cell\noutput: 42\n")
-    baseline = await baselines.create(repo, None)
+    baseline = await baselines.create(await worktree_at(repo), None)
     (repo / "book.ipynb").write_text("cell\n")
     assert (await changed(repo, baseline))["book.ipynb"] == "modified"
     await undo(repo, baseline)
@@ -257,7 +265,7 @@ async def test_a_private_key_keeps_its_mode_and_a_mode_change_alone_is_seen(repo
     key = repo / "id_ed25519"
     key.write_text("PRIVATE\n")
     key.chmod(0o600)
-    baseline = await baselines.create(repo, None)
+    baseline = await baselines.create(await worktree_at(repo), None)
     key.chmod(0o644)
     assert await changed(repo, baseline) == {"id_ed25519": "mode_changed"}
     key.write_text("overwritten\n")
@@ -267,7 +275,7 @@ async def test_a_private_key_keeps_its_mode_and_a_mode_change_alone_is_seen(repo
 
 async def test_ignored_files_are_protected_and_stay_out_of_reach_when_gitignore_changes(repo: Path) -> None:
     """A worker's edit of .env and git clean -fdx are undone; un-ignoring build/ never deletes its contents."""
-    baseline = await baselines.create(repo, None)
+    baseline = await baselines.create(await worktree_at(repo), None)
     before = disk(repo)
     (repo / ".env").write_text("TOKEN=leaked\n")
     (repo / ".gitignore").write_text("")
@@ -285,13 +293,14 @@ async def test_a_commit_a_stash_and_a_reset_by_a_worker_are_reported_and_moved_b
     git(repo, "add", "a.txt")
     git(repo, "stash", "push", "-q", "-m", "the user's own stash", "--", "dir/keep.txt")
     before = everything(repo)
-    baseline = await baselines.create(repo, None)
+    worktree = await worktree_at(repo)
+    baseline = await baselines.create(worktree, None)
     git(repo, "reset", "-q")
     git(repo, "commit", "-q", "--allow-empty", "-m", "a worker's commit")
     worker_commit = git(repo, "rev-parse", "HEAD").strip()
     (repo / "run.sh").write_text("#!/bin/sh\necho worker\n")
     git(repo, "stash", "push", "-q", "-u")
-    compared = await comparison.compare(repo, baseline)
+    compared = await comparison.compare(worktree, baseline)
     assert {change.what for change in compared.git} >= {"head", "index", "stash"}
     report = await undo(repo, baseline)
     assert everything(repo) == before
@@ -299,12 +308,12 @@ async def test_a_commit_a_stash_and_a_reset_by_a_worker_are_reported_and_moved_b
     kept = {git(repo, "rev-parse", ref).strip() for ref in report.kept_refs}
     assert worker_commit in kept
     assert len(kept) == 3
-    assert (await comparison.compare(repo, baseline)).git == []
+    assert (await comparison.compare(worktree, baseline)).git == []
 
 
 async def test_a_checkout_of_another_branch_is_moved_back(repo: Path) -> None:
     """HEAD returns to the baseline's branch; the worker's branch is left alone."""
-    baseline = await baselines.create(repo, None)
+    baseline = await baselines.create(await worktree_at(repo), None)
     branch = git(repo, "symbolic-ref", "HEAD").strip()
     git(repo, "checkout", "-q", "-b", "worker-branch")
     report = await undo(repo, baseline)
@@ -315,7 +324,7 @@ async def test_a_checkout_of_another_branch_is_moved_back(repo: Path) -> None:
 
 async def test_a_rollback_of_some_paths_leaves_git_state_and_other_paths_alone(repo: Path) -> None:
     """Only the named paths (or what lies under a named directory) are restored."""
-    baseline = await baselines.create(repo, None)
+    baseline = await baselines.create(await worktree_at(repo), None)
     (repo / "a.txt").write_text("worker a\n")
     (repo / "dir" / "keep.txt").write_text("worker b\n")
     (repo / "dir" / "added.txt").write_text("worker b\n")
@@ -327,7 +336,7 @@ async def test_a_rollback_of_some_paths_leaves_git_state_and_other_paths_alone(r
 
 async def test_a_file_replaced_by_a_directory_is_restored(repo: Path) -> None:
     """A path that became a directory becomes the baseline's file again."""
-    baseline = await baselines.create(repo, None)
+    baseline = await baselines.create(await worktree_at(repo), None)
     (repo / "a.txt").unlink()
     (repo / "a.txt").mkdir()
     (repo / "a.txt" / "inner").write_text("x")
@@ -345,7 +354,7 @@ async def test_edits_inside_a_submodule_are_seen_and_undone(repo: Path, tmp_path
     git(library, "commit", "-qm", "lib")
     git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(library), "vendor/lib")
     (repo / "vendor" / "lib" / "lib.py").write_text("the user's edit in the submodule\n")
-    baseline = await baselines.create(repo, None)
+    baseline = await baselines.create(await worktree_at(repo), None)
     before = disk(repo)
     (repo / "vendor" / "lib" / "lib.py").write_text("a worker's edit\n")
     (repo / "vendor" / "lib" / "new.py").write_text("new\n")
@@ -362,14 +371,17 @@ async def test_the_index_a_snapshot_lists_is_the_top_repositorys_as_git_state_re
     (nested / "notes.txt").write_text("mine\n")
     git(nested, "add", "notes.txt")
     git(repo, "add", "a.txt")
-    shot = await snapshot.take(repo, write=False)
-    assert await gitstate.record(repo, write=False, staged=shot.staged) == await gitstate.record(repo, write=False)
-    baseline = await baselines.create(repo, None)
+    worktree = await worktree_at(repo)
+    shot = await snapshot.take(worktree, write=False)
+    assert await gitstate.record(worktree, write=False, staged=shot.staged) == await gitstate.record(
+        worktree, write=False
+    )
+    baseline = await baselines.create(worktree, None)
     (nested / "notes.txt").write_text("worker\n")
     git(nested, "add", "notes.txt")
-    assert (await comparison.compare(repo, baseline)).git == []
+    assert (await comparison.compare(worktree, baseline)).git == []
     git(repo, "reset", "-q")
-    assert [change.what for change in (await comparison.compare(repo, baseline)).git] == ["index"]
+    assert [change.what for change in (await comparison.compare(worktree, baseline)).git] == ["index"]
 
 
 async def test_a_nested_repository_without_commits_does_not_fail_the_baseline(repo: Path) -> None:
@@ -378,7 +390,7 @@ async def test_a_nested_repository_without_commits_does_not_fail_the_baseline(re
     nested.mkdir()
     git(nested, "init", "-q")
     (nested / "notes.txt").write_text("mine\n")
-    baseline = await baselines.create(repo, None)
+    baseline = await baselines.create(await worktree_at(repo), None)
     (nested / "notes.txt").write_text("worker\n")
     assert await changed(repo, baseline) == {"scratch/notes.txt": "modified"}
     await undo(repo, baseline)
@@ -389,9 +401,10 @@ async def test_names_that_are_not_utf8_are_shown_quoted_and_round_trip(repo: Pat
     """A non-UTF-8 name is reported the way git quotes it, and that form rolls back the very file."""
     name = os.fsdecode(b"caf\xe9.txt")
     (repo / name).write_bytes(b"user\n")
-    baseline = await baselines.create(repo, None)
+    worktree = await worktree_at(repo)
+    baseline = await baselines.create(worktree, None)
     (repo / name).write_bytes(b"worker\n")
-    report = await batch.overlaps(repo, baseline.info.baseline_id, [], {})
+    report = await batch.overlaps(worktree, baseline.info.baseline_id, [], {})
     assert report.unclaimed == ['"caf\\351.txt"']
     result = await undo(repo, baseline, report.unclaimed)
     assert result.restored == ['"caf\\351.txt"']
@@ -412,16 +425,16 @@ async def test_baselines_belong_to_their_worktree(repo: Path, tmp_path: Path) ->
     """A baseline recorded in one linked worktree is neither listed nor usable in another."""
     other = tmp_path / "linked"
     git(repo, "worktree", "add", "-q", str(other))
-    baseline = await baselines.create(repo, None)
-    assert (await baselines.listed(other.resolve())).baselines == []
+    baseline = await baselines.create(await worktree_at(repo), None)
+    assert (await baselines.listed(await worktree_at(other.resolve()))).baselines == []
     with pytest.raises(BaselineError, match="codex_baselines"):
-        await baselines.load(other.resolve(), baseline.info.baseline_id)
+        await baselines.load(await worktree_at(other.resolve()), baseline.info.baseline_id)
 
 
 @pytest.mark.parametrize("path", ["../outside", "/etc/passwd", "-rf", "a/../../x", ""])
 async def test_rollback_paths_that_escape_or_look_like_options_are_refused(repo: Path, path: str) -> None:
     """Bad paths are refused before anything changes."""
-    baseline = await baselines.create(repo, None)
+    baseline = await baselines.create(await worktree_at(repo), None)
     (repo / "a.txt").write_text("changed")
     with pytest.raises(InputError):
         await undo(repo, baseline, [path])
@@ -433,17 +446,18 @@ async def test_a_path_through_a_symlinked_directory_is_refused(repo: Path, tmp_p
     outside = tmp_path / "outside"
     outside.mkdir()
     (repo / "escape").symlink_to(outside)
-    baseline = await baselines.create(repo, None)
+    baseline = await baselines.create(await worktree_at(repo), None)
     with pytest.raises(InputError, match=re.escape(repr("escape/file"))):
         await undo(repo, baseline, ["escape/file"])
 
 
 async def test_a_rollback_is_refused_while_a_worker_may_write(repo: Path) -> None:
     """The busy jobs are named, with what to do, and nothing changes."""
-    baseline = await baselines.create(repo, None)
+    worktree = await worktree_at(repo)
+    baseline = await baselines.create(worktree, None)
     (repo / "a.txt").write_text("changed")
     with pytest.raises(WorktreeBusyError, match="codex_cancel") as refused:
-        await batch.roll_back(repo, baseline.info.baseline_id, None, batch.Busy(("j-1",)), claims={})
+        await batch.roll_back(worktree, baseline.info.baseline_id, None, batch.Busy(("j-1",)), claims={})
     assert (refused.value.ours, refused.value.theirs) == (["j-1"], [])
     assert (repo / "a.txt").read_text() == "changed"
 
@@ -452,16 +466,17 @@ async def test_a_rollback_is_refused_while_a_worker_may_write(repo: Path) -> Non
 async def test_baseline_ids_that_look_like_options_or_paths_are_refused(repo: Path, baseline_id: str) -> None:
     """Only well-formed ids reach git; the refusal names the id."""
     with pytest.raises(InputError, match=re.escape(f"baseline id {baseline_id!r}")):
-        await baselines.load(repo, baseline_id)
+        await baselines.load(await worktree_at(repo), baseline_id)
 
 
 async def test_unknown_and_dropped_baselines_are_named(repo: Path) -> None:
     """A dropped baseline is gone from the list and asking for it says how to list them."""
-    baseline = await baselines.create(repo, None)
-    await baselines.drop(repo, baseline.info.baseline_id)
-    assert (await baselines.listed(repo)).baselines == []
+    worktree = await worktree_at(repo)
+    baseline = await baselines.create(worktree, None)
+    await baselines.drop(worktree, baseline.info.baseline_id)
+    assert (await baselines.listed(worktree)).baselines == []
     with pytest.raises(BaselineError, match="codex_baselines"):
-        await baselines.load(repo, baseline.info.baseline_id)
+        await baselines.load(worktree, baseline.info.baseline_id)
 
 
 async def test_outside_git_the_error_says_git_is_required(empty: Path) -> None:
@@ -480,7 +495,8 @@ def test_worker_paths_are_made_relative_to_the_root(repo: Path) -> None:
 
 async def test_the_overlap_report_names_overlaps_unclaimed_and_unchanged_claims(repo: Path) -> None:
     """Two jobs on one path overlap; a change nobody claims is unclaimed; a claim without a change is listed."""
-    baseline = await baselines.create(repo, None)
+    worktree = await worktree_at(repo)
+    baseline = await baselines.create(worktree, None)
     (repo / "a.txt").write_text("both\n")
     (repo / "shell.txt").write_text("by a shell command\n")
     (repo / "run.sh").write_text("mine\n")
@@ -488,7 +504,7 @@ async def test_the_overlap_report_names_overlaps_unclaimed_and_unchanged_claims(
         "j-1": claim(repo, repo, ["a.txt", "run.sh"], []),
         "j-2": claim(repo, repo / "dir", ["ghost.py"], [str(repo / "a.txt")]),
     }
-    report = await batch.overlaps(repo, baseline.info.baseline_id, list(claims), claims)
+    report = await batch.overlaps(worktree, baseline.info.baseline_id, list(claims), claims)
     assert report.overlaps == {"a.txt": ["j-1", "j-2"]}
     assert report.unclaimed == ["shell.txt"]
     assert report.unchanged_claims == {"j-2": ["dir/ghost.py"]}
@@ -497,14 +513,15 @@ async def test_the_overlap_report_names_overlaps_unclaimed_and_unchanged_claims(
 
 async def test_integrity_separates_the_jobs_own_changes_from_suspects(repo: Path) -> None:
     """A stopped job's touched paths are its; changes no job claims are suspects; others' claims are neither."""
-    baseline = await baselines.create(repo, None)
+    worktree = await worktree_at(repo)
+    baseline = await baselines.create(worktree, None)
     for name in ("a.txt", "b.txt", "c.txt"):
         (repo / name).write_text("changed\n")
     claims = {
         "j-1": claim(repo, repo, [], ["a.txt"]),
         "j-2": claim(repo, repo, ["b.txt"], []),
     }
-    result = await batch.integrity(repo, baseline.info.baseline_id, "j-1", claims)
+    result = await batch.integrity(worktree, baseline.info.baseline_id, "j-1", claims)
     assert (result.changed_by_job, result.suspects) == (["a.txt"], ["c.txt"])
 
 
@@ -523,7 +540,7 @@ def test_any_edits_after_a_baseline_are_undone_byte_exact(repo: Path, operations
     import anyio
 
     async def scenario() -> None:
-        baseline = await baselines.create(repo, None)
+        baseline = await baselines.create(await worktree_at(repo), None)
         before = disk(repo)
         for operation, name, data in operations:
             target = repo / "fuzz" / name if operation == "mkdir" else repo / name
@@ -554,10 +571,11 @@ async def test_a_repository_git_refuses_is_reported_with_gits_reason_not_as_miss
 
 async def test_a_claim_where_the_baseline_protects_nothing_is_unchecked_not_unchanged(repo: Path) -> None:
     """A job that says it wrote in an ignored directory is not told its change did not happen."""
-    baseline = await baselines.create(repo, None)
+    worktree = await worktree_at(repo)
+    baseline = await baselines.create(worktree, None)
     (repo / "build" / "out.o").write_bytes(b"rebuilt")
     claims = {"j-1": claim(repo, repo, ["build/out.o", "a.txt"], [])}
-    report = await batch.overlaps(repo, baseline.info.baseline_id, list(claims), claims)
+    report = await batch.overlaps(worktree, baseline.info.baseline_id, list(claims), claims)
     assert (report.unchecked_claims, report.unchanged_claims) == ({"j-1": ["build/out.o"]}, {"j-1": ["a.txt"]})
 
 
@@ -565,8 +583,10 @@ _BASELINE_AND_PRINT_UNPROTECTED = """
 import json, sys
 from pathlib import Path
 import anyio
-from codex_subagents.worktree import baselines
-info = anyio.run(baselines.create, Path(sys.argv[1]), None).info
+from codex_subagents.worktree import baselines, location
+async def baseline():
+    return await baselines.create(await location.worktree_at(Path(sys.argv[1])), None)
+info = anyio.run(baseline).info
 print(json.dumps([[u.path, u.reason] for u in info.unprotected]))
 """
 
@@ -601,14 +621,14 @@ def test_a_file_the_server_may_not_read_is_listed_as_unprotected_and_the_rest_is
 async def test_a_detached_head_and_a_first_commit_on_an_unborn_branch_are_moved_back(repo: Path, empty: Path) -> None:
     """A detached HEAD returns to its commit; a branch a worker created by committing first is removed again."""
     git(repo, "checkout", "-q", "--detach")
-    detached = await baselines.create(repo, None)
+    detached = await baselines.create(await worktree_at(repo), None)
     git(repo, "commit", "-q", "--allow-empty", "-m", "worker")
     report = await undo(repo, detached)
     assert [change.what for change in report.git_restored] == ["head"]
     assert git(repo, "rev-parse", "HEAD") == git(repo, "rev-parse", detached.info.commit + "^1")
     git(empty, "init", "-q")
     (empty / "a.txt").write_text("a\n")
-    unborn = await baselines.create(empty, None)
+    unborn = await baselines.create(await worktree_at(empty), None)
     git(empty, "add", "a.txt")
     git(empty, "commit", "-q", "-m", "worker")
     report = await undo(empty, unborn)
@@ -620,7 +640,7 @@ async def test_a_detached_head_and_a_first_commit_on_an_unborn_branch_are_moved_
 async def test_the_index_is_not_written_while_another_git_command_holds_its_lock(repo: Path) -> None:
     """Git's own lock protocol is respected: the rollback says to retry, and the lock stays git's."""
     git(repo, "add", "a.txt")
-    baseline = await baselines.create(repo, None)
+    baseline = await baselines.create(await worktree_at(repo), None)
     git(repo, "reset", "-q")
     (repo / ".git" / "index.lock").write_bytes(b"")
     with pytest.raises(GitError, match="retry"):
@@ -630,7 +650,7 @@ async def test_the_index_is_not_written_while_another_git_command_holds_its_lock
 
 async def test_a_path_that_cannot_be_put_back_is_named_and_nothing_else_is_lost(repo: Path) -> None:
     """A directory holding new ignored files where the baseline had a file stays; the rollback says so."""
-    baseline = await baselines.create(repo, None)
+    baseline = await baselines.create(await worktree_at(repo), None)
     (repo / "a.txt").unlink()
     (repo / "a.txt").mkdir()
     (repo / "a.txt" / "trace.log").write_text("a new ignored file\n")
@@ -645,7 +665,7 @@ async def test_a_tracked_file_replaced_by_a_fifo_is_listed_and_left_alone(repo: 
     """Neither file nor link: the baseline says it does not protect it, and a rollback never opens it."""
     (repo / "a.txt").unlink()
     os.mkfifo(repo / "a.txt")
-    info = (await baselines.create(repo, None)).info
+    info = (await baselines.create(await worktree_at(repo), None)).info
     assert ("a.txt", "not_a_file") in [(u.path, u.reason) for u in info.unprotected]
 
 
@@ -656,27 +676,29 @@ async def test_an_ignored_file_over_the_size_limit_is_listed_not_protected(
     from codex_subagents.worktree import snapshot
 
     monkeypatch.setattr(snapshot, "MAX_IGNORED_FILE_BYTES", 8)
-    info = (await baselines.create(repo, None)).info
+    info = (await baselines.create(await worktree_at(repo), None)).info
     assert (".env", "too_large") in [(u.path, u.reason) for u in info.unprotected]
     assert info.ignored_files == ["debug.log"]
 
 
 async def test_a_baseline_whose_signature_cache_is_gone_still_compares_exactly(repo: Path) -> None:
     """The cache only saves work: without it every file is read again and the answer is the same."""
-    baseline = await baselines.create(repo, None)
+    worktree = await worktree_at(repo)
+    baseline = await baselines.create(worktree, None)
     (repo / ".git" / "codex-subagents" / "baselines" / baseline.info.baseline_id).unlink()
     (repo / "run.sh").chmod(0o700)
-    reloaded = await baselines.load(repo, baseline.info.baseline_id)
+    reloaded = await baselines.load(worktree, baseline.info.baseline_id)
     assert await changed(repo, reloaded) == {"run.sh": "mode_changed"}
 
 
 async def test_a_second_baseline_records_what_changed_since_the_first(repo: Path) -> None:
     """Unchanged files are taken from the previous baseline; a same-size edit with its old mtime is still seen."""
-    first = await baselines.create(repo, None)
+    worktree = await worktree_at(repo)
+    first = await baselines.create(worktree, None)
     before = (repo / "a.txt").stat()
     (repo / "a.txt").write_text("THE USER'S UNCOMMITTED EDIT\n")
     os.utime(repo / "a.txt", ns=(before.st_atime_ns, before.st_mtime_ns))
-    second = await baselines.create(repo, None)
+    second = await baselines.create(worktree, None)
     (repo / "a.txt").write_text("a worker's edit\n")
     await undo(repo, second)
     assert (repo / "a.txt").read_text() == "THE USER'S UNCOMMITTED EDIT\n"

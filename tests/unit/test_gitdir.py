@@ -12,6 +12,7 @@ from codex_subagents.coordination import batch
 from codex_subagents.core.errors import GitError
 from codex_subagents.worktree import baselines, comparison, gitdir, gitstate, rollback
 from codex_subagents.worktree.baselines import Baseline
+from codex_subagents.worktree.location import worktree_at
 from unit.repos import committed, git
 
 pytestmark = pytest.mark.anyio
@@ -54,17 +55,24 @@ def repo(tmp_path: Path) -> Path:
 
 async def git_files(repo: Path, baseline: Baseline) -> list[str]:
     """The details of the git directory's files that differ from the baseline."""
-    return [change.detail for change in (await comparison.compare(repo, baseline)).git if change.what == "git_file"]
+    return [
+        change.detail
+        for change in (await comparison.compare(await worktree_at(repo), baseline)).git
+        if change.what == "git_file"
+    ]
 
 
 async def undo(repo: Path, baseline: Baseline, paths: list[str] | None = None) -> rollback.RollbackResult:
-    return await batch.roll_back(repo, baseline.info.baseline_id, paths, busy=batch.Busy(), claims={})
+    return await batch.roll_back(
+        await worktree_at(repo), baseline.info.baseline_id, paths, busy=batch.Busy(), claims={}
+    )
 
 
 async def test_a_hook_an_alias_and_info_files_a_worker_changes_are_reported_and_put_back_exactly(repo: Path) -> None:
     """Each changed file is named; a rollback of everything restores bytes and modes and removes the added hook."""
     before = watched(repo)
-    baseline = await baselines.create(repo, None)
+    worktree = await worktree_at(repo)
+    baseline = await baselines.create(worktree, None)
     git(repo, "config", "alias.st", "!touch pwned")
     git(repo, "config", "core.hooksPath", "/somewhere/else")
     added = repo / ".git" / "hooks" / "post-checkout"
@@ -80,7 +88,7 @@ async def test_a_hook_an_alias_and_info_files_a_worker_changes_are_reported_and_
         "info/attributes in the git directory was added",
         "info/exclude in the git directory was removed",
     ]
-    assert not (await batch.overlaps(repo, baseline.info.baseline_id, [], {})).clean
+    assert not (await batch.overlaps(worktree, baseline.info.baseline_id, [], {})).clean
     report = await undo(repo, baseline)
     assert len([change for change in report.git_restored if change.what == "git_file"]) == 5
     assert watched(repo) == before
@@ -89,7 +97,7 @@ async def test_a_hook_an_alias_and_info_files_a_worker_changes_are_reported_and_
 
 async def test_a_rollback_of_some_paths_leaves_the_git_directory_as_it_is(repo: Path) -> None:
     """Only a rollback of everything touches git's own state, its files included."""
-    baseline = await baselines.create(repo, None)
+    baseline = await baselines.create(await worktree_at(repo), None)
     git(repo, "config", "alias.st", "!touch pwned")
     (repo / "a.txt").write_text("worker\n")
     report = await undo(repo, baseline, ["a.txt"])
@@ -101,7 +109,7 @@ async def test_a_hook_a_worker_added_does_not_run_while_the_rest_of_gits_state_i
     repo: Path, tmp_path: Path
 ) -> None:
     """The files come back first: a reference-transaction hook is gone before HEAD is moved back."""
-    baseline = await baselines.create(repo, None)
+    baseline = await baselines.create(await worktree_at(repo), None)
     marker = tmp_path / "ran"
     hook = repo / ".git" / "hooks" / "reference-transaction"
     hook.write_text(f"#!/bin/sh\necho ran >> '{marker}'\n")
@@ -121,7 +129,7 @@ async def test_links_in_the_git_directory_are_recorded_as_links_and_never_follow
     (outside / "shared-hook").write_text("#!/bin/sh\n")
     (repo / ".git" / "hooks" / "commit-msg").symlink_to(outside / "shared-hook")
     before = watched(repo)
-    baseline = await baselines.create(repo, None)
+    baseline = await baselines.create(await worktree_at(repo), None)
     (outside / "shared-hook").write_text("#!/bin/sh\nchanged outside the git directory\n")
     assert await git_files(repo, baseline) == []
     hooks = repo / ".git" / "hooks"
@@ -140,11 +148,12 @@ async def test_a_file_past_the_limits_refuses_the_baseline_and_one_a_worker_adds
     """The baseline names the file it cannot protect; a comparison sees a large or special file without reading it."""
     big = repo / ".git" / "hooks" / "big"
     big.write_bytes(b"x" * (gitdir.MAX_FILE_BYTES + 1))
+    worktree = await worktree_at(repo)
     with pytest.raises(GitError) as refused:
-        await baselines.create(repo, None)
+        await baselines.create(worktree, None)
     assert "'hooks/big'" in str(refused.value)
     big.unlink()
-    baseline = await baselines.create(repo, None)
+    baseline = await baselines.create(worktree, None)
     big.write_bytes(b"x" * (gitdir.MAX_FILE_BYTES + 1))
     os.mkfifo(repo / ".git" / "hooks" / "pipe")
     assert await git_files(repo, baseline) == [
@@ -163,7 +172,7 @@ async def test_a_linked_worktree_records_the_shared_config_and_its_own_config_wo
     git(repo, "config", "extensions.worktreeConfig", "true")
     git(repo, "worktree", "add", "-q", str(tmp_path / "linked"))
     linked = (tmp_path / "linked").resolve()
-    baseline = await baselines.create(linked, None)
+    baseline = await baselines.create(await worktree_at(linked), None)
     git(linked, "config", "--worktree", "alias.co", "!touch pwned")
     git(linked, "config", "alias.st", "!touch pwned")
     assert await git_files(linked, baseline) == [

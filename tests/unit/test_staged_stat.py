@@ -10,6 +10,7 @@ import pytest
 
 from codex_subagents.coordination import batch
 from codex_subagents.worktree import baselines, staged_stat
+from codex_subagents.worktree.location import worktree_at
 from unit.repos import git
 
 pytestmark = pytest.mark.anyio
@@ -52,7 +53,7 @@ def staged(tmp_path: Path) -> Path:
 
 async def test_an_entry_whose_stat_matches_is_proven_with_its_raw_blob_id(staged: Path) -> None:
     """A file and a link that git staged long ago, unchanged since, are taken with the ids of their raw bytes."""
-    found = await staged_stat.proven(staged, seen(staged, "plain.txt", "crlf.txt", "link"))
+    found = await staged_stat.proven(await worktree_at(staged), seen(staged, "plain.txt", "crlf.txt", "link"))
     assert found == {name: raw_id(staged, name) for name in ("plain.txt", "crlf.txt")} | {
         "link": git(staged, "rev-parse", ":link").strip()
     }
@@ -61,20 +62,20 @@ async def test_an_entry_whose_stat_matches_is_proven_with_its_raw_blob_id(staged
 async def test_a_racily_clean_entry_is_not_proven(staged: Path) -> None:
     """An entry not older than the index file may have changed after git hashed it: it is read again."""
     os.utime(staged / ".git" / "index", ns=(_HOUR_AGO, _HOUR_AGO))
-    assert await staged_stat.proven(staged, seen(staged, "plain.txt", "link")) == {}
+    assert await staged_stat.proven(await worktree_at(staged), seen(staged, "plain.txt", "link")) == {}
 
 
 async def test_an_entry_whose_stat_differs_is_not_proven(staged: Path) -> None:
     """A file rewritten with bytes of the same size since git hashed it is read again."""
     (staged / "plain.txt").write_bytes(b"PLAIN\n")
     aged(staged, "plain.txt")
-    assert await staged_stat.proven(staged, seen(staged, "plain.txt")) == {}
+    assert await staged_stat.proven(await worktree_at(staged), seen(staged, "plain.txt")) == {}
 
 
 async def test_a_file_with_a_filter_or_line_ending_attribute_is_not_proven(staged: Path) -> None:
     """Where git converts bytes on their way in, its blob is not the file's bytes: such files are read again."""
     (staged / ".gitattributes").write_bytes(b"crlf.txt text\nplain.txt filter=strip\n")
-    assert await staged_stat.proven(staged, seen(staged, "plain.txt", "crlf.txt", "link")) == {
+    assert await staged_stat.proven(await worktree_at(staged), seen(staged, "plain.txt", "crlf.txt", "link")) == {
         "link": git(staged, "rev-parse", ":link").strip()
     }
 
@@ -83,7 +84,7 @@ async def test_a_file_with_a_filter_or_line_ending_attribute_is_not_proven(stage
 async def test_no_entry_is_proven_under_autocrlf(staged: Path, value: str) -> None:
     """With core.autocrlf on, git may convert any file's line endings, so every file is read again."""
     git(staged, "config", "core.autocrlf", value)
-    assert await staged_stat.proven(staged, seen(staged, "plain.txt", "crlf.txt")) == {}
+    assert await staged_stat.proven(await worktree_at(staged), seen(staged, "plain.txt", "crlf.txt")) == {}
 
 
 async def test_an_intent_to_add_entry_is_not_proven(staged: Path) -> None:
@@ -91,7 +92,7 @@ async def test_an_intent_to_add_entry_is_not_proven(staged: Path) -> None:
     (staged / "new.txt").write_bytes(b"new\n")
     aged(staged, "new.txt")
     git(staged, "add", "-N", "new.txt")
-    assert "new.txt" not in await staged_stat.proven(staged, seen(staged, "new.txt"))
+    assert "new.txt" not in await staged_stat.proven(await worktree_at(staged), seen(staged, "new.txt"))
 
 
 async def test_index_version_4_is_read_as_version_2(staged: Path) -> None:
@@ -102,9 +103,10 @@ async def test_index_version_4_is_read_as_version_2(staged: Path) -> None:
     aged(staged, "dir/a.txt", "dir/ab.txt", "dir/b.txt")
     git(staged, "add", "-A")
     names = ("plain.txt", "crlf.txt", "link", "dir/a.txt", "dir/ab.txt", "dir/b.txt")
-    before = await staged_stat.proven(staged, seen(staged, *names))
+    worktree = await worktree_at(staged)
+    before = await staged_stat.proven(worktree, seen(staged, *names))
     git(staged, "update-index", "--index-version", "4")
-    assert await staged_stat.proven(staged, seen(staged, *names)) == before
+    assert await staged_stat.proven(worktree, seen(staged, *names)) == before
     assert set(before) == set(names)
 
 
@@ -115,9 +117,10 @@ async def test_a_crlf_file_git_stores_as_lf_comes_back_with_crlf_though_its_stat
     git(staged, "add", "--renormalize", ".")
     git(staged, "add", "-A")
     assert git(staged, "cat-file", "blob", ":crlf.txt") == "one\ntwo\n"
-    baseline = await baselines.create(staged, None)
+    worktree = await worktree_at(staged)
+    baseline = await baselines.create(worktree, None)
     (staged / "crlf.txt").write_bytes(b"changed\n")
-    await batch.roll_back(staged, baseline.info.baseline_id, None, busy=batch.Busy(), claims={})
+    await batch.roll_back(worktree, baseline.info.baseline_id, None, busy=batch.Busy(), claims={})
     assert (staged / "crlf.txt").read_bytes() == b"one\r\ntwo\r\n"
 
 
@@ -134,8 +137,26 @@ async def test_a_file_staged_under_a_rule_removed_since_is_read_not_proven(stage
     else:
         (staged / ".gitattributes").unlink()
     assert git(staged, "cat-file", "blob", ":crlf.txt") == "one\ntwo\n"
-    assert "crlf.txt" not in await staged_stat.proven(staged, seen(staged, "crlf.txt"))
-    baseline = await baselines.create(staged, None)
+    worktree = await worktree_at(staged)
+    assert "crlf.txt" not in await staged_stat.proven(worktree, seen(staged, "crlf.txt"))
+    baseline = await baselines.create(worktree, None)
     (staged / "crlf.txt").write_bytes(b"changed\n")
-    await batch.roll_back(staged, baseline.info.baseline_id, ["crlf.txt"], busy=batch.Busy(), claims={})
+    await batch.roll_back(worktree, baseline.info.baseline_id, ["crlf.txt"], busy=batch.Busy(), claims={})
     assert (staged / "crlf.txt").read_bytes() == b"one\r\ntwo\r\n"
+
+
+async def test_a_file_staged_under_a_rule_of_the_users_own_attributes_file_removed_since_is_read_not_proven(
+    staged: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The user's own attributes file (``~/.config/git/attributes`` when neither ``XDG_CONFIG_HOME`` nor
+    ``core.attributesFile`` names another) counts as the worktree's do: a rule removed from it since a file was
+    staged makes a baseline read that file itself."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    rules = tmp_path / ".config" / "git" / "attributes"
+    rules.parent.mkdir(parents=True)
+    rules.write_bytes(b"*.txt text\n")
+    git(staged, "add", "--renormalize", ".")
+    assert git(staged, "cat-file", "blob", ":crlf.txt") == "one\ntwo\n"
+    rules.write_bytes(b"")
+    assert "crlf.txt" not in await staged_stat.proven(await worktree_at(staged), seen(staged, "crlf.txt"))

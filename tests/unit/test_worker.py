@@ -28,6 +28,7 @@ from codex_subagents.jobs.worker import (
     job_request,
     preamble,
 )
+from codex_subagents.worktree.location import Worktree
 
 
 def launch(
@@ -209,7 +210,7 @@ def spawn_request(settings: Settings, cwd: str, scope: Sequence[str] = ()) -> Jo
     return job_request(
         settings,
         Path(cwd),
-        root=Path("/repo"),
+        Worktree(Path("/repo"), Path("/repo/.git"), Path("/repo/.git"), ignore_case=False),
         prompt="task",
         label=None,
         sandbox=None,

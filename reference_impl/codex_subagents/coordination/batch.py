@@ -16,19 +16,19 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import NamedTuple
 
 import anyio
 from pydantic import BaseModel, Field
 
-from ..core import git, offload
+from ..core import offload
 from ..core.errors import InputError, WorktreeBusyError
 from ..core.paths import confined, git_quoted, git_unquoted, under
 from ..worktree import baselines, comparison, rollback, rollback_log
 from ..worktree.baselines import Baseline
 from ..worktree.comparison import ChangeKind
 from ..worktree.gitstate import GitStateChange
+from ..worktree.location import Worktree
 from ..worktree.rollback import RollbackResult
 from ..worktree.scope import covers
 from .claims import Claim, as_the_worktree_spells, other_sessions_paths
@@ -94,17 +94,19 @@ class IntegrityResult(BaseModel):
     )
 
 
-async def overlaps(root: Path, baseline_id: str, given: Sequence[str], claims: Mapping[str, Claim]) -> OverlapResult:
+async def overlaps(
+    worktree: Worktree, baseline_id: str, given: Sequence[str], claims: Mapping[str, Claim]
+) -> OverlapResult:
     """Compare the ``given`` jobs' claims with each other and with what really changed since the baseline.
 
     ``claims`` holds every job known in the worktree: a changed path is
     unclaimed only if none of those that ran after the baseline was taken
     accounts for it. Touches a later rollback undid do not count.
     """
-    baseline = await baselines.load(root, baseline_id)
-    compared = await comparison.compare(root, baseline)
-    spelled, fold = await _one_spelling_per_file(root, claims, compared.changed)
-    live = await _since(root, baseline, spelled)
+    baseline = await baselines.load(worktree, baseline_id)
+    compared = await comparison.compare(worktree, baseline)
+    spelled = _one_spelling_per_file(worktree, claims, compared.changed)
+    live = await _since(worktree, baseline, spelled)
     given_claims = {job_id: live.get(job_id, Claim(frozenset(), frozenset())) for job_id in sorted(given)}
     changed = compared.changed
     unprotected = frozenset(baseline.snapshot.skipped)
@@ -134,7 +136,7 @@ async def overlaps(root: Path, baseline_id: str, given: Sequence[str], claims: M
         unclaimed=unclaimed,
         unchanged_claims=per_job(lambda p, _: p not in changed and not under(p, unprotected)),
         unchecked_claims=per_job(lambda p, _: under(p, unprotected)),
-        out_of_scope=per_job(lambda p, job: bool(job.scope) and not covers(job.scope, p, fold)),
+        out_of_scope=per_job(lambda p, job: bool(job.scope) and not covers(job.scope, p, worktree.ignore_case)),
         seen=per_job(lambda p, job: p in job.only_seen),
         elsewhere=elsewhere,
         beyond_rollback={
@@ -165,23 +167,23 @@ def _split(
     return together, apart
 
 
-async def integrity(root: Path, baseline_id: str, job_id: str, claims: Mapping[str, Claim]) -> IntegrityResult:
+async def integrity(worktree: Worktree, baseline_id: str, job_id: str, claims: Mapping[str, Claim]) -> IntegrityResult:
     """The changed paths ``job_id`` touched, and the changed paths that no job at all claims.
 
     The claims count as in `overlaps`: only the jobs that ran after the baseline, less what a later rollback undid.
 
     Raises:
-        InputError: when ``job_id`` did not run in the worktree at ``root``.
+        InputError: when ``job_id`` did not run in the worktree.
     """
     if job_id not in claims:
         raise InputError(
-            f"Job {job_id!r} did not run in the worktree {str(root)!r}; "
+            f"Job {job_id!r} did not run in the worktree {str(worktree.root)!r}; "
             "call codex_integrity with a cwd in the worktree the job ran in."
         )
-    baseline = await baselines.load(root, baseline_id)
-    compared = await comparison.compare(root, baseline)
-    spelled, _ = await _one_spelling_per_file(root, claims, compared.changed)
-    claims = await _since(root, baseline, spelled)
+    baseline = await baselines.load(worktree, baseline_id)
+    compared = await comparison.compare(worktree, baseline)
+    spelled = _one_spelling_per_file(worktree, claims, compared.changed)
+    claims = await _since(worktree, baseline, spelled)
     job_paths = claims[job_id].touched if job_id in claims else frozenset[str]()
     claimed = frozenset[str]().union(*(c.touched for other, c in claims.items() if other != job_id))
     return IntegrityResult(
@@ -194,7 +196,7 @@ async def integrity(root: Path, baseline_id: str, job_id: str, claims: Mapping[s
 
 
 async def roll_back(
-    root: Path, baseline_id: str, paths: Sequence[str] | None, busy: Busy, claims: Mapping[str, Claim]
+    worktree: Worktree, baseline_id: str, paths: Sequence[str] | None, busy: Busy, claims: Mapping[str, Claim]
 ) -> RollbackResult:
     """Put the worktree (or only ``paths``) back as the baseline recorded it, unless a worker may still write.
 
@@ -204,35 +206,35 @@ async def roll_back(
         WorktreeBusyError: while ``busy`` names jobs that may still write in the worktree.
     """
     if busy.this_session or busy.other_sessions:
-        raise WorktreeBusyError(str(root), list(busy.this_session), list(busy.other_sessions))
+        raise WorktreeBusyError(str(worktree.root), list(busy.this_session), list(busy.other_sessions))
+    root = worktree.root
     wanted = None if paths is None else await anyio.to_thread.run_sync(lambda: [confined(root, p) for p in paths])
-    baseline = await baselines.load(root, baseline_id)
-    compared = await comparison.compare(root, baseline)
-    claims, _ = await _one_spelling_per_file(root, claims, compared.changed)
+    baseline = await baselines.load(worktree, baseline_id)
+    compared = await comparison.compare(worktree, baseline)
+    claims = _one_spelling_per_file(worktree, claims, compared.changed)
     left_as_is = {
         path: f"changed by job {', '.join(jobs)} of another server (another Codex session here); left as it is"
-        for path, jobs in other_sessions_paths(await _since(root, baseline, claims)).items()
+        for path, jobs in other_sessions_paths(await _since(worktree, baseline, claims)).items()
     }
     steps = await offload.in_thread(rollback.plan, baseline, compared, wanted, left_as_is)
-    result = await rollback.apply(root, baseline, steps)
+    result = await rollback.apply(worktree, baseline, steps)
     # Only what was put back undoes the jobs' touches: a path left as a worker made it still counts.
     left = {git_unquoted(item.path) for item in result.not_restored}
     if left:
         wanted = [path for path in (wanted or [*steps.remove, *steps.write]) if path not in left]
-    await rollback_log.record(root, time.time(), wanted)
+    await rollback_log.record(worktree, time.time(), wanted)
     return result
 
 
-async def _one_spelling_per_file(
-    root: Path, claims: Mapping[str, Claim], changed: Mapping[str, ChangeKind]
-) -> tuple[Mapping[str, Claim], bool]:
-    """The claims with one spelling per file where the worktree's names ignore case, and whether they do."""
-    fold = await git.ignores_case(root)
-    return (as_the_worktree_spells(claims, changed) if fold else claims), fold
+def _one_spelling_per_file(
+    worktree: Worktree, claims: Mapping[str, Claim], changed: Mapping[str, ChangeKind]
+) -> Mapping[str, Claim]:
+    """The claims with one spelling per file where the worktree's names ignore case."""
+    return as_the_worktree_spells(claims, changed) if worktree.ignore_case else claims
 
 
-async def _since(root: Path, baseline: Baseline, claims: Mapping[str, Claim]) -> dict[str, Claim]:
+async def _since(worktree: Worktree, baseline: Baseline, claims: Mapping[str, Claim]) -> dict[str, Claim]:
     """The claims of the jobs that ran after the baseline was taken, without the touches a later rollback undid."""
-    undone = await rollback_log.read(root)
+    undone = await rollback_log.read(worktree)
     since = baseline.snapshot.taken_ns / 1e9
     return {job_id: c.after(undone) for job_id, c in claims.items() if (c.finished or math.inf) > since}

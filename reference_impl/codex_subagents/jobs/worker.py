@@ -25,6 +25,7 @@ from ..core.config import Settings
 from ..core.errors import InputError
 from ..core.paths import git_quoted
 from ..core.procs import environment, parent_of
+from ..worktree.location import Worktree
 from ..worktree.scope import normalize
 from .journal import JobRequest
 
@@ -120,8 +121,8 @@ def check_config(items: Sequence[str]) -> list[str]:
 def job_request(
     settings: Settings,
     cwd: Path,
+    worktree: Worktree,
     *,
-    root: Path,
     prompt: str,
     label: str | None,
     sandbox: str | None,
@@ -131,12 +132,11 @@ def job_request(
     wall_timeout_s: float | None,
     idle_timeout_s: float | None,
     scope: Sequence[str] = (),
-    ignore_case: bool = False,
 ) -> JobRequest:
     """Check a spawn's arguments against the contract and the server's settings, and fill the defaults.
 
-    ``root`` is the top of the worktree that holds ``cwd``; ``scope`` (patterns
-    from ``cwd``) is stored from there; ``ignore_case``: git treats the worktree's names as case-insensitive.
+    ``worktree`` is the one that holds ``cwd``; ``scope`` (patterns from ``cwd``) is stored from its top, and
+    the job keeps the worktree's case rule.
 
     Raises:
         InputError: for a blank prompt, a sandbox the server does not allow, a name
@@ -161,9 +161,9 @@ def job_request(
         config=check_config(config),
         wall_timeout_s=wall_timeout_s or settings.wall_timeout_s,
         idle_timeout_s=idle_timeout_s or settings.idle_timeout_s,
-        root=str(root),
-        scope=normalize(root, cwd, scope),
-        ignore_case=ignore_case,
+        root=str(worktree.root),
+        scope=normalize(worktree.root, cwd, scope),
+        ignore_case=worktree.ignore_case,
     )
 
 

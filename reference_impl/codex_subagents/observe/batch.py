@@ -10,13 +10,14 @@ from pathlib import Path
 
 from ..core.errors import GitError
 from ..worktree import baselines
+from ..worktree.location import worktree_at
 from .activity import clock
 
 
 async def newest_baseline(root: Path) -> str | None:
     """The worktree's newest baseline as its id and the time it was recorded; None when it has none."""
     try:
-        found = (await baselines.listed(root)).baselines
+        found = (await baselines.listed(await worktree_at(root))).baselines
     except (GitError, OSError):
         return None
     return f"{found[0].baseline_id} ({clock(found[0].created_at)})" if found else None

@@ -23,7 +23,6 @@ from mcp_types import ToolAnnotations
 from pydantic import Field
 
 from ..coordination import batch
-from ..core import git
 from ..core.config import Sandbox, Settings
 from ..core.errors import RecursionRefusedError
 from ..jobs import models
@@ -130,11 +129,11 @@ async def codex_spawn(
     app = ctx.request_context.lifespan_context
     if app.inside_job is not None:
         raise RecursionRefusedError(app.inside_job)
-    directory, root = await location.located(_roots(ctx), cwd)
+    directory, worktree = await location.located(_roots(ctx), cwd)
     request = job_request(
         app.settings,
         directory,
-        root=root,
+        worktree,
         prompt=prompt,
         label=label,
         sandbox=sandbox,
@@ -144,7 +143,6 @@ async def codex_spawn(
         wall_timeout_s=wall_timeout_s,
         idle_timeout_s=idle_timeout_s,
         scope=scope or [],
-        ignore_case=await git.ignores_case(root),
     )
     return app.supervisor.digest(await app.supervisor.spawn(request))
 
@@ -224,8 +222,7 @@ async def codex_baseline(
     the index or the stash. Lists what it does not protect (ignored directories,
     large ignored files) in unprotected.
     """
-    root = await location.worktree(_roots(ctx), cwd)
-    return await baselines.create_in_child(root, label)
+    return await baselines.create_in_child(await location.worktree(_roots(ctx), cwd), label)
 
 
 @_tool(_READ)
@@ -258,10 +255,10 @@ async def codex_overlaps(
     server (another Codex session in this repository) claim are listed under elsewhere, not
     unclaimed. Paths that are not UTF-8 are shown quoted the way git quotes them.
     """
-    root = await location.worktree(_roots(ctx), cwd)
+    worktree = await location.worktree(_roots(ctx), cwd)
     supervisor = ctx.request_context.lifespan_context.supervisor
     given = [job.job_id for job in supervisor.jobs(job_ids)]
-    return await batch.overlaps(root, baseline_id, given, await supervisor.claims(root))
+    return await batch.overlaps(worktree, baseline_id, given, await supervisor.claims(worktree.root))
 
 
 @_tool(_DESTROY)
@@ -282,12 +279,12 @@ async def codex_rollback(
     Paths that a job of another server (another Codex session) changed are left as they are,
     under not_restored.
     """
-    root = await location.worktree(_roots(ctx), cwd)
+    worktree = await location.worktree(_roots(ctx), cwd)
     app = ctx.request_context.lifespan_context
-    live = await anyio.to_thread.run_sync(lambda: live_jobs_in(app.settings.state_dir, root, strict=True))
+    live = await anyio.to_thread.run_sync(lambda: live_jobs_in(app.settings.state_dir, worktree.root, strict=True))
     ours = {job.job_id for job in app.supervisor.jobs()}
     busy = batch.Busy(tuple(j for j in live if j in ours), tuple(j for j in live if j not in ours))
-    return await batch.roll_back(root, baseline_id, paths, busy, await app.supervisor.claims(root))
+    return await batch.roll_back(worktree, baseline_id, paths, busy, await app.supervisor.claims(worktree.root))
 
 
 @_tool(_READ)
@@ -295,5 +292,5 @@ async def codex_integrity(ctx: Ctx, job_id: JobId, baseline_id: BaselineId, cwd:
     """After a cancel or failure, name the paths the job left changed and the changes no other job claims."""
     supervisor = ctx.request_context.lifespan_context.supervisor
     supervisor.result(job_id)
-    root = await location.worktree(_roots(ctx), cwd)
-    return await batch.integrity(root, baseline_id, job_id, await supervisor.claims(root))
+    worktree = await location.worktree(_roots(ctx), cwd)
+    return await batch.integrity(worktree, baseline_id, job_id, await supervisor.claims(worktree.root))

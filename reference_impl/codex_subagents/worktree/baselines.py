@@ -35,6 +35,7 @@ from ..core.errors import BaselineError, GitError, InputError
 from ..core.paths import git_quoted, git_unquoted
 from . import gitdir, gitstate, signatures, snapshot
 from .gitstate import GitState, Head
+from .location import Worktree
 from .snapshot import Entry, SkipReason, Snapshot
 
 REF_PREFIX = "refs/codex-subagents/baselines/"
@@ -96,29 +97,33 @@ class Baseline:
     state: GitState
 
 
-async def create_in_child(root: Path, label: str | None) -> BaselineInfo:
-    """Record the worktree at ``root`` as `create` does, in a child process whose per-path work stalls no tool call."""
-    return BaselineInfo.model_validate(await offload.run(f"{__name__}:described", str(root), label))
+async def create_in_child(worktree: Worktree, label: str | None) -> BaselineInfo:
+    """Record the worktree as `create` does, in a child process whose per-path work stalls no tool call."""
+    found = (str(worktree.root), str(worktree.git_dir), str(worktree.shared_git_dir), worktree.ignore_case)
+    return BaselineInfo.model_validate(await offload.run(f"{__name__}:described", *found, label))
 
 
-async def described(root: str, label: str | None) -> JsonValue:
-    """The description of a new baseline of ``root`` as JSON: what the child of `create_in_child` runs."""
-    return (await create(Path(root), label)).info.model_dump(mode="json")
+async def described(root: str, git_dir: str, shared_git_dir: str, ignore_case: bool, label: str | None) -> JsonValue:
+    """The description of a new baseline as JSON: what the child of `create_in_child` runs, handed the worktree its
+    caller found rather than asking git again."""
+    worktree = Worktree(Path(root), Path(git_dir), Path(shared_git_dir), ignore_case)
+    return (await create(worktree, label)).info.model_dump(mode="json")
 
 
-async def create(root: Path, label: str | None) -> Baseline:
-    """Record the worktree at ``root`` now, touching no file, nor HEAD, the index or the stash."""
-    shot = await snapshot.take(root, write=True, reuse=await _previous(root))
-    state = await gitstate.record(root, write=True, staged=shot.staged)
+async def create(worktree: Worktree, label: str | None) -> Baseline:
+    """Record the worktree now, touching no file, nor HEAD, the index or the stash."""
+    root = worktree.root
+    shot = await snapshot.take(worktree, write=True, reuse=await _previous(worktree))
+    state = await gitstate.record(worktree, write=True, staged=shot.staged)
     created = time.time()
     baseline_id = time.strftime("b-%Y%m%dT%H%M%S-", time.gmtime(created)) + uuid.uuid4().hex[:6]
     meta = await offload.in_thread(_meta, root, label, created, shot, state)
-    items = {"worktree": ("040000", "tree", await _tree(root, shot.entries))}
+    items = {"worktree": ("040000", "tree", await _tree(worktree, shot.entries))}
     items["meta.json"] = ("100644", "blob", (await git.run(root, "hash-object", "-w", "--stdin", stdin=meta)).decode())
     if state.index_blob:
         items["index"] = ("100644", "blob", state.index_blob)
     items.update(gitdir.tree_items(state.git_files or {}))
-    staged = await _staged_tree(root)
+    staged = await _staged_tree(worktree)
     if staged:
         items["staged"] = ("040000", "tree", staged)
     listing = "".join(f"{mode} {kind} {sha.strip()}\t{name}\0" for name, (mode, kind, sha) in sorted(items.items()))
@@ -127,21 +132,21 @@ async def create(root: Path, label: str | None) -> Baseline:
     args = ["commit-tree", wrapper, *(a for c in dict.fromkeys(parents) for a in ("-p", c))]
     commit = (await git.run(root, *args, "-m", f"codex-subagents baseline {baseline_id}", env=_IDENTITY)).decode()
     await git.run(root, "update-ref", REF_PREFIX + baseline_id, commit.strip())
-    await offload.in_thread(signatures.save, await _cache(root, baseline_id), shot)
+    await offload.in_thread(signatures.save, _cache(worktree, baseline_id), shot)
     return Baseline(_info(baseline_id, commit.strip(), json.loads(meta)), shot, state)
 
 
-async def load(root: Path, baseline_id: str) -> Baseline:
-    """Read back the baseline ``baseline_id`` of the worktree at ``root``, with what comparing needs.
+async def load(worktree: Worktree, baseline_id: str) -> Baseline:
+    """Read back the baseline ``baseline_id`` of the worktree, with what comparing needs.
 
     Raises:
         InputError: for a malformed id.
         BaselineError: when this worktree has no such baseline.
     """
-    commit, meta = await _read(root, baseline_id)
-    entries = await offload.in_thread(signatures.load, await _cache(root, baseline_id))
+    commit, meta = await _read(worktree.root, baseline_id)
+    entries = await offload.in_thread(signatures.load, _cache(worktree, baseline_id))
     if entries is None:
-        entries = await _entries(root, f"{commit}:worktree", meta["modes"])
+        entries = await _entries(worktree.root, f"{commit}:worktree", meta["modes"])
     shot = Snapshot(
         entries=entries,
         ignored=frozenset(git_unquoted(p) for p in meta["ignored"]),
@@ -151,18 +156,18 @@ async def load(root: Path, baseline_id: str) -> Baseline:
     return Baseline(_info(baseline_id, commit, meta), shot, GitState.model_validate(meta["state"]))
 
 
-async def _previous(root: Path) -> Snapshot | None:
+async def _previous(worktree: Worktree) -> Snapshot | None:
     """The newest baseline of this worktree whose signatures are kept, so unchanged files are not read again."""
-    for baseline_id, _, meta in await _recorded(root):
-        entries = await offload.in_thread(signatures.load, await _cache(root, baseline_id))
+    for baseline_id, _, meta in await _recorded(worktree.root):
+        entries = await offload.in_thread(signatures.load, _cache(worktree, baseline_id))
         if entries is not None:
             return Snapshot(entries=entries, ignored=frozenset(), skipped={}, taken_ns=meta["taken_ns"])
     return None
 
 
-async def listed(root: Path) -> BaselineList:
+async def listed(worktree: Worktree) -> BaselineList:
     """The worktree's baselines, newest first."""
-    return BaselineList(baselines=[_info(*found) for found in await _recorded(root)])
+    return BaselineList(baselines=[_info(*found) for found in await _recorded(worktree.root)])
 
 
 async def _recorded(root: Path) -> list[tuple[str, str, Any]]:
@@ -198,11 +203,11 @@ async def _read(root: Path, baseline_id: str) -> tuple[str, Any]:
     return commit, meta
 
 
-async def drop(root: Path, baseline_id: str) -> DropResult:
+async def drop(worktree: Worktree, baseline_id: str) -> DropResult:
     """Delete a baseline's ref and its cached signatures; the worktree is not touched."""
-    baseline = await load(root, baseline_id)
-    await git.run(root, "update-ref", "-d", baseline.info.ref, baseline.info.commit)
-    cache = await _cache(root, baseline_id)
+    baseline = await load(worktree, baseline_id)
+    await git.run(worktree.root, "update-ref", "-d", baseline.info.ref, baseline.info.commit)
+    cache = _cache(worktree, baseline_id)
     await anyio.to_thread.run_sync(lambda: cache.unlink(missing_ok=True))
     return DropResult(baseline_id=baseline_id, dropped=True)
 
@@ -245,26 +250,24 @@ def _info(baseline_id: str, commit: str, meta: Any) -> BaselineInfo:
     )
 
 
-async def _tree(root: Path, entries: dict[str, Entry]) -> str:
+async def _tree(worktree: Worktree, entries: dict[str, Entry]) -> str:
     """Write ``entries`` as a tree through a temporary index, never the user's."""
-    directory = await git.git_dir(root)
-    with tempfile.TemporaryDirectory(dir=directory, prefix="codex-subagents-") as scratch:
+    with tempfile.TemporaryDirectory(dir=worktree.git_dir, prefix="codex-subagents-") as scratch:
         env = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
         records = await offload.in_thread(snapshot.tree_records, entries)
-        await git.run(root, "update-index", "-z", "--index-info", stdin=records, env=env)
-        return (await git.run(root, "write-tree", env=env)).decode().strip()
+        await git.run(worktree.root, "update-index", "-z", "--index-info", stdin=records, env=env)
+        return (await git.run(worktree.root, "write-tree", env=env)).decode().strip()
 
 
-async def _staged_tree(root: Path) -> str | None:
+async def _staged_tree(worktree: Worktree) -> str | None:
     """The tree the user's index stages, written from a copy of it; None when it has conflicts or no index."""
-    directory = await git.git_dir(root)
-    with tempfile.TemporaryDirectory(dir=directory, prefix="codex-subagents-") as scratch:
+    with tempfile.TemporaryDirectory(dir=worktree.git_dir, prefix="codex-subagents-") as scratch:
         copy = Path(scratch) / "index"
         try:
-            await anyio.to_thread.run_sync(shutil.copyfile, directory / "index", copy)
+            await anyio.to_thread.run_sync(shutil.copyfile, worktree.index, copy)
         except FileNotFoundError:
             return None
-        out = await git.run(root, "write-tree", env={"GIT_INDEX_FILE": str(copy)}, ok=(0, 128))
+        out = await git.run(worktree.root, "write-tree", env={"GIT_INDEX_FILE": str(copy)}, ok=(0, 128))
         return out.decode().strip() or None
 
 
@@ -279,5 +282,6 @@ async def _entries(root: Path, tree: str, modes: dict[str, int]) -> dict[str, En
     return entries
 
 
-async def _cache(root: Path, baseline_id: str) -> Path:
-    return await git.git_dir(root) / "codex-subagents" / "baselines" / baseline_id
+def _cache(worktree: Worktree, baseline_id: str) -> Path:
+    """Where the ``lstat`` signatures of a baseline's files are kept."""
+    return worktree.records_dir / "baselines" / baseline_id

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 from ..core import offload
 from . import gitstate, snapshot
 from .baselines import Baseline
 from .gitstate import GitStateChange
+from .location import Worktree
 from .snapshot import Entry
 
 ChangeKind = Literal["added", "modified", "deleted", "type_changed", "mode_changed"]
@@ -31,10 +31,10 @@ class Comparison:
     git: list[GitStateChange]
 
 
-async def compare(root: Path, baseline: Baseline) -> Comparison:
-    """Compare the worktree at ``root`` with ``baseline``: files, modes, HEAD, index and stash."""
-    now = await snapshot.take(root, write=False, earlier=baseline.snapshot)
-    state = await gitstate.record(root, write=False, staged=now.staged)
+async def compare(worktree: Worktree, baseline: Baseline) -> Comparison:
+    """Compare the worktree with ``baseline``: files, modes, HEAD, index and stash."""
+    now = await snapshot.take(worktree, write=False, earlier=baseline.snapshot)
+    state = await gitstate.record(worktree, write=False, staged=now.staged)
     changed = await offload.in_thread(differences, baseline.snapshot.entries, now.entries)
     return Comparison(changed, now.entries, gitstate.changes(baseline.state, state))
 

@@ -30,6 +30,7 @@ from ..core import git
 from ..core.errors import GitError
 from ..core.paths import parents
 from . import placing
+from .location import Worktree
 
 MAX_FILE_BYTES = 1024 * 1024
 """A file of the git directory larger than this is not read, and a baseline refuses to start."""
@@ -48,13 +49,13 @@ class GitFile(BaseModel):
     blob: str | None = Field(default=None, description="The blob keeping its bytes, in a baseline")
 
 
-async def record(root: Path, *, keep: bool) -> dict[str, GitFile]:
-    """The watched files of the git directories of the worktree at ``root``; ``keep`` writes their bytes as blobs."""
-    found = await anyio.to_thread.run_sync(_read_all, await git.git_dir(root))
+async def record(worktree: Worktree, *, keep: bool) -> dict[str, GitFile]:
+    """The watched files of the worktree's git directories; ``keep`` writes their bytes as blobs."""
+    found = await anyio.to_thread.run_sync(_read_all, worktree.shared_git_dir, worktree.git_dir)
     files = {name: GitFile(digest=digest, perm=perm, link=link) for name, (digest, perm, link, _) in found.items()}
     if keep:
         readable = {name: data for name, (_, _, _, data) in found.items() if data is not None}
-        for name, blob in (await _write_blobs(root, readable)).items():
+        for name, blob in (await _write_blobs(worktree.root, readable)).items():
             files[name].blob = blob
     return files
 
@@ -89,23 +90,22 @@ def changed(before: Mapping[str, GitFile], now: Mapping[str, GitFile]) -> dict[s
     return dict(sorted(found.items()))
 
 
-async def restore(root: Path, before: Mapping[str, GitFile]) -> None:
+async def restore(worktree: Worktree, before: Mapping[str, GitFile]) -> None:
     """Put the watched files back as ``before``: remove those added, write the others back with their bits.
 
     Raises:
         GitError: when a file cannot be removed or written, naming it.
     """
-    own = await git.git_dir(root)
-    shared = await anyio.to_thread.run_sync(_shared, own)
-    now = await record(root, keep=False)
+    shared = worktree.shared_git_dir
+    now = await record(worktree, keep=False)
     differ = changed(before, now)
     blobs = {
-        name: await git.run(root, "cat-file", "blob", str(before[name].blob))
+        name: await git.run(worktree.root, "cat-file", "blob", str(before[name].blob))
         for name, how in differ.items()
         if how != "added"
     }
     # The directories of the watched names stay, empty or not: only those a worker made below them go.
-    watched = _watched(shared, own)
+    watched = _watched(shared, worktree.git_dir)
     keep = {*watched, *(parent for name in [*before, *watched] for parent in parents(name))}
     await anyio.to_thread.run_sync(_put_back, shared, before, differ, blobs, keep)
 
@@ -131,22 +131,12 @@ def _put_back(
         ) from exc
 
 
-def _read_all(own: Path) -> dict[str, tuple[str, int, bool, bytes | None]]:
+def _read_all(shared: Path, own: Path) -> dict[str, tuple[str, int, bool, bytes | None]]:
     """Each watched file by name: its digest, bits, whether it is a link, and its bytes (None when not read)."""
-    shared = _shared(own)
     found: dict[str, tuple[str, int, bool, bytes | None]] = {}
     for name in _watched(shared, own):
         _read_below(shared, name, found)
     return found
-
-
-def _shared(own: Path) -> Path:
-    """The git directory the worktrees share, as git finds it: named by ``commondir`` in a linked worktree's own."""
-    try:
-        pointer = (own / "commondir").read_text().strip()
-    except FileNotFoundError:
-        return own
-    return Path(os.path.realpath(own / pointer))
 
 
 def _watched(shared: Path, own: Path) -> list[str]:

@@ -24,6 +24,7 @@ from ..core import git
 from ..core.errors import GitError
 from . import gitdir
 from .gitdir import GitFile
+from .location import Worktree
 
 KEPT_PREFIX = "refs/codex-subagents/kept/"
 
@@ -65,15 +66,15 @@ def staged_digest(listing: bytes) -> str:
     return hashlib.sha256(listing).hexdigest()
 
 
-async def record(root: Path, *, write: bool, staged: str | None = None) -> GitState:
-    """Read HEAD, the index and the stash list of the worktree at ``root``.
+async def record(worktree: Worktree, *, write: bool, staged: str | None = None) -> GitState:
+    """Read HEAD, the index and the stash list of the worktree.
 
     ``staged`` is the `staged_digest` of a listing just read (by a snapshot), so it is not read again.
     """
+    root = worktree.root
     branch = (await git.run(root, "symbolic-ref", "-q", "HEAD", ok=(0, 1))).decode().strip() or None
     head = (await git.run(root, "rev-parse", "-q", "--verify", "HEAD^{commit}", ok=(0, 1))).decode().strip()
-    index_path = await git.git_dir(root) / "index"
-    data = await anyio.to_thread.run_sync(_read, index_path)
+    data = await anyio.to_thread.run_sync(_read, worktree.index)
     blob = None
     if data is not None and write:
         blob = (await git.run(root, "hash-object", "-w", "--stdin", stdin=data)).decode().strip()
@@ -85,7 +86,7 @@ async def record(root: Path, *, write: bool, staged: str | None = None) -> GitSt
         index_blob=blob,
         index_entries=entries,
         stash=await _stash(root),
-        git_files=await gitdir.record(root, keep=write),
+        git_files=await gitdir.record(worktree, keep=write),
     )
 
 
@@ -108,17 +109,18 @@ def changes(before: GitState, now: GitState) -> list[GitStateChange]:
     return found
 
 
-async def restore(root: Path, before: GitState, baseline_id: str) -> tuple[list[GitStateChange], list[str]]:
+async def restore(worktree: Worktree, before: GitState, baseline_id: str) -> tuple[list[GitStateChange], list[str]]:
     """Put the git directory's files, HEAD, its branch, the index and the stash list back as ``before``; keep what
     is replaced.
 
     The files come first, so that no hook or setting a worker left runs while the rest is put back.
     Returns what was moved back and the refs that now keep what a worker made.
     """
-    now = await record(root, write=True)
+    root = worktree.root
+    now = await record(worktree, write=True)
     moved = changes(before, now)
     if before.git_files is not None and any(change.what == "git_file" for change in moved):
-        await gitdir.restore(root, before.git_files)
+        await gitdir.restore(worktree, before.git_files)
     kept: list[str] = []
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{time.time_ns() % 1_000_000:06d}"
 
@@ -133,7 +135,7 @@ async def restore(root: Path, before: GitState, baseline_id: str) -> tuple[list[
         await _put_head(root, before.head, now.head)
     if before.index_entries != now.index_entries:
         await keep("index", now.index_blob)
-        await _put_index(root, before)
+        await _put_index(worktree, before)
     if before.stash != now.stash:
         for number, entry in enumerate(e for e in now.stash if e not in before.stash):
             await keep(f"stash-{number}", entry.commit)
@@ -155,13 +157,12 @@ async def _put_head(root: Path, before: Head, now: Head) -> None:
         await git.run(root, "symbolic-ref", "HEAD", before.branch)
 
 
-async def _put_index(root: Path, before: GitState) -> None:
+async def _put_index(worktree: Worktree, before: GitState) -> None:
     """Write the recorded index bytes back under git's own lock protocol."""
-    index_path = await git.git_dir(root) / "index"
     data = None
     if before.index_blob is not None:
-        data = await git.run(root, "cat-file", "blob", before.index_blob)
-    await anyio.to_thread.run_sync(_replace_locked, index_path, data)
+        data = await git.run(worktree.root, "cat-file", "blob", before.index_blob)
+    await anyio.to_thread.run_sync(_replace_locked, worktree.index, data)
 
 
 def _replace_locked(path: Path, data: bytes | None) -> None:

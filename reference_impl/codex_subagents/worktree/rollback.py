@@ -24,6 +24,7 @@ from . import gitstate, placing
 from .baselines import Baseline
 from .comparison import Comparison
 from .gitstate import GitStateChange
+from .location import Worktree
 from .snapshot import Entry
 
 
@@ -86,14 +87,14 @@ def plan(
     )
 
 
-async def apply(root: Path, baseline: Baseline, steps: Plan) -> RollbackResult:
-    """Carry out ``steps`` in the worktree at ``root``."""
-    blobs = await _blobs(root, {entry.sha for entry in steps.write.values()})
-    removed, removed_dirs, not_restored = await anyio.to_thread.run_sync(_apply_files, root, steps, blobs)
+async def apply(worktree: Worktree, baseline: Baseline, steps: Plan) -> RollbackResult:
+    """Carry out ``steps`` in the worktree."""
+    blobs = await _blobs(worktree.root, {entry.sha for entry in steps.write.values()})
+    removed, removed_dirs, not_restored = await anyio.to_thread.run_sync(_apply_files, worktree.root, steps, blobs)
     moved: list[GitStateChange] = []
     kept: list[str] = []
     if steps.git:
-        moved, kept = await gitstate.restore(root, baseline.state, baseline.info.baseline_id)
+        moved, kept = await gitstate.restore(worktree, baseline.state, baseline.info.baseline_id)
     failed = {path for path, _ in not_restored}
     return RollbackResult(
         baseline_id=baseline.info.baseline_id,

@@ -3,7 +3,7 @@
 A job that touched a path before a rollback put that path back no longer
 accounts for the path: what it wrote is gone. Each rollback appends one line
 ``{"at": epoch seconds, "paths": [...] or null}`` (null: every path) to
-``<git dir>/codex-subagents/rollbacks.jsonl``, beside the worktree's baselines,
+``<git dir>/codex-subagents/rollbacks.jsonl`` (`Worktree.records_dir`), beside the worktree's baselines,
 so servers sharing the worktree and a restarted server read the same history.
 A line that cannot be read (a torn write) is skipped.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import anyio
 
-from ..core import git
+from .location import Worktree
 
 _NAME = "rollbacks.jsonl"
 
@@ -35,19 +35,15 @@ class Rollback:
         return finished is not None and finished < self.at and (self.paths is None or path in self.paths)
 
 
-async def record(root: Path, at: float, paths: Sequence[str] | None) -> None:
+async def record(worktree: Worktree, at: float, paths: Sequence[str] | None) -> None:
     """Append a rollback of ``paths`` (None: every path) made at ``at`` to the worktree's log."""
     line = json.dumps({"at": at, "paths": None if paths is None else [os.fsencode(p).hex() for p in paths]})
-    await anyio.to_thread.run_sync(_append, await _path(root), line)
+    await anyio.to_thread.run_sync(_append, worktree.records_dir / _NAME, line)
 
 
-async def read(root: Path) -> list[Rollback]:
+async def read(worktree: Worktree) -> list[Rollback]:
     """Every rollback made in the worktree, oldest first."""
-    return await anyio.to_thread.run_sync(_read, await _path(root))
-
-
-async def _path(root: Path) -> Path:
-    return await git.git_dir(root) / "codex-subagents" / _NAME
+    return await anyio.to_thread.run_sync(_read, worktree.records_dir / _NAME)
 
 
 def _append(path: Path, line: str) -> None:

@@ -35,6 +35,7 @@ from ..core import git, offload
 from ..core.errors import GitError
 from ..core.paths import under
 from . import gitstate, rawhash, staged_stat
+from .location import Worktree
 
 SkipReason = Literal["ignored_directory", "too_large", "nested_repository", "not_a_file", "unreadable"]
 MAX_IGNORED_FILE_BYTES = 8 * 1024 * 1024
@@ -86,8 +87,10 @@ class _Listing:
     staged: str | None = None
 
 
-async def take(root: Path, *, write: bool, earlier: Snapshot | None = None, reuse: Snapshot | None = None) -> Snapshot:
-    """Snapshot the worktree at ``root``.
+async def take(
+    worktree: Worktree, *, write: bool, earlier: Snapshot | None = None, reuse: Snapshot | None = None
+) -> Snapshot:
+    """Snapshot the worktree.
 
     Args:
         write: store the blobs in the repository (for a baseline); a comparison only needs their ids.
@@ -97,12 +100,13 @@ async def take(root: Path, *, write: bool, earlier: Snapshot | None = None, reus
         reuse: an earlier snapshot whose trusted blob ids are reused, and nothing else (the previous
             baseline, when a new one is taken).
     """
+    root = worktree.root
     taken = time.time_ns()
     listing = _Listing()
     await _list(root, "", listing, 0, ignored_too=earlier is None)
     entries, skipped, ignored = await offload.in_thread(_examine, root, listing, earlier, earlier or reuse)
     if earlier is None:
-        proven = await staged_stat.proven(root, entries)
+        proven = await staged_stat.proven(worktree, entries)
         await offload.in_thread(_fill, entries, list(proven), list(proven.values()))
     fresh = [path for path, entry in entries.items() if not entry.sha]
     try:

@@ -12,7 +12,7 @@ stricter than git); and on whose way into git nothing converts bytes: no
 ``text``, ``eol``, ``crlf``, ``filter``, ``ident`` or ``working-tree-encoding``
 attribute applies to it, and ``core.autocrlf`` is off; and that was last
 written after every attributes file (``.gitattributes``, ``info/attributes``,
-``core.attributesFile``) was, so that no rule that converted it when it was
+the user's own: ``core.attributesFile`` or git's default) was, so that no rule that converted it when it was
 staged can have been removed since. Every other file is hashed, as is every
 file when the index cannot be read or is of an unknown version, or lists a
 ``.gitattributes`` missing on disk; a split index proves only the entries of its
@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..core import git, offload
+from .location import Worktree
 
 _CONVERTING = frozenset({"text", "eol", "crlf", "filter", "ident", "working-tree-encoding"})
 _HEADER = struct.Struct(">4sII")
@@ -54,17 +55,17 @@ Seen = tuple[str, int, bool, tuple[int, int, int, int]]
 (size, mtime and ctime in ns, inode)."""
 
 
-async def proven(root: Path, entries: Mapping[str, Seen]) -> dict[str, str]:
+async def proven(worktree: Worktree, entries: Mapping[str, Seen]) -> dict[str, str]:
     """The raw blob ids the user's index proves for the entries without one (paths from the worktree's top).
 
     Files the index does not prove are left out; the caller hashes them.
     """
+    root = worktree.root
     if all(entry[0] for entry in entries.values()) or await _converts_line_endings(root):
         return {}
     fmt = await git.text(root, "rev-parse", "--show-object-format")
-    index = await git.git_dir(root) / "index"
-    rules = [Path(await git.text(root, "rev-parse", "--git-path", "info/attributes")), await _global_attributes(root)]
-    found = await offload.in_thread(_matching, index, 32 if fmt == "sha256" else 20, entries, [root / p for p in rules])
+    rules = [worktree.shared_git_dir / "info" / "attributes", await _global_attributes(root)]
+    found = await offload.in_thread(_matching, worktree.index, 32 if fmt == "sha256" else 20, entries, rules)
     if not found:
         return {}
     listing = b"".join(entry.name + b"\0" for entry in found.values())
