@@ -43,6 +43,16 @@ class Slots:
         self._running: dict[str, Owned] = {}
         self._queue: list[_Waiter] = []
 
+    @property
+    def running(self) -> int:
+        """How many jobs hold a slot now."""
+        return len(self._running)
+
+    @property
+    def queued(self) -> int:
+        """How many jobs wait for a slot or for their scope."""
+        return len(self._queue)
+
     def position(self, job_id: str) -> int | None:
         """Return the job's 1-based place in the queue, or None when it is not queued."""
         for place, waiter in enumerate(self._queue, start=1):
@@ -55,13 +65,12 @@ class Slots:
 
         A job waits when every slot is taken, or when its scope meets a running or queued job's.
         """
-        running, queued = len(self._running), len(self._queue)
-        if queued < queue_limit:
+        if self.queued < queue_limit:
             return
         claimed = [*self._running.values(), *(waiter.scope for waiter in self._queue)]
         wanted = request.owned()
-        if running >= self._cap or any(meets(wanted, other) for other in claimed):
-            raise QueueFullError(running, queued, self._cap)
+        if self.running >= self._cap or any(meets(wanted, other) for other in claimed):
+            raise QueueFullError(self.running, self.queued, self._cap)
 
     def blockers(self, job_id: str) -> list[str]:
         """The running jobs, and the jobs queued before it, whose scopes keep a queued job waiting."""
@@ -100,7 +109,7 @@ class Slots:
         """Start every queued job, oldest first, that has a slot and whose scope nothing before it claims."""
         claimed = list(self._running.values())
         for waiter in list(self._queue):
-            if len(self._running) >= self._cap:
+            if self.running >= self._cap:
                 return
             if not any(meets(waiter.scope, scope) for scope in claimed):
                 self._queue.remove(waiter)

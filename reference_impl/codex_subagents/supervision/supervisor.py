@@ -75,7 +75,7 @@ class JobTable:
     @property
     def running_count(self) -> int:
         """How many workers hold a slot now."""
-        return sum(1 for job in self._jobs.values() if job.record.state == "running")
+        return self._slots.running
 
     def digest(self, job: Job) -> JobDigest:
         """Summarize a job in one line; a queued one with the jobs whose scopes keep it waiting."""
@@ -87,12 +87,11 @@ class JobTable:
 
         ``elsewhere`` holds the live jobs of other servers, with their directories (`live_elsewhere`).
         """
-        queued = sum(1 for job in self._jobs.values() if job.record.state == "queued")
         listed = self.jobs(job_ids)
         return StatusResult(
             jobs=[self.digest(job) for job in listed],
             running=self.running_count,
-            queued=queued,
+            queued=self._slots.queued,
             cap=self.settings.cap,
             damaged=self.damaged,
             alerts=self.monitor.involving(job.job_id for job in listed),
