@@ -42,6 +42,8 @@ class JobView:
     record: JobRecord | None = None
     problem: str | None = None
     """Why the job's record cannot be read, if it cannot."""
+    damaged: bool = False
+    """Whether the job's record cannot be read (what it shows then is its request's, if any)."""
     activity: Activity | None = None
     alerts: list[Alert] = field(default_factory=list[Alert])
     server_alive: bool = False
@@ -56,7 +58,7 @@ class JobView:
     @property
     def state(self) -> str:
         """The job's state, ``damaged`` when its record cannot be read, ``orphaned`` when its server is gone."""
-        if self.record is None:
+        if self.record is None or self.damaged:
             return "damaged"
         if not self.record.done and not self.server_alive:
             return "orphaned"
@@ -80,7 +82,7 @@ class JobView:
     def doing(self) -> str:
         """What the job is doing now, or how it ended."""
         record = self.record
-        if record is None:
+        if record is None or self.damaged:
             return self.problem or "unreadable"
         if record.result is not None:
             ending = record.result.error or record.result.summary or record.result.final_message
@@ -143,16 +145,17 @@ class _Reader:
             info = (view.directory / RECORD).stat()
             stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
             if stamp != self.stamp:
-                view.record, view.problem, self.stamp = read_record(view.directory / RECORD), None, stamp
+                self.stamp = stamp
+                view.record, view.problem, view.damaged = read_record(view.directory / RECORD), None, False
         except FileNotFoundError:
             if view.record is None:
-                self._from_request("its record is not written yet")
+                self._from_request("its record is not written yet", damaged=False)
         except (OSError, ValueError) as exc:
-            self._from_request(f"its record cannot be read ({type(exc).__name__})")
+            self._from_request(f"its record cannot be read ({type(exc).__name__})", damaged=True)
 
-    def _from_request(self, problem: str) -> None:
+    def _from_request(self, problem: str, *, damaged: bool) -> None:
         """Show what the job's request says when its record cannot be read."""
-        self.view.problem = problem
+        self.view.problem, self.view.damaged = problem, damaged
         try:
             self.view.record = read_record(self.view.directory / REQUEST)
         except (OSError, ValueError):
@@ -213,6 +216,14 @@ class Board:
             reader.look(alive, self.state_dir)
         self.servers = _live_servers(self.state_dir)
         _waiting(self.jobs)
+
+    def roots(self) -> set[Path]:
+        """The worktrees the jobs ran in, as their requests name them."""
+        return {
+            Path(r.view.record.request.root or r.view.record.request.cwd)
+            for r in self._readers.values()
+            if r.view.record
+        }
 
     def counts(self) -> dict[str, int]:
         """How many jobs are running, queued and finished (damaged and orphaned ones count as finished)."""
