@@ -123,11 +123,8 @@ class WatchApp(App[None]):
         self.board.look()
         now = time.time()
         shown = [view for view in self.board.jobs if not self.only_running or view.state in ("running", "queued")]
-        more = len(shown) - MOST_ROWS
-        head = f"{place(self.board, self.here)}\n{header(self.board, self.baseline.found)}"
-        self.query_one("#header", Static).update(
-            head + (f" · newest {MOST_ROWS} shown of {len(shown)}" if more > 0 else "")
-        )
+        head = f"{place(self.board, self.here)}\n{header(self.board, self.baseline.found)}{newest(len(shown))}"
+        self.query_one("#header", Static).update(head)
         self.query_one(JobTable).show({view.job_id: row(view, now) for view in shown[:MOST_ROWS]})
         self._follow()
 
@@ -228,7 +225,14 @@ def once(board: Board, here: Path | None, baseline: str | None, as_json: bool) -
     now = time.time()
     if as_json:
         return "".join(line(view, now).model_dump_json() + "\n" for view in board.jobs)
-    return plain(f"{place(board, here)}\n{header(board, baseline)}", [row(view, now) for view in board.jobs])
+    jobs = board.jobs
+    title = f"{place(board, here)}\n{header(board, baseline)}{newest(len(jobs))}"
+    return plain(title, [row(view, now) for view in jobs[:MOST_ROWS]])
+
+
+def newest(shown: int) -> str:
+    """What the header adds when the table shows only the newest `MOST_ROWS` of ``shown`` jobs."""
+    return f" · newest {MOST_ROWS} shown of {shown}" if shown > MOST_ROWS else ""
 
 
 def run(state_dir: Path, root: Path | None, *, single: bool, as_json: bool) -> int:

@@ -12,6 +12,7 @@ tested with a shared lock attempt that fails while the server lives.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,8 +28,11 @@ from .activity import Activity, short, tokens
 from .follow import journal_event
 from .tail import LineTail
 
-EVENTS_PER_LOOK = 16 << 20
-"""The most bytes of a job's events one look reads: a long journal is caught up over a few looks."""
+EVENTS_SLICE = 128 << 10
+"""The bytes of a job's events one look reads at least, and reads at a time: a stream's few lines fit in one."""
+CATCH_UP_S = 0.1
+"""How long one look goes on reading slices of journals behind: a long one is caught up over many looks,
+and the screen, which looks four times a second, never stops answering for longer than this and one slice."""
 SETTLED_EVERY = 10
 """A finished job's files are looked at again every this many looks (a later claim or report may change them)."""
 
@@ -118,7 +122,7 @@ class _Reader:
     alerts: LineTail | None = None
     looks: int = 0
 
-    def look(self, alive: dict[str | None, bool], state_dir: Path) -> None:
+    def look(self, alive: dict[str | None, bool], state_dir: Path, until: float) -> None:
         """Bring the view up to date; a finished job's files only every `SETTLED_EVERY` looks."""
         view = self.view
         settled = view.record is not None and view.record.done and self.events is None
@@ -131,7 +135,7 @@ class _Reader:
             if record.server_id not in alive:
                 alive[record.server_id] = server_alive(state_dir, record.server_id)
             view.server_alive = alive[record.server_id]
-            self._activity(record)
+            self._activity(record, until)
         self.alerts = self.alerts or LineTail(view.directory / ALERTS)
         for line in self.alerts.read():
             try:
@@ -161,7 +165,7 @@ class _Reader:
         except (OSError, ValueError):
             self.view.record = None
 
-    def _activity(self, record: JobRecord) -> None:
+    def _activity(self, record: JobRecord, until: float) -> None:
         view, request = self.view, record.request
         root = Path(request.root or request.cwd)
         if view.activity is None:
@@ -175,10 +179,19 @@ class _Reader:
                 activity.touched(relative_to_root(root, cwd, path) or path, ended)
         elif record.state != "queued":
             self.events = self.events or LineTail(view.directory / EVENTS)
-            for line in self.events.read(EVENTS_PER_LOOK):
-                activity.add(journal_event(line))
+            self._catch_up(activity, until)
         for quoted in record.seen_files:
             activity.files.setdefault(quoted, None)
+
+    def _catch_up(self, activity: Activity, until: float) -> None:
+        """Read the job's new events a slice at a time: one slice, then more while the look has time left."""
+        assert self.events is not None
+        while True:
+            start = self.events.offset + self.events.pending
+            for line in self.events.read(EVENTS_SLICE):
+                activity.add(journal_event(line))
+            if self.events.offset + self.events.pending == start or time.monotonic() > until:
+                return
 
 
 class Board:
@@ -202,6 +215,11 @@ class Board:
         reader = self._readers.get(job_id)
         return reader.view if reader else None
 
+    def events_read(self, job_id: str) -> int:
+        """How many bytes of the job's events were read so far."""
+        reader = self._readers.get(job_id)
+        return reader.events.offset if reader and reader.events else 0
+
     def look(self) -> None:
         """Read what changed in the state dir since the last look."""
         jobs = layout.jobs(self.state_dir)
@@ -212,8 +230,9 @@ class Board:
             if not name.startswith("."):
                 self._readers[name] = _Reader(JobView(name, jobs / name))
         alive: dict[str | None, bool] = {}
+        until = time.monotonic() + CATCH_UP_S
         for reader in self._readers.values():
-            reader.look(alive, self.state_dir)
+            reader.look(alive, self.state_dir, until)
         self.servers = _live_servers(self.state_dir)
         _waiting(self.jobs)
 
