@@ -17,7 +17,16 @@ from .board import Board, JobView
 
 COLUMNS = ("job", "label", "state", "time", "doing now", "files", "tokens", "alerts")
 SYMBOLS = {"collision": "⚠ collision", "out_of_scope": "✗ out of scope"}
-MARKS = {"running": "▶", "queued": "…", "succeeded": "✓", "failed": "✗", "cancelled": "■", "timed_out": "⏱"}
+MARKS = {
+    "running": "▶",
+    "queued": "…",
+    "succeeded": "✓",
+    "failed": "✗",
+    "cancelled": "■",
+    "timed_out": "⏱",
+    "orphaned": "⊘",
+    "damaged": "‼",
+}
 """A mark before each state, so a state reads at a glance without colour."""
 WIDEST = 60
 """The most characters a cell of the plain table shows, the alerts aside."""
