@@ -61,13 +61,14 @@ def run_view(args: argparse.Namespace) -> int:
 
 def _log(state: Path, job_id: str, *, follow: bool, as_json: bool) -> int:
     directory = _job_directory(state, job_id)
+    where = _where(directory)
     events = EventReader(directory)
     shown = 0
     try:
         while True:
             done = _finished(directory)
             for event in events.events():
-                sys.stdout.write(event.model_dump_json() + "\n" if as_json else event_line(event) + "\n")
+                sys.stdout.write(event.model_dump_json() + "\n" if as_json else event_line(event, *where) + "\n")
             if not as_json:
                 alerts = read_alerts(directory)
                 sys.stdout.writelines(_alert_line(alert, job_id) + "\n" for alert in alerts[shown:])
@@ -100,6 +101,17 @@ def _job_directory(state: Path, job_id: str) -> Path:
     raise ConfigError(
         f"No job {job_id!r} in the state dir {state}.{hint} `codex-subagents watch --once` lists its jobs."
     )
+
+
+def _where(directory: Path) -> tuple[Path | None, Path | None]:
+    """The job's worktree top and cwd, to name its paths from that top; Nones when no record says."""
+    for name in (RECORD, REQUEST):
+        try:
+            request = read_record(directory / name).request
+        except (OSError, ValueError):
+            continue
+        return Path(request.root or request.cwd), Path(request.cwd)
+    return None, None
 
 
 def _finished(directory: Path) -> bool:

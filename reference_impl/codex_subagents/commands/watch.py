@@ -22,10 +22,11 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, RichLog, Static
 
+from ..observe.activity import clock
 from ..observe.batch import newest_baseline
 from ..observe.board import Board, JobView
 from ..observe.follow import EventReader, event_line
-from ..observe.rows import COLUMNS, alert_words, header, line, plain, row
+from ..observe.rows import COLUMNS, alert_words, header, line, place, plain, row
 
 TICK_S = 0.25
 """How often the screen reads the state dir: an event is on screen within this and one redraw."""
@@ -38,17 +39,23 @@ WATCH_CSS = """
 .maximized #jobs { display: none; }
 """
 KEYS: list[BindingType] = [
-    Binding("enter", "open", "open job"),
-    Binding("escape", "table", "back", show=False),
+    Binding("escape", "table", "back to the table"),
     Binding("r", "running", "only running"),
     Binding("q", "quit", "quit"),
     Binding("ctrl+c", "quit", "quit", show=False, priority=True),
 ]
-"""The keys, shown in the footer but for the two that only repeat another."""
+"""The app's keys, shown in the footer but for the one that only repeats another."""
+TABLE_KEYS: list[BindingType] = [
+    Binding("down", "cursor_down", "move", key_display="↑↓"),
+    Binding("enter", "app.open", "open job"),
+]
+"""The table's keys that the footer shows (the table's own enter would select a cell, and its arrows are hidden)."""
 
 
 class JobTable(DataTable[str | Text]):
     """The jobs, one row each; only the cells that changed are redrawn, and the highlight stays on its job."""
+
+    BINDINGS: ClassVar[list[BindingType]] = TABLE_KEYS
 
     def __init__(self) -> None:
         super().__init__(id="jobs", cursor_type="row", zebra_stripes=True)
@@ -84,22 +91,22 @@ class WatchApp(App[None]):
     """The live view of one state dir."""
 
     TITLE = "codex-subagents watch"
+    ENABLE_COMMAND_PALETTE = False
     CSS = WATCH_CSS
     BINDINGS: ClassVar[list[BindingType]] = KEYS
 
-    def __init__(self, board: Board, where: str, baseline: BaselineFinder) -> None:
+    def __init__(self, board: Board, here: Path | None, baseline: BaselineFinder) -> None:
         super().__init__()
         self.board = board
-        self.where = where
+        self.here = here
         self.baseline = baseline
         self.only_running = False
         self.opened: str | None = None
-        self._pane: _Pane | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="header")
         yield JobTable()
-        yield RichLog(id="events", wrap=False, max_lines=2000, auto_scroll=True)
+        yield EventPane()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -116,27 +123,26 @@ class WatchApp(App[None]):
         self.board.look()
         now = time.time()
         shown = [view for view in self.board.jobs if not self.only_running or view.state in ("running", "queued")]
-        more = len(shown) - MOST_ROWS
-        head = f"{self.where}\n{header(self.board, self.baseline.found)}"
-        self.query_one("#header", Static).update(
-            head + (f" · newest {MOST_ROWS} shown of {len(shown)}" if more > 0 else "")
-        )
+        head = f"{place(self.board, self.here)}\n{header(self.board, self.baseline.found)}{newest(len(shown))}"
+        self.query_one("#header", Static).update(head)
         self.query_one(JobTable).show({view.job_id: row(view, now) for view in shown[:MOST_ROWS]})
         self._follow()
 
     def _follow(self) -> None:
-        """Show the opened job's events in the pane, or the highlighted job's; new lines are appended."""
+        """Show the opened job's events in the pane, or the highlighted job's."""
         job_id = self.opened or self.query_one(JobTable).highlighted
         view = self.board.get(job_id) if job_id else None
-        pane = self.query_one("#events", RichLog)
-        if view is None:
-            return
-        if self._pane is None or self._pane.job_id != view.job_id:
-            pane.clear()
-            pane.border_title = f"{view.job_id} {view.label}"
-            self._pane = _Pane(view)
-        for text in self._pane.lines(view):
-            pane.write(Text(text, style="bold" if text.startswith(("⚠", "✗")) else ""))
+        if view is not None:
+            self.query_one(EventPane).follow(view)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Offer back when a job is open, and open and move when none is."""
+        del parameters
+        if action == "table":
+            return self.opened is not None
+        if action in ("open", "cursor_down"):
+            return self.opened is None
+        return True
 
     def on_data_table_row_highlighted(self) -> None:
         self._follow()
@@ -145,12 +151,14 @@ class WatchApp(App[None]):
         """Open the highlighted job: its events take the whole screen."""
         self.opened = self.query_one(JobTable).highlighted
         self.screen.add_class("maximized")
+        self.refresh_bindings()
         self._follow()
 
     def action_table(self) -> None:
         """Back to the table."""
         self.opened = None
         self.screen.remove_class("maximized")
+        self.refresh_bindings()
 
     def action_running(self) -> None:
         """Show only the running and queued jobs, or every job again."""
@@ -158,22 +166,36 @@ class WatchApp(App[None]):
         self.tick()
 
 
-class _Pane:
-    """What the pane has shown of one job: its events from near the journal's end on, and its alerts."""
+class EventPane(RichLog):
+    """One job's events, from near the end of its journal on, then each new one and each new alert as it comes."""
 
     LAST_BYTES = 256 << 10
+    """How much of a long journal the pane shows when it opens: its last whole lines in this many bytes."""
 
-    def __init__(self, view: JobView) -> None:
-        self.job_id = view.job_id
-        self._events = EventReader(view.directory, last_bytes=self.LAST_BYTES)
+    def __init__(self) -> None:
+        super().__init__(id="events", wrap=False, max_lines=2000, auto_scroll=True)
+        self.job_id: str | None = None
+        self._where: tuple[Path | None, Path | None] = (None, None)
+        self._events: EventReader | None = None
         self._alerts = 0
 
-    def lines(self, view: JobView) -> list[str]:
-        """The lines to add: new events, then new alerts."""
-        found = [event_line(event) for event in self._events.events()]
-        found += [alert_words(alert, view.job_id) for alert in view.alerts[self._alerts :]]
+    def follow(self, view: JobView) -> None:
+        """Show ``view``'s job, from its journal's last lines if it is not the one shown; add what is new."""
+        if self._events is None or self.job_id != view.job_id:
+            self.clear()
+            self.border_title = f"{view.job_id} {view.label}"
+            request = view.record.request if view.record else None
+            self._where = (Path(request.root or request.cwd), Path(request.cwd)) if request else (None, None)
+            self.job_id, self._events, self._alerts = (
+                view.job_id,
+                EventReader(view.directory, last_bytes=self.LAST_BYTES),
+                0,
+            )
+        for event in self._events.events():
+            self.write(event_line(event, *self._where))
+        for alert in view.alerts[self._alerts :]:
+            self.write(Text(f"{clock(alert.at)}  {alert_words(alert, view.job_id)}", style="bold"))
         self._alerts = len(view.alerts)
-        return found
 
 
 class BaselineFinder:
@@ -197,23 +219,32 @@ def _styled(cells: tuple[str, ...]) -> tuple[str | Text, ...]:
     return (*rest, Text(alerts, style="bold red") if alerts else alerts)
 
 
-def once(board: Board, where: str, baseline: str | None, as_json: bool) -> str:
+def once(board: Board, here: Path | None, baseline: str | None, as_json: bool) -> str:
     """The state dir's jobs, once: a plain table, or one JSON line per job."""
     board.look()
     now = time.time()
     if as_json:
         return "".join(line(view, now).model_dump_json() + "\n" for view in board.jobs)
-    return plain(f"{where}\n{header(board, baseline)}", [row(view, now) for view in board.jobs])
+    jobs = board.jobs
+    title = f"{place(board, here)}\n{header(board, baseline)}{newest(len(jobs))}"
+    return plain(title, [row(view, now) for view in jobs[:MOST_ROWS]])
+
+
+def newest(shown: int) -> str:
+    """What the header adds when the table shows only the newest `MOST_ROWS` of ``shown`` jobs."""
+    return f" · newest {MOST_ROWS} shown of {shown}" if shown > MOST_ROWS else ""
 
 
 def run(state_dir: Path, root: Path | None, *, single: bool, as_json: bool) -> int:
     """Watch ``state_dir`` live in a terminal, or print it once when asked to or when stdout is no terminal."""
     board = Board(state_dir)
-    where = f"{root or state_dir} (state dir {state_dir})"
-    finder = BaselineFinder(root)
+    board.look()
+    roots = board.roots()
+    finder = BaselineFinder(next(iter(roots)) if len(roots) == 1 else root)
     if single or as_json or not sys.stdout.isatty():
-        anyio.run(finder.look)
-        sys.stdout.write(once(board, where, finder.found, as_json))
+        if not as_json:
+            anyio.run(finder.look)
+        sys.stdout.write(once(board, root, finder.found, as_json))
         return 0
-    WatchApp(board, where, finder).run()
+    WatchApp(board, root, finder).run()
     return 0

@@ -7,6 +7,7 @@ view's pane and in ``codex-subagents log``, so a person reads one language.
 
 from __future__ import annotations
 
+import shlex
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,8 @@ class Activity:
     """Each command or patch started and not yet ended, by item id, as `line` words it."""
     said: str | None = None
     """The job's last message."""
+    last: str | None = None
+    """The newest item ended, as `words` words it."""
     files: dict[str, float | None] = field(default_factory=dict[str, float | None])
     """Each path touched, from the worktree's top as git quotes it, with when it was first seen (None: not known)."""
     usage: Usage | None = None
@@ -53,11 +56,13 @@ class Activity:
         if not isinstance(event, ItemEvent):
             return
         item = event.item
+        if event.type == "item.completed":
+            self.last = words(event, self.root, self.cwd)
         if isinstance(item, CommandExecution | FileChange):
             if event.type == "item.completed":
                 self.under_way.pop(item.id, None)
             else:
-                self.under_way[item.id] = words(event)
+                self.under_way[item.id] = words(event, self.root, self.cwd)
         if isinstance(item, FileChange):
             for change in item.changes:
                 self.touched(relative_to_root(self.root, self.cwd, change.path) or change.path, event.at)
@@ -70,10 +75,10 @@ class Activity:
 
     @property
     def doing(self) -> str:
-        """What the job does now: the newest command or patch under way, else its last message."""
+        """What the job does now: the newest command or patch under way, else what it did last."""
         if self.under_way:
             return next(reversed(self.under_way.values()))
-        return f"said: {short(self.said)}" if self.said else "starting"
+        return self.last or "starting"
 
 
 def tokens(usage: Usage | None) -> int:
@@ -81,15 +86,18 @@ def tokens(usage: Usage | None) -> int:
     return 0 if usage is None else usage.input_tokens + usage.output_tokens
 
 
-def words(event: Event) -> str:
-    """An event in a few words, as a person reads it: ``$ pytest -q``, ``patching a.py``, ``said: done``."""
+def words(event: Event, root: Path | None = None, cwd: Path | None = None) -> str:
+    """An event in a few words, as a person reads it: ``$ pytest -q``, ``patching a.py``, ``said: done``.
+
+    A patched path is named from the worktree's top ``root`` when the job's ``root`` and ``cwd`` are given.
+    """
     if isinstance(event, ItemEvent):
         item, ended = event.item, event.type == "item.completed"
         match item:
             case CommandExecution(command=command, exit_code=code):
-                return f"$ {short(command)}" + (f"  (exit {code})" if ended and code is not None else "")
+                return f"$ {short(unwrapped(command))}" + (f"  (exit {code})" if ended and code is not None else "")
             case FileChange(changes=changes):
-                names = ", ".join(f"{change.kind} {change.path}" for change in changes)
+                names = ", ".join(f"{change.kind} {_named(change.path, root, cwd)}" for change in changes)
                 return f"{'patched' if ended else 'patching'} {short(names)}"
             case AgentMessage(text=text):
                 return f"said: {short(text)}"
@@ -110,6 +118,24 @@ def words(event: Event) -> str:
     if isinstance(event, Unparsed):
         return f"unreadable line ({event.reason})"
     return event.type.replace(".", " ")
+
+
+def _named(path: str, root: Path | None, cwd: Path | None) -> str:
+    if root is None or cwd is None:
+        return path
+    return relative_to_root(root, cwd, path) or path
+
+
+def unwrapped(command: str) -> str:
+    """The command a shell was asked to run (``bash -lc 'pytest -q'`` is ``pytest -q``), else the command."""
+    try:
+        argv = shlex.split(command)
+    except ValueError:
+        return command
+    shells = ("bash", "sh", "zsh", "dash")
+    if len(argv) == 3 and argv[0].rsplit("/", 1)[-1] in shells and argv[1] in ("-c", "-lc"):
+        return argv[2]
+    return command
 
 
 def clock(at: float) -> str:

@@ -12,6 +12,7 @@ tested with a shared lock attempt that fails while the server lives.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,8 +28,11 @@ from .activity import Activity, short, tokens
 from .follow import journal_event
 from .tail import LineTail
 
-EVENTS_PER_LOOK = 16 << 20
-"""The most bytes of a job's events one look reads: a long journal is caught up over a few looks."""
+EVENTS_SLICE = 128 << 10
+"""The bytes of a job's events one look reads at least, and reads at a time: a stream's few lines fit in one."""
+CATCH_UP_S = 0.1
+"""How long one look goes on reading slices of journals behind: a long one is caught up over many looks,
+and the screen, which looks four times a second, never stops answering for longer than this and one slice."""
 SETTLED_EVERY = 10
 """A finished job's files are looked at again every this many looks (a later claim or report may change them)."""
 
@@ -42,6 +46,8 @@ class JobView:
     record: JobRecord | None = None
     problem: str | None = None
     """Why the job's record cannot be read, if it cannot."""
+    damaged: bool = False
+    """Whether the job's record cannot be read (what it shows then is its request's, if any)."""
     activity: Activity | None = None
     alerts: list[Alert] = field(default_factory=list[Alert])
     server_alive: bool = False
@@ -56,7 +62,7 @@ class JobView:
     @property
     def state(self) -> str:
         """The job's state, ``damaged`` when its record cannot be read, ``orphaned`` when its server is gone."""
-        if self.record is None or self.problem is not None:
+        if self.record is None or self.damaged:
             return "damaged"
         if not self.record.done and not self.server_alive:
             return "orphaned"
@@ -80,7 +86,7 @@ class JobView:
     def doing(self) -> str:
         """What the job is doing now, or how it ended."""
         record = self.record
-        if record is None or self.problem is not None:
+        if record is None or self.damaged:
             return self.problem or "its record and its request cannot be read"
         if record.result is not None:
             ending = record.result.error or record.result.summary or record.result.final_message
@@ -116,7 +122,7 @@ class _Reader:
     alerts: LineTail | None = None
     looks: int = 0
 
-    def look(self, alive: dict[str | None, bool], state_dir: Path) -> None:
+    def look(self, alive: dict[str | None, bool], state_dir: Path, until: float) -> None:
         """Bring the view up to date; a finished job's files only every `SETTLED_EVERY` looks."""
         view = self.view
         settled = view.record is not None and view.record.done and self.events is None
@@ -129,7 +135,7 @@ class _Reader:
             if record.server_id not in alive:
                 alive[record.server_id] = server_alive(state_dir, record.server_id)
             view.server_alive = alive[record.server_id]
-            self._activity(record)
+            self._activity(record, until)
         self.alerts = self.alerts or LineTail(view.directory / ALERTS)
         for line in self.alerts.read():
             try:
@@ -143,22 +149,23 @@ class _Reader:
             info = (view.directory / RECORD).stat()
             stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
             if stamp != self.stamp:
-                view.record, view.problem, self.stamp = read_record(view.directory / RECORD), None, stamp
+                self.stamp = stamp
+                view.record, view.problem, view.damaged = read_record(view.directory / RECORD), None, False
         except FileNotFoundError:
             if view.record is None:
-                self._from_request(None)
+                self._from_request("its record is not written yet", damaged=False)
         except (OSError, ValueError) as exc:
-            self._from_request(f"its record cannot be read ({type(exc).__name__})")
+            self._from_request(f"its record cannot be read ({type(exc).__name__})", damaged=True)
 
-    def _from_request(self, problem: str | None) -> None:
-        """Show what the job's request says when its record cannot be read, or is not written yet (no problem)."""
-        self.view.problem = problem
+    def _from_request(self, problem: str, *, damaged: bool) -> None:
+        """Show what the job's request says when its record cannot be read."""
+        self.view.problem, self.view.damaged = problem, damaged
         try:
             self.view.record = read_record(self.view.directory / REQUEST)
         except (OSError, ValueError):
             self.view.record = None
 
-    def _activity(self, record: JobRecord) -> None:
+    def _activity(self, record: JobRecord, until: float) -> None:
         view, request = self.view, record.request
         root = Path(request.root or request.cwd)
         if view.activity is None:
@@ -172,10 +179,19 @@ class _Reader:
                 activity.touched(relative_to_root(root, cwd, path) or path, ended)
         elif record.state != "queued":
             self.events = self.events or LineTail(view.directory / EVENTS)
-            for line in self.events.read(EVENTS_PER_LOOK):
-                activity.add(journal_event(line))
+            self._catch_up(activity, until)
         for quoted in record.seen_files:
             activity.files.setdefault(quoted, None)
+
+    def _catch_up(self, activity: Activity, until: float) -> None:
+        """Read the job's new events a slice at a time: one slice, then more while the look has time left."""
+        assert self.events is not None
+        while True:
+            start = self.events.offset + self.events.pending
+            for line in self.events.read(EVENTS_SLICE):
+                activity.add(journal_event(line))
+            if self.events.offset + self.events.pending == start or time.monotonic() > until:
+                return
 
 
 class Board:
@@ -199,6 +215,11 @@ class Board:
         reader = self._readers.get(job_id)
         return reader.view if reader else None
 
+    def events_read(self, job_id: str) -> int:
+        """How many bytes of the job's events were read so far."""
+        reader = self._readers.get(job_id)
+        return reader.events.offset if reader and reader.events else 0
+
     def look(self) -> None:
         """Read what changed in the state dir since the last look."""
         jobs = layout.jobs(self.state_dir)
@@ -209,10 +230,19 @@ class Board:
             if not name.startswith("."):
                 self._readers[name] = _Reader(JobView(name, jobs / name))
         alive: dict[str | None, bool] = {}
+        until = time.monotonic() + CATCH_UP_S
         for reader in self._readers.values():
-            reader.look(alive, self.state_dir)
+            reader.look(alive, self.state_dir, until)
         self.servers = _live_servers(self.state_dir)
         _waiting(self.jobs)
+
+    def roots(self) -> set[Path]:
+        """The worktrees the jobs ran in, as their requests name them."""
+        return {
+            Path(r.view.record.request.root or r.view.record.request.cwd)
+            for r in self._readers.values()
+            if r.view.record
+        }
 
     def counts(self) -> dict[str, int]:
         """How many jobs are running, queued and finished (damaged and orphaned ones count as finished)."""

@@ -47,9 +47,10 @@ def journal_event(text: bytes) -> Event:
         return Unparsed(reason=f"not a journal line ({type(exc).__name__})", excerpt=excerpt(text), size=len(text))
 
 
-def event_line(event: Event) -> str:
-    """An event as one readable line: its time and what it says."""
-    return f"{clock(event.at)}  {words(event)}" if event.at else f"--:--:--  {words(event)}"
+def event_line(event: Event, root: Path | None = None, cwd: Path | None = None) -> str:
+    """An event as one readable line: its time and what it says (paths from the worktree's top ``root``)."""
+    said = words(event, root, cwd)
+    return f"{clock(event.at)}  {said}" if event.at else f"--:--:--  {said}"
 
 
 def _byte_before(path: Path, offset: int) -> bytes:

@@ -8,6 +8,7 @@ word, never by colour alone: a reader without colour, or a script, sees them too
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from pydantic import BaseModel, Field
 
@@ -16,7 +17,16 @@ from .board import Board, JobView
 
 COLUMNS = ("job", "label", "state", "time", "doing now", "files", "tokens", "alerts")
 SYMBOLS = {"collision": "⚠ collision", "out_of_scope": "✗ out of scope"}
-MARKS = {"running": "▶", "queued": "…", "succeeded": "✓", "failed": "✗", "cancelled": "■", "timed_out": "⏱"}
+MARKS = {
+    "running": "▶",
+    "queued": "…",
+    "succeeded": "✓",
+    "failed": "✗",
+    "cancelled": "■",
+    "timed_out": "⏱",
+    "orphaned": "⊘",
+    "damaged": "‼",
+}
 """A mark before each state, so a state reads at a glance without colour."""
 WIDEST = 60
 """The most characters a cell of the plain table shows, the alerts aside."""
@@ -44,6 +54,12 @@ def alert_words(alert: Alert, job_id: str) -> str:
     return f"{SYMBOLS[alert.kind]} {alert.path}" + (f" with {', '.join(others)}" if others else "")
 
 
+def flags(view: JobView) -> str:
+    """The symbols of the job's alerts after its state, so a narrow screen shows them too."""
+    kinds = {alert.kind for alert in view.alerts}
+    return "".join(f" {SYMBOLS[kind].split()[0]}" for kind in SYMBOLS if kind in kinds)
+
+
 def duration(seconds: float | None) -> str:
     """``42s``, ``3m05s``, ``1h02m``; a dash when unknown."""
     if seconds is None:
@@ -62,7 +78,7 @@ def row(view: JobView, now: float) -> tuple[str, ...]:
     return (
         view.job_id,
         view.label,
-        f"{MARKS.get(view.state, '?')} {view.state}",
+        f"{MARKS.get(view.state, '?')} {view.state}{flags(view)}",
         duration(view.elapsed(now)),
         view.doing,
         f"{len(files)}: {', '.join(list(files)[:3])}{' …' if len(files) > 3 else ''}" if files else "0",
@@ -82,6 +98,19 @@ def header(board: Board, baseline: str | None) -> str:
         f"{total:,} tokens · {board.servers} server{'s' if board.servers != 1 else ''} · "
         f"baseline {baseline or 'none yet'}"
     )
+
+
+def place(board: Board, here: Path | None) -> str:
+    """Whose jobs these are: the repository the view was started in, or the ones the jobs ran in when they differ."""
+    roots = board.roots()
+    where = f"state dir {board.state_dir}"
+    if not roots or roots == {here}:
+        return f"{here or board.state_dir} ({where})"
+    others = sorted(str(root) for root in roots if root != here)
+    named = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+    if here in roots:
+        return f"{here} ({where}; jobs of {named} too)"
+    return f"jobs of {named} ({where}; you are in {here or 'no repository'})"
 
 
 def line(view: JobView, now: float) -> JobLine:
