@@ -1,0 +1,222 @@
+"""The report of a batch: which jobs make the batch, and the timeline drawn of them, element by element."""
+
+from __future__ import annotations
+
+import time
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import anyio
+import pytest
+
+from codex_subagents.commands.cli import main
+from codex_subagents.core.errors import ConfigError
+from codex_subagents.observe.batch import Batch, Choice, moment, select
+from codex_subagents.observe.findings import alerts, overlaps, reruns
+from codex_subagents.observe.page import html
+from codex_subagents.observe.timeline import svg
+from codex_subagents.worktree import baselines, rollback_log
+from unit.batches import collision, finished_job
+from unit.repos import committed
+
+SVG = "{http://www.w3.org/2000/svg}"
+T0 = 1_700_000_000.0
+"""2023-11-14T22:13:20Z: the synthetic jobs' times, before their files were written, as a real job's are."""
+
+
+def story(tmp_path: Path) -> tuple[Path, Path]:
+    """The demo's story in a state dir: two jobs collide on greet.py, a third writes the README, a rollback
+    puts greet.py back at T0+10, and the first job is re-run."""
+    root, state = tmp_path / "repo", tmp_path / "state"
+    root.mkdir(exist_ok=True)
+    finished_job(
+        state, root, "j-docs", label="docs", queued=T0, ran=(T0 + 0.1, T0 + 3), touches=[("README.md", T0 + 2)]
+    )
+    finished_job(
+        state, root, "j-bye", label="goodbye", queued=T0 + 0.2, ran=(T0 + 0.3, T0 + 8), seen=["greet.py"],
+        alerts=[collision("greet.py", ["j-shout", "j-bye"], T0 + 6)],
+    )  # fmt: skip
+    finished_job(
+        state, root, "j-shout", label="shout", queued=T0 + 0.4, ran=(T0 + 0.5, T0 + 7), touches=[("greet.py", T0 + 5)],
+        alerts=[collision("greet.py", ["j-shout", "j-bye"], T0 + 6)],
+    )  # fmt: skip
+    finished_job(
+        state, root, "j-bye2", label="goodbye (re-run)", queued=T0 + 11, ran=(T0 + 11.1, T0 + 13),
+        touches=[("greet.py", T0 + 12)],
+    )  # fmt: skip
+    return root, state
+
+
+def drawn(batch: Batch) -> ElementTree.Element:
+    """The batch's timeline as parsed XML."""
+    return ElementTree.fromstring(svg(batch, overlaps(batch), reruns(batch), alerts(batch)))
+
+
+def classed(tree: ElementTree.Element, name: str) -> list[ElementTree.Element]:
+    """The elements of ``tree`` whose class list holds ``name``."""
+    return [element for element in tree.iter() if name in (element.get("class") or "").split()]
+
+
+def test_without_a_baseline_the_batch_is_every_job_of_the_state_dir(tmp_path: Path) -> None:
+    """A state dir read outside any repository shows all its jobs, oldest first."""
+    _, state = story(tmp_path)
+    batch = anyio.run(select, state, None, Choice())
+    assert [job.job_id for job in batch.jobs] == ["j-docs", "j-bye", "j-shout", "j-bye2"]
+    assert "every job" in batch.chosen
+
+
+def test_a_time_range_holds_the_jobs_queued_in_it(tmp_path: Path) -> None:
+    """``--since`` is inclusive and ``--until`` exclusive, on the time each job was queued."""
+    _, state = story(tmp_path)
+    batch = anyio.run(select, state, None, Choice(since=T0 + 0.2, until=T0 + 11))
+    assert [job.job_id for job in batch.jobs] == ["j-bye", "j-shout"]
+
+
+def test_times_are_epoch_seconds_or_iso_and_anything_else_is_named(tmp_path: Path) -> None:
+    """An ISO time with a zone, epoch seconds, and a refusal that says what a time looks like."""
+    assert moment("1700000000") == T0
+    assert moment("2023-11-14T22:13:20+00:00") == T0
+    assert moment("2023-11-14T23:13:20+01:00") == T0
+    with pytest.raises(ConfigError, match="not a time"):
+        moment("yesterday")
+
+
+async def _two_baselines(root: Path) -> tuple[baselines.BaselineInfo, baselines.BaselineInfo]:
+    first = (await baselines.create(root, "first")).info
+    second = (await baselines.create(root, "second")).info
+    return first, second
+
+
+def test_a_baseline_chooses_the_jobs_queued_until_the_next_baseline_and_the_latest_is_the_default(
+    tmp_path: Path,
+) -> None:
+    """The default is the batch since the newest baseline; an older baseline's batch ends where the next begins,
+    and a job of another worktree is not in either."""
+    root = committed(tmp_path / "repo", {"greet.py": "x\n"})
+    state = tmp_path / "state"
+    first, second = anyio.run(_two_baselines, root)
+    finished_job(
+        state, root, "j-old", label="old", queued=first.created_at + 0.001, ran=(first.created_at, first.created_at)
+    )
+    now = time.time()
+    finished_job(state, root, "j-new", label="new", queued=now, ran=(now, now + 1))
+    finished_job(state, tmp_path / "elsewhere", "j-other", label="other", queued=now, ran=(now, now + 1))
+    latest = anyio.run(select, state, root, Choice())
+    older = anyio.run(select, state, root, Choice(baseline_id=first.baseline_id))
+    assert [job.job_id for job in latest.jobs] == ["j-new"]
+    assert latest.baseline is not None and latest.baseline.baseline_id == second.baseline_id
+    assert [job.job_id for job in older.jobs] == ["j-old"]
+    assert older.until == second.created_at
+
+
+def test_an_unknown_baseline_is_refused_with_the_ids_it_may_mean(tmp_path: Path) -> None:
+    """A mistyped id gets the close ones; no batch is drawn."""
+    root = committed(tmp_path / "repo", {"greet.py": "x\n"})
+    first, _ = anyio.run(_two_baselines, root)
+    with pytest.raises(ConfigError, match="Did you mean") as raised:
+        anyio.run(select, tmp_path / "state", root, Choice(baseline_id=first.baseline_id[:-1] + "?"))
+    assert first.baseline_id in str(raised.value)
+
+
+def test_the_rollbacks_of_the_worktree_during_the_batch_come_with_it(tmp_path: Path) -> None:
+    """A rollback made between the jobs is in the batch; one made long before is not."""
+    root = committed(tmp_path / "repo", {"greet.py": "x\n"})
+    _, state = story(tmp_path)
+    anyio.run(rollback_log.record, root, T0 - 1000, ["greet.py"])
+    anyio.run(rollback_log.record, root, T0 + 10, ["greet.py"])
+    batch = anyio.run(select, state, root, Choice(since=T0))
+    assert [rollback.at for rollback in batch.rollbacks] == [T0 + 10]
+
+
+def test_the_timeline_has_one_lane_per_job_a_collision_connector_and_a_rollback_line(tmp_path: Path) -> None:
+    """The collision joins the two jobs' lanes, the rollback crosses all, the re-run is marked and the touch
+    seen without a time is a square."""
+    root, state = story(tmp_path)
+    batch = anyio.run(select, state, None, Choice())
+    batch.rollbacks = [rollback_log.Rollback(at=T0 + 10, paths=frozenset({"greet.py"}))]
+    tree = drawn(batch)
+    lanes = classed(tree, "lane")
+    assert [lane.get("data-job") for lane in lanes] == ["j-docs", "j-bye", "j-shout", "j-bye2"]
+    (connector,) = classed(tree, "collision")
+    line = connector.find(f"{SVG}line")
+    assert line is not None and line.get("y1") != line.get("y2")
+    assert "collision on greet.py" in (connector.findtext(f"{SVG}title") or "")
+    (rollback,) = classed(tree, "rollback")
+    assert "put back greet.py" in (rollback.findtext(f"{SVG}title") or "")
+    assert [lane.get("data-job") for lane in classed(tree, "rerun")] == ["j-bye2"]
+    assert len(classed(tree, "seen")) == 1 and len(classed(tree, "touch")) == 3
+    assert {lane.findtext(f"{SVG}title") is not None for lane in lanes} == {True}
+    del root
+
+
+def test_an_overlap_is_ringed_and_split_by_the_rollback_that_undid_it(tmp_path: Path) -> None:
+    """Two jobs that wrote greet.py before the rollback overlap, undone; the re-run alone after it does not."""
+    _, state = story(tmp_path)
+    batch = anyio.run(select, state, None, Choice())
+    batch.rollbacks = [rollback_log.Rollback(at=T0 + 10, paths=frozenset({"greet.py"}))]
+    (overlap,) = overlaps(batch)
+    assert (overlap.path, overlap.jobs, overlap.undone_at, overlap.together) == (
+        "greet.py", ("j-bye", "j-shout"), T0 + 10, True,
+    )  # fmt: skip
+    assert len(classed(drawn(batch), "ring")) == 2
+    assert reruns(batch)["j-bye2"].of == ("j-bye",)
+
+
+def test_a_job_after_a_rollback_that_touches_a_path_it_put_back_is_a_re_run(tmp_path: Path) -> None:
+    """Without the label's suffix, the rollback names what the job does again."""
+    root, state = tmp_path / "repo", tmp_path / "state"
+    finished_job(state, root, "j-a", label="a", queued=T0, ran=(T0, T0 + 1), touches=[("x.py", T0 + 0.5)])
+    finished_job(state, root, "j-b", label="b", queued=T0 + 3, ran=(T0 + 3, T0 + 4), touches=[("x.py", T0 + 3.5)])
+    batch = anyio.run(select, state, None, Choice())
+    batch.rollbacks = [rollback_log.Rollback(at=T0 + 2, paths=None)]
+    assert reruns(batch)["j-b"].of == ("j-a",)
+
+
+def test_a_damaged_record_and_a_torn_journal_still_make_a_correct_page(tmp_path: Path) -> None:
+    """A record that is not JSON is shown from its request, with the problem; a journal's torn last line and a
+    garbled line are left out; a job with nothing readable is a lane marked damaged."""
+    root, state = story(tmp_path)
+    (state / "jobs" / "j-docs" / "job.json").write_text("{not json")
+    with (state / "jobs" / "j-shout" / "events.jsonl").open("a") as events:
+        events.write('garbage\n{"type":"item.completed","item":{"id":"x","type":"file_cha')
+    (state / "jobs" / "j-lost").mkdir()
+    batch = anyio.run(select, state, None, Choice())
+    page = html(batch)
+    by_id = {job.job_id: job for job in batch.jobs}
+    assert by_id["j-docs"].problem is not None and "record cannot be read" in by_id["j-docs"].problem
+    assert by_id["j-docs"].label == "docs"
+    assert by_id["j-shout"].files == ["greet.py"]
+    assert by_id["j-lost"].state == "damaged"
+    assert len(classed(drawn(batch), "lane")) == 5
+    assert "1 line(s) of its events cannot be read" in page
+    del root
+
+
+def test_an_empty_batch_is_a_page_that_says_so(tmp_path: Path) -> None:
+    """No job in the range: the page says there is nothing to draw, and draws no lane."""
+    page = html(anyio.run(select, tmp_path / "nowhere", None, Choice()))
+    assert 'id="empty"' in page and "<svg" not in page
+
+
+def test_report_writes_the_page_and_refuses_bad_input_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The command writes one self-contained page; an unknown baseline and a bad time exit 2 with the reason."""
+    root = committed(tmp_path / "repo", {"greet.py": "x\n"})
+    _, state = story(tmp_path)
+    monkeypatch.chdir(root)
+    target = tmp_path / "report.html"
+    assert main(["report", "--html", str(target), "--state-dir", str(state)]) == 0
+    page = target.read_text()
+    assert (
+        page.count('class="lane') == 4
+        and "<script" not in page
+        and "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    )
+    assert "report of 4 jobs" in capsys.readouterr().err
+    assert main(["report", "--html", str(target), "--baseline", "b-nope", "--state-dir", str(state)]) == 2
+    assert "No baseline 'b-nope'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        main(["report", "--html", str(target), "--since", "soon"])
+    assert exited.value.code == 2
+    assert "not a time" in capsys.readouterr().err
