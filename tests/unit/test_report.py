@@ -16,35 +16,10 @@ from codex_subagents.observe.findings import alerts, overlaps, reruns
 from codex_subagents.observe.page import html
 from codex_subagents.observe.timeline import svg
 from codex_subagents.worktree import baselines, rollback_log
-from unit.batches import collision, finished_job
+from unit.batches import T0, finished_job, story
 from unit.repos import committed
 
 SVG = "{http://www.w3.org/2000/svg}"
-T0 = 1_700_000_000.0
-"""2023-11-14T22:13:20Z: the synthetic jobs' times, before their files were written, as a real job's are."""
-
-
-def story(tmp_path: Path) -> tuple[Path, Path]:
-    """The demo's story in a state dir: two jobs collide on greet.py, a third writes the README, a rollback
-    puts greet.py back at T0+10, and the first job is re-run."""
-    root, state = tmp_path / "repo", tmp_path / "state"
-    root.mkdir(exist_ok=True)
-    finished_job(
-        state, root, "j-docs", label="docs", queued=T0, ran=(T0 + 0.1, T0 + 3), touches=[("README.md", T0 + 2)]
-    )
-    finished_job(
-        state, root, "j-bye", label="goodbye", queued=T0 + 0.2, ran=(T0 + 0.3, T0 + 8), seen=["greet.py"],
-        alerts=[collision("greet.py", ["j-shout", "j-bye"], T0 + 6)],
-    )  # fmt: skip
-    finished_job(
-        state, root, "j-shout", label="shout", queued=T0 + 0.4, ran=(T0 + 0.5, T0 + 7), touches=[("greet.py", T0 + 5)],
-        alerts=[collision("greet.py", ["j-shout", "j-bye"], T0 + 6)],
-    )  # fmt: skip
-    finished_job(
-        state, root, "j-bye2", label="goodbye (re-run)", queued=T0 + 11, ran=(T0 + 11.1, T0 + 13),
-        touches=[("greet.py", T0 + 12)],
-    )  # fmt: skip
-    return root, state
 
 
 def drawn(batch: Batch) -> ElementTree.Element:
