@@ -102,6 +102,14 @@ def read_story(directory: Path) -> JobStory:
             return story
     record = story.record
     root, cwd = Path(record.request.root or record.request.cwd), Path(record.request.cwd)
+    named: dict[str, str] = {}
+
+    def from_top(path: str) -> str:
+        """A worker's path from the worktree's top, quoted as git quotes it (a job names few paths, often)."""
+        if path not in named:
+            named[path] = git_quoted(relative_to_root(root, cwd, path) or path)
+        return named[path]
+
     unreadable = 0
     timed: set[str] = set()
     for line in LineTail(directory / EVENTS).read():
@@ -112,12 +120,12 @@ def read_story(directory: Path) -> JobStory:
             story.usage = event.usage
         elif isinstance(event, ItemEvent) and event.type == "item.completed" and isinstance(event.item, FileChange):
             for change in event.item.changes:
-                path = git_quoted(relative_to_root(root, cwd, change.path) or change.path)
+                path = from_top(change.path)
                 story.touches.append(Touch(path, event.at or None))
                 timed.add(path)
     result = record.result
-    named = [*result.observed_files, *result.modified_files] if result else []
-    untimed = [git_quoted(relative_to_root(root, cwd, path) or path) for path in named] + record.seen_files
+    reported = [*result.observed_files, *result.modified_files] if result else []
+    untimed = [from_top(path) for path in reported] + record.seen_files
     story.touches += [Touch(path, None) for path in dict.fromkeys(untimed) if path not in timed]
     story.alerts = read_alerts(directory)
     if unreadable:
