@@ -35,10 +35,18 @@ _LEGEND = (
     ('<rect x="1" y="3" width="22" height="12" rx="2" fill="#54aeff" stroke="#0969da"/>', "running"),
     ('<circle cx="12" cy="9" r="4" fill="#fff" stroke="#1f2328" stroke-width="1.5"/>', "file touch, at its time"),
     ('<rect x="8.5" y="5.5" width="7" height="7" fill="#eaeef2" stroke="#1f2328"/>', "path seen, time not known"),
-    ('<circle cx="12" cy="9" r="7.5" fill="none" stroke="#bf8700" stroke-width="2"/>', "overlap (ring)"),
+    (
+        '<circle cx="12" cy="9" r="7.5" fill="none" stroke="#bf8700" stroke-width="2"/>',
+        "overlap: jobs at the same time (ring)",
+    ),
     ('<line x1="12" y1="1" x2="12" y2="17" stroke="#cf222e" stroke-width="2.5"/>', "⚠ collision"),
     ('<line x1="12" y1="1" x2="12" y2="17" stroke="#8250df" stroke-width="2" stroke-dasharray="6 3"/>', "↺ rollback"),
 )
+
+
+def timeline(batch: Batch) -> str:
+    """The batch's timeline alone, as one ``<svg>`` element, with what it shows across the jobs."""
+    return svg(batch, overlaps(batch), reruns(batch), alerts(batch))
 
 
 def html(batch: Batch) -> str:

@@ -3,13 +3,14 @@
 Time runs left to right from the first job queued. Each lane shows the job's
 queued part (a dashed outline) and its run (a solid bar), a circle at each file
 touch with a time, a square past the lane's end for each path seen without one,
-a ring around the touch of a path several jobs touched (an overlap), and its
-tokens on the right. A collision is a line joining the lanes of the jobs it
-names at the time it was raised, with a ⚠ at each end; an out-of-scope write is
-a ✗ on its lane; a rollback is a line across every lane; a re-run's label starts
-with ↻. Every mark is told apart by its shape and its text, not by colour alone,
-and carries a ``<title>`` a browser shows on hover. The SVG holds its own style,
-so it reads the same alone, inside the report's page, or in the documentation.
+a ring around the touch of a path that jobs running at the same time both
+touched (an overlap; one after another is none), and its tokens on the right. A
+collision is a line joining the lanes of the jobs it names at the time it was
+raised, with a ⚠ at each end; an out-of-scope write is a ✗ on its lane; a
+rollback is a line across every lane; a re-run's label starts with ↻. Every mark
+is told apart by its shape and its text, not by colour alone, and carries a
+``<title>`` a browser shows on hover. The SVG holds its own style, so it reads
+the same alone, inside the report's page, or in the documentation.
 No library draws it: the few shapes are written as text, which keeps the page
 self-contained and the package without a charting dependency.
 """
@@ -73,7 +74,7 @@ def svg(batch: Batch, overlaps: Sequence[Overlap], reruns: dict[str, Rerun], ale
     times += [r.at for r in batch.rollbacks]
     scale = _Scale(min(times, default=0.0), max(times, default=1.0))
     height = TOP + LANE * max(len(jobs), 1) + BOTTOM
-    overlapping = {(overlap.path, job_id) for overlap in overlaps for job_id in overlap.jobs}
+    overlapping = {(overlap.path, job_id) for overlap in overlaps if overlap.together for job_id in overlap.jobs}
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="tl" role="img" viewBox="0 0 {WIDTH} {height}" '
         f'width="{WIDTH}" height="{height}" aria-labelledby="tl-title tl-desc">',
@@ -156,7 +157,7 @@ def _touches(job: JobStory, mid: float, scale: _Scale, overlapping: set[tuple[st
     for touch in job.touches:
         shared = (touch.path, job.job_id) in overlapping
         words = f"{touch.path}: " + (f"touched at {clock(touch.at)}" if touch.at else "seen, time not known")
-        words += " (overlap: other jobs of the batch touched it too)" if shared else ""
+        words += " (overlap: a job running at the same time touched it too)" if shared else ""
         if touch.at is not None:
             x = scale.x(touch.at)
             shape = f'<circle class="touch" cx="{x}" cy="{mid}" r="4"/>'
