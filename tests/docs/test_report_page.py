@@ -7,7 +7,7 @@ import struct
 from pathlib import Path
 
 import anyio
-from built_site import browse, console_messages
+from built_site import ROOT, browse, console_messages
 
 from codex_subagents.observe.batch import Choice, select
 from codex_subagents.observe.page import html
@@ -33,3 +33,15 @@ def test_the_report_opens_in_chromium_with_a_lane_per_job_the_collision_and_a_sc
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", data[16:24]) == (1100, 900)
+
+
+def test_the_docs_show_the_demos_batch_drawn_from_its_recorded_state_dir(site: Path) -> None:
+    """The home page and the orchestration guide each hold the timeline the report draws of the recorded demo:
+    a lane per recorded job, the re-runs marked and the rollback across the lanes."""
+    recorded = ROOT / "docs_src" / "demo-batch" / "state" / "jobs"
+    jobs = sorted(directory.name for directory in recorded.iterdir())
+    for page in ("index.html", "orchestration/index.html"):
+        text = (site / page).read_text()
+        assert sorted(re.findall(r'<g class="lane[^"]*"[^>]*data-job="([^"]+)"', text)) == jobs
+        assert len(re.findall(r'<g class="lane rerun"', text)) == 2
+        assert text.count('<g class="rollback">') == 1
