@@ -54,6 +54,16 @@ def run_report(args: argparse.Namespace, state: Path, root: Path | None) -> int:
     return 0
 
 
+def report_of(state: Path, root: Path, target: Path) -> str:
+    """Write the report of the latest batch in ``state`` to ``target``; say where, or why there is none."""
+    try:
+        batch = anyio.run(select, state, root, Choice())
+        write(target, html(batch))
+    except (ConfigError, OSError) as exc:
+        return f"no report of the batch: {exc}"
+    return f"the batch's timeline ({len(batch.jobs)} jobs): open {target}"
+
+
 def write(path: Path, page: str) -> None:
     """Replace ``path`` with ``page`` whole."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
