@@ -10,13 +10,16 @@ import anyio
 import pytest
 
 from codex_subagents.commands.cli import main
+from codex_subagents.commands.report import report_of
 from codex_subagents.core.errors import ConfigError
-from codex_subagents.observe.batch import Batch, Choice, moment, select
+from codex_subagents.jobs.journal import read_record
+from codex_subagents.jobs.models import Alert
+from codex_subagents.observe.batch import Batch, Choice, moment, newest_baseline, select
 from codex_subagents.observe.findings import alerts, overlaps, reruns
 from codex_subagents.observe.page import html
 from codex_subagents.observe.timeline import svg
 from codex_subagents.worktree import baselines, rollback_log
-from unit.batches import T0, finished_job, story
+from unit.batches import T0, collision, finished_job, story
 from unit.repos import committed
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -112,6 +115,7 @@ def test_the_timeline_has_one_lane_per_job_a_collision_connector_and_a_rollback_
     tree = drawn(batch)
     lanes = classed(tree, "lane")
     assert [lane.get("data-job") for lane in lanes] == ["j-docs", "j-bye", "j-shout", "j-bye2"]
+    assert 'id="rollbacks"' in html(batch)
     (connector,) = classed(tree, "collision")
     line = connector.find(f"{SVG}line")
     assert line is not None and line.get("y1") != line.get("y2")
@@ -142,9 +146,13 @@ def test_a_job_after_a_rollback_that_touches_a_path_it_put_back_is_a_re_run(tmp_
     root, state = tmp_path / "repo", tmp_path / "state"
     finished_job(state, root, "j-a", label="a", queued=T0, ran=(T0, T0 + 1), touches=[("x.py", T0 + 0.5)])
     finished_job(state, root, "j-b", label="b", queued=T0 + 3, ran=(T0 + 3, T0 + 4), touches=[("x.py", T0 + 3.5)])
+    finished_job(state, root, "j-c", label="c", queued=T0 + 3, ran=(T0 + 3, T0 + 4), seen=['"bad\\777"'])
+    finished_job(state, root, "j-d", label="d", queued=T0 + 3, ran=(T0 + 3, T0 + 4), seen=['"bad\\777"'])
     batch = anyio.run(select, state, None, Choice())
     batch.rollbacks = [rollback_log.Rollback(at=T0 + 2, paths=None)]
     assert reruns(batch)["j-b"].of == ("j-a",)
+    assert [overlap.path for overlap in overlaps(batch)] == ['"bad\\777"']
+    assert "No collision and no out-of-scope write" in html(batch)
 
 
 def test_a_damaged_record_and_a_torn_journal_still_make_a_correct_page(tmp_path: Path) -> None:
@@ -173,6 +181,15 @@ def test_an_empty_batch_is_a_page_that_says_so(tmp_path: Path) -> None:
     assert 'id="empty"' in page and "<svg" not in page
 
 
+def test_jobs_written_before_the_range_are_passed_over_and_an_unreadable_entry_is_shown(tmp_path: Path) -> None:
+    """A job directory whose files all changed before ``--since`` is not read; an entry of the jobs folder that
+    cannot be listed is shown as a damaged job rather than hidden."""
+    _, state = story(tmp_path)
+    (state / "jobs" / "stray").write_text("not a job directory")
+    batch = anyio.run(select, state, None, Choice(since=time.time() + 3600))
+    assert [(job.job_id, job.state) for job in batch.jobs] == [("stray", "damaged")]
+
+
 def test_report_writes_the_page_and_refuses_bad_input_without_a_traceback(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -195,3 +212,67 @@ def test_report_writes_the_page_and_refuses_bad_input_without_a_traceback(
         main(["report", "--html", str(target), "--since", "soon"])
     assert exited.value.code == 2
     assert "not a time" in capsys.readouterr().err
+
+
+def test_the_newest_baseline_is_named_and_a_directory_outside_git_has_none(tmp_path: Path) -> None:
+    """The watch's header names the newest baseline; outside a repository there is none, and no error."""
+    root = committed(tmp_path / "repo", {"greet.py": "x\n"})
+    _, second = anyio.run(_two_baselines, root)
+    assert (anyio.run(newest_baseline, root) or "").startswith(second.baseline_id)
+    (tmp_path / "plain").mkdir()
+    assert anyio.run(newest_baseline, tmp_path / "plain") is None
+
+
+def test_a_range_that_ends_before_it_starts_and_a_baseline_outside_a_repository_are_refused(tmp_path: Path) -> None:
+    """Both say what to do instead."""
+    with pytest.raises(ConfigError, match="swap them"):
+        anyio.run(select, tmp_path, None, Choice(since=T0 + 1, until=T0))
+    with pytest.raises(ConfigError, match="run report inside the repository"):
+        anyio.run(select, tmp_path, None, Choice(baseline_id="b-1"))
+
+
+def test_a_worktree_whose_git_cannot_be_read_gives_a_batch_without_rollbacks(tmp_path: Path) -> None:
+    """A directory that is not a repository has no baselines and no rollback log: every job, none rolled back."""
+    root, state = story(tmp_path)
+    batch = anyio.run(select, state, root, Choice())
+    assert len(batch.jobs) == 4 and batch.rollbacks == []
+
+
+def test_queued_failed_and_out_of_scope_jobs_are_drawn_each_with_its_own_mark(tmp_path: Path) -> None:
+    """A job that never started has only its queued part, a failed one its state's mark, an out-of-scope write a
+    ✗ on its lane; an alert naming only jobs of another batch is not drawn; the page says there was no rollback."""
+    root, state = tmp_path / "repo", tmp_path / "state"
+    outside = Alert(kind="out_of_scope", path="b.py", jobs=["j-a"], seen="worktree", at=T0 + 1)
+    stranger = collision("b.py", ["j-x", "j-y"], T0 + 1)
+    finished_job(state, root, "j-a", label="a", queued=T0, ran=(T0, T0 + 2), alerts=[outside, stranger])
+    failed = finished_job(state, root, "j-b", label="b", queued=T0, ran=(T0, T0 + 30))
+    record = read_record(failed / "job.json")
+    (failed / "job.json").write_text(record.model_copy(update={"state": "failed"}).model_dump_json())
+    waiting = finished_job(state, root, "j-c", label="c", queued=T0 + 1, ran=(T0, T0))
+    record = read_record(waiting / "job.json")
+    (waiting / "job.json").write_text(
+        record.model_copy(update={"state": "queued", "started_at": None, "result": None}).model_dump_json()
+    )
+    batch = anyio.run(select, state, None, Choice())
+    tree = drawn(batch)
+    assert [element.findtext(f"{SVG}text") for element in classed(tree, "outside")] == ["✗"]
+    assert classed(tree, "collision") == []
+    assert len(classed(tree, "run")) == 2 and classed(tree, "failed")
+    page = html(batch)
+    assert "No rollback was made" in page and "No path was touched by more than one job" in page
+
+
+def test_report_prints_to_stdout_and_the_demo_gets_its_report_or_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--html -`` prints the page; ``--until`` with a baseline is refused; the demo's report is written, or the
+    reason it cannot be is returned instead of raised."""
+    _, state = story(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", "--html", "-", "--state-dir", str(state)]) == 0
+    assert capsys.readouterr().out.count('<g class="lane') == 4
+    assert main(["report", "--html", "-", "--baseline", "b-1", "--until", "1"]) == 2
+    assert "--until goes with --since" in capsys.readouterr().err
+    assert "4 jobs" in report_of(state, tmp_path / "repo", tmp_path / "report.html")
+    assert (tmp_path / "report.html").read_text().startswith("<!doctype html>")
+    assert report_of(state, tmp_path, tmp_path / "missing" / "report.html").startswith("no report of the batch")
