@@ -30,6 +30,8 @@ class Plan:
         work_turns: P10, how many shell commands of work each worker of the batch runs.
         work_s: P10, how long each of those commands sleeps.
         install_repeats: P14, how many times the demo's batch runs through each install.
+        report_jobs: P15, the jobs of the batch the report draws.
+        report_repeats: P15, how many times the report is made.
     """
 
     mode: str
@@ -51,6 +53,8 @@ class Plan:
     work_turns: int
     work_s: float
     install_repeats: int
+    report_jobs: int
+    report_repeats: int
 
 
 FULL = Plan(
@@ -73,6 +77,8 @@ FULL = Plan(
     work_turns=4,
     work_s=1.0,
     install_repeats=3,
+    report_jobs=100,
+    report_repeats=5,
 )
 QUICK = Plan(
     mode="quick",
@@ -94,4 +100,6 @@ QUICK = Plan(
     work_turns=2,
     work_s=0.3,
     install_repeats=1,
+    report_jobs=100,
+    report_repeats=3,
 )

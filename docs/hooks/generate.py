@@ -11,7 +11,9 @@ or ``<!-- generated: NAME ARGUMENT -->``, which this hook replaces:
   told, what it must answer, and the server's own error texts (see ``facts.py``);
 - ``codex requirement``, ``codex range`` and ``codex install``: the Codex CLI releases the server
   is tested with, from ``codex_subagents/core/compat.py``;
-- ``specs``: the list of specifications.
+- ``specs``: the list of specifications;
+- ``demo-timeline``: the timeline ``codex-subagents report`` draws of the demo's batch, from the demo's
+  state dir recorded under ``docs_src/demo-batch/`` (building the site cannot run the demo).
 
 Each capability's page is the text of its ``openspec/specs/<capability>/spec.md``
 under a readable title, listed in the navigation. Mermaid comes from the npm package
@@ -21,6 +23,8 @@ pinned in ``package.json``, so the site's diagrams need no CDN.
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 import tempfile
 from collections.abc import Callable
 from importlib.metadata import version
@@ -40,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "openspec" / "specs"
 MARKER = re.compile(r"<!-- generated: ([a-z-]+)(?: ([a-z_-]+))? -->")
 SPECS_SECTION = "Specifications"
+DEMO_BATCH = ROOT / "docs_src" / "demo-batch"
 
 
 class ListsTools(Protocol):
@@ -93,6 +98,24 @@ def _server() -> ListsTools:
         return build_server(Settings(state_dir=Path(scratch), allow_roots=(ROOT,)))
 
 
+def demo_timeline() -> str:
+    """The demo's batch as the report draws it, from the recorded state dir and the worktree's rollback log.
+
+    The rollbacks are read where a worktree keeps them, so the log is put in a
+    scratch repository's git directory, and its jobs are all of the batch.
+    """
+    from codex_subagents.observe.batch import Choice, select
+    from codex_subagents.observe.page import timeline
+
+    with tempfile.TemporaryDirectory() as scratch:
+        repo = Path(scratch) / "repo"
+        subprocess.run(["git", "init", "-q", str(repo)], check=True)
+        (repo / ".git" / "codex-subagents").mkdir()
+        shutil.copy(DEMO_BATCH / "rollbacks.jsonl", repo / ".git" / "codex-subagents" / "rollbacks.jsonl")
+        batch = anyio.run(select, DEMO_BATCH / "state", repo, Choice())
+    return f'<div class="batch-timeline" data-search-exclude>\n{timeline(batch)}\n</div>'
+
+
 def _fenced(language: str, text: str) -> str:
     return f"```{language}\n{text.rstrip()}\n```"
 
@@ -123,6 +146,7 @@ _GENERATORS: dict[str, Callable[[str], str]] = {
     "error": lambda name: _prose(facts.error_text(name)),
     "codex": facts.codex_release,
     "specs": lambda _: _specs_listing(),
+    "demo-timeline": lambda _: demo_timeline(),
 }
 
 

@@ -32,6 +32,7 @@ from ..jobs.events import EVENT_ADAPTER, CommandExecution, FileChange, Item, Ite
 from ..jobs.journal import RECORD, read_record
 from ..observe.follow import EventReader
 from ..scripted_model import ScriptedModel, load_scripts
+from .report import report_of
 
 _HERE = Path(__file__).resolve().parent
 BOSS_PROMPT = (
@@ -83,6 +84,8 @@ def run_demo(*, json_output: bool = False, keep: bool = False) -> int:
     try:
         return anyio.run(lambda: tell_story(codex, workdir, say))
     finally:
+        report = workdir / "report.html" if keep else workdir.with_name(f"{workdir.name}-report.html")
+        say("report", report_of(workdir / "state", workdir / "repo", report))
         if keep:
             say("kept", f"the demo repository is kept at {workdir / 'repo'}")
         else:

@@ -1,4 +1,5 @@
-"""The commands that show jobs without acting on them: ``watch`` (live), ``log`` (one job's events).
+"""The commands that show jobs without acting on them: ``watch`` (live), ``log`` (one job's events) and
+``report`` (a batch as one HTML page).
 
 Each reads the state dir of the repository it is started in (or ``--state-dir``)
 as `observe` reads it: nothing is written there and no server's lock is taken.
@@ -21,16 +22,17 @@ from ..jobs.models import Alert
 from ..observe.activity import clock
 from ..observe.follow import EventReader, event_line
 from ..observe.rows import alert_words
+from .report import add_report_command, run_report
 from .where import git_dirs, state_dir
 
-COMMANDS = ("watch", "log")
+COMMANDS = ("watch", "log", "report")
 FOLLOW_EVERY_S = 0.2
 """How often ``log --follow`` looks for new lines, as ``tail -f`` does."""
 _JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
 
 def add_view_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:  # pyright: ignore[reportPrivateUsage] -- argparse names the subparsers type only privately
-    """Declare ``watch`` and ``log``."""
+    """Declare ``watch``, ``log`` and ``report``."""
     watch = commands.add_parser(
         "watch",
         help="watch every job of this repository live: state, what each does now, files, tokens, alerts",
@@ -45,13 +47,16 @@ def add_view_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     log.add_argument("--follow", "-f", action="store_true", help="keep printing new events until the job finishes")
     log.add_argument("--json", action="store_true", help="print the normalized events as JSON lines")
     log.add_argument("--state-dir", metavar="DIR", help="the state dir to read (default: as serve finds it)")
+    add_report_command(commands)
 
 
 def run_view(args: argparse.Namespace) -> int:
-    """Run ``watch`` or ``log``."""
+    """Run ``watch``, ``log`` or ``report``."""
     here = Path.cwd().resolve()
     top, git_dir = git_dirs(here)
     state = state_dir(args.state_dir, here, git_dir)
+    if args.command == "report":
+        return run_report(args, state, top)
     if args.command == "watch":
         from .watch import run
 

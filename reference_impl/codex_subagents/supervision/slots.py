@@ -43,42 +43,38 @@ class Slots:
         self._running: dict[str, Owned] = {}
         self._queue: list[_Waiter] = []
 
-    @property
-    def running(self) -> int:
-        """How many jobs hold a slot now."""
-        return len(self._running)
-
-    @property
-    def queued(self) -> int:
-        """How many jobs wait for a slot or for their scope."""
-        return len(self._queue)
+    def counts(self) -> tuple[int, int]:
+        """How many jobs hold a slot now, and how many wait for one or for their scope."""
+        return len(self._running), len(self._queue)
 
     def position(self, job_id: str) -> int | None:
         """Return the job's 1-based place in the queue, or None when it is not queued."""
-        for place, waiter in enumerate(self._queue, start=1):
-            if waiter.job_id == job_id:
-                return place
-        return None
+        place = self._place(job_id)
+        return None if place is None else place + 1
 
     def check(self, queue_limit: int, request: JobRequest) -> None:
         """Refuse another job of ``request`` that would have to wait while the queue is at its limit.
 
         A job waits when every slot is taken, or when its scope meets a running or queued job's.
         """
-        if self.queued < queue_limit:
+        running, queued = self.counts()
+        if queued < queue_limit:
             return
         claimed = [*self._running.values(), *(waiter.scope for waiter in self._queue)]
         wanted = request.owned()
-        if self.running >= self._cap or any(meets(wanted, other) for other in claimed):
-            raise QueueFullError(self.running, self.queued, self._cap)
+        if running >= self._cap or any(meets(wanted, other) for other in claimed):
+            raise QueueFullError(running, queued, self._cap)
 
     def blockers(self, job_id: str) -> list[str]:
         """The running jobs, and the jobs queued before it, whose scopes keep a queued job waiting."""
-        waiting = next((waiter for waiter in self._queue if waiter.job_id == job_id), None)
-        if waiting is None:
+        place = self._place(job_id)
+        if place is None:
             return []
-        before = [(w.job_id, w.scope) for w in self._queue[: self._queue.index(waiting)]]
+        waiting, before = self._queue[place], [(w.job_id, w.scope) for w in self._queue[:place]]
         return [other for other, scope in [*self._running.items(), *before] if meets(waiting.scope, scope)]
+
+    def _place(self, job_id: str) -> int | None:
+        return next((place for place, waiter in enumerate(self._queue) if waiter.job_id == job_id), None)
 
     @asynccontextmanager
     async def hold(self, job: Job, task_status: TaskStatus[None]) -> AsyncGenerator[None]:
@@ -109,7 +105,7 @@ class Slots:
         """Start every queued job, oldest first, that has a slot and whose scope nothing before it claims."""
         claimed = list(self._running.values())
         for waiter in list(self._queue):
-            if self.running >= self._cap:
+            if len(self._running) >= self._cap:
                 return
             if not any(meets(waiter.scope, scope) for scope in claimed):
                 self._queue.remove(waiter)

@@ -75,7 +75,7 @@ class JobTable:
     @property
     def running_count(self) -> int:
         """How many workers hold a slot now."""
-        return self._slots.running
+        return self._slots.counts()[0]
 
     def digest(self, job: Job) -> JobDigest:
         """Summarize a job in one line; a queued one with the jobs whose scopes keep it waiting."""
@@ -91,7 +91,7 @@ class JobTable:
         return StatusResult(
             jobs=[self.digest(job) for job in listed],
             running=self.running_count,
-            queued=self._slots.queued,
+            queued=self._slots.counts()[1],
             cap=self.settings.cap,
             damaged=self.damaged,
             alerts=self.monitor.involving(job.job_id for job in listed),
