@@ -101,7 +101,7 @@ Feature: Job observation
     Then the log exits 2 naming the job id of "writer-a" as the one it may mean
     And the log printed nothing on its standard output
 
-  @req:the-report-draws-a-batch @pending
+  @req:the-report-draws-a-batch
   Scenario: The report of a batch draws a lane per job and the collision
     Given a worker script "holder" that writes "shared.txt" and then waits until released
     And a worker script "patcher-b" that appends "from b" to "shared.txt" through a patch and then waits until released
@@ -118,7 +118,7 @@ Feature: Job observation
     And the report marks a collision on "shared.txt" between "holder" and "patcher-b"
     And the report names no address outside itself
 
-  @req:the-report-draws-a-batch @pending
+  @req:the-report-draws-a-batch
   Scenario: An unknown baseline is refused
     When a person writes the report of the baseline "b-unknown"
     Then the report command exits 2 naming "b-unknown"

@@ -123,6 +123,18 @@ def follow_log(world: World, name: str, followed: dict[str, subprocess.Popen[str
     )
 
 
+@when("a person writes the report of the batch")
+def report_batch(world: World) -> None:
+    """``codex-subagents report --html FILE`` for the latest batch."""
+    run(world, "report", "report", "--html", str(world.tmp / "report.html"))
+
+
+@when(parsers.parse('a person writes the report of the baseline "{baseline}"'))
+def report_baseline(world: World, baseline: str) -> None:
+    """``codex-subagents report --html FILE --baseline ID``."""
+    run(world, "report", "report", "--html", str(world.tmp / "report.html"), "--baseline", baseline)
+
+
 # -- what the person sees ---------------------------------------------------------------------------
 
 
@@ -233,3 +245,44 @@ def log_refused(world: World, name: str) -> None:
 def log_silent(world: World) -> None:
     """A refused command prints only its error."""
     assert output(world, "log")[1] == ""
+
+
+def report_page(world: World) -> str:
+    """The report's page, once its command succeeded."""
+    code, _, err = output(world, "report")
+    assert code == 0, err
+    return (world.tmp / "report.html").read_text()
+
+
+@then(parsers.parse('the report has one lane for "{first}" and one for "{second}"'))
+def report_lanes(world: World, first: str, second: str) -> None:
+    """The batch is the two jobs spawned after the baseline, one lane each, in the order they were queued."""
+    lanes = re.findall(r'<g class="lane[^"]*"[^>]*data-job="([^"]+)"', report_page(world))
+    assert lanes == [world.job(first), world.job(second)], lanes
+
+
+@then(parsers.parse('the report marks a collision on "{file}" between "{first}" and "{second}"'))
+def report_collision(world: World, file: str, first: str, second: str) -> None:
+    """The collision the server raised is drawn between the two lanes, with its path and jobs in its hover text."""
+    words = f"collision on {file}: jobs {world.job(first)}, {world.job(second)}"
+    assert f'<g class="collision"><title>{words}' in report_page(world)
+
+
+@then("the report names no address outside itself")
+def report_offline(world: World) -> None:
+    """Nothing on the page would be fetched when it is opened: no link, source or import of any address."""
+    page = report_page(world)
+    assert not re.search(r"(?:src|href)\s*=|url\(|@import|https?://(?!www\.w3\.org/2000/svg)", page), page[:2000]
+
+
+@then(parsers.parse('the report command exits 2 naming "{baseline}"'))
+def report_refused(world: World, baseline: str) -> None:
+    """An unknown baseline is refused, by name."""
+    code, _, err = output(world, "report")
+    assert code == 2 and baseline in err, err
+
+
+@then("no report file was written")
+def report_absent(world: World) -> None:
+    """A refused report leaves nothing behind."""
+    assert not (world.tmp / "report.html").exists()
