@@ -115,7 +115,12 @@ def test_a_damaged_record_shows_the_job_as_damaged_with_what_its_request_says(
     assert done.returncode == 0, done.stderr
     (job,) = [json.loads(line) for line in done.stdout.splitlines()]
     assert (job["state"], job["label"]) == ("damaged", "talker" if request_kept else "?")
-    assert job["doing"] == "its record cannot be read (ValidationError)"
+    said = (
+        "its record cannot be read (ValidationError); shown from its request"
+        if request_kept
+        else "neither its record nor its request can be read (FileNotFoundError)"
+    )
+    assert job["doing"] == said
 
 
 def test_ten_thousand_jobs_are_listed_newest_first_and_the_table_shows_the_newest_thousand(

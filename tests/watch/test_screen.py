@@ -51,7 +51,7 @@ async def test_a_wide_screen_shows_the_collision_by_a_symbol_and_a_word(batch: B
     holder, patcher = batch.jobs["holder"], batch.jobs["patcher"]
     row = next(line for line in text.splitlines() if line.strip().startswith(holder))
     assert f"⚠ collision shared.txt with {patcher}" in row
-    assert "▶ running ⚠" in row and "patched add shared.txt" in row
+    assert "▶ running ⚠" in row and "patched shared.txt (new)" in row
     assert "… queued" in text and "waits for a free slot" in text and "✓ succeeded" in text
 
 
@@ -68,7 +68,7 @@ async def test_down_and_up_move_the_highlight_and_the_pane_follows_it(batch: Bat
             assert "$ echo hi > notes.txt" in screen_text(app)
             await pilot.press("up")
             assert table.highlighted == batch.jobs["holder"]
-            assert "patched add shared.txt" in screen_text(app)
+            assert "patched shared.txt (new)" in screen_text(app)
 
 
 async def test_enter_opens_the_job_full_screen_and_escape_goes_back(batch: Batch) -> None:

@@ -83,7 +83,7 @@ class JobTable(DataTable[str | Text]):
             for job_id, cells in rows.items():
                 for name, old, new in zip(COLUMNS, self._shown[job_id], _styled(cells), strict=True):
                     if old != str(new):
-                        self.update_cell(job_id, name, new)
+                        self.update_cell(job_id, name, new, update_width=True)
         self._shown = rows
 
 
@@ -199,18 +199,22 @@ class EventPane(RichLog):
 
 
 class BaselineFinder:
-    """The baseline in use in a worktree, looked up again every few seconds (a lookup runs git)."""
+    """The baseline in use, looked up again every few seconds (a lookup runs git): the newest of the worktree the
+    jobs run in, when they all run in one, else of the worktree the watch was started in."""
 
     EVERY_S = 5.0
 
-    def __init__(self, root: Path | None) -> None:
-        self.root = root
+    def __init__(self, board: Board, here: Path | None) -> None:
+        self.board = board
+        self.here = here
         self.found: str | None = None
 
     async def look(self) -> None:
-        """Look up the worktree's newest baseline."""
-        if self.root is not None:
-            self.found = await newest_baseline(self.root)
+        """Look up the newest baseline of the jobs' worktree."""
+        roots = self.board.roots()
+        root = next(iter(roots)) if len(roots) == 1 else self.here
+        if root is not None:
+            self.found = await newest_baseline(root)
 
 
 def _styled(cells: tuple[str, ...]) -> tuple[str | Text, ...]:
@@ -239,8 +243,7 @@ def run(state_dir: Path, root: Path | None, *, single: bool, as_json: bool) -> i
     """Watch ``state_dir`` live in a terminal, or print it once when asked to or when stdout is no terminal."""
     board = Board(state_dir)
     board.look()
-    roots = board.roots()
-    finder = BaselineFinder(next(iter(roots)) if len(roots) == 1 else root)
+    finder = BaselineFinder(board, root)
     if single or as_json or not sys.stdout.isatty():
         if not as_json:
             anyio.run(finder.look)

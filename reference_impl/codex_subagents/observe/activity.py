@@ -28,7 +28,10 @@ from ..jobs.events import (
     Unparsed,
     Usage,
 )
+from ..jobs.journal import JobRecord
 
+_KINDS = {"add": " (new)", "delete": " (deleted)", "update": ""}
+"""What a patch did to a path, after its name: an update goes without saying."""
 _SHORT = 200
 """The most characters of a message or command a line shows."""
 
@@ -69,6 +72,14 @@ class Activity:
         elif isinstance(item, AgentMessage) and event.type == "item.completed":
             self.said = item.text
 
+    def add_record(self, record: JobRecord) -> None:
+        """Fold in the paths the record names without a time: the result's (from the job's cwd) and the seen ones."""
+        result = record.result
+        for path in [*result.observed_files, *result.modified_files] if result else []:
+            self.touched(relative_to_root(self.root, self.cwd, path) or path, None)
+        for quoted in record.seen_files:
+            self.files.setdefault(quoted, None)
+
     def touched(self, path: str, at: float | None) -> None:
         """Note that the job touched ``path`` (from the worktree's top) at ``at``, unless it was noted before."""
         self.files.setdefault(git_quoted(path), at)
@@ -97,7 +108,7 @@ def words(event: Event, root: Path | None = None, cwd: Path | None = None) -> st
             case CommandExecution(command=command, exit_code=code):
                 return f"$ {short(unwrapped(command))}" + (f"  (exit {code})" if ended and code is not None else "")
             case FileChange(changes=changes):
-                names = ", ".join(f"{change.kind} {_named(change.path, root, cwd)}" for change in changes)
+                names = ", ".join(_named(change.path, root, cwd) + _KINDS[change.kind] for change in changes)
                 return f"{'patched' if ended else 'patching'} {short(names)}"
             case AgentMessage(text=text):
                 return f"said: {short(text)}"

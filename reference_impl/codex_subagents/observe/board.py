@@ -19,13 +19,13 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ..core import state_layout as layout
-from ..core.paths import relative_to_root
-from ..jobs.journal import ALERTS, EVENTS, RECORD, REQUEST, JobRecord, read_record
+from ..jobs.journal import ALERTS, EVENTS, RECORD, JobRecord
 from ..jobs.models import Alert
 from ..jobs.registry import server_alive
 from ..worktree.scope import meets
 from .activity import Activity, short, tokens
 from .follow import journal_event
+from .story import record_or_request
 from .tail import LineTail
 
 EVENTS_SLICE = 128 << 10
@@ -144,26 +144,18 @@ class _Reader:
                 continue
 
     def _record(self) -> None:
+        """Read the record again when its file changed (a rename gives it a new inode, size or time)."""
         view = self.view
         try:
             info = (view.directory / RECORD).stat()
-            stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
-            if stamp != self.stamp:
-                self.stamp = stamp
-                view.record, view.problem, view.damaged = read_record(view.directory / RECORD), None, False
-        except FileNotFoundError:
-            if view.record is None:
-                self._from_request("its record is not written yet", damaged=False)
-        except (OSError, ValueError) as exc:
-            self._from_request(f"its record cannot be read ({type(exc).__name__})", damaged=True)
-
-    def _from_request(self, problem: str, *, damaged: bool) -> None:
-        """Show what the job's request says when its record cannot be read."""
-        self.view.problem, self.view.damaged = problem, damaged
-        try:
-            self.view.record = read_record(self.view.directory / REQUEST)
-        except (OSError, ValueError):
-            self.view.record = None
+            stamp: tuple[int, int, int] | None = (info.st_ino, info.st_size, info.st_mtime_ns)
+        except OSError:
+            stamp = None
+        if stamp is not None and stamp == self.stamp:
+            return
+        self.stamp = stamp
+        view.record, view.problem = record_or_request(view.directory)
+        view.damaged = view.problem is not None
 
     def _activity(self, record: JobRecord, until: float) -> None:
         view, request = self.view, record.request
@@ -174,14 +166,10 @@ class _Reader:
         if record.result is not None:
             self.events = None
             activity.under_way.clear()
-            cwd, ended = Path(request.cwd), record.result.timings.finished_at
-            for path in [*record.result.observed_files, *record.result.modified_files]:
-                activity.touched(relative_to_root(root, cwd, path) or path, ended)
         elif record.state != "queued":
             self.events = self.events or LineTail(view.directory / EVENTS)
             self._catch_up(activity, until)
-        for quoted in record.seen_files:
-            activity.files.setdefault(quoted, None)
+        activity.add_record(record)
 
     def _catch_up(self, activity: Activity, until: float) -> None:
         """Read the job's new events a slice at a time: one slice, then more while the look has time left."""

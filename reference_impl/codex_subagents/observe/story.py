@@ -13,11 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.paths import git_quoted, relative_to_root
-from ..jobs.events import FileChange, ItemEvent, TurnCompleted, Unparsed, Usage
+from ..jobs.events import Unparsed, Usage
 from ..jobs.journal import EVENTS, RECORD, REQUEST, JobRecord, read_alerts, read_record
 from ..jobs.models import Alert
-from .activity import tokens
+from .activity import Activity, tokens
 from .follow import journal_event
 from .tail import LineTail
 
@@ -88,45 +87,37 @@ class JobStory:
         return list(dict.fromkeys(touch.path for touch in self.touches))
 
 
+def record_or_request(directory: Path) -> tuple[JobRecord | None, str | None]:
+    """A job's record and why it is not the whole truth, if so: the request written at spawn stands in for a
+    record not written yet (no problem) or one that cannot be read (its problem said); None when neither can."""
+    try:
+        return read_record(directory / RECORD), None
+    except FileNotFoundError:
+        problem = None
+    except (OSError, ValueError) as exc:
+        problem = f"its record cannot be read ({type(exc).__name__}); shown from its request"
+    try:
+        return read_record(directory / REQUEST), problem
+    except (OSError, ValueError) as exc:
+        return None, f"neither its record nor its request can be read ({type(exc).__name__})"
+
+
 def read_story(directory: Path) -> JobStory:
     """Read one job's directory; a damaged record or journal is a problem the story carries, never raised."""
     story = JobStory(directory.name, None)
-    try:
-        story.record = read_record(directory / RECORD)
-    except (OSError, ValueError) as exc:
-        story.problem = f"its record cannot be read ({type(exc).__name__}); shown from its request"
-        try:
-            story.record = read_record(directory / REQUEST)
-        except (OSError, ValueError):
-            story.problem = f"neither its record nor its request can be read ({type(exc).__name__})"
-            return story
+    story.record, story.problem = record_or_request(directory)
     record = story.record
-    root, cwd = Path(record.request.root or record.request.cwd), Path(record.request.cwd)
-    named: dict[str, str] = {}
-
-    def from_top(path: str) -> str:
-        """A worker's path from the worktree's top, quoted as git quotes it (a job names few paths, often)."""
-        if path not in named:
-            named[path] = git_quoted(relative_to_root(root, cwd, path) or path)
-        return named[path]
-
+    if record is None:
+        return story
+    activity = Activity(Path(record.request.root or record.request.cwd), Path(record.request.cwd))
     unreadable = 0
-    timed: set[str] = set()
     for line in LineTail(directory / EVENTS).read():
         event = journal_event(line)
-        if isinstance(event, Unparsed):
-            unreadable += 1
-        elif isinstance(event, TurnCompleted):
-            story.usage = event.usage
-        elif isinstance(event, ItemEvent) and event.type == "item.completed" and isinstance(event.item, FileChange):
-            for change in event.item.changes:
-                path = from_top(change.path)
-                story.touches.append(Touch(path, event.at or None))
-                timed.add(path)
-    result = record.result
-    reported = [*result.observed_files, *result.modified_files] if result else []
-    untimed = [from_top(path) for path in reported] + record.seen_files
-    story.touches += [Touch(path, None) for path in dict.fromkeys(untimed) if path not in timed]
+        unreadable += isinstance(event, Unparsed)
+        activity.add(event)
+    activity.add_record(record)
+    story.touches = [Touch(path, at) for path, at in activity.files.items()]
+    story.usage = activity.usage
     story.alerts = read_alerts(directory)
     if unreadable:
         lost = f"{unreadable} line(s) of its events cannot be read and are left out"
