@@ -878,4 +878,5 @@ def one_collision(world: World, file: str, first: str, second: str, seen: str) -
     (alert,) = alerts
     expected = {"kind": "collision", "path": file, "jobs": [world.job(first), world.job(second)], "seen": seen}
     assert {key: alert[key] for key in expected} == expected, dump(alert)
+    assert isinstance(alert["at"], float), dump(alert)
     world.answers["alert"] = alert

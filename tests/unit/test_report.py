@@ -14,7 +14,7 @@ from codex_subagents.commands.report import report_of
 from codex_subagents.core.errors import ConfigError
 from codex_subagents.jobs.journal import read_record
 from codex_subagents.jobs.models import Alert
-from codex_subagents.observe.batch import Batch, Choice, moment, newest_baseline, select
+from codex_subagents.observe.batch import Batch, Choice, current, moment, select
 from codex_subagents.observe.findings import alerts, overlaps, reruns
 from codex_subagents.observe.page import html
 from codex_subagents.observe.timeline import svg
@@ -217,13 +217,24 @@ def test_report_writes_the_page_and_refuses_bad_input_without_a_traceback(
     assert "not a time" in capsys.readouterr().err
 
 
-def test_the_newest_baseline_is_named_and_a_directory_outside_git_has_none(tmp_path: Path) -> None:
-    """The watch's header names the newest baseline; outside a repository there is none, and no error."""
+def test_the_current_batch_is_since_the_newest_baseline_with_its_rollbacks_and_outside_git_there_is_none(
+    tmp_path: Path,
+) -> None:
+    """The watch's batch begins at the newest baseline and holds the rollbacks made since; outside a repository
+    there is no baseline, and no error."""
     root = committed(tmp_path / "repo", {"greet.py": "x\n"})
     _, second = anyio.run(_two_baselines, root)
-    assert (anyio.run(newest_baseline, root) or "").startswith(second.baseline_id)
+    worktree = anyio.run(worktree_at, root)
+    anyio.run(rollback_log.record, worktree, second.created_at - 1, ["greet.py"])
+    anyio.run(rollback_log.record, worktree, second.created_at + 1, ["greet.py"])
+    batch = anyio.run(current, root)
+    assert str(batch).startswith(second.baseline_id) and batch.since == second.created_at
+    assert [rollback.at for rollback in batch.rollbacks] == [second.created_at + 1]
     (tmp_path / "plain").mkdir()
-    assert anyio.run(newest_baseline, tmp_path / "plain") is None
+    assert (str(anyio.run(current, tmp_path / "plain")), anyio.run(current, tmp_path / "plain").since) == (
+        "none yet",
+        0,
+    )
 
 
 def test_a_range_that_ends_before_it_starts_and_a_baseline_outside_a_repository_are_refused(tmp_path: Path) -> None:

@@ -10,7 +10,8 @@ from codex_subagents.observe.board import Board
 
 def watch_app(state_dir: Path, root: Path | None = None) -> WatchApp:
     """The watch on ``state_dir``, as ``codex-subagents watch`` starts it in ``root``."""
-    return WatchApp(Board(state_dir), root, BaselineFinder(root))
+    board = Board(state_dir)
+    return WatchApp(board, root, BaselineFinder(board, root))
 
 
 def screen_lines(app: WatchApp) -> list[str]:

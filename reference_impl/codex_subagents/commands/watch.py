@@ -23,13 +23,15 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, RichLog, Static
 
 from ..observe.activity import clock
-from ..observe.batch import newest_baseline
+from ..observe.batch import Current, current
 from ..observe.board import Board, JobView
 from ..observe.follow import EventReader, event_line
-from ..observe.rows import COLUMNS, alert_words, header, line, place, plain, row
+from ..observe.rows import COLUMNS, alert_words, findings, header, line, place, plain, row
 
 TICK_S = 0.25
 """How often the screen reads the state dir: an event is on screen within this and one redraw."""
+FINDINGS_EVERY_S = 1.0
+"""How often the overlaps and re-runs are worked out again: an overlap needs no sub-second alert, the alerts do."""
 MOST_ROWS = 1000
 """The newest jobs the table shows; older ones are counted in the header, and ``--json`` lists all."""
 WATCH_CSS = """
@@ -102,6 +104,7 @@ class WatchApp(App[None]):
         self.baseline = baseline
         self.only_running = False
         self.opened: str | None = None
+        self._findings = _Findings()
 
     def compose(self) -> ComposeResult:
         yield Static(id="header")
@@ -125,7 +128,8 @@ class WatchApp(App[None]):
         shown = [view for view in self.board.jobs if not self.only_running or view.state in ("running", "queued")]
         head = f"{place(self.board, self.here)}\n{header(self.board, self.baseline.found)}{newest(len(shown))}"
         self.query_one("#header", Static).update(head)
-        self.query_one(JobTable).show({view.job_id: row(view, now) for view in shown[:MOST_ROWS]})
+        found = self._findings.of(self.board.jobs, self.baseline.found, now)
+        self.query_one(JobTable).show({v.job_id: row(v, now, found.get(v.job_id, ())) for v in shown[:MOST_ROWS]})
         self._follow()
 
     def _follow(self) -> None:
@@ -198,23 +202,37 @@ class EventPane(RichLog):
         self._alerts = len(view.alerts)
 
 
+class _Findings:
+    """The batch's overlaps and re-runs, worked out again at most every `FINDINGS_EVERY_S` (in a large state dir
+    they cost about a tick)."""
+
+    def __init__(self) -> None:
+        self._at, self._found = 0.0, dict[str, list[str]]()
+
+    def of(self, jobs: list[JobView], batch: Current, now: float) -> dict[str, list[str]]:
+        """What `findings` says of ``jobs``, at most `FINDINGS_EVERY_S` old."""
+        if now - self._at >= FINDINGS_EVERY_S:
+            self._at, self._found = now, findings(jobs, batch)
+        return self._found
+
+
 class BaselineFinder:
-    """The baseline in use, looked up again every few seconds (a lookup runs git): the newest of the worktree the
-    jobs run in, when they all run in one, else of the worktree the watch was started in."""
+    """The batch in use, looked up again every few seconds (a lookup runs git): since the newest baseline of the
+    worktree the jobs run in, when they all run in one, else of the worktree the watch was started in."""
 
     EVERY_S = 5.0
 
     def __init__(self, board: Board, here: Path | None) -> None:
         self.board = board
         self.here = here
-        self.found: str | None = None
+        self.found = Current()
 
     async def look(self) -> None:
-        """Look up the newest baseline of the jobs' worktree."""
+        """Look up the newest baseline of the jobs' worktree and the rollbacks since."""
         roots = self.board.roots()
         root = next(iter(roots)) if len(roots) == 1 else self.here
         if root is not None:
-            self.found = await newest_baseline(root)
+            self.found = await current(root)
 
 
 def _styled(cells: tuple[str, ...]) -> tuple[str | Text, ...]:
@@ -223,15 +241,15 @@ def _styled(cells: tuple[str, ...]) -> tuple[str | Text, ...]:
     return (*rest, Text(alerts, style="bold red") if alerts else alerts)
 
 
-def once(board: Board, here: Path | None, baseline: str | None, as_json: bool) -> str:
+def once(board: Board, here: Path | None, batch: Current, as_json: bool) -> str:
     """The state dir's jobs, once: a plain table, or one JSON line per job."""
     board.look()
-    now = time.time()
+    now, jobs = time.time(), board.jobs
+    found = findings(jobs, batch)
     if as_json:
-        return "".join(line(view, now).model_dump_json() + "\n" for view in board.jobs)
-    jobs = board.jobs
-    title = f"{place(board, here)}\n{header(board, baseline)}{newest(len(jobs))}"
-    return plain(title, [row(view, now) for view in jobs[:MOST_ROWS]])
+        return "".join(line(view, now, found.get(view.job_id, ())).model_dump_json() + "\n" for view in jobs)
+    title = f"{place(board, here)}\n{header(board, batch)}{newest(len(jobs))}"
+    return plain(title, [row(view, now, found.get(view.job_id, ())) for view in jobs[:MOST_ROWS]])
 
 
 def newest(shown: int) -> str:
@@ -245,8 +263,7 @@ def run(state_dir: Path, root: Path | None, *, single: bool, as_json: bool) -> i
     board.look()
     finder = BaselineFinder(board, root)
     if single or as_json or not sys.stdout.isatty():
-        if not as_json:
-            anyio.run(finder.look)
+        anyio.run(finder.look)
         sys.stdout.write(once(board, root, finder.found, as_json))
         return 0
     WatchApp(board, root, finder).run()

@@ -28,10 +28,35 @@ from .activity import clock
 from .story import JobStory, read_story
 
 
-async def newest_baseline(root: Path) -> str | None:
-    """The worktree's newest baseline as its id and the time it was recorded; None when it has none."""
+@dataclass(frozen=True)
+class Current:
+    """The batch a watch shows: since the worktree's newest baseline (None: it has none), with the rollbacks made
+    since then."""
+
+    baseline: BaselineInfo | None = None
+    rollbacks: tuple[Rollback, ...] = ()
+
+    @property
+    def since(self) -> float:
+        """When the batch began: when its baseline was recorded (0: the worktree has none, every job counts)."""
+        return self.baseline.created_at if self.baseline else 0.0
+
+    def __str__(self) -> str:
+        if self.baseline is None:
+            return "none yet"
+        return f"{self.baseline.baseline_id} ({clock(self.baseline.created_at)})"
+
+
+async def current(root: Path) -> Current:
+    """The worktree's newest baseline and the rollbacks made since; nothing when git cannot tell."""
     found = await _baselines(root)
-    return f"{found[0].baseline_id} ({clock(found[0].created_at)})" if found else None
+    if not found:
+        return Current()
+    try:
+        made = await rollback_log.read(await worktree_at(root))
+    except (GitError, OSError):
+        made = []
+    return Current(found[0], tuple(r for r in made if r.at >= found[0].created_at))
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from ..jobs.registry import server_alive
 from ..worktree.scope import meets
 from .activity import Activity, short, tokens
 from .follow import journal_event
-from .story import record_or_request
+from .story import JobStory, Touch, record_or_request
 from .tail import LineTail
 
 EVENTS_SLICE = 128 << 10
@@ -110,6 +110,13 @@ class JobView:
         if record is not None and record.result is not None:
             return tokens(record.result.usage)
         return tokens(self.activity.usage) if self.activity else 0
+
+
+def story(view: JobView) -> JobStory:
+    """What the view knows of a job, as the report's findings read a job."""
+    touches = [Touch(path, at) for path, at in view.files.items()]
+    usage = view.activity.usage if view.activity else None
+    return JobStory(view.job_id, view.record, view.problem, touches, view.alerts, usage)
 
 
 @dataclass

@@ -13,7 +13,10 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from ..jobs.models import Alert
-from .board import Board, JobView
+from .activity import clock
+from .batch import Batch, Current
+from .board import Board, JobView, story
+from .findings import overlaps, reruns
 
 COLUMNS = ("job", "label", "state", "time", "doing now", "files", "tokens", "alerts")
 SYMBOLS = {"collision": "⚠ collision", "out_of_scope": "✗ out of scope"}
@@ -46,6 +49,7 @@ class JobLine(BaseModel):
     files: list[str]
     tokens: int
     alerts: list[Alert]
+    findings: list[str] = Field(description="Overlaps with jobs that ran at the same time, and re-runs, in words")
 
 
 def alert_words(alert: Alert, job_id: str) -> str:
@@ -72,8 +76,31 @@ def duration(seconds: float | None) -> str:
     return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
 
 
-def row(view: JobView, now: float) -> tuple[str, ...]:
-    """The cells of a job's row, in the order of `COLUMNS`."""
+def findings(views: Sequence[JobView], batch: Current) -> dict[str, list[str]]:
+    """What the batch's jobs did together, by job, in words: the paths jobs running at the same time both touched
+    (an overlap, as `codex_overlaps` would name it, and whether a rollback undid it), and the re-runs."""
+    jobs = Batch(chosen="", since=batch.since, until=None, rollbacks=list(batch.rollbacks))
+    jobs.jobs = [story(view) for view in reversed(views) if view.queued_at >= batch.since]
+    found: dict[str, list[str]] = {}
+    for overlap in overlaps(jobs):
+        if overlap.together:
+            undone = f" (rolled back {clock(overlap.undone_at)})" if overlap.undone_at else ""
+            for job_id in overlap.jobs:
+                others = _some([other for other in overlap.jobs[:4] if other != job_id][:3], len(overlap.jobs) - 1)
+                found.setdefault(job_id, []).append(f"≈ overlap {overlap.path} with {others}{undone}")
+    for rerun in reruns(jobs).values():
+        found.setdefault(rerun.job_id, []).append(f"↻ re-run of {_some(list(rerun.of[:3]), len(rerun.of))}")
+    return found
+
+
+def _some(first: list[str], count: int) -> str:
+    """The first few job ids of ``count``, and how many more."""
+    more = count - len(first)
+    return ", ".join(first) + (f" and {more} more" if more > 0 else "")
+
+
+def row(view: JobView, now: float, found: Sequence[str] = ()) -> tuple[str, ...]:
+    """The cells of a job's row, in the order of `COLUMNS`; ``found`` is what `findings` says of the job."""
     files = view.files
     return (
         view.job_id,
@@ -83,12 +110,12 @@ def row(view: JobView, now: float) -> tuple[str, ...]:
         view.doing,
         f"{len(files)}: {', '.join(list(files)[:3])}{' …' if len(files) > 3 else ''}" if files else "0",
         f"{view.tokens:,}",
-        "; ".join(alert_words(alert, view.job_id) for alert in view.alerts),
+        "; ".join([*(alert_words(alert, view.job_id) for alert in view.alerts), *found]),
     )
 
 
-def header(board: Board, baseline: str | None) -> str:
-    """The counts of the jobs, their tokens, the servers alive, and the baseline in use."""
+def header(board: Board, batch: Current) -> str:
+    """The counts of the jobs, their tokens, the servers alive, the baseline in use and the last rollback since."""
     if board.problem:
         return board.problem
     counts = board.counts()
@@ -96,8 +123,16 @@ def header(board: Board, baseline: str | None) -> str:
     return (
         f"{counts['running']} running · {counts['queued']} queued · {counts['finished']} finished · "
         f"{total:,} tokens · {board.servers} server{'s' if board.servers != 1 else ''} · "
-        f"baseline {baseline or 'none yet'}"
+        f"baseline {batch}{_rolled_back(batch)}"
     )
+
+
+def _rolled_back(batch: Current) -> str:
+    if not batch.rollbacks:
+        return ""
+    last = batch.rollbacks[-1]
+    what = "everything" if last.paths is None else ", ".join(sorted(last.paths)[:3])
+    return f" · ↺ rollback {clock(last.at)} of {what}"
 
 
 def place(board: Board, here: Path | None) -> str:
@@ -113,8 +148,8 @@ def place(board: Board, here: Path | None) -> str:
     return f"jobs of {named} ({where}; you are in {here or 'no repository'})"
 
 
-def line(view: JobView, now: float) -> JobLine:
-    """A job as a JSON line."""
+def line(view: JobView, now: float, found: Sequence[str] = ()) -> JobLine:
+    """A job as a JSON line; ``found`` is what `findings` says of the job."""
     elapsed = view.elapsed(now)
     return JobLine(
         job_id=view.job_id,
@@ -126,6 +161,7 @@ def line(view: JobView, now: float) -> JobLine:
         files=list(view.files),
         tokens=view.tokens,
         alerts=view.alerts,
+        findings=list(found),
     )
 
 
