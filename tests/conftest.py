@@ -32,14 +32,17 @@ def idle_status() -> dict[str, object]:
     }
 
 
-def _leftovers(basetemp: Path) -> list[str]:
-    """Processes still alive that this session started: descendants of pytest, or running in its temp dirs."""
+def _leftovers(basetemp: Path, *, mine: bool = True) -> list[str]:
+    """Processes still alive that this session started: descendants of pytest, or running in its temp dirs.
+
+    Without ``mine``, only those in the temp dirs: the descendants of an xdist controller are its workers.
+    """
     import psutil
 
     from processes import alive, descendants
 
     found: list[str] = []
-    mine = alive(descendants(os.getpid()))
+    children = alive(descendants(os.getpid())) if mine else set[int]()
     for proc in psutil.process_iter():
         if proc.pid == os.getpid():
             continue
@@ -47,18 +50,40 @@ def _leftovers(basetemp: Path) -> list[str]:
             command = " ".join(proc.cmdline())
         except psutil.Error:
             continue
-        if (proc.pid in mine and "codex" in command) or (str(basetemp) in command and alive({proc.pid})):
+        if (proc.pid in children and "codex" in command) or (str(basetemp) in command and alive({proc.pid})):
             found.append(f"{proc.pid}: {command[:200]}")
     return found
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Fail the run if any worker, server or child of theirs outlived the tests."""
+    """Fail the run if any worker, server or child of theirs outlived the tests.
+
+    Under pytest-xdist each test process looks for what its own tests left (the xdist workers report theirs to
+    the controller in their ``workeroutput``), and the controller adds any process still running in the temp dirs.
+    """
     del exitstatus
-    if hasattr(session.config, "workerinput"):
+    basetemp = Path(str(session.config._tmp_path_factory.getbasetemp()))  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownArgumentType] -- pytest has no public accessor for the base temp dir
+    workeroutput: dict[str, object] | None = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["leftovers"] = _leftovers(basetemp)
         return
-    basetemp = session.config._tmp_path_factory.getbasetemp()  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType] -- pytest has no public accessor for the base temp dir
-    leftovers = _leftovers(Path(str(basetemp)))  # pyright: ignore[reportUnknownArgumentType]
+    workers: list[str] = session.config.stash.get(_WORKERS_LEFTOVERS, list[str]())
+    here = _leftovers(basetemp, mine=not session.config.pluginmanager.has_plugin("dsession"))
+    leftovers = list(dict.fromkeys([*workers, *here]))
     if leftovers:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
         print("\nProcesses left behind by the tests:\n" + "\n".join(leftovers), file=sys.stderr)
+
+
+_WORKERS_LEFTOVERS = pytest.StashKey[list[str]]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """Keep what an xdist worker found its tests left behind, for the controller's check at the end of the run."""
+    del error
+    output: dict[str, object] = getattr(node, "workeroutput", {})
+    found = output.get("leftovers", [])
+    config: pytest.Config = getattr(node, "config")  # noqa: B009 -- xdist's WorkerController is untyped
+    assert isinstance(found, list)
+    config.stash.setdefault(_WORKERS_LEFTOVERS, []).extend(str(line) for line in found)  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType] -- a JSON list from the worker

@@ -81,28 +81,8 @@ def chromium() -> str | None:
     return None
 
 
-def browse(url: str, *, width: int = 1280, height: int = 800, screenshot: Path | None = None) -> tuple[str, str]:
-    """Open ``url`` in headless Chromium; return the DOM after its scripts ran, and the browser's log."""
-    browser = chromium()
-    assert browser is not None, INSTALL_CHROMIUM
-    command = [
-        browser,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--enable-logging=stderr",
-        "--v=0",
-        f"--window-size={width},{height}",
-        "--virtual-time-budget=10000",
-    ]
-    command.append(f"--screenshot={screenshot}" if screenshot else "--dump-dom")
-    done = subprocess.run([*command, url], capture_output=True, text=True, timeout=120, check=True)
-    return done.stdout, done.stderr
-
-
 def console_messages(log: str) -> list[str]:
-    """The lines a page wrote to its console, out of Chromium's log."""
+    """The lines pages wrote to their console, out of Chromium's log."""
     return [line for line in log.splitlines() if ":CONSOLE" in line]
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from built_site import INSTALL_CHROMIUM, build_site, chromium
+from devtools import Browser, chromium_session
 
 from machine import lacking
 
@@ -17,9 +19,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def browser() -> str:
-    """Headless Chromium; where there is none the test is skipped (failed under CI), saying what to install."""
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    """One headless Chromium for every page the tests read; where there is none the test is skipped (failed under
+    CI), saying what to install."""
     found = chromium()
     if found is None:
         lacking(INSTALL_CHROMIUM)
-    return found
+    with chromium_session(found, tmp_path_factory.mktemp("chromium")) as session:
+        yield session

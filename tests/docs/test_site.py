@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from built_site import browse, console_messages, mermaid_sources, pages, serve
+from built_site import console_messages, mermaid_sources, pages, serve
+from devtools import Browser
 
 MERMAID_CHECK = """<!doctype html>
 <meta charset="utf-8">
@@ -31,14 +31,13 @@ const diagrams = DIAGRAMS;
 """
 
 
-def test_every_mermaid_diagram_of_the_site_renders_with_the_pinned_mermaid(site: Path, browser: str) -> None:
+def test_every_mermaid_diagram_of_the_site_renders_with_the_pinned_mermaid(site: Path, browser: Browser) -> None:
     """Each diagram is rendered by the Mermaid the site ships, in Chromium; a syntax error fails the test."""
-    del browser
     diagrams = mermaid_sources(site)
     assert len(diagrams) >= 3
     check = site / "mermaid-check.html"
     check.write_text(MERMAID_CHECK.replace("DIAGRAMS", json.dumps(diagrams).replace("</", "<\\/")))
-    dom, _ = browse(check.as_uri())
+    dom = browser.visit(check.as_uri()).dom
     result = re.search(r'<pre id="out">(.*?)</pre>', dom, re.DOTALL)
     assert result is not None
     assert json.loads(result.group(1)) == {}
@@ -103,13 +102,12 @@ SHOWN = ("", "orchestration/", "quick-reference/")
 
 
 def test_the_quick_reference_shows_every_tool_on_one_1280x800_screen_without_breaking_a_name(
-    site: Path, browser: str
+    site: Path, browser: Browser
 ) -> None:
     """At 1280x800 the whole tools table is above the fold, and no tool name wraps onto a second line."""
-    del browser
     (site / "screen-check.html").write_text(SCREEN_CHECK)
     with serve(site) as url:
-        dom, _ = browse(f"{url}/screen-check.html", width=1400, height=1000)
+        dom = browser.visit(f"{url}/screen-check.html", width=1400, height=1000).dom
     result = re.search(r'<pre id="out">(.*?)</pre>', dom, re.DOTALL)
     assert result is not None
     measured = json.loads(result.group(1))
@@ -118,24 +116,24 @@ def test_the_quick_reference_shows_every_tool_on_one_1280x800_screen_without_bre
     assert measured["bottom"] <= 800
 
 
-def test_no_page_writes_to_the_browser_console(site: Path, browser: str, tmp_path: Path) -> None:
+def test_no_page_writes_to_the_browser_console(site: Path, browser: Browser, tmp_path: Path) -> None:
     """Every page, served over HTTP, runs its scripts (search, Mermaid) without an error or warning.
 
     Screenshots of the home, orchestration and quick reference pages are kept, in
     ``$DOCS_SCREENSHOTS`` when set (for CI to keep as artifacts), else in a temporary folder.
     """
-    del browser
     shots = Path(os.environ.get("DOCS_SCREENSHOTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     addresses = [page.parent.relative_to(site).as_posix() + "/" if page.parent != site else "" for page in pages(site)]
-    with serve(site) as url, ThreadPoolExecutor(max_workers=3) as pool:
-
-        def log_of(where: str) -> str:
-            return browse(f"{url}/{where}")[1]
-
-        logs = dict(zip(addresses, pool.map(log_of, addresses), strict=True))
+    log_before = browser.log.stat().st_size
+    with serve(site) as url:
+        read = browser.visit_all([f"{url}/{where}" for where in addresses])
+        logs = {where: read[f"{url}/{where}"].console for where in addresses}
         for where in SHOWN:
-            browse(f"{url}/{where}", screenshot=shots / f"{where.strip('/') or 'home'}.png")
+            browser.visit(f"{url}/{where}", screenshot=shots / f"{where.strip('/') or 'home'}.png")
     assert len(logs) >= 20
-    assert {where: console_messages(log) for where, log in logs.items() if console_messages(log)} == {}
+    assert {where: log for where, log in logs.items() if log} == {}
+    with browser.log.open("rb") as log:
+        log.seek(log_before)
+        assert console_messages(log.read().decode(errors="replace")) == []
     assert all((shots / f"{where.strip('/') or 'home'}.png").stat().st_size > 10_000 for where in SHOWN)

@@ -27,7 +27,7 @@ async def test_the_command_prints_its_address_serves_and_exits_0_on_a_signal(
     command = [sys.executable, "-m", "codex_subagents.scripted_model", "--script", str(example_path), "--log", str(log)]
     async with await anyio.open_process(command) as process, httpx2.AsyncClient(trust_env=False) as client:
         assert process.stdout is not None
-        with anyio.fail_after(10):
+        with anyio.fail_after(60):  # a hang guard: a Python start under coverage on a busy 2-core machine takes 10 s
             ready = json.loads(await BufferedByteReceiveStream(process.stdout).receive_until(b"\n", 65536))
             user = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "ECHO-TASK"}]}
             answer = await client.post(f"{ready['base_url']}/responses", json={"input": [user]})
