@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import tempfile
 import time
 import uuid
@@ -33,7 +32,7 @@ from pydantic import BaseModel, Field, JsonValue
 from ..core import git, offload
 from ..core.errors import BaselineError, GitError, InputError
 from ..core.paths import git_quoted, git_unquoted
-from . import gitdir, gitstate, signatures, snapshot
+from . import gitdir, gitstate, scratch_index, signatures, snapshot
 from .gitstate import GitState, Head
 from .location import Worktree
 from .snapshot import Entry, SkipReason, Snapshot
@@ -111,21 +110,30 @@ async def described(root: str, git_dir: str, shared_git_dir: str, ignore_case: b
 
 
 async def create(worktree: Worktree, label: str | None) -> Baseline:
-    """Record the worktree now, touching no file, nor HEAD, the index or the stash."""
+    """Record the worktree now, touching no file, nor HEAD, the index or the stash.
+
+    The user's index is read through a copy (`scratch_index`), never written: the snapshot lists and proves
+    blob ids from it, the staged tree is written from it, and then the worktree's tree, by replacing only the
+    entries that differ from the files on disk, so that git reuses its cached trees of unchanged directories.
+    """
     root = worktree.root
-    shot = await snapshot.take(worktree, write=True, reuse=await _previous(worktree))
-    state = await gitstate.record(worktree, write=True, staged=shot.staged)
+    with tempfile.TemporaryDirectory(prefix="codex-subagents-index-") as scratch:
+        index = await scratch_index.copied(worktree, Path(scratch))
+        shot = await snapshot.take(worktree, write=True, reuse=await _previous(worktree), index=index)
+        state = await gitstate.record(worktree, write=True, staged=shot.staged)
+        items: dict[str, tuple[str, str, str]] = {}
+        staged = await scratch_index.write_tree(root, index, ok=(0, 128)) if index else ""
+        if staged:
+            items["staged"] = ("040000", "tree", staged)
+        tree = await scratch_index.worktree_tree(root, index or Path(scratch) / "index", shot)
+        items["worktree"] = ("040000", "tree", tree)
     created = time.time()
     baseline_id = time.strftime("b-%Y%m%dT%H%M%S-", time.gmtime(created)) + uuid.uuid4().hex[:6]
     meta = await offload.in_thread(_meta, root, label, created, shot, state)
-    items = {"worktree": ("040000", "tree", await _tree(worktree, shot.entries))}
     items["meta.json"] = ("100644", "blob", (await git.run(root, "hash-object", "-w", "--stdin", stdin=meta)).decode())
     if state.index_blob:
         items["index"] = ("100644", "blob", state.index_blob)
     items.update(gitdir.tree_items(state.git_files or {}))
-    staged = await _staged_tree(worktree)
-    if staged:
-        items["staged"] = ("040000", "tree", staged)
     listing = "".join(f"{mode} {kind} {sha.strip()}\t{name}\0" for name, (mode, kind, sha) in sorted(items.items()))
     wrapper = (await git.run(root, "mktree", "-z", stdin=listing.encode())).decode().strip()
     parents = [c for c in (state.head.commit, *(e.commit for e in state.stash)) if c]
@@ -248,27 +256,6 @@ def _info(baseline_id: str, commit: str, meta: Any) -> BaselineInfo:
         unprotected=unprotected[:LISTED],
         unprotected_count=len(unprotected),
     )
-
-
-async def _tree(worktree: Worktree, entries: dict[str, Entry]) -> str:
-    """Write ``entries`` as a tree through a temporary index, never the user's."""
-    with tempfile.TemporaryDirectory(dir=worktree.git_dir, prefix="codex-subagents-") as scratch:
-        env = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
-        records = await offload.in_thread(snapshot.tree_records, entries)
-        await git.run(worktree.root, "update-index", "-z", "--index-info", stdin=records, env=env)
-        return (await git.run(worktree.root, "write-tree", env=env)).decode().strip()
-
-
-async def _staged_tree(worktree: Worktree) -> str | None:
-    """The tree the user's index stages, written from a copy of it; None when it has conflicts or no index."""
-    with tempfile.TemporaryDirectory(dir=worktree.git_dir, prefix="codex-subagents-") as scratch:
-        copy = Path(scratch) / "index"
-        try:
-            await anyio.to_thread.run_sync(shutil.copyfile, worktree.index, copy)
-        except FileNotFoundError:
-            return None
-        out = await git.run(worktree.root, "write-tree", env={"GIT_INDEX_FILE": str(copy)}, ok=(0, 128))
-        return out.decode().strip() or None
 
 
 async def _entries(root: Path, tree: str, modes: dict[str, int]) -> dict[str, Entry]:

@@ -55,8 +55,9 @@ Seen = tuple[str, int, bool, tuple[int, int, int, int]]
 (size, mtime and ctime in ns, inode)."""
 
 
-async def proven(worktree: Worktree, entries: Mapping[str, Seen]) -> dict[str, str]:
-    """The raw blob ids the user's index proves for the entries without one (paths from the worktree's top).
+async def proven(worktree: Worktree, entries: Mapping[str, Seen], index: Path | None = None) -> dict[str, str]:
+    """The raw blob ids the user's index (or ``index``, a copy of it) proves for the entries without one (paths
+    from the worktree's top).
 
     Files the index does not prove are left out; the caller hashes them.
     """
@@ -65,7 +66,7 @@ async def proven(worktree: Worktree, entries: Mapping[str, Seen]) -> dict[str, s
         return {}
     fmt = await git.text(root, "rev-parse", "--show-object-format")
     rules = [worktree.shared_git_dir / "info" / "attributes", await _global_attributes(root)]
-    found = await offload.in_thread(_matching, worktree.index, 32 if fmt == "sha256" else 20, entries, rules)
+    found = await offload.in_thread(_matching, index or worktree.index, 32 if fmt == "sha256" else 20, entries, rules)
     if not found:
         return {}
     listing = b"".join(entry.name + b"\0" for entry in found.values())

@@ -1,0 +1,82 @@
+"""A baseline's tree of the worktree, written from a copy of the user's index: exactly the files on disk, whatever
+the index holds, and the user's index left as it was."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from codex_subagents.worktree import baselines
+from codex_subagents.worktree.location import worktree_at
+from unit.repos import committed, git
+
+pytestmark = pytest.mark.anyio
+
+
+def recorded(root: Path, commit: str) -> dict[str, str]:
+    """The baseline's ``worktree`` tree as path -> "mode blob"."""
+    found: dict[str, str] = {}
+    for record in git(root, "ls-tree", "-r", "-z", "--full-tree", f"{commit}:worktree").split("\0"):
+        if record:
+            meta, _, path = record.partition("\t")
+            mode, _, sha = meta.split(" ")
+            found[path] = f"{mode} {sha}"
+    return found
+
+
+def on_disk(root: Path, *names: str) -> dict[str, str]:
+    """What git would store for ``names`` as their raw bytes, with the mode of each."""
+    found: dict[str, str] = {}
+    for name in names:
+        path = root / name
+        data = os.fsencode(os.readlink(path)) if path.is_symlink() else path.read_bytes()
+        blob = subprocess.run(["git", "hash-object", "--stdin"], cwd=root, input=data, capture_output=True, check=True)
+        mode = "120000" if path.is_symlink() else "100755" if os.access(path, os.X_OK) else "100644"
+        found[name] = f"{mode} {blob.stdout.decode().strip()}"
+    return found
+
+
+def merged_with_a_conflict(root: Path) -> bool:
+    """Merge the branch ``other`` into the current one; whether git stopped at a conflict."""
+    return subprocess.run(["git", "merge", "-q", "other"], cwd=root, capture_output=True, check=False).returncode == 1
+
+
+async def test_the_tree_holds_the_files_on_disk_not_what_the_index_stages(tmp_path: Path) -> None:
+    """Staged but changed since, deleted from disk, replaced by a directory, intent-to-add and empty, made executable
+    or a link: the tree holds each as it is on disk, and the user's index keeps its bytes."""
+    root = committed(tmp_path / "repo", {"kept.txt": "kept\n", "staged.txt": "a\n", "gone.txt": "g\n", "dir": "f\n"})
+    (root / "staged.txt").write_text("b\n")
+    git(root, "add", "staged.txt")
+    (root / "staged.txt").write_text("c, unstaged\n")
+    (root / "gone.txt").unlink()
+    (root / "dir").unlink()
+    (root / "dir").mkdir()
+    (root / "dir" / "inside.txt").write_text("inside\n")
+    (root / "empty.txt").write_text("")
+    git(root, "add", "--intent-to-add", "empty.txt")
+    (root / "kept.txt").chmod(0o755)
+    (root / "link").symlink_to("kept.txt")
+    index = (root / ".git" / "index").read_bytes()
+    baseline = await baselines.create(await worktree_at(root), None)
+    names = ("dir/inside.txt", "empty.txt", "kept.txt", "link", "staged.txt")
+    assert recorded(root, baseline.info.commit) == on_disk(root, *names)
+    assert (root / ".git" / "index").read_bytes() == index
+
+
+async def test_a_conflicted_index_and_a_submodule_leave_only_the_files_on_disk(tmp_path: Path) -> None:
+    """Conflicted entries are replaced by the file's bytes, and a submodule's entry by the files in it."""
+    root = committed(tmp_path / "repo", {"both.txt": "base\n"})
+    git(root, "checkout", "-qb", "other")
+    (root / "both.txt").write_text("other\n")
+    git(root, "commit", "-qam", "other")
+    git(root, "checkout", "-q", "-")
+    (root / "both.txt").write_text("ours\n")
+    git(root, "commit", "-qam", "ours")
+    assert merged_with_a_conflict(root)
+    sub = committed(root / "sub", {"inner.txt": "inner\n"})
+    git(root, "update-index", "--add", "--cacheinfo", f"160000,{git(sub, 'rev-parse', 'HEAD').strip()},sub")
+    baseline = await baselines.create(await worktree_at(root), None)
+    assert recorded(root, baseline.info.commit) == on_disk(root, "both.txt", "sub/inner.txt")
