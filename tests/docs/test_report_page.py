@@ -7,7 +7,8 @@ import struct
 from pathlib import Path
 
 import anyio
-from built_site import ROOT, browse, console_messages
+from built_site import ROOT
+from devtools import Browser
 
 from codex_subagents.observe.batch import Choice, select
 from codex_subagents.observe.page import html
@@ -15,21 +16,20 @@ from unit.batches import story
 
 
 def test_the_report_opens_in_chromium_with_a_lane_per_job_the_collision_and_a_screenshot(
-    tmp_path: Path, browser: str
+    tmp_path: Path, browser: Browser
 ) -> None:
     """Headless Chromium renders the page without a console message; its DOM has one lane per job and the
     collision's connector; a screenshot of the window is taken."""
-    del browser
     _, state = story(tmp_path)
     page = tmp_path / "report.html"
     page.write_text(html(anyio.run(select, state, None, Choice())))
     assert not re.search(r'(src|href)="(https?:)?//', page.read_text())
-    dom, log = browse(page.as_uri())
-    assert console_messages(log) == []
+    shot = tmp_path / "report.png"
+    visit = browser.visit(page.as_uri(), width=1100, height=900, screenshot=shot)
+    dom = visit.dom
+    assert visit.console == []
     assert re.findall(r'<g class="lane[^"]*"[^>]*data-job="([^"]+)"', dom) == ["j-docs", "j-bye", "j-shout", "j-bye2"]
     assert re.search(r'<g class="collision"><title>collision on greet\.py: jobs j-shout, j-bye', dom)
-    shot = tmp_path / "report.png"
-    browse(page.as_uri(), width=1100, height=900, screenshot=shot)
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", data[16:24]) == (1100, 900)
