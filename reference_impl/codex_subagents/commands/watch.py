@@ -83,7 +83,7 @@ class JobTable(DataTable[str | Text]):
             for job_id, cells in rows.items():
                 for name, old, new in zip(COLUMNS, self._shown[job_id], _styled(cells), strict=True):
                     if old != str(new):
-                        self.update_cell(job_id, name, new)
+                        self.update_cell(job_id, name, new, update_width=True)
         self._shown = rows
 
 
