@@ -24,6 +24,7 @@ MARKS = {
     "failed": "✗",
     "cancelled": "■",
     "timed_out": "⏱",
+    "interrupted": "↯",
     "orphaned": "⊘",
     "damaged": "‼",
 }
