@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -138,13 +139,10 @@ class _Reader:
                 self._activity(record, until)
         self.alerts = self.alerts or LineTail(view.directory / ALERTS)
         for line in self.alerts.read():
-            try:
+            with suppress(ValidationError):
                 view.alerts.append(Alert.model_validate_json(line))
-            except ValidationError:
-                continue
 
     def _record(self) -> bool:
-        """Read the job's record again if its file changed; return whether its view's record may have changed."""
         view = self.view
         try:
             info = (view.directory / RECORD).stat()
