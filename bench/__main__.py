@@ -18,7 +18,21 @@ from typing import TextIO
 
 import anyio
 
-from . import batch, collisions, context, ingest, installs, latency, pages, parallel, scale, snapshots, status
+from . import (
+    batch,
+    collisions,
+    context,
+    ingest,
+    installs,
+    latency,
+    pages,
+    parallel,
+    scale,
+    snapshots,
+    status,
+    watch_cost,
+    watching,
+)
 from .plan import FULL, QUICK, Plan
 from .report import Figure, Run, machine, save, table
 from .world import BenchError
@@ -34,6 +48,8 @@ SECTIONS: dict[str, tuple[str, Measure]] = {
     "P9": ("a collision seen while the workers run", collisions.measure),
     "P10": ("work saved by the live warning", batch.measure),
     "P11": ("the boss's context with the coordination fields", context.measure),
+    "P12": ("an event on the watch's screen", watching.measure),
+    "P13": ("the watch's cost", watch_cost.measure),
     "P14": ("the plugin's batch against the by-hand batch", installs.measure),
     "P15": ("the report of a 100-job batch", pages.measure),
 }
@@ -47,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for the gate (under 2 minutes)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a figure misses its target")
     parser.add_argument(
-        "--only", metavar="KEYS", help="a comma-separated subset of P1,P2,P3,P4,P5,P6,P7,P9,P10,P11,P14,P15"
+        "--only", metavar="KEYS", help="a comma-separated subset of P1,P2,P3,P4,P5,P6,P7,P9,P10,P11,P12,P13,P14,P15"
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory and print its path")
     args = parser.parse_args(argv)

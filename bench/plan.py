@@ -32,6 +32,15 @@ class Plan:
         install_repeats: P14, how many times the demo's batch runs through each install.
         report_jobs: P15, the jobs of the batch the report draws.
         report_repeats: P15, how many times the report is made.
+        watch_jobs: P12 and P13, the jobs that stream events while the watch is open.
+        watch_rate_hz: P12 and P13, the events each of them journals a second.
+        watch_stream_s: P12, how long they stream while the screen is read.
+        watch_window_s: P13, each window the watch's CPU is measured over, streaming and idle by turns.
+        watch_rounds: P13, how many pairs of such windows.
+        watch_journal_mb: P13, the journal the watch catches up with while its memory is sampled.
+        watch_status_workers: P13, the real workers streaming while codex_status is timed with and without a watch.
+        watch_status_phase_s: P13, how long codex_status is timed in each phase, with a watch or without.
+        watch_status_rounds: P13, how many pairs of such phases, their order alternating.
     """
 
     mode: str
@@ -55,6 +64,15 @@ class Plan:
     install_repeats: int
     report_jobs: int
     report_repeats: int
+    watch_jobs: int
+    watch_rate_hz: float
+    watch_stream_s: float
+    watch_window_s: float
+    watch_rounds: int
+    watch_journal_mb: int
+    watch_status_workers: int
+    watch_status_phase_s: float
+    watch_status_rounds: int
 
 
 FULL = Plan(
@@ -79,6 +97,15 @@ FULL = Plan(
     install_repeats=3,
     report_jobs=100,
     report_repeats=5,
+    watch_jobs=8,
+    watch_rate_hz=3.0,
+    watch_stream_s=20.0,
+    watch_window_s=10.0,
+    watch_rounds=3,
+    watch_journal_mb=50,
+    watch_status_workers=8,
+    watch_status_phase_s=5.0,
+    watch_status_rounds=4,
 )
 QUICK = Plan(
     mode="quick",
@@ -102,4 +129,13 @@ QUICK = Plan(
     install_repeats=1,
     report_jobs=100,
     report_repeats=3,
+    watch_jobs=8,
+    watch_rate_hz=3.0,
+    watch_stream_s=4.0,
+    watch_window_s=2.0,
+    watch_rounds=1,
+    watch_journal_mb=4,
+    watch_status_workers=2,
+    watch_status_phase_s=1.0,
+    watch_status_rounds=2,
 )

@@ -38,7 +38,7 @@ async def measure(plan: Plan, tmp: Path, errlog: TextIO) -> tuple[list[Figure], 
     """Run P6 and return its figures and raw timings."""
     tree = built(tmp, plan.tree_files)
     names = [f"chatty-{k}" for k in range(plan.status_workers)]
-    scripts: dict[str, JsonValue] = {name: _chatty(name) for name in names}
+    scripts: dict[str, JsonValue] = {name: chatty(name) for name in names}
     extra = ("--cap", str(plan.status_workers))
     async with (
         model_process({"scripts": scripts}, tmp) as model,
@@ -46,15 +46,15 @@ async def measure(plan: Plan, tmp: Path, errlog: TextIO) -> tuple[list[Figure], 
     ):
         await session.call("codex_status")
         ids = [await session.spawn(name) for name in names]
-        await _all_streaming(session, ids)
+        await all_streaming(session, ids)
         before = await _events(session, ids)
-        streaming = await _paced(session, anyio.sleep(plan.status_phase_s))
+        streaming = await paced(session, anyio.sleep(plan.status_phase_s))
         took: list[float] = []
-        loaded = await _paced(session, _baseline(session, took))
+        loaded = await paced(session, _baseline(session, took))
         streamed = await _events(session, ids) - before
         for job_id in ids:
             await session.call("codex_cancel", job_id=job_id)
-        idle = await _paced(session, anyio.sleep(plan.status_phase_s))
+        idle = await paced(session, anyio.sleep(plan.status_phase_s))
     ms = 1000.0
     p99 = {
         phase: percentile(values, 0.99)
@@ -85,7 +85,7 @@ async def measure(plan: Plan, tmp: Path, errlog: TextIO) -> tuple[list[Figure], 
     return figures, details
 
 
-def _chatty(name: str) -> JsonValue:
+def chatty(name: str) -> JsonValue:
     """A worker that reasons and runs a shell command every half second, for longer than the bench needs."""
     turns: list[JsonValue] = [
         {"reasoning": f"Step {k}: check the next part.", "shell": "true", "login": False, "delay_s": _TURN_S}
@@ -103,7 +103,7 @@ async def _baseline(session: Session, took: list[float]) -> None:
     took.append(clock() - start)
 
 
-async def _paced(session: Session, phase: Awaitable[None]) -> list[float]:
+async def paced(session: Session, phase: Awaitable[None]) -> list[float]:
     """Start a codex_status call every `_PACE_S` until ``phase`` is done; return each call's round trip."""
     done = anyio.Event()
     latencies: list[float] = []
@@ -128,7 +128,7 @@ async def _paced(session: Session, phase: Awaitable[None]) -> list[float]:
     return latencies
 
 
-async def _all_streaming(session: Session, job_ids: list[str]) -> None:
+async def all_streaming(session: Session, job_ids: list[str]) -> None:
     """Wait until every worker has started streaming events."""
     with anyio.fail_after(_STARTUP_S):
         while True:

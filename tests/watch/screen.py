@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+
+import anyio
 
 from codex_subagents.commands.watch import BaselineFinder, JobTable, WatchApp
 from codex_subagents.observe.board import Board
@@ -29,3 +32,29 @@ def table_jobs(app: WatchApp) -> list[str]:
     """The job ids of the table's rows, top to bottom."""
     table = app.query_one(JobTable)
     return [str(table.get_row_at(index)[0]) for index in range(table.row_count)]
+
+
+class SeenApp(WatchApp):
+    """The watch, keeping each screen it draws after a look and telling when it does, so a test can wait for one."""
+
+    def __init__(self, state_dir: Path, root: Path | None = None) -> None:
+        board = Board(state_dir)
+        super().__init__(board, root, BaselineFinder(board, root))
+        self.drawn = anyio.Event()
+        self.screens: list[str] = []
+        """The text of each screen drawn after a look, oldest first."""
+
+    def tick(self) -> None:
+        super().tick()
+        self.call_after_refresh(self._drawn)
+
+    def _drawn(self) -> None:
+        self.screens.append(screen_text(self))
+        self.drawn.set()
+        self.drawn = anyio.Event()
+
+    async def until(self, shows: Callable[[str], bool]) -> str:
+        """The first screen, from now on, whose text ``shows`` accepts."""
+        while not shows(text := screen_text(self)):
+            await self.drawn.wait()
+        return text

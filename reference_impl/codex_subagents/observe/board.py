@@ -4,15 +4,16 @@ A `Board` lists the job directories, reads a record again only when its file
 changed (records are replaced by a rename, so inode, size and time tell), and
 follows the events and alerts of each job still queued or running from where it
 stopped reading. A finished job's record already holds what it touched and its
-tokens, so its events are never read: ten thousand old jobs cost a ``stat`` each,
-and only every few looks. Nothing here writes or locks: a server's lock is
-tested with a shared lock attempt that fails while the server lives.
+tokens, so its events are never read: each look re-checks a rotating tenth of the
+finished jobs, a ``stat`` each, so no look of ten thousand stalls the screen. Nothing
+here writes or locks: a server's lock is tested by a shared lock attempt.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +35,7 @@ CATCH_UP_S = 0.1
 """How long one look goes on reading slices of journals behind: a long one is caught up over many looks,
 and the screen, which looks four times a second, never stops answering for longer than this and one slice."""
 SETTLED_EVERY = 10
-"""A finished job's files are looked at again every this many looks (a later claim or report may change them)."""
+"""A finished job's files are looked at again every this many looks, on its turn (a later claim may change them)."""
 
 
 @dataclass
@@ -127,31 +128,30 @@ class _Reader:
     stamp: tuple[int, int, int] | None = None
     events: LineTail | None = None
     alerts: LineTail | None = None
-    looks: int = 0
+    turn: int = 0
 
-    def look(self, alive: dict[str | None, bool], state_dir: Path, until: float) -> None:
-        """Bring the view up to date; a finished job's files only every `SETTLED_EVERY` looks."""
+    def look(self, alive: dict[str | None, bool], state_dir: Path, until: float, look: int) -> None:
+        """Bring the view up to date; a finished job's files only on its turn, every `SETTLED_EVERY` looks."""
         view = self.view
         settled = view.record is not None and view.record.done and self.events is None
-        self.looks += 1
-        if settled and self.looks % SETTLED_EVERY:
+        if settled and look % SETTLED_EVERY != self.turn:
             return
-        self._record()
+        changed = self._record()
         record = view.record
         if record is not None:
             if record.server_id not in alive:
                 alive[record.server_id] = server_alive(state_dir, record.server_id)
             view.server_alive = alive[record.server_id]
-            self._activity(record, until)
+            if changed or not settled:
+                self._activity(record, until)
         self.alerts = self.alerts or LineTail(view.directory / ALERTS)
         for line in self.alerts.read():
-            try:
+            with suppress(ValidationError):
                 view.alerts.append(Alert.model_validate_json(line))
-            except ValidationError:
-                continue
 
-    def _record(self) -> None:
-        """Read the record again when its file changed (a rename gives it a new inode, size or time)."""
+    def _record(self) -> bool:
+        """Read the record again when its file changed (a rename gives it a new inode, size or time); say whether
+        it was read."""
         view = self.view
         try:
             info = (view.directory / RECORD).stat()
@@ -159,10 +159,11 @@ class _Reader:
         except OSError:
             stamp = None
         if stamp is not None and stamp == self.stamp:
-            return
+            return False
         self.stamp = stamp
         view.record, view.problem = record_or_request(view.directory)
         view.damaged = view.problem is not None
+        return True
 
     def _activity(self, record: JobRecord, until: float) -> None:
         view, request = self.view, record.request
@@ -199,6 +200,7 @@ class Board:
         self.servers = 0
         """How many servers hold their lock on the state dir now."""
         self._readers: dict[str, _Reader] = {}
+        self._looks = self._found = 0
 
     @property
     def jobs(self) -> list[JobView]:
@@ -221,13 +223,15 @@ class Board:
         names, self.problem = _listed(self.state_dir)
         for gone in self._readers.keys() - names:
             del self._readers[gone]
-        for name in names - self._readers.keys():
+        for name in sorted(names - self._readers.keys()):
             if not name.startswith("."):
-                self._readers[name] = _Reader(JobView(name, jobs / name))
+                self._readers[name] = _Reader(JobView(name, jobs / name), turn=self._found % SETTLED_EVERY)
+                self._found += 1
         alive: dict[str | None, bool] = {}
         until = time.monotonic() + CATCH_UP_S
+        self._looks += 1
         for reader in self._readers.values():
-            reader.look(alive, self.state_dir, until)
+            reader.look(alive, self.state_dir, until, self._looks)
         self.servers = _live_servers(self.state_dir)
         _waiting(self.jobs)
 

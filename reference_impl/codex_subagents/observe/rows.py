@@ -27,6 +27,7 @@ MARKS = {
     "failed": "✗",
     "cancelled": "■",
     "timed_out": "⏱",
+    "interrupted": "↯",
     "orphaned": "⊘",
     "damaged": "‼",
 }
