@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import ClassVar
 
 import anyio
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, RichLog, Static
+from textual.widgets.data_table import ColumnKey
 
 from ..observe.activity import clock
 from ..observe.batch import Current, current
@@ -85,8 +87,19 @@ class JobTable(DataTable[str | Text]):
             for job_id, cells in rows.items():
                 for name, old, new in zip(COLUMNS, self._shown[job_id], _styled(cells), strict=True):
                     if old != str(new):
-                        self.update_cell(job_id, name, new, update_width=True)
+                        # Widening a column lays the whole table out again: only a cell that no longer fits asks.
+                        wider = cell_len(str(new)) > self.columns[ColumnKey(name)].content_width
+                        self.update_cell(job_id, name, new, update_width=wider)
         self._shown = rows
+
+
+class Heading(Static):
+    """The header's two lines, redrawn only when their words change."""
+
+    def show(self, text: str) -> None:
+        """Show ``text`` unless it is shown already."""
+        if text != str(self.content):
+            self.update(text)
 
 
 class WatchApp(App[None]):
@@ -107,7 +120,7 @@ class WatchApp(App[None]):
         self._findings = _Findings()
 
     def compose(self) -> ComposeResult:
-        yield Static(id="header")
+        yield Heading(id="header")
         yield JobTable()
         yield EventPane()
         yield Footer()
@@ -127,7 +140,7 @@ class WatchApp(App[None]):
         now = time.time()
         shown = [view for view in self.board.jobs if not self.only_running or view.state in ("running", "queued")]
         head = f"{place(self.board, self.here)}\n{header(self.board, self.baseline.found)}{newest(len(shown))}"
-        self.query_one("#header", Static).update(head)
+        self.query_one(Heading).show(head)
         found = self._findings.of(self.board.jobs, self.baseline.found, now)
         self.query_one(JobTable).show({v.job_id: row(v, now, found.get(v.job_id, ())) for v in shown[:MOST_ROWS]})
         self._follow()
