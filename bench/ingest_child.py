@@ -19,28 +19,18 @@ import time
 from pathlib import Path
 
 import anyio
-import psutil
 
 from codex_subagents.core.config import Settings
 from codex_subagents.jobs.journal import JobRequest
 from codex_subagents.supervision.supervisor import JobSupervisor
+
+from .memory import rss_kb, sample_peak
 
 _REPLAY = Path(__file__).resolve().with_name("replay.py")
 _PAGE = 100
 _PAGE_ROUNDS = 200
 _LOADS_ROUNDS = 3
 _SAMPLE_S = 0.01
-
-
-def _rss_kb() -> int:
-    return psutil.Process().memory_info().rss // 1024
-
-
-async def _sample_peak(peak: list[int]) -> None:
-    """Keep the largest RSS seen in ``peak[0]`` until cancelled (no portable interface resets the kernel's peak)."""
-    while True:
-        peak[0] = max(peak[0], _rss_kb())
-        await anyio.sleep(_SAMPLE_S)
 
 
 async def _ingest(stream: Path, work: Path, profile: Path | None) -> dict[str, object]:
@@ -57,7 +47,7 @@ async def _ingest(stream: Path, work: Path, profile: Path | None) -> dict[str, o
         idle_timeout_s=600,
     )
     async with JobSupervisor(settings) as supervisor:
-        before_kb = _rss_kb()
+        before_kb = rss_kb()
         peak = [before_kb]
         profiler = cProfile.Profile() if profile else None
         start = time.perf_counter()
@@ -65,7 +55,7 @@ async def _ingest(stream: Path, work: Path, profile: Path | None) -> dict[str, o
             profiler.enable()
         job = await supervisor.spawn(request)
         async with anyio.create_task_group() as group:
-            group.start_soon(_sample_peak, peak)
+            group.start_soon(sample_peak, peak, _SAMPLE_S)
             await job.finished.wait()
             group.cancel_scope.cancel()
         if profiler:

@@ -15,22 +15,13 @@ import time
 from pathlib import Path
 
 import anyio
-import psutil
 
 from codex_subagents.commands.watch import TICK_S, BaselineFinder, WatchApp
 from codex_subagents.observe.board import Board
 
+from .memory import rss_kb, sample_peak
+
 _SAMPLE_S = 0.02
-
-
-def _rss_kb() -> int:
-    return psutil.Process().memory_info().rss // 1024
-
-
-async def _sample_peak(peak: list[int]) -> None:
-    while True:
-        peak[0] = max(peak[0], _rss_kb())
-        await anyio.sleep(_SAMPLE_S)
 
 
 async def _catch_up(state: Path, job_id: str) -> dict[str, object]:
@@ -39,18 +30,18 @@ async def _catch_up(state: Path, job_id: str) -> dict[str, object]:
     app = WatchApp(board, None, BaselineFinder(board, None))
     async with app.run_test(size=(200, 60)) as pilot:
         await pilot.pause()
-        before_kb = _rss_kb()
+        before_kb = rss_kb()
         first = app.board.events_read(job_id)
         peak = [before_kb]
         began = time.perf_counter()
         async with anyio.create_task_group() as group:
-            group.start_soon(_sample_peak, peak)
+            group.start_soon(sample_peak, peak, _SAMPLE_S)
             with anyio.fail_after(600):
                 while app.board.events_read(job_id) < size:
                     await pilot.pause(TICK_S)
             group.cancel_scope.cancel()
         took = time.perf_counter() - began
-        after_kb = _rss_kb()
+        after_kb = rss_kb()
     return {
         "journal_bytes": size,
         "first_screen_bytes": first,
