@@ -30,6 +30,7 @@ from pathlib import Path
 
 from ..core import state_layout as layout
 from ..core.errors import BaselineError
+from ..worktree.snapshot import Signature, lstat_signature
 from .journal import RECORD, REQUEST, JobRecord, Journal, read_alerts, read_record
 from .models import Alert
 
@@ -139,8 +140,8 @@ def others(state_dir: Path, server_id: str) -> list[JobRecord]:
     return [record for record in _records(state_dir) if record.server_id != server_id]
 
 
-_READ: dict[Path, tuple[tuple[int, int, int], JobRecord]] = {}
-"""Each record file read so far, by its inode, size and modification time, with what it held."""
+_READ: dict[Path, tuple[Signature, JobRecord]] = {}
+"""Each record file read so far, by its `lstat_signature`, with what it held."""
 
 
 def _records(state_dir: Path, *, strict: bool = False) -> Generator[JobRecord]:
@@ -160,7 +161,7 @@ def _records(state_dir: Path, *, strict: bool = False) -> Generator[JobRecord]:
     for path in listed:
         try:
             info = path.stat()
-            key = (info.st_ino, info.st_size, info.st_mtime_ns)
+            key = lstat_signature(info)
             if path not in _READ or _READ[path][0] != key:
                 _READ[path] = (key, read_record(path))
         except FileNotFoundError:

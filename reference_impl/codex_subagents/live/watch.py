@@ -26,9 +26,10 @@ import anyio
 from ..core import git
 from ..core.errors import GitError, InputError
 from ..core.paths import confined
+from ..worktree.snapshot import Signature, lstat_signature
 
-Signature = tuple[int, int, int, int, int] | None
-"""A path's inode, size, mode, modification and change times; None when it does not exist."""
+Seen = tuple[int, Signature] | None
+"""A path's mode and its `lstat_signature`, so a chmod counts as a change too; None when it does not exist."""
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class WorktreeWatch:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._seen: dict[str, Signature] = {}
+        self._seen: dict[str, Seen] = {}
         self._submodules: list[str] | None = None
         self._told: set[str] = set()
 
@@ -117,8 +118,8 @@ def _inside(root: Path, paths: list[str]) -> list[str]:
     return kept
 
 
-def _signatures(root: Path, paths: Iterable[str]) -> dict[str, Signature]:
-    found: dict[str, Signature] = {}
+def _signatures(root: Path, paths: Iterable[str]) -> dict[str, Seen]:
+    found: dict[str, Seen] = {}
     # Joined as strings: pathlib's per-path parsing held the interpreter lock for most of a look, which
     # delayed the event loop's answers to tool calls.
     top = os.fspath(root)
@@ -128,5 +129,5 @@ def _signatures(root: Path, paths: Iterable[str]) -> dict[str, Signature]:
         except OSError:
             found[path] = None
         else:
-            found[path] = (info.st_ino, info.st_size, info.st_mode, info.st_mtime_ns, info.st_ctime_ns)
+            found[path] = (info.st_mode, lstat_signature(info))
     return found

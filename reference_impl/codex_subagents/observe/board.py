@@ -24,6 +24,7 @@ from ..jobs.journal import ALERTS, EVENTS, RECORD, JobRecord
 from ..jobs.models import Alert
 from ..jobs.registry import server_alive
 from ..worktree.scope import meets
+from ..worktree.snapshot import Signature, lstat_signature
 from .activity import Activity, short, tokens
 from .follow import journal_event
 from .story import JobStory, Touch, record_or_request
@@ -125,7 +126,7 @@ class _Reader:
     """How far one job's files were read."""
 
     view: JobView
-    stamp: tuple[int, int, int] | None = None
+    stamp: Signature | None = None
     events: LineTail | None = None
     alerts: LineTail | None = None
     turn: int = 0
@@ -155,7 +156,7 @@ class _Reader:
         view = self.view
         try:
             info = (view.directory / RECORD).stat()
-            stamp: tuple[int, int, int] | None = (info.st_ino, info.st_size, info.st_mtime_ns)
+            stamp: Signature | None = lstat_signature(info)
         except OSError:
             stamp = None
         if stamp is not None and stamp == self.stamp:

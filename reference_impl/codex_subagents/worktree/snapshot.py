@@ -54,7 +54,7 @@ class Entry(NamedTuple):
     sha: str
     perm: int
     link: bool
-    signature: tuple[int, int, int, int] = (0, 0, 0, 0)
+    signature: Signature = (0, 0, 0, 0)
 
     @property
     def git_mode(self) -> str:
@@ -268,11 +268,21 @@ def _limit_ignored(stats: dict[str, os.stat_result | str], ignored: set[str], sk
             skipped[path] = "too_large"
 
 
+Signature = tuple[int, int, int, int]
+"""A file's size, modification and change times and inode: equal signatures mean unchanged bytes, as git's
+stat cache trusts them."""
+
+
+def lstat_signature(info: os.stat_result) -> Signature:
+    """The signature of what ``lstat`` gave: the one shape every part compares."""
+    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+
+
 def _entry(info: os.stat_result, previous: Entry | None, earlier_ns: int) -> Entry:
     """An entry for ``info``, reusing the blob of ``previous`` when its signature proves the bytes the same."""
     link = stat.S_ISLNK(info.st_mode)
     perm = 0 if link else stat.S_IMODE(info.st_mode)
-    signature = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+    signature = lstat_signature(info)
     trusted = (
         previous is not None
         and previous.link == link
