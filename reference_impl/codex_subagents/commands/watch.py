@@ -30,7 +30,7 @@ from ..observe.board import Board, JobView
 from ..observe.follow import EventReader, event_line
 from ..observe.rows import COLUMNS, alert_words, findings, header, line, place, plain, row
 
-TICK_S = 0.25
+TICK_S = 0.5
 """How often the screen reads the state dir: an event is on screen within this and one redraw."""
 FINDINGS_EVERY_S = 1.0
 """How often the overlaps and re-runs are worked out again: an overlap needs no sub-second alert, the alerts do."""
