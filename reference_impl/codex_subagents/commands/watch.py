@@ -2,7 +2,7 @@
 
 The screen is a Textual app: a header with the counts, a table with one row per
 job, and a pane with the highlighted job's events as they arrive; the keys are in
-the footer. Four times a second the board reads what changed in the state dir
+the footer. Twice a second the board reads what changed in the state dir
 (never a whole journal again), and only the cells that changed are redrawn.
 Without a terminal, or with ``--once``, one plain table is printed instead, and
 with ``--json`` one JSON line per job. Quitting, by ``q`` or Ctrl-C, gives the

@@ -34,7 +34,7 @@ EVENTS_SLICE = 128 << 10
 """The bytes of a job's events one look reads at least, and reads at a time: a stream's few lines fit in one."""
 CATCH_UP_S = 0.1
 """How long one look goes on reading slices of journals behind: a long one is caught up over many looks,
-and the screen, which looks four times a second, never stops answering for longer than this and one slice."""
+and the screen, which looks twice a second, never stops answering for longer than this and one slice."""
 SETTLED_EVERY = 10
 """A finished job's files are looked at again every this many looks, on its turn (a later claim may change them)."""
 
