@@ -17,11 +17,10 @@ from pathlib import Path
 
 from ..core import state_layout as layout
 from ..core.errors import ConfigError
-from ..jobs.journal import RECORD, REQUEST, read_alerts, read_record
-from ..jobs.models import Alert
-from ..observe.activity import clock
+from ..jobs.journal import ALERTS, RECORD, REQUEST, alerts_in, read_record
 from ..observe.follow import EventReader, event_line
-from ..observe.rows import alert_words
+from ..observe.rows import alert_line
+from ..observe.tail import LineTail
 from .report import add_report_command, run_report
 from .where import git_dirs, state_dir
 
@@ -67,17 +66,14 @@ def run_view(args: argparse.Namespace) -> int:
 def _log(state: Path, job_id: str, *, follow: bool, as_json: bool) -> int:
     directory = _job_directory(state, job_id)
     where = _where(directory)
-    events = EventReader(directory)
-    shown = 0
+    events, alerts = EventReader(directory), LineTail(directory / ALERTS)
     try:
         while True:
             done = _finished(directory)
             for event in events.events():
                 sys.stdout.write(event.model_dump_json() + "\n" if as_json else event_line(event, *where) + "\n")
             if not as_json:
-                alerts = read_alerts(directory)
-                sys.stdout.writelines(_alert_line(alert, job_id) + "\n" for alert in alerts[shown:])
-                shown = len(alerts)
+                sys.stdout.writelines(alert_line(alert, job_id) + "\n" for alert in alerts_in(alerts.read()))
             sys.stdout.flush()
             if not follow or done:
                 return 0
@@ -125,7 +121,3 @@ def _finished(directory: Path) -> bool:
         return read_record(directory / RECORD).done
     except (OSError, ValueError):
         return False
-
-
-def _alert_line(alert: Alert, job_id: str) -> str:
-    return f"{clock(alert.at)}  {alert_words(alert, job_id)}"

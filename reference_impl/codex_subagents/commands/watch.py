@@ -24,11 +24,10 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, RichLog, Static
 from textual.widgets.data_table import ColumnKey
 
-from ..observe.activity import clock
 from ..observe.batch import Current, current
 from ..observe.board import Board, JobView
 from ..observe.follow import EventReader, event_line
-from ..observe.rows import COLUMNS, alert_words, findings, header, line, place, plain, row
+from ..observe.rows import COLUMNS, alert_line, findings, header, line, place, plain, row
 
 TICK_S = 0.5
 """How often the screen reads the state dir: an event is on screen within this and one redraw."""
@@ -211,7 +210,7 @@ class EventPane(RichLog):
         for event in self._events.events():
             self.write(event_line(event, *self._where))
         for alert in view.alerts[self._alerts :]:
-            self.write(Text(f"{clock(alert.at)}  {alert_words(alert, view.job_id)}", style="bold"))
+            self.write(Text(alert_line(alert, view.job_id), style="bold"))
         self._alerts = len(view.alerts)
 
 

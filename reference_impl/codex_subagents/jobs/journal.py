@@ -26,6 +26,7 @@ import itertools
 import os
 import struct
 import time
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -201,9 +202,14 @@ def read_record(path: Path) -> JobRecord:
 def read_alerts(directory: Path) -> list[Alert]:
     """The alerts recorded in a job's directory, oldest first; a line torn or damaged is passed over."""
     try:
-        lines = (directory / ALERTS).read_bytes().splitlines()
+        return alerts_in((directory / ALERTS).read_bytes().splitlines())
     except FileNotFoundError:
         return []
+
+
+def alerts_in(lines: Iterable[bytes]) -> list[Alert]:
+    """The alerts of lines of an alerts file, a reader's new lines or the whole file; a line torn or damaged is
+    passed over."""
     found: list[Alert] = []
     for line in lines:
         try:

@@ -44,8 +44,6 @@ class Activity:
     cwd: Path
     under_way: dict[str, str] = field(default_factory=dict[str, str])
     """Each command or patch started and not yet ended, by item id, as `line` words it."""
-    said: str | None = None
-    """The job's last message."""
     last: str | None = None
     """The newest item ended, as `words` words it."""
     files: dict[str, float | None] = field(default_factory=dict[str, float | None])
@@ -69,8 +67,6 @@ class Activity:
         if isinstance(item, FileChange):
             for change in item.changes:
                 self.touched(relative_to_root(self.root, self.cwd, change.path) or change.path, event.at)
-        elif isinstance(item, AgentMessage) and event.type == "item.completed":
-            self.said = item.text
 
     def add_record(self, record: JobRecord) -> None:
         """Fold in the paths the record names without a time: the result's (from the job's cwd) and the seen ones."""

@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import os
 import time
-from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from ..core import state_layout as layout
-from ..jobs.journal import ALERTS, EVENTS, RECORD, JobRecord
+from ..jobs.journal import ALERTS, EVENTS, RECORD, JobRecord, alerts_in
 from ..jobs.models import Alert
 from ..jobs.registry import server_alive
 from ..worktree.scope import meets
@@ -146,9 +143,7 @@ class _Reader:
             if changed or not settled:
                 self._activity(record, until)
         self.alerts = self.alerts or LineTail(view.directory / ALERTS)
-        for line in self.alerts.read():
-            with suppress(ValidationError):
-                view.alerts.append(Alert.model_validate_json(line))
+        view.alerts += alerts_in(self.alerts.read())
 
     def _record(self) -> bool:
         """Read the record again when its file changed (a rename gives it a new inode, size or time); say whether

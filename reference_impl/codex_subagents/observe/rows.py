@@ -65,6 +65,11 @@ def flags(view: JobView) -> str:
     return "".join(f" {SYMBOLS[kind].split()[0]}" for kind in SYMBOLS if kind in kinds)
 
 
+def alert_line(alert: Alert, job_id: str) -> str:
+    """An alert as a line of one job's events: the time it was raised, then its words."""
+    return f"{clock(alert.at)}  {alert_words(alert, job_id)}"
+
+
 def duration(seconds: float | None) -> str:
     """``42s``, ``3m05s``, ``1h02m``; a dash when unknown."""
     if seconds is None:
