@@ -11,8 +11,10 @@ import subprocess
 import tracemalloc
 from pathlib import Path
 
+import anyio
 import pytest
 from live_batch import ROOT, Batch, make_repo
+from screen import screen_text, watch_app
 
 from codex_subagents.jobs.journal import read_record
 from codex_subagents.observe.board import EVENTS_SLICE, Board
@@ -176,3 +178,27 @@ def board_job(board: Board) -> str:
     board.look()
     (view,) = board.jobs
     return view.job_id
+
+
+def test_brackets_in_a_label_a_command_or_a_path_show_as_they_are_and_never_stop_the_screen(
+    batch: Batch, tmp_path: Path
+) -> None:
+    """A label comes from the boss and a command from a model: text that reads as markup is shown literally, in the
+    table, the header and the events pane's title, and the screen goes on."""
+    directory = copied(batch, "talker", tmp_path / "state")
+    label = "[/oops] [bold]x[/bold]"
+    record = read_record(directory / "job.json")
+    record.request.label = label
+    (directory / "job.json").write_text(record.model_dump_json())
+
+    async def look() -> str:
+        app = watch_app(tmp_path / "state", tmp_path / "[odd]repo")
+        with anyio.fail_after(30):
+            async with app.run_test(size=(200, 40)) as pilot:
+                await pilot.pause()
+                return screen_text(app)
+
+    text = anyio.run(look)
+    assert f"{directory.name}  {label}" in text
+    assert f"─{directory.name} {label}─" in text
+    assert "[odd]repo" in text

@@ -21,6 +21,7 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.markup import escape
 from textual.widgets import DataTable, Footer, RichLog, Static
 from textual.widgets.data_table import ColumnKey
 
@@ -98,7 +99,7 @@ class Heading(Static):
     def show(self, text: str) -> None:
         """Show ``text`` unless it is shown already."""
         if text != str(self.content):
-            self.update(text)
+            self.update(Text(text))  # literal: a path or a label may hold brackets
 
 
 class WatchApp(App[None]):
@@ -199,7 +200,7 @@ class EventPane(RichLog):
         """Show ``view``'s job, from its journal's last lines if it is not the one shown; add what is new."""
         if self._events is None or self.job_id != view.job_id:
             self.clear()
-            self.border_title = f"{view.job_id} {view.label}"
+            self.border_title = escape(f"{view.job_id} {view.label}")
             request = view.record.request if view.record else None
             self._where = (Path(request.root or request.cwd), Path(request.cwd)) if request else (None, None)
             self.job_id, self._events, self._alerts = (
@@ -247,10 +248,12 @@ class BaselineFinder:
             self.found = await current(root)
 
 
-def _styled(cells: tuple[str, ...]) -> tuple[str | Text, ...]:
-    """The row's cells, the alerts in bold (their symbol and word say it without colour too)."""
+def _styled(cells: tuple[str, ...]) -> tuple[Text, ...]:
+    """The row's cells as literal text, never read as markup (a label, a command or a message comes from a boss or
+    a model, and a bracket in it must neither style the screen nor stop it); the alerts in bold (their symbol and
+    word say it without colour too)."""
     *rest, alerts = cells
-    return (*rest, Text(alerts, style="bold red") if alerts else alerts)
+    return (*map(Text, rest), Text(alerts, style="bold red"))
 
 
 def once(board: Board, here: Path | None, batch: Current, as_json: bool) -> str:
