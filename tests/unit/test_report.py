@@ -290,3 +290,17 @@ def test_report_prints_to_stdout_and_the_demo_gets_its_report_or_the_reason(
     assert "4 jobs" in report_of(state, tmp_path / "repo", tmp_path / "report.html")
     assert (tmp_path / "report.html").read_text().startswith("<!doctype html>")
     assert report_of(state, tmp_path, tmp_path / "missing" / "report.html").startswith("no report of the batch")
+
+
+def test_a_path_a_worker_named_is_text_on_the_page_never_markup(tmp_path: Path) -> None:
+    """A file name is the worker's choice: written into the page (the re-run's reason, the tables, the timeline's
+    hover text), it is escaped, so no name adds an element."""
+    root, state = tmp_path / "repo", tmp_path / "state"
+    name = "<img src=x onerror=alert(1)>.py"
+    finished_job(state, root, "j-a", label="a", queued=T0, ran=(T0, T0 + 1), touches=[(name, T0 + 0.5)])
+    finished_job(state, root, "j-b", label="b", queued=T0 + 3, ran=(T0 + 3, T0 + 4), touches=[(name, T0 + 3.5)])
+    batch = anyio.run(select, state, None, Choice())
+    batch.rollbacks = [rollback_log.Rollback(at=T0 + 2, paths=None)]
+    assert name in reruns(batch)["j-b"].why
+    page = html(batch)
+    assert "<img" not in page and "&lt;img src=x onerror=alert(1)&gt;.py" in page

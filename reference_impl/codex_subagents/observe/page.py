@@ -94,9 +94,8 @@ def _jobs_table(batch: Batch, again: dict[str, Rerun]) -> list[str]:
         started = job.started_at
         waited = duration((started or job.end) - job.queued_at)
         ran = duration(job.end - started) if started is not None else "-"
-        notes = (
-            [f"↻ re-run of {', '.join(again[job.job_id].of)}: {again[job.job_id].why}"] if job.job_id in again else []
-        )
+        rerun = again.get(job.job_id)
+        notes = [_e(f"↻ re-run of {', '.join(rerun.of)}: {rerun.why}")] if rerun else []
         notes += [f'<span class="problem">{_e(job.problem)}</span>'] if job.problem else []
         cells = [
             _e(job.job_id), _e(job.label), _e(f"{MARKS.get(job.state, '?')} {job.state}"), _e(clock(job.queued_at)),
