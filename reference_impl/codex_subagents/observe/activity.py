@@ -32,6 +32,8 @@ from ..jobs.journal import JobRecord
 
 _KINDS = {"add": " (new)", "delete": " (deleted)", "update": ""}
 """What a patch did to a path, after its name: an update goes without saying."""
+_CONTROLS = dict.fromkeys((*range(32), *range(127, 160)), "�")
+"""Each control character (C0, DEL, C1), as the replacement character."""
 _SHORT = 200
 """The most characters of a message or command a line shows."""
 
@@ -151,6 +153,7 @@ def clock(at: float) -> str:
 
 
 def short(text: str) -> str:
-    """One line of at most `_SHORT` characters."""
-    line = " ".join(text.split())
+    """One line of at most `_SHORT` characters, with no control character: a worker's command or message printed
+    by ``log`` or ``watch --once`` must not be able to move the cursor or retitle the person's terminal."""
+    line = " ".join(text.split()).translate(_CONTROLS)
     return line if len(line) <= _SHORT else line[: _SHORT - 1] + "…"
