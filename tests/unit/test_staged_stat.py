@@ -33,13 +33,32 @@ def seen(root: Path, *names: str) -> dict[str, staged_stat.Seen]:
     return found
 
 
+async def proof(root: Path, *names: str) -> dict[str, str]:
+    """The blob ids the index proves for ``names``, as a baseline asks: from the index's listing and git's
+    judgement of its stat cache."""
+    worktree = await worktree_at(root)
+    listed = git(root, "ls-files", "-z", "--stage").split("\0")
+    indexed = dict(reversed(record.split("\t", 1)) for record in listed if record)
+    return await staged_stat.proven(
+        worktree, seen(root, *names), indexed, await staged_stat.judged(worktree, worktree.index)
+    )
+
+
+def written_later(root: Path) -> None:
+    """Date the index file a minute ahead, as if git wrote it after every file's last change: only git's own
+    judgement of an entry then tells whether its file changed since it was staged."""
+    later = time.time_ns() + 60 * 10**9
+    os.utime(root / ".git" / "index", ns=(later, later))
+
+
 def raw_id(root: Path, name: str) -> str:
     return git(root, "hash-object", "--no-filters", "--", name).strip()
 
 
 @pytest.fixture
 def staged(tmp_path: Path) -> Path:
-    """A repository whose files were staged an hour after they were last written: git trusts their stat."""
+    """A repository whose files were staged an hour after they were last written, its index written after their
+    last change: git trusts their stat."""
     root = (tmp_path / "repo").resolve()
     root.mkdir()
     git(root, "init", "-q")
@@ -48,43 +67,53 @@ def staged(tmp_path: Path) -> Path:
     (root / "link").symlink_to("plain.txt")
     aged(root, "plain.txt", "crlf.txt", "link")
     git(root, "add", "-A")
+    written_later(root)
     return root
 
 
 async def test_an_entry_whose_stat_matches_is_proven_with_its_raw_blob_id(staged: Path) -> None:
     """A file and a link that git staged long ago, unchanged since, are taken with the ids of their raw bytes."""
-    found = await staged_stat.proven(await worktree_at(staged), seen(staged, "plain.txt", "crlf.txt", "link"))
+    found = await proof(staged, "plain.txt", "crlf.txt", "link")
     assert found == {name: raw_id(staged, name) for name in ("plain.txt", "crlf.txt")} | {
         "link": git(staged, "rev-parse", ":link").strip()
     }
 
 
-async def test_a_racily_clean_entry_is_not_proven(staged: Path) -> None:
-    """An entry not older than the index file may have changed after git hashed it: it is read again."""
+async def test_a_file_changed_after_the_index_was_written_is_not_proven(staged: Path) -> None:
+    """A file whose change time is not older than the index file may differ from what git judged: it is read."""
     os.utime(staged / ".git" / "index", ns=(_HOUR_AGO, _HOUR_AGO))
-    assert await staged_stat.proven(await worktree_at(staged), seen(staged, "plain.txt", "link")) == {}
+    assert await proof(staged, "plain.txt", "link") == {}
 
 
 async def test_an_entry_whose_stat_differs_is_not_proven(staged: Path) -> None:
-    """A file rewritten with bytes of the same size since git hashed it is read again."""
+    """A file rewritten with bytes of the same size since git hashed it, as an editor writes it, is read again."""
     (staged / "plain.txt").write_bytes(b"PLAIN\n")
+    written_later(staged)
+    assert await proof(staged, "plain.txt") == {}
+
+
+@pytest.mark.parametrize("flag", ["--assume-unchanged", "--skip-worktree"])
+async def test_an_entry_git_is_told_not_to_look_at_is_not_proven(staged: Path, flag: str) -> None:
+    """Git compares no stat for an assume-unchanged or skip-worktree entry, so its blob may be older than the file:
+    the file is read, as a user's local edit hidden that way is exactly what a rollback must bring back."""
+    git(staged, "update-index", flag, "plain.txt")
+    (staged / "plain.txt").write_bytes(b"local edit\n")
     aged(staged, "plain.txt")
-    assert await staged_stat.proven(await worktree_at(staged), seen(staged, "plain.txt")) == {}
+    written_later(staged)
+    assert await proof(staged, "plain.txt", "link") == {"link": git(staged, "rev-parse", ":link").strip()}
 
 
 async def test_a_file_with_a_filter_or_line_ending_attribute_is_not_proven(staged: Path) -> None:
     """Where git converts bytes on their way in, its blob is not the file's bytes: such files are read again."""
     (staged / ".gitattributes").write_bytes(b"crlf.txt text\nplain.txt filter=strip\n")
-    assert await staged_stat.proven(await worktree_at(staged), seen(staged, "plain.txt", "crlf.txt", "link")) == {
-        "link": git(staged, "rev-parse", ":link").strip()
-    }
+    assert await proof(staged, "plain.txt", "crlf.txt", "link") == {"link": git(staged, "rev-parse", ":link").strip()}
 
 
 @pytest.mark.parametrize("value", ["true", "input"])
 async def test_no_entry_is_proven_under_autocrlf(staged: Path, value: str) -> None:
     """With core.autocrlf on, git may convert any file's line endings, so every file is read again."""
     git(staged, "config", "core.autocrlf", value)
-    assert await staged_stat.proven(await worktree_at(staged), seen(staged, "plain.txt", "crlf.txt")) == {}
+    assert await proof(staged, "plain.txt", "crlf.txt") == {}
 
 
 async def test_an_intent_to_add_entry_is_not_proven(staged: Path) -> None:
@@ -92,7 +121,7 @@ async def test_an_intent_to_add_entry_is_not_proven(staged: Path) -> None:
     (staged / "new.txt").write_bytes(b"new\n")
     aged(staged, "new.txt")
     git(staged, "add", "-N", "new.txt")
-    assert "new.txt" not in await staged_stat.proven(await worktree_at(staged), seen(staged, "new.txt"))
+    assert "new.txt" not in await proof(staged, "new.txt")
 
 
 async def test_index_version_4_is_read_as_version_2(staged: Path) -> None:
@@ -103,10 +132,11 @@ async def test_index_version_4_is_read_as_version_2(staged: Path) -> None:
     aged(staged, "dir/a.txt", "dir/ab.txt", "dir/b.txt")
     git(staged, "add", "-A")
     names = ("plain.txt", "crlf.txt", "link", "dir/a.txt", "dir/ab.txt", "dir/b.txt")
-    worktree = await worktree_at(staged)
-    before = await staged_stat.proven(worktree, seen(staged, *names))
+    written_later(staged)
+    before = await proof(staged, *names)
     git(staged, "update-index", "--index-version", "4")
-    assert await staged_stat.proven(worktree, seen(staged, *names)) == before
+    written_later(staged)
+    assert await proof(staged, *names) == before
     assert set(before) == set(names)
 
 
@@ -138,7 +168,7 @@ async def test_a_file_staged_under_a_rule_removed_since_is_read_not_proven(stage
         (staged / ".gitattributes").unlink()
     assert git(staged, "cat-file", "blob", ":crlf.txt") == "one\ntwo\n"
     worktree = await worktree_at(staged)
-    assert "crlf.txt" not in await staged_stat.proven(worktree, seen(staged, "crlf.txt"))
+    assert "crlf.txt" not in await proof(staged, "crlf.txt")
     baseline = await baselines.create(worktree, None)
     (staged / "crlf.txt").write_bytes(b"changed\n")
     await batch.roll_back(worktree, baseline.info.baseline_id, ["crlf.txt"], busy=batch.Busy(), claims={})
@@ -159,4 +189,4 @@ async def test_a_file_staged_under_a_rule_of_the_users_own_attributes_file_remov
     git(staged, "add", "--renormalize", ".")
     assert git(staged, "cat-file", "blob", ":crlf.txt") == "one\ntwo\n"
     rules.write_bytes(b"")
-    assert "crlf.txt" not in await staged_stat.proven(await worktree_at(staged), seen(staged, "crlf.txt"))
+    assert "crlf.txt" not in await proof(staged, "crlf.txt")

@@ -127,4 +127,4 @@ async def _once(root: Path, *args: str) -> str:
 
 def nul_split(output: bytes) -> list[str]:
     """Split ``-z`` output into paths, decoded the way the file system names them."""
-    return [os.fsdecode(item) for item in output.split(b"\0") if item]
+    return [item for item in os.fsdecode(output).split("\0") if item]

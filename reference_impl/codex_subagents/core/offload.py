@@ -106,6 +106,26 @@ async def _exchange(process: Process, request: bytes) -> tuple[bytes, bytes]:
     return b"".join(found[0]), b"".join(found[1])
 
 
+async def concurrently(*steps: Callable[[], Awaitable[object]]) -> None:
+    """Run ``steps`` at once, as git processes and threads on a machine's cores; the first error any of them
+    raises stops the others and is raised as it is, not wrapped in an exception group, so that callers catch it
+    by its class."""
+    failures: list[Exception] = []
+    async with anyio.create_task_group() as group:
+
+        async def one(step: Callable[[], Awaitable[object]]) -> None:
+            try:
+                await step()
+            except Exception as exc:
+                failures.append(exc)
+                group.cancel_scope.cancel()
+
+        for step in steps:
+            group.start_soon(one, step)
+    if failures:
+        raise failures[0]
+
+
 async def in_thread(function: Callable[[Unpack[_Args]], _Result], *args: *_Args) -> _Result:
     """Run a bulk step of the server (per-path work over a whole worktree) in a worker thread, collection paused."""
     return await anyio.to_thread.run_sync(_uncollected, function, *args)

@@ -152,9 +152,8 @@ async def load(worktree: Worktree, baseline_id: str) -> Baseline:
         BaselineError: when this worktree has no such baseline.
     """
     commit, meta = await _read(worktree.root, baseline_id)
-    entries = await offload.in_thread(signatures.load, _cache(worktree, baseline_id))
-    if entries is None:
-        entries = await _entries(worktree.root, f"{commit}:worktree", meta["modes"])
+    kept = await offload.in_thread(signatures.load, _cache(worktree, baseline_id))
+    entries = kept.entries if kept else await _entries(worktree.root, f"{commit}:worktree", meta["modes"])
     shot = Snapshot(
         entries=entries,
         ignored=frozenset(git_unquoted(p) for p in meta["ignored"]),
@@ -165,12 +164,23 @@ async def load(worktree: Worktree, baseline_id: str) -> Baseline:
 
 
 async def _previous(worktree: Worktree) -> Snapshot | None:
-    """The newest baseline of this worktree whose signatures are kept, so unchanged files are not read again."""
-    for baseline_id, _, meta in await _recorded(worktree.root):
-        entries = await offload.in_thread(signatures.load, _cache(worktree, baseline_id))
-        if entries is not None:
-            return Snapshot(entries=entries, ignored=frozenset(), skipped={}, taken_ns=meta["taken_ns"])
-    return None
+    """The newest kept signatures of a baseline of this worktree that still exists, so unchanged files are not read
+    again; its ref must stand, for a blob it names to be kept by git."""
+    out = await git.run(worktree.root, "for-each-ref", "--format=%(refname:lstrip=3)", REF_PREFIX)
+    newest = await anyio.to_thread.run_sync(_newest_kept, worktree, out.decode().split())
+    kept = await offload.in_thread(signatures.load, newest) if newest else None
+    return Snapshot(entries=kept.entries, ignored=frozenset(), skipped={}, taken_ns=kept.taken_ns) if kept else None
+
+
+def _newest_kept(worktree: Worktree, baseline_ids: list[str]) -> Path | None:
+    """The signatures file written last among those of ``baseline_ids``; a linked worktree keeps its own."""
+    written: list[tuple[int, Path]] = []
+    for baseline_id in filter(_ID.fullmatch, baseline_ids):
+        try:
+            written.append((_cache(worktree, baseline_id).stat().st_mtime_ns, _cache(worktree, baseline_id)))
+        except OSError:
+            continue
+    return max(written)[1] if written else None
 
 
 async def listed(worktree: Worktree) -> BaselineList:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+from functools import partial
 from pathlib import Path
 
 import anyio
 
-from ..core import git
+from ..core import git, offload
 from ..core.errors import GitError
 from ..core.paths import git_quoted
 
@@ -31,19 +32,10 @@ async def blob_ids(root: Path, items: list[tuple[str, bool]], write: bool) -> li
         parts: list[bytes] = [b""] * -(-len(names) // share)
         args = ["hash-object", "--no-filters", *(["-w"] if write else []), "--stdin-paths"]
 
-        failures: list[GitError] = []
-
         async def one(number: int) -> None:
-            try:
-                parts[number] = await git.run(root, *args, stdin=b"".join(names[number * share : (number + 1) * share]))
-            except GitError as exc:
-                failures.append(exc)
+            parts[number] = await git.run(root, *args, stdin=b"".join(names[number * share : (number + 1) * share]))
 
-        async with anyio.create_task_group() as group:
-            for number in range(len(parts)):
-                group.start_soon(one, number)
-        if failures:
-            raise failures[0]
+        await offload.concurrently(*(partial(one, number) for number in range(len(parts))))
     shas = b"".join(parts).decode().split()
     if len(shas) != len(items):
         raise GitError(f"git hash-object gave {len(shas)} ids for {len(items)} paths in {str(root)!r}.")

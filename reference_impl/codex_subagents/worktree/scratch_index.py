@@ -20,14 +20,12 @@ from pathlib import Path
 import anyio
 
 from ..core import git, offload
+from . import staged_stat
 from .location import Worktree
 from .snapshot import Entry, Snapshot
 
 _ONE_FILE = ("-c", "core.splitIndex=false")
 """A scratch index is written whole: split, it would leave a shared index file in the user's git directory."""
-_EMPTY_BLOBS = frozenset(
-    {"e69de29bb2d1d6434b8b29ae775ad8c2e48c5391", "473a0f4c3be8a93681a267e3b1e9a7dcda1185436fe141f7749120a303721813"}
-)
 
 
 async def copied(worktree: Worktree, scratch: Path) -> Path | None:
@@ -67,20 +65,11 @@ def records(entries: Mapping[str, Entry], indexed: Mapping[str, str] | None = No
     entry so, and leaves it out of the trees it writes.
     """
     listed = indexed or {}
-    written = [(path, entry) for path, entry in entries.items() if not _listed_as(listed.get(path), entry)]
+    written: list[tuple[str, str]] = []
+    for path, entry in entries.items():
+        line = f"{entry.git_mode} {entry.sha}"
+        if listed.get(path) != f"{line} 0" or entry.sha in staged_stat.EMPTY_BLOBS:
+            written.append((path, line))
     zero = "0" * (len(next(iter(listed.values())).split(" ")[1]) if listed else 40)
-    gone = [f"0 {zero}\t".encode() + os.fsencode(path) + b"\0" for path in listed if path not in entries]
-    return b"".join(gone) + b"".join(
-        f"{e.git_mode} {e.sha}\t".encode() + os.fsencode(p) + b"\0" for p, e in sorted(written)
-    )
-
-
-def _listed_as(meta: str | None, entry: Entry) -> bool:
-    """Whether ``meta`` (``mode blob stage``) lists ``entry`` at stage 0, its blob compared first, as it decides."""
-    return (
-        meta is not None
-        and meta.endswith(" 0")
-        and meta[7:-2] == entry.sha
-        and meta[:6] == entry.git_mode
-        and entry.sha not in _EMPTY_BLOBS
-    )
+    gone = "".join(f"0 {zero}\t{path}\0" for path in listed if path not in entries)
+    return os.fsencode(gone + "".join(f"{line}\t{path}\0" for path, line in sorted(written)))

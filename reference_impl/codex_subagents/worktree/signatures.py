@@ -2,47 +2,88 @@
 
 A later comparison or baseline reuses the blob id of every file whose signature
 has not changed, so it reads again only what changed. The file is a cache: one
-that is missing or torn reads as absent, and the blobs are then read from the
-baseline's tree instead.
+that is missing, torn or of another format reads as absent, and the blobs are
+then read from the baseline's tree instead.
+
+It is laid out in columns, not entry by entry, so that a tree of 100,000 files
+is written and read back with a few calls over whole columns: a header line
+(the entry count, when the listing began, the lengths of the columns), every
+name, every blob id, then the numbers as machine integers.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+from array import array
 from pathlib import Path
+from typing import NamedTuple
 
 from .snapshot import Entry, Snapshot
 
+_FORMAT = f"codex-subagents signatures 2 {sys.byteorder}\n".encode()
+"""The first line: the numbers are this machine's integers, so a file of another byte order reads as absent."""
+_NUMBERS = 5
+"""Permission bits, link flag, size, modification and change times: signed; the inode is a column of its own,
+unsigned."""
+
+
+class Kept(NamedTuple):
+    """What a signatures file holds: when the recorded listing began, and its entries by path."""
+
+    taken_ns: int
+    entries: dict[str, Entry]
+
 
 def save(path: Path, shot: Snapshot) -> None:
-    """Write the entries of ``shot`` to ``path``: name, blob id, mode and link flag, signature."""
-    fields: list[bytes] = []
-    for name, e in shot.entries.items():
-        fields += [os.fsencode(name), e.sha.encode(), b"%d %d" % (e.perm, e.link), b"%d %d %d %d" % e.signature]
+    """Write the entries of ``shot`` and when it was taken to ``path``."""
+    entries = shot.entries.values()
+    names = os.fsencode("\0".join(shot.entries))
+    shas = "".join(e.sha for e in entries).encode()
+    numbers = array("q", [n for e in entries for n in (e.perm, e.link, *e.signature[:3])])
+    inodes = array("Q", [e.signature[3] for e in entries])
+    header = b"%d %d %d %d\n" % (len(shot.entries), shot.taken_ns, len(names), len(shas))
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(b"\0".join(fields))
+    path.write_bytes(b"".join((_FORMAT, header, names, shas, numbers.tobytes(), inodes.tobytes())))
 
 
-def load(path: Path) -> dict[str, Entry] | None:
-    """Read back what `save` wrote, or None when the file is missing or torn.
-
-    The numbers of all entries are converted in one pass over each column, not entry by entry:
-    in a large tree, per-entry parsing was most of a comparison's reading of its baseline.
-    """
+def load(path: Path) -> Kept | None:
+    """Read back what `save` wrote, or None when the file is missing, torn or not of this format."""
     try:
-        fields = path.read_bytes().split(b"\0")
+        data = path.read_bytes()
     except FileNotFoundError:
         return None
-    if len(fields) % 4:
+    if not data.startswith(_FORMAT):
         return None
-    count = len(fields) // 4
+    start = data.find(b"\n", len(_FORMAT)) + 1
     try:
-        modes = list(map(int, b" ".join(fields[2::4]).split()))
-        numbers = iter(map(int, b" ".join(fields[3::4]).split()))
-        signatures = list(zip(numbers, numbers, numbers, numbers, strict=True))
+        count, taken_ns, names_size, shas_size = map(int, data[len(_FORMAT) : start].split())
     except ValueError:
         return None
-    if len(modes) != 2 * count or len(signatures) != count:
+    numbers, inodes = array("q"), array("Q")
+    ends = _ends(start, names_size, shas_size, count * _NUMBERS * numbers.itemsize, count * inodes.itemsize)
+    if count <= 0 or ends[-1] != len(data) or shas_size % count:
         return None
-    rows = zip(fields[0::4], fields[1::4], modes[0::2], modes[1::2], signatures, strict=True)
-    return {os.fsdecode(name): Entry(sha.decode(), perm, bool(link), sig) for name, sha, perm, link, sig in rows}
+    names = os.fsdecode(data[start : ends[0]]).split("\0")
+    shas = data[ends[0] : ends[1]].decode(errors="replace")
+    numbers.frombytes(data[ends[1] : ends[2]])
+    inodes.frombytes(data[ends[2] : ends[3]])
+    if len(names) != count:
+        return None
+    width = shas_size // count
+    column = iter(numbers.tolist())
+    rows = zip(names, range(0, shas_size, width), column, column, column, column, column, inodes.tolist(), strict=True)
+    entries = {
+        name: Entry(shas[at : at + width], perm, bool(link), (size, mtime, ctime, inode))
+        for name, at, perm, link, size, mtime, ctime, inode in rows
+    }
+    return Kept(taken_ns, entries)
+
+
+def _ends(start: int, *sizes: int) -> list[int]:
+    """Where each column ends, the first beginning at ``start``."""
+    ends: list[int] = []
+    for size in sizes:
+        start += size
+        ends.append(start)
+    return ends

@@ -25,6 +25,7 @@ import os
 import stat
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -108,14 +109,30 @@ async def take(
             baseline, when a new one is taken).
         index: the index file the top repository's listing and the proof of raw blob ids read (a baseline's copy
             of the user's, so that both read the same entries); its entries are kept in `Snapshot.indexed`.
+            When there is no earlier snapshot to reuse, git judges its stat cache (`staged_stat`) in its own
+            process while the files are listed and their ``lstat`` taken, and the blob ids it proves are not read
+            again. (The earlier snapshot is not read meanwhile: two steps of Python would only take turns.)
     """
     root = worktree.root
     taken = time.time_ns()
     listing = _Listing(indexed={} if index else None)
-    await _list(root, "", listing, 0, ignored_too=earlier is None, index=index)
-    entries, skipped, ignored = await offload.in_thread(_examine, root, listing, earlier, earlier or reuse)
-    if earlier is None:
-        proven = await staged_stat.proven(worktree, entries, index or worktree.index)
+    judgement: list[staged_stat.Judged | None] = [None]
+    examined: list[tuple[dict[str, Entry], dict[str, SkipReason], set[str]]] = []
+
+    async def judge(copy: Path) -> None:
+        judgement[0] = await staged_stat.judged(worktree, copy)
+
+    async def examine() -> None:
+        await _list(root, "", listing, 0, ignored_too=earlier is None, index=index)
+        examined.append(await offload.in_thread(_examine, root, listing, earlier, earlier or reuse))
+
+    if earlier is None and reuse is None and index is not None:
+        await offload.concurrently(partial(judge, index), examine)
+    else:
+        await examine()
+    entries, skipped, ignored = examined[0]
+    if judgement[0] is not None:
+        proven = await staged_stat.proven(worktree, entries, listing.indexed or {}, judgement[0])
         await offload.in_thread(_fill, entries, list(proven), list(proven.values()))
     fresh = [path for path, entry in entries.items() if not entry.sha]
     try:
@@ -141,19 +158,25 @@ def _examine(
     """``lstat`` what the listing found and make an entry of each file, its blob id known when trusted."""
     excluded = frozenset(earlier.skipped if earlier else ())
     kept = [p for p in earlier.ignored if not under(p, excluded)] if earlier else listing.ignored
-    candidates = {p: None for p in (*listing.paths, *kept) if not under(p, excluded)}
-    stats = _lstat_all(root, list(candidates))
+    candidates = [*listing.paths, *kept]
+    stats = _lstat_all(root, [p for p in candidates if not under(p, excluded)] if excluded else candidates)
     skipped: dict[str, SkipReason] = {p: r for p, r in listing.skipped.items() if not under(p, excluded)}
     ignored = set(kept)
     if earlier is None:
         _limit_ignored(stats, ignored, skipped)
     entries: dict[str, Entry] = {}
+    known = trusted.entries if trusted else {}
+    settled_before = (trusted.taken_ns if trusted else 0) - _RACY_NS
     for path, info in stats.items():
         if isinstance(info, str):
             skipped[path] = "not_a_file" if info == "special" else "unreadable"
-        else:
-            previous = trusted.entries.get(path) if trusted else None
-            entries[path] = _entry(info, previous, trusted.taken_ns if trusted else 0)
+            continue
+        link = stat.S_ISLNK(info.st_mode)
+        signature = lstat_signature(info)
+        previous = known.get(path)
+        same = previous is not None and previous.signature == signature and previous.link == link
+        sha = previous.sha if same and previous and signature[1] < settled_before else ""
+        entries[path] = Entry(sha, 0 if link else stat.S_IMODE(info.st_mode), link, signature)
     return entries, skipped, ignored
 
 
@@ -175,9 +198,7 @@ async def _list(
     async def one(number: int) -> None:
         found[number] = await git.run(here, *commands[number], env=env if number == 0 else None)
 
-    async with anyio.create_task_group() as group:
-        for number in range(len(commands)):
-            group.start_soon(one, number)
+    await offload.concurrently(*(partial(one, number) for number in range(len(commands))))
     tracked, others, ignored = found
     nested = await offload.in_thread(_parse, prefix, listing, tracked, others, ignored)
     repositories = await anyio.to_thread.run_sync(lambda: [p for p in nested if (here / p / ".git").exists()])
@@ -276,17 +297,3 @@ stat cache trusts them."""
 def lstat_signature(info: os.stat_result) -> Signature:
     """The signature of what ``lstat`` gave: the one shape every part compares."""
     return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
-
-
-def _entry(info: os.stat_result, previous: Entry | None, earlier_ns: int) -> Entry:
-    """An entry for ``info``, reusing the blob of ``previous`` when its signature proves the bytes the same."""
-    link = stat.S_ISLNK(info.st_mode)
-    perm = 0 if link else stat.S_IMODE(info.st_mode)
-    signature = lstat_signature(info)
-    trusted = (
-        previous is not None
-        and previous.link == link
-        and previous.signature == signature
-        and info.st_mtime_ns < earlier_ns - _RACY_NS
-    )
-    return Entry(previous.sha if trusted and previous else "", perm, link, signature)
