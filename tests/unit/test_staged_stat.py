@@ -37,8 +37,8 @@ async def proof(root: Path, *names: str) -> dict[str, str]:
     """The blob ids the index proves for ``names``, as a baseline asks: from the index's listing and git's
     judgement of its stat cache."""
     worktree = await worktree_at(root)
-    listed = git(root, "ls-files", "-z", "--stage").split("\0")
-    indexed = dict(reversed(record.split("\t", 1)) for record in listed if record)
+    records = (record.split("\t", 1) for record in git(root, "ls-files", "-z", "--stage").split("\0") if record)
+    indexed = {path: stage for stage, path in records}
     return await staged_stat.proven(
         worktree, seen(root, *names), indexed, await staged_stat.judged(worktree, worktree.index)
     )
