@@ -1,9 +1,11 @@
 """The exceptions a caller of codex-subagents can catch, as one small tree.
 
 Every message names the bad value and the next step, because the reader is
-usually a model deciding what to call next. The root derives from the MCP
-SDK's `ToolError`, so a tool that raises one returns an ``isError`` result
-carrying the message, while a malformed request stays a protocol error::
+usually a model deciding what to call next. The server reports one that a tool
+raises as that tool's ``isError`` result carrying the message (`server.stdio`),
+while a malformed request stays a protocol error. The tree is plain Python, not
+the MCP SDK's: the commands and a baseline's child process, which never speak
+MCP, raise these too and need not import the SDK (about a second)::
 
     SubagentsError
     ├── ConfigError          the server's own settings or environment are unusable
@@ -19,10 +21,8 @@ carrying the message, while a malformed request stays a protocol error::
 
 from __future__ import annotations
 
-from mcp.server.mcpserver.exceptions import ToolError
 
-
-class SubagentsError(ToolError):
+class SubagentsError(Exception):
     """Raised for any failure that a better call or setup could fix."""
 
 

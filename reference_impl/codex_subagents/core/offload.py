@@ -5,17 +5,15 @@ each file, the parsing of git's listings, the tree and the signatures it writes)
 holds the interpreter lock for seconds, whichever thread runs it, and every
 tool call and every worker's stream waits behind it. A child process has an
 interpreter of its own. It is started afresh for each call, with an exec (no
-fork, so macOS and Linux behave alike), and gets the parent's import path. It
-imports only the modules it needs: the ``__init__`` of this package and of the
-MCP SDK's packages above our errors' base class are skipped, because they pull
-in the whole server and SDK (most of a second) for a process that never speaks
-MCP. It runs at a lower priority (`lower_priority`, as do the git processes it starts): its
-work is bulk, and the server's answers and its workers come first on a busy
-machine. Only the function's JSON result comes back, so nothing of size is parsed
-again in the server. A `SubagentsError` raised in the child is raised again in
-the parent with its class and message. The child runs in a session of its own,
-and a cancelled call kills that whole session (the child and the git processes
-it started) before it is reaped. The child never runs the cyclic garbage
+fork, so macOS and Linux behave alike), gets the parent's import path, and
+imports only the modules its function needs. It runs at a lower priority
+(`lower_priority`, as do the git processes it starts): its work is bulk, and
+the server's answers and its workers come first on a busy machine. Only the
+function's JSON result comes back, so nothing of size is parsed again in the
+server. A `SubagentsError` raised in the child is raised again in the parent
+with its class and message. The child runs in a session of its own, and a
+cancelled call kills that whole session (the child and the git processes it
+started) before it is reaped. The child never runs the cyclic garbage
 collector: it lives for one call and builds only acyclic objects.
 
 Per-path steps that stay in the server (a comparison's ``lstat`` of every file,
@@ -48,10 +46,8 @@ from .errors import BaselineError, GitError, InputError, SubagentsError
 from .git import NICENESS
 
 _START = """
-import sys, types
-for name, path in zip(sys.argv[1::2], sys.argv[2::2]):
-    sys.modules[name] = types.ModuleType(name)
-    sys.modules[name].__path__ = [path]
+import sys
+sys.path.insert(0, sys.argv[1])
 from codex_subagents.core.offload import child
 sys.exit(child())
 """
@@ -68,7 +64,7 @@ async def run(function: str, *args: JsonValue) -> JsonValue:
         SubagentsError: when the child failed otherwise, with the end of what it printed.
     """
     request = json.dumps({"path": sys.path, "function": function, "args": list(args)}).encode()
-    command = [sys.executable, "-P", "-c", _START, *_bare_packages()]
+    command = [sys.executable, "-P", "-c", _START, str(Path(__file__).parents[2])]
     async with await anyio.open_process(command, start_new_session=True) as process:
         try:
             out, err = await _exchange(process, request)
@@ -152,15 +148,6 @@ def _uncollected(function: Callable[[Unpack[_Args]], _Result], *args: *_Args) ->
             _Pause.holders -= 1
             if not _Pause.holders and _Pause.resume:
                 gc.enable()
-
-
-def _bare_packages() -> list[str]:
-    """Name and directory of each package the child imports without its ``__init__``, flattened for its argv."""
-    base = SubagentsError.__mro__[1].__module__.split(".")[:-1]
-    above = [".".join(base[: depth + 1]) for depth in range(len(base))]
-    pairs = [(__name__.partition(".")[0], str(Path(__file__).parents[1]))]
-    pairs += [(name, next(iter(sys.modules[name].__path__))) for name in above]
-    return [item for pair in pairs for item in pair]
 
 
 def lower_priority() -> None:

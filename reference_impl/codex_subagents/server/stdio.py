@@ -21,21 +21,38 @@ import os
 import stat
 from collections.abc import AsyncGenerator, Generator
 from contextlib import asynccontextmanager
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import anyio
 import mcp_types
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.stdio import stdio_server
 from mcp.shared.message import SessionMessage
+from mcp_types import CallToolResult, InputRequiredResult
+
+from ..core.errors import SubagentsError
 
 _CHUNK = 1 << 16
 State = TypeVar("State")
 
 
 class Server(MCPServer[State], Generic[State]):
-    """An `MCPServer` whose stdio transport is this module's, where stdin and stdout allow it."""
+    """An `MCPServer` whose stdio transport is this module's, where stdin and stdout allow it, and which reports a
+    `SubagentsError` as the tool's error, message and all."""
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[State, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        """Call the tool; a `SubagentsError` it raises becomes the SDK's `ToolError`, whose message reaches the
+        client (the SDK keeps the text of any other exception on the server, as a crash's)."""
+        try:
+            return await super().call_tool(name, arguments, context)
+        except UnexpectedToolError as exc:
+            if isinstance(exc.__cause__, SubagentsError):
+                raise ToolError(f"{exc}: {exc.__cause__}") from exc.__cause__
+            raise
 
     async def run_stdio_async(self) -> None:
         """Serve one client over stdin and stdout until stdin closes."""

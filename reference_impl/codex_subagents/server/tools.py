@@ -2,8 +2,8 @@
 
 The tools are primitives, not a workflow: the boss decides when to baseline,
 spawn, wait, compare and roll back. Failures a better call can fix are raised
-as `SubagentsError` subclasses, which the SDK returns as ``isError`` results
-the model reads; a request that does not match a tool's schema is rejected by
+as `SubagentsError` subclasses, which the server (`stdio.Server`) returns as
+``isError`` results the model reads; a request that does not match a tool's schema is rejected by
 the SDK itself.
 """
 
