@@ -7,7 +7,8 @@ from pathlib import Path
 
 import anyio
 
-from codex_subagents.commands.watch import BaselineFinder, JobTable, WatchApp
+from codex_subagents.commands.watch import BaselineFinder, WatchApp
+from codex_subagents.commands.watch_table import JobTable
 from codex_subagents.observe.board import Board
 
 
@@ -30,8 +31,7 @@ def screen_text(app: WatchApp) -> str:
 
 def table_jobs(app: WatchApp) -> list[str]:
     """The job ids of the table's rows, top to bottom."""
-    table = app.query_one(JobTable)
-    return [str(table.get_row_at(index)[0]) for index in range(table.row_count)]
+    return list(app.query_one(JobTable).rows.order)
 
 
 class SeenApp(WatchApp):

@@ -11,7 +11,7 @@ import pytest
 from live_batch import Batch
 from screen import screen_lines, screen_text, table_jobs, watch_app
 
-from codex_subagents.commands.watch import JobTable
+from codex_subagents.commands.watch_table import JobTable
 
 pytestmark = [pytest.mark.anyio, pytest.mark.codex]
 

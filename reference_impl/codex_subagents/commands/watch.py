@@ -1,9 +1,10 @@
 """``codex-subagents watch``: every job of a repository's state dir, live, in the terminal.
 
 The screen is a Textual app: a header with the counts, a table with one row per
-job, and a pane with the highlighted job's events as they arrive; the keys are in
-the footer. Twice a second the board reads what changed in the state dir
-(never a whole journal again), and only the cells that changed are redrawn.
+job (`watch_table`), and a pane with the highlighted job's events as they arrive;
+the keys are in the footer. Twice a second the board reads what changed in the
+state dir (never a whole journal again), and only the table's lines whose rows
+changed are drawn again.
 Without a terminal, or with ``--once``, one plain table is printed instead, and
 with ``--json`` one JSON line per job. Quitting, by ``q`` or Ctrl-C, gives the
 terminal back as it was; Textual restores it.
@@ -17,18 +18,17 @@ from pathlib import Path
 from typing import ClassVar
 
 import anyio
-from rich.cells import cell_len
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.markup import escape
-from textual.widgets import DataTable, Footer, RichLog, Static
-from textual.widgets.data_table import ColumnKey
+from textual.widgets import Footer, RichLog, Static
 
 from ..observe.batch import Current, current
 from ..observe.board import Board, JobView
 from ..observe.follow import EventReader, event_line
 from ..observe.rows import COLUMNS, alert_line, findings, header, line, place, plain, row
+from .watch_table import JobTable
 
 TICK_S = 0.5
 """How often the screen reads the state dir: an event is on screen within this and one redraw."""
@@ -49,48 +49,6 @@ KEYS: list[BindingType] = [
     Binding("ctrl+c", "quit", "quit", show=False, priority=True),
 ]
 """The app's keys, shown in the footer but for the one that only repeats another."""
-TABLE_KEYS: list[BindingType] = [
-    Binding("down", "cursor_down", "move", key_display="↑↓"),
-    Binding("enter", "app.open", "open job"),
-]
-"""The table's keys that the footer shows (the table's own enter would select a cell, and its arrows are hidden)."""
-
-
-class JobTable(DataTable[str | Text]):
-    """The jobs, one row each; only the cells that changed are redrawn, and the highlight stays on its job."""
-
-    BINDINGS: ClassVar[list[BindingType]] = TABLE_KEYS
-
-    def __init__(self) -> None:
-        super().__init__(id="jobs", cursor_type="row", zebra_stripes=True)
-        self._shown: dict[str, tuple[str, ...]] = {}
-        for name in COLUMNS:
-            self.add_column(name, key=name)
-
-    @property
-    def highlighted(self) -> str | None:
-        """The job of the highlighted row."""
-        if not self._shown or self.cursor_row >= len(self._shown):
-            return None
-        return list(self._shown)[self.cursor_row]
-
-    def show(self, rows: dict[str, tuple[str, ...]]) -> None:
-        """Show ``rows`` (cells by job id, in order): all again when the jobs or their order changed, else by cell."""
-        if list(rows) != list(self._shown):
-            highlighted = self.highlighted
-            self.clear()
-            for job_id, cells in rows.items():
-                self.add_row(*_styled(cells), key=job_id)
-            if highlighted in rows:
-                self.move_cursor(row=list(rows).index(highlighted))
-        else:
-            for job_id, cells in rows.items():
-                for name, old, new in zip(COLUMNS, self._shown[job_id], _styled(cells), strict=True):
-                    if old != str(new):
-                        # Widening a column lays the whole table out again: only a cell that no longer fits asks.
-                        wider = cell_len(str(new)) > self.columns[ColumnKey(name)].content_width
-                        self.update_cell(job_id, name, new, update_width=wider)
-        self._shown = rows
 
 
 class Heading(Static):
@@ -121,7 +79,7 @@ class WatchApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield Heading(id="header")
-        yield JobTable()
+        yield JobTable(COLUMNS, id="jobs")
         yield EventPane()
         yield Footer()
 
@@ -153,15 +111,15 @@ class WatchApp(App[None]):
             self.query_one(EventPane).follow(view)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Offer back when a job is open, and open and move when none is."""
+        """Offer back when a job is open, and open when none is."""
         del parameters
         if action == "table":
             return self.opened is not None
-        if action in ("open", "cursor_down"):
+        if action == "open":
             return self.opened is None
         return True
 
-    def on_data_table_row_highlighted(self) -> None:
+    def on_job_table_highlighted(self) -> None:
         self._follow()
 
     def action_open(self) -> None:
@@ -246,14 +204,6 @@ class BaselineFinder:
         root = next(iter(roots)) if len(roots) == 1 else self.here
         if root is not None:
             self.found = await current(root)
-
-
-def _styled(cells: tuple[str, ...]) -> tuple[Text, ...]:
-    """The row's cells as literal text, never read as markup (a label, a command or a message comes from a boss or
-    a model, and a bracket in it must neither style the screen nor stop it); the alerts in bold (their symbol and
-    word say it without colour too)."""
-    *rest, alerts = cells
-    return (*map(Text, rest), Text(alerts, style="bold red"))
 
 
 def once(board: Board, here: Path | None, batch: Current, as_json: bool) -> str:

@@ -155,5 +155,10 @@ def clock(at: float) -> str:
 def short(text: str) -> str:
     """One line of at most `_SHORT` characters, with no control character: a worker's command or message printed
     by ``log`` or ``watch --once`` must not be able to move the cursor or retitle the person's terminal."""
-    line = " ".join(text.split()).translate(_CONTROLS)
+    line = printable(" ".join(text.split()))
     return line if len(line) <= _SHORT else line[: _SHORT - 1] + "…"
+
+
+def printable(text: str) -> str:
+    """``text`` with each control character as the replacement character, so it cannot steer the terminal."""
+    return text.translate(_CONTROLS)

@@ -1,0 +1,122 @@
+"""The watch's table draws only what changed: a look in which one job's row changed repaints that row's line alone,
+and the highlight stays on its job when a newer job is listed above it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import anyio
+import pytest
+from screen import screen_text, table_jobs, watch_app
+from test_finished_jobs import finished
+
+from codex_subagents.commands.watch_table import JobTable
+from codex_subagents.core import state_layout as layout
+from codex_subagents.jobs.framing import to_event
+from codex_subagents.jobs.journal import JobRecord, JobRequest, Journal, recorded
+from codex_subagents.jobs.registry import ServerLock
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def between(tmp_path: Path) -> Iterator[Journal]:
+    """The journal of one job a live server runs (this test holds the server's lock), listed between two finished
+    jobs; with no event yet its row says "starting"."""
+    state = tmp_path / "state"
+    lock = ServerLock(state)
+    lock.acquire()
+    finished(state, 1, ["a.py"])
+    finished(state, 3, ["b.py"])
+    root = tmp_path / "repo"
+    request = JobRequest(
+        prompt="work", cwd=str(root), root=str(root), label="runner", sandbox="workspace-write",
+        wall_timeout_s=600, idle_timeout_s=300,
+    )  # fmt: skip
+    record = JobRecord(
+        job_id="j-000000000002", request=request, server_id=lock.server_id, state="running",
+        queued_at=1_700_000_002.0, started_at=time.time(),
+    )  # fmt: skip
+    journal = Journal(layout.job(state, record.job_id))
+    journal.create(record)
+    try:
+        yield journal
+    finally:
+        journal.close()
+        lock.release()
+
+
+def command_started(journal: Journal, command: str) -> None:
+    """Append to ``journal`` the event of a command started, as the server journals it."""
+    item = f'{{"id":"c1","type":"command_execution","command":"{command}","status":"in_progress"}}'
+    line = f'{{"type":"item.started","item":{item}}}'.encode()
+    event = to_event(line, len(line), 1 << 20, 0, time.time())
+    assert event is not None
+    journal.append(recorded(event, line))
+
+
+async def test_a_look_in_which_one_row_changed_repaints_that_rows_line_alone(
+    between: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the table is on the screen, the running job's new command repaints its line, and neither the column
+    names nor the finished jobs' lines above and below it (each look may repaint it again: its time moves on)."""
+    app = watch_app(between.directory.parent.parent)
+    with anyio.fail_after(30):
+        async with app.run_test(size=(200, 60)) as pilot:
+            await pilot.pause()
+            table = app.query_one(JobTable)
+            assert table_jobs(app) == ["j-000000000003", "j-000000000002", "j-000000000001"]
+            drawn: list[int] = []
+            render_line = table.render_line
+
+            def drawing(y: int) -> object:
+                drawn.append(y)
+                return render_line(y)
+
+            monkeypatch.setattr(table, "render_line", drawing)
+            command_started(between, "ls")
+            app.tick()
+            await pilot.pause()
+            text = screen_text(app)
+    row = next(line for line in text.splitlines() if line.strip().startswith("j-000000000002"))
+    assert "$ ls" in row
+    assert drawn and set(drawn) == {2}, drawn
+
+
+async def test_the_highlight_stays_on_its_job_when_a_newer_job_is_listed_above_it(between: Journal) -> None:
+    """Down highlights the running job; a job queued later takes the top row, and the highlight moves down with
+    the running job, whose events the pane goes on showing."""
+    state = between.directory.parent.parent
+    app = watch_app(state)
+    with anyio.fail_after(30):
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            table = app.query_one(JobTable)
+            await pilot.press("down")
+            assert table.highlighted == "j-000000000002"
+            finished(state, 4, ["c.py"])
+            app.tick()
+            await pilot.pause()
+            assert table_jobs(app)[:2] == ["j-000000000004", "j-000000000003"]
+            assert table.highlighted == "j-000000000002"
+            assert "─j-000000000002 runner─" in screen_text(app)
+
+
+async def test_a_label_with_control_characters_shows_them_as_such_within_its_row(tmp_path: Path) -> None:
+    """A newline or an escape in a label is shown as the replacement character: the row stays one line, and the
+    terminal is not steered."""
+    state = tmp_path / "state"
+    finished(state, 1, ["a.py"])
+    path = layout.job(state, "j-000000000001") / "job.json"
+    record = JobRecord.model_validate_json(path.read_text())
+    record.request.label = "one\ntwo\x1b[2J"
+    path.write_text(record.model_dump_json())
+    app = watch_app(state)
+    with anyio.fail_after(30):
+        async with app.run_test(size=(200, 60)) as pilot:
+            await pilot.pause()
+            text = screen_text(app)
+    row = next(line for line in text.splitlines() if line.strip().startswith("j-000000000001"))
+    assert "one�two�[2J  ✓ succeeded" in row
