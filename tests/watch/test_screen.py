@@ -62,12 +62,12 @@ async def test_down_and_up_move_the_highlight_and_the_pane_follows_it(batch: Bat
         async with app.run_test(size=(200, 60)) as pilot:
             await pilot.pause()
             table = app.query_one(JobTable)
-            assert table.highlighted == batch.jobs["later"]
+            assert table.rows.highlighted == batch.jobs["later"]
             await pilot.press("down", "down", "down")
-            assert table.highlighted == batch.jobs["talker"]
+            assert table.rows.highlighted == batch.jobs["talker"]
             assert "$ echo hi > notes.txt" in screen_text(app)
             await pilot.press("up")
-            assert table.highlighted == batch.jobs["holder"]
+            assert table.rows.highlighted == batch.jobs["holder"]
             assert "patched shared.txt (new)" in screen_text(app)
 
 

@@ -95,12 +95,12 @@ async def test_the_highlight_stays_on_its_job_when_a_newer_job_is_listed_above_i
             await pilot.pause()
             table = app.query_one(JobTable)
             await pilot.press("down")
-            assert table.highlighted == "j-000000000002"
+            assert table.rows.highlighted == "j-000000000002"
             finished(state, 4, ["c.py"])
             app.tick()
             await pilot.pause()
             assert table_jobs(app)[:2] == ["j-000000000004", "j-000000000003"]
-            assert table.highlighted == "j-000000000002"
+            assert table.rows.highlighted == "j-000000000002"
             assert "─j-000000000002 runner─" in screen_text(app)
 
 

@@ -105,7 +105,7 @@ class WatchApp(App[None]):
 
     def _follow(self) -> None:
         """Show the opened job's events in the pane, or the highlighted job's."""
-        job_id = self.opened or self.query_one(JobTable).highlighted
+        job_id = self.opened or self.query_one(JobTable).rows.highlighted
         view = self.board.get(job_id) if job_id else None
         if view is not None:
             self.query_one(EventPane).follow(view)
@@ -124,7 +124,7 @@ class WatchApp(App[None]):
 
     def action_open(self) -> None:
         """Open the highlighted job: its events take the whole screen."""
-        self.opened = self.query_one(JobTable).highlighted
+        self.opened = self.query_one(JobTable).rows.highlighted
         self.screen.add_class("maximized")
         self.refresh_bindings()
         self._follow()

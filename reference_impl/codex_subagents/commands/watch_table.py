@@ -144,11 +144,8 @@ class JobTable(ScrollView, can_focus=True):
     def __init__(self, columns: tuple[str, ...], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.rows = Rows(columns)
-
-    @property
-    def highlighted(self) -> str | None:
-        """The job of the highlighted row."""
-        return self.rows.highlighted
+        self._styles = (Style(),) * 4
+        """The table's own style, then its header's, its stripes' and its highlight's."""
 
     def show(self, rows: dict[str, tuple[str, ...]]) -> None:
         """Show ``rows`` (cells by job id, in order): every line again when the jobs, their order or a column's width
@@ -162,15 +159,20 @@ class JobTable(ScrollView, can_focus=True):
             for job_id in changed:
                 self._refresh_row(self.rows.places[job_id])
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """The lines in ``crop``, the styles worked out once for all (Textual forgets them at each refresh)."""
+        names = ("header", "stripe", "cursor")
+        self._styles = (self.rich_style, *(self.get_component_rich_style(f"job-table--{name}") for name in names))
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         """Line ``y`` of the widget: the column names at the top, then the rows from the one scrolled to."""
         scroll_x, scroll_y = self.scroll_offset
-        place, width, style = y - 1 + scroll_y, max(self.rows.width, self.size.width), self.rich_style
+        place, width = y - 1 + scroll_y, max(self.rows.width, self.size.width)
+        style, header, stripe, highlight = self._styles
         if y == 0:
-            header = style + self.get_component_rich_style("job-table--header")
-            line = self.rows.line(self.rows.columns, header, width, alerts=False)
+            line = self.rows.line(self.rows.columns, style + header, width, alerts=False)
         elif place < len(self.rows.order):
-            stripe, highlight = (self.get_component_rich_style(f"job-table--{name}") for name in ("stripe", "cursor"))
             line = self.rows.drawn(place, (style, stripe, highlight), width)
         else:
             return Strip.blank(self.size.width, style)
