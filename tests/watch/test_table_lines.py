@@ -1,5 +1,5 @@
-"""The watch's table draws only what changed: a look in which one job's row changed repaints that row's line alone,
-and the highlight stays on its job when a newer job is listed above it."""
+"""The watch draws only what changed: a look in which one job's row changed repaints that row's line alone, the
+highlight stays on its job when a newer job is listed above it, and the events pane keeps its newest line in view."""
 
 from __future__ import annotations
 
@@ -120,3 +120,18 @@ async def test_a_label_with_control_characters_shows_them_as_such_within_its_row
             text = screen_text(app)
     row = next(line for line in text.splitlines() if line.strip().startswith("j-000000000001"))
     assert "one�two�[2J  ✓ succeeded" in row
+
+
+async def test_the_opened_pane_shows_its_newest_event_at_the_next_look(between: Journal) -> None:
+    """Opened, the pane takes in forty new events at the next look and is scrolled to the last of them."""
+    app = watch_app(between.directory.parent.parent)
+    with anyio.fail_after(30):
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await pilot.press("down", "enter")
+            for number in range(40):
+                command_started(between, f"echo {number}")
+            app.tick()
+            await pilot.pause()
+            text = screen_text(app)
+    assert "$ echo 39" in text and "$ echo 0\n" not in text

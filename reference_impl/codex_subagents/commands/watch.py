@@ -4,7 +4,10 @@ The screen is a Textual app: a header with the counts, a table with one row per
 job (`watch_table`), and a pane with the highlighted job's events as they arrive;
 the keys are in the footer. Twice a second the board reads what changed in the
 state dir (never a whole journal again), and only the table's lines whose rows
-changed are drawn again.
+changed are drawn again. The pane, drawn whole when it scrolls, takes in its new
+events once a second beside the table (each row shows its job's newest event at
+every look) and at every look when the job is opened. Drawing is most of what
+the watch costs: with eight jobs streaming it uses a few percent of one core.
 Without a terminal, or with ``--once``, one plain table is printed instead, and
 with ``--json`` one JSON line per job. Quitting, by ``q`` or Ctrl-C, gives the
 terminal back as it was; Textual restores it.
@@ -36,12 +39,18 @@ FINDINGS_EVERY_S = 1.0
 """How often the overlaps and re-runs are worked out again: an overlap needs no sub-second alert, the alerts do."""
 MOST_ROWS = 1000
 """The newest jobs the table shows; older ones are counted in the header, and ``--json`` lists all."""
+PANE_EVERY = 2
+"""Beside the table, the events pane takes in its job's new events at every second look: each row shows its job's
+newest event at every look, and scrolling the pane draws all of it again. Opened, the pane takes them at every look."""
 WATCH_CSS = """
 #header { height: auto; padding: 0 1; background: $boost; }
 #jobs { height: 1fr; }
-#events { height: 1fr; border-top: solid $accent; }
+#events { height: 1fr; border-top: solid $accent; scrollbar-size-vertical: 0; }
 .maximized #jobs { display: none; }
+.maximized #events { scrollbar-size-vertical: 2; }
 """
+"""The layout. Beside the table the events pane has no scroll bar: the pane follows its job's newest events, and
+the bar, drawn again whenever they scroll, would cost as much as the pane; opened, the pane has one."""
 KEYS: list[BindingType] = [
     Binding("escape", "table", "back to the table"),
     Binding("r", "running", "only running"),
@@ -101,14 +110,14 @@ class WatchApp(App[None]):
         self.query_one(Heading).show(head)
         found = self._findings.of(self.board.jobs, self.baseline.found, now)
         self.query_one(JobTable).show({v.job_id: row(v, now, found.get(v.job_id, ())) for v in shown[:MOST_ROWS]})
-        self._follow()
+        self._follow(add=self.opened is not None or self.board.looks % PANE_EVERY == 0)
 
-    def _follow(self) -> None:
-        """Show the opened job's events in the pane, or the highlighted job's."""
+    def _follow(self, add: bool = True) -> None:
+        """Show the opened job's events in the pane, or the highlighted job's; with ``add``, the new ones too."""
         job_id = self.opened or self.query_one(JobTable).rows.highlighted
         view = self.board.get(job_id) if job_id else None
         if view is not None:
-            self.query_one(EventPane).follow(view)
+            self.query_one(EventPane).follow(view, add=add)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Offer back when a job is open, and open when none is."""
@@ -154,8 +163,9 @@ class EventPane(RichLog):
         self._events: EventReader | None = None
         self._alerts = 0
 
-    def follow(self, view: JobView) -> None:
-        """Show ``view``'s job, from its journal's last lines if it is not the one shown; add what is new."""
+    def follow(self, view: JobView, *, add: bool = True) -> None:
+        """Show ``view``'s job, from its journal's last lines if it is not the one shown; add what is new if ``add``
+        or the job is new to the pane."""
         if self._events is None or self.job_id != view.job_id:
             self.clear()
             self.border_title = escape(f"{view.job_id} {view.label}")
@@ -166,11 +176,16 @@ class EventPane(RichLog):
                 EventReader(view.directory, last_bytes=self.LAST_BYTES),
                 0,
             )
-        for event in self._events.events():
-            self.write(event_line(event, *self._where))
-        for alert in view.alerts[self._alerts :]:
-            self.write(Text(alert_line(alert, view.job_id), style="bold"))
+        elif not add:
+            return
+        lines: list[str | Text] = [event_line(event, *self._where) for event in self._events.events()]
+        lines += [Text(alert_line(alert, view.job_id), style="bold") for alert in view.alerts[self._alerts :]]
         self._alerts = len(view.alerts)
+        for text in lines:
+            self.write(text)
+        if lines:
+            # At once: RichLog scrolls after the next redraw, which would draw the whole pane a second time.
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
 
 
 class _Findings:

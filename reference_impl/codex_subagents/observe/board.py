@@ -195,8 +195,10 @@ class Board:
         """Why no job can be shown, when none can (no state dir yet, say)."""
         self.servers = 0
         """How many servers hold their lock on the state dir now."""
+        self.looks = 0
+        """How many looks were taken."""
         self._readers: dict[str, _Reader] = {}
-        self._looks = self._found = 0
+        self._found = 0
 
     @property
     def jobs(self) -> list[JobView]:
@@ -225,9 +227,9 @@ class Board:
                 self._found += 1
         alive: dict[str | None, bool] = {}
         until = time.monotonic() + CATCH_UP_S
-        self._looks += 1
+        self.looks += 1
         for reader in self._readers.values():
-            reader.look(alive, self.state_dir, until, self._looks)
+            reader.look(alive, self.state_dir, until, self.looks)
         self.servers = _live_servers(self.state_dir)
         _waiting(self.jobs)
 
