@@ -72,7 +72,7 @@ async def test_down_and_up_move_the_highlight_and_the_pane_follows_it(batch: Bat
 
 
 async def test_enter_opens_the_job_full_screen_and_escape_goes_back(batch: Batch) -> None:
-    """Enter hides the table and gives the pane the screen; escape brings the table back."""
+    """Enter hides the table and gives the pane the screen; escape brings the table back, and its keys work again."""
     app = watch_app(batch.state_dir, batch.repo)
     with anyio.fail_after(30):
         async with app.run_test(size=(80, 24)) as pilot:
@@ -81,11 +81,14 @@ async def test_enter_opens_the_job_full_screen_and_escape_goes_back(batch: Batch
             opened = screen_text(app)
             await pilot.press("escape")
             back = screen_text(app)
+            await pilot.press("up")
+            highlighted = app.query_one(JobTable).rows.highlighted
     assert "esc back to the table" in opened.splitlines()[-1] and "open job" not in opened
     talker = batch.jobs["talker"]
     assert batch.jobs["later"] not in opened and f"{talker} talker" in opened
     assert "$ echo hi > notes.txt" in opened
     assert batch.jobs["later"] in back and app.opened is None
+    assert "↑↓ move" in back.splitlines()[-1] and highlighted == batch.jobs["holder"]
 
 
 async def test_r_shows_only_the_running_and_queued_jobs_and_again_every_job(batch: Batch) -> None:
@@ -112,3 +115,4 @@ async def test_q_quits(batch: Batch) -> None:
             await pilot.pause()
             assert not app.is_running
     assert app.return_code == 0
+

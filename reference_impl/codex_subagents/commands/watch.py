@@ -122,11 +122,7 @@ class WatchApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Offer back when a job is open, and open when none is."""
         del parameters
-        if action == "table":
-            return self.opened is not None
-        if action == "open":
-            return self.opened is None
-        return True
+        return {"table": self.opened is not None, "open": self.opened is None}.get(action, True)
 
     def on_job_table_highlighted(self) -> None:
         self._follow()
@@ -139,9 +135,10 @@ class WatchApp(App[None]):
         self._follow()
 
     def action_table(self) -> None:
-        """Back to the table."""
+        """Back to the table, its keys working again (hiding it took the focus away)."""
         self.opened = None
         self.screen.remove_class("maximized")
+        self.query_one(JobTable).focus()
         self.refresh_bindings()
 
     def action_running(self) -> None:
