@@ -116,3 +116,15 @@ async def test_q_quits(batch: Batch) -> None:
             assert not app.is_running
     assert app.return_code == 0
 
+
+async def test_a_look_while_quitting_does_nothing(batch: Batch) -> None:
+    """A look that comes after q (Textual removes the widgets before it stops the app's timers) draws nothing and
+    raises nothing."""
+    app = watch_app(batch.state_dir, batch.repo)
+    with anyio.fail_after(30):
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            await pilot.press("q")
+            await pilot.pause()
+        app.tick()
+    assert app.return_code == 0

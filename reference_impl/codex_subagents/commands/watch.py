@@ -103,6 +103,8 @@ class WatchApp(App[None]):
 
     def tick(self) -> None:
         """Read what changed and redraw it: the header, the rows that changed, the pane's new lines."""
+        if not self.is_running:
+            return  # quitting: Textual removes the widgets before it stops the app's timers
         self.board.look()
         now = time.time()
         shown = [view for view in self.board.jobs if not self.only_running or view.state in ("running", "queued")]
