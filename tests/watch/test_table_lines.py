@@ -1,5 +1,6 @@
-"""The watch draws only what changed: a look in which one job's row changed repaints that row's line alone, the
-highlight stays on its job when a newer job is listed above it, and the events pane keeps its newest line in view."""
+"""The watch draws only what changed: a look in which one job's row changed repaints that row's line alone. The
+highlight stays on its job when a newer job is listed above it, and a click moves it; the events pane keeps its newest
+line in view."""
 
 from __future__ import annotations
 
@@ -102,6 +103,18 @@ async def test_the_highlight_stays_on_its_job_when_a_newer_job_is_listed_above_i
             assert table_jobs(app)[:2] == ["j-000000000004", "j-000000000003"]
             assert table.rows.highlighted == "j-000000000002"
             assert "─j-000000000002 runner─" in screen_text(app)
+
+
+async def test_a_click_on_a_row_highlights_it(between: Journal) -> None:
+    """A click on the third row highlights its job, and the pane shows that job's events."""
+    app = watch_app(between.directory.parent.parent)
+    with anyio.fail_after(30):
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            assert await pilot.click(JobTable, offset=(2, 3))
+            await pilot.pause()
+            highlighted, text = app.query_one(JobTable).rows.highlighted, screen_text(app)
+    assert highlighted == "j-000000000001" and "─j-000000000001 part 1─" in text
 
 
 async def test_a_label_with_control_characters_shows_them_as_such_within_its_row(tmp_path: Path) -> None:
