@@ -27,6 +27,7 @@ from textual.binding import Binding, BindingType
 from textual.markup import escape
 from textual.widgets import Footer, RichLog, Static
 
+from ..observe.activity import printable
 from ..observe.batch import Current, current
 from ..observe.board import Board, JobView
 from ..observe.follow import EventReader, event_line
@@ -64,9 +65,11 @@ class Heading(Static):
     """The header's two lines, redrawn only when their words change."""
 
     def show(self, text: str) -> None:
-        """Show ``text`` unless it is shown already."""
+        """Show ``text`` unless it is shown already: literal, since a path or a label may hold brackets, and with
+        control characters as the replacement character, since they may hold those too."""
+        text = "\n".join(map(printable, text.split("\n")))
         if text != str(self.content):
-            self.update(Text(text))  # literal: a path or a label may hold brackets
+            self.update(Text(text))
 
 
 class WatchApp(App[None]):
@@ -167,7 +170,7 @@ class EventPane(RichLog):
         or the job is new to the pane."""
         if self._events is None or self.job_id != view.job_id:
             self.clear()
-            self.border_title = escape(f"{view.job_id} {view.label}")
+            self.border_title = escape(printable(f"{view.job_id} {view.label}"))
             request = view.record.request if view.record else None
             self._where = (Path(request.root or request.cwd), Path(request.cwd)) if request else (None, None)
             self.job_id, self._events, self._alerts = (

@@ -13,7 +13,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from ..jobs.models import Alert
-from .activity import clock
+from .activity import clock, printable
 from .batch import Batch, Current
 from .board import Board, JobView, story
 from .findings import overlaps, reruns
@@ -56,7 +56,7 @@ class JobLine(BaseModel):
 def alert_words(alert: Alert, job_id: str) -> str:
     """An alert as one job's row shows it: the symbol and word, the path, and the other jobs named."""
     others = [other for other in alert.jobs if other != job_id]
-    return f"{SYMBOLS[alert.kind]} {alert.path}" + (f" with {', '.join(others)}" if others else "")
+    return f"{SYMBOLS[alert.kind]} {printable(alert.path)}" + (f" with {', '.join(others)}" if others else "")
 
 
 def flags(view: JobView) -> str:
@@ -173,8 +173,10 @@ def line(view: JobView, now: float, found: Sequence[str] = ()) -> JobLine:
 
 def plain(title: str, rows: Sequence[tuple[str, ...]]) -> str:
     """A table of ``rows`` under ``title`` in plain text, each column as wide as its widest cell up to
-    `WIDEST` characters (longer ones are cut), the alerts in full."""
-    cells = [COLUMNS, *rows]
+    `WIDEST` characters (longer ones are cut), the alerts in full; control characters (in a label a boss chose or
+    a path a worker wrote) shown as the replacement character, so the table cannot steer the terminal."""
+    title = "\n".join(map(printable, title.split("\n")))
+    cells = [COLUMNS, *(tuple(map(printable, job)) for job in rows)]
     widths = [min(max(len(cell[n]) for cell in cells), WIDEST) for n in range(len(COLUMNS) - 1)]
     lines = [title] + [
         "  ".join([*(_cut(cell, w).ljust(w) for cell, w in zip(r, widths, strict=False)), r[-1]]).rstrip()
