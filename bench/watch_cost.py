@@ -85,8 +85,8 @@ async def measure(plan: Plan, tmp: Path, errlog: TextIO) -> tuple[list[Figure], 
 @asynccontextmanager
 async def watch_in_terminal(state: Path, cwd: Path) -> AsyncGenerator[psutil.Process]:
     """Run ``codex-subagents watch`` on ``state`` in a pseudo-terminal of `SIZE` (Textual draws on stderr, so all three
-    are the terminal), once it has drawn its first screen (its start, Python's imports the most of it, takes about
-    two and a half seconds of processor time, which no window should count); quit it by ``q`` at the end."""
+    are the terminal), once it has drawn its first screen (its start, Python's imports the most of it, takes a second
+    or more of processor time, which no window should count); quit it by ``q`` at the end."""
     master, slave = pty.openpty()
     ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
     environment = {**server_environment(), "TERM": "xterm-256color"}
