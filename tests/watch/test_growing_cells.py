@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
 import pytest
+from journals import command_started, running_journal
 from screen import screen_text, watch_app
 
-from codex_subagents.core import state_layout as layout
-from codex_subagents.jobs.framing import to_event
-from codex_subagents.jobs.journal import JobRecord, JobRequest, Journal, recorded
+from codex_subagents.jobs.journal import Journal
 from codex_subagents.jobs.registry import ServerLock
 
 pytestmark = pytest.mark.anyio
@@ -25,16 +23,7 @@ def running(tmp_path: Path) -> Iterator[Journal]:
     state = tmp_path / "state"
     lock = ServerLock(state)
     lock.acquire()
-    root = tmp_path / "repo"
-    request = JobRequest(
-        prompt="work", cwd=str(root), root=str(root), label="grower", sandbox="workspace-write",
-        wall_timeout_s=600, idle_timeout_s=300,
-    )  # fmt: skip
-    record = JobRecord(
-        job_id="j-000000000001", request=request, server_id=lock.server_id, state="running", started_at=time.time()
-    )
-    journal = Journal(layout.job(state, record.job_id))
-    journal.create(record)
+    journal = running_journal(state, lock, "j-000000000001", "grower")
     try:
         yield journal
     finally:
@@ -49,11 +38,7 @@ async def test_a_doing_now_that_grows_after_the_first_look_is_shown_whole(runnin
         async with app.run_test(size=(200, 60)) as pilot:
             await pilot.pause()
             first = screen_text(app)
-            item = f'{{"id":"c1","type":"command_execution","command":"{COMMAND}","status":"in_progress"}}'
-            line = f'{{"type":"item.started","item":{item}}}'.encode()
-            event = to_event(line, len(line), 1 << 20, 0, time.time())
-            assert event is not None
-            running.append(recorded(event, line))
+            command_started(running, COMMAND)
             app.tick()
             await pilot.pause()
             grown = screen_text(app)

@@ -4,19 +4,18 @@ line in view."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
 import pytest
+from journals import command_started, running_journal
 from screen import screen_text, table_jobs, watch_app
 from test_finished_jobs import finished
 
 from codex_subagents.commands.watch_table import JobTable
 from codex_subagents.core import state_layout as layout
-from codex_subagents.jobs.framing import to_event
-from codex_subagents.jobs.journal import JobRecord, JobRequest, Journal, recorded
+from codex_subagents.jobs.journal import JobRecord, Journal
 from codex_subagents.jobs.registry import ServerLock
 
 pytestmark = pytest.mark.anyio
@@ -31,31 +30,12 @@ def between(tmp_path: Path) -> Iterator[Journal]:
     lock.acquire()
     finished(state, 1, ["a.py"])
     finished(state, 3, ["b.py"])
-    root = tmp_path / "repo"
-    request = JobRequest(
-        prompt="work", cwd=str(root), root=str(root), label="runner", sandbox="workspace-write",
-        wall_timeout_s=600, idle_timeout_s=300,
-    )  # fmt: skip
-    record = JobRecord(
-        job_id="j-000000000002", request=request, server_id=lock.server_id, state="running",
-        queued_at=1_700_000_002.0, started_at=time.time(),
-    )  # fmt: skip
-    journal = Journal(layout.job(state, record.job_id))
-    journal.create(record)
+    journal = running_journal(state, lock, "j-000000000002", "runner", queued_at=1_700_000_002.0)
     try:
         yield journal
     finally:
         journal.close()
         lock.release()
-
-
-def command_started(journal: Journal, command: str) -> None:
-    """Append to ``journal`` the event of a command started, as the server journals it."""
-    item = f'{{"id":"c1","type":"command_execution","command":"{command}","status":"in_progress"}}'
-    line = f'{{"type":"item.started","item":{item}}}'.encode()
-    event = to_event(line, len(line), 1 << 20, 0, time.time())
-    assert event is not None
-    journal.append(recorded(event, line))
 
 
 async def test_a_look_in_which_one_row_changed_repaints_that_rows_line_alone(
