@@ -1,6 +1,6 @@
 """The watch draws only what changed: a look in which one job's row changed repaints that row's line alone. The
 highlight stays on its job when a newer job is listed above it, and a click moves it; the events pane keeps its newest
-line in view."""
+line in view. No label, file name or place steers the terminal, on the screen or in the plain table."""
 
 from __future__ import annotations
 
@@ -13,10 +13,13 @@ from journals import command_started, running_journal
 from screen import screen_text, table_jobs, watch_app
 from test_finished_jobs import finished
 
+from codex_subagents.commands.watch import once
 from codex_subagents.commands.watch_table import JobTable
 from codex_subagents.core import state_layout as layout
 from codex_subagents.jobs.journal import JobRecord, Journal
 from codex_subagents.jobs.registry import ServerLock
+from codex_subagents.observe.batch import Current
+from codex_subagents.observe.board import Board
 
 pytestmark = pytest.mark.anyio
 
@@ -113,6 +116,22 @@ async def test_a_label_with_control_characters_shows_them_as_such_within_its_row
             text = screen_text(app)
     row = next(line for line in text.splitlines() if line.strip().startswith("j-000000000001"))
     assert "one�two�[2J  ✓ succeeded" in row
+
+
+def test_a_plain_table_shows_a_label_a_file_name_and_a_place_without_their_control_characters(
+    tmp_path: Path,
+) -> None:
+    """``watch --once`` prints a boss's label and the place it is run in with marks for their control characters, and
+    a worker's file name quoted as git quotes it."""
+    state = tmp_path / "state"
+    finished(state, 1, ["a\x1b[2J.py"])
+    path = layout.job(state, "j-000000000001") / "job.json"
+    record = JobRecord.model_validate_json(path.read_text())
+    record.request.label = "fix\x1b]0;owned\x07"
+    path.write_text(record.model_dump_json())
+    table = once(Board(state), Path("/repo\x9b2J"), Current(), as_json=False)
+    assert not {char for char in table if ord(char) < 32 or 127 <= ord(char) < 160} - {"\n"}
+    assert "fix�]0;owned�" in table and '"a\\033[2J.py"' in table and "/repo�2J" in table
 
 
 async def test_the_opened_pane_shows_its_newest_event_at_the_next_look(between: Journal) -> None:

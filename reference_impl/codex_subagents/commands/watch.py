@@ -65,11 +65,9 @@ class Heading(Static):
     """The header's two lines, redrawn only when their words change."""
 
     def show(self, text: str) -> None:
-        """Show ``text`` unless it is shown already: literal, since a path or a label may hold brackets, and with
-        control characters as the replacement character, since they may hold those too."""
-        text = "\n".join(map(printable, text.split("\n")))
+        """Show ``text`` unless it is shown already."""
         if text != str(self.content):
-            self.update(Text(text))
+            self.update(Text(text))  # literal: a path or a label may hold brackets
 
 
 class WatchApp(App[None]):
@@ -111,8 +109,7 @@ class WatchApp(App[None]):
         self.board.look()
         now = time.time()
         shown = [view for view in self.board.jobs if not self.only_running or view.state in ("running", "queued")]
-        head = f"{place(self.board, self.here)}\n{header(self.board, self.baseline.found)}{newest(len(shown))}"
-        self.query_one(Heading).show(head)
+        self.query_one(Heading).show(title(self.board, self.here, self.baseline.found, len(shown)))
         found = self._findings.of(self.board.jobs, self.baseline.found, now)
         self.query_one(JobTable).show({v.job_id: row(v, now, found.get(v.job_id, ())) for v in shown[:MOST_ROWS]})
         self._follow(add=self.opened is not None or self.board.looks % PANE_EVERY == 0)
@@ -230,8 +227,15 @@ def once(board: Board, here: Path | None, batch: Current, as_json: bool) -> str:
     found = findings(jobs, batch)
     if as_json:
         return "".join(line(view, now, found.get(view.job_id, ())).model_dump_json() + "\n" for view in jobs)
-    title = f"{place(board, here)}\n{header(board, batch)}{newest(len(jobs))}"
-    return plain(title, [row(view, now, found.get(view.job_id, ())) for view in jobs[:MOST_ROWS]])
+    return plain(
+        title(board, here, batch, len(jobs)), [row(view, now, found.get(view.job_id, ())) for view in jobs[:MOST_ROWS]]
+    )
+
+
+def title(board: Board, here: Path | None, batch: Current, shown: int) -> str:
+    """The two lines above the jobs: whose they are, then the counts and the batch; control characters (in a path, a
+    baseline's label) shown as the replacement character."""
+    return f"{printable(place(board, here))}\n{printable(header(board, batch) + newest(shown))}"
 
 
 def newest(shown: int) -> str:

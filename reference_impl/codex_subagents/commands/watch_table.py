@@ -24,8 +24,6 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..observe.activity import printable
-
 TABLE_KEYS: list[BindingType] = [
     Binding("down", "move(1)", "move", key_display="↑↓"),
     Binding("enter", "app.open", "open job"),
@@ -89,10 +87,9 @@ class Rows:
         return self.order[self.cursor] if self.order else None
 
     def update(self, rows: dict[str, tuple[str, ...]]) -> tuple[list[str], bool]:
-        """Take ``rows`` (cells by job id, in order, control characters shown as such), the highlight kept on its job
-        or else its place; return the jobs whose cells changed, and whether the order of the jobs or a column's width
-        did, which changes every line."""
-        rows = {job_id: tuple(map(printable, cells)) for job_id, cells in rows.items()}
+        """Take ``rows`` (cells by job id, in order, as `rows.row` makes them: one line each, control characters
+        shown as such), the highlight kept on its job or else its place; return the jobs whose cells changed, and
+        whether the order of the jobs or a column's width did, which changes every line."""
         changed = [job_id for job_id, cells in rows.items() if self.cells.get(job_id) != cells]
         widths = tuple(
             max([width, *(cell_len(rows[job_id][n]) for job_id in changed)]) for n, width in enumerate(self.widths)

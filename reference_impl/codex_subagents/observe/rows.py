@@ -106,9 +106,11 @@ def _some(first: list[str], count: int) -> str:
 
 
 def row(view: JobView, now: float, found: Sequence[str] = ()) -> tuple[str, ...]:
-    """The cells of a job's row, in the order of `COLUMNS`; ``found`` is what `findings` says of the job."""
+    """The cells of a job's row, in the order of `COLUMNS`; ``found`` is what `findings` says of the job. Control
+    characters (in a label a boss chose, a path a worker wrote) are shown as the replacement character, so no
+    table of them can steer the person's terminal."""
     files = view.files
-    return (
+    cells = (
         view.job_id,
         view.label,
         f"{MARKS.get(view.state, '?')} {view.state}{flags(view)}",
@@ -118,6 +120,7 @@ def row(view: JobView, now: float, found: Sequence[str] = ()) -> tuple[str, ...]
         f"{view.tokens:,}",
         "; ".join([*(alert_words(alert, view.job_id) for alert in view.alerts), *found]),
     )
+    return tuple(map(printable, cells))
 
 
 def header(board: Board, batch: Current) -> str:
@@ -173,10 +176,8 @@ def line(view: JobView, now: float, found: Sequence[str] = ()) -> JobLine:
 
 def plain(title: str, rows: Sequence[tuple[str, ...]]) -> str:
     """A table of ``rows`` under ``title`` in plain text, each column as wide as its widest cell up to
-    `WIDEST` characters (longer ones are cut), the alerts in full; control characters (in a label a boss chose or
-    a path a worker wrote) shown as the replacement character, so the table cannot steer the terminal."""
-    title = "\n".join(map(printable, title.split("\n")))
-    cells = [COLUMNS, *(tuple(map(printable, job)) for job in rows)]
+    `WIDEST` characters (longer ones are cut), the alerts in full."""
+    cells = [COLUMNS, *rows]
     widths = [min(max(len(cell[n]) for cell in cells), WIDEST) for n in range(len(COLUMNS) - 1)]
     lines = [title] + [
         "  ".join([*(_cut(cell, w).ljust(w) for cell, w in zip(r, widths, strict=False)), r[-1]]).rstrip()
