@@ -100,15 +100,20 @@ async def test_a_click_on_a_row_highlights_it(between: Journal) -> None:
     assert highlighted == "j-000000000001" and "─j-000000000001 part 1─" in text
 
 
+def labelled(state: Path, label: str, files: list[str]) -> None:
+    """Write finished job 1 of ``state``, which reports ``files``, with ``label`` as the boss gave it."""
+    finished(state, 1, files)
+    path = layout.job(state, "j-000000000001") / "job.json"
+    record = JobRecord.model_validate_json(path.read_text())
+    record.request.label = label
+    path.write_text(record.model_dump_json())
+
+
 async def test_a_label_with_control_characters_shows_them_as_such_within_its_row(tmp_path: Path) -> None:
     """A newline or an escape in a label is shown as the replacement character: the row stays one line, and the
     terminal is not steered."""
     state = tmp_path / "state"
-    finished(state, 1, ["a.py"])
-    path = layout.job(state, "j-000000000001") / "job.json"
-    record = JobRecord.model_validate_json(path.read_text())
-    record.request.label = "one\ntwo\x1b[2J"
-    path.write_text(record.model_dump_json())
+    labelled(state, "one\ntwo\x1b[2J", ["a.py"])
     app = watch_app(state)
     with anyio.fail_after(30):
         async with app.run_test(size=(200, 60)) as pilot:
@@ -124,11 +129,7 @@ def test_a_plain_table_shows_a_label_a_file_name_and_a_place_without_their_contr
     """``watch --once`` prints a boss's label and the place it is run in with marks for their control characters, and
     a worker's file name quoted as git quotes it."""
     state = tmp_path / "state"
-    finished(state, 1, ["a\x1b[2J.py"])
-    path = layout.job(state, "j-000000000001") / "job.json"
-    record = JobRecord.model_validate_json(path.read_text())
-    record.request.label = "fix\x1b]0;owned\x07"
-    path.write_text(record.model_dump_json())
+    labelled(state, "fix\x1b]0;owned\x07", ["a\x1b[2J.py"])
     table = once(Board(state), Path("/repo\x9b2J"), Current(), as_json=False)
     assert not {char for char in table if ord(char) < 32 or 127 <= ord(char) < 160} - {"\n"}
     assert "fix�]0;owned�" in table and '"a\\033[2J.py"' in table and "/repo�2J" in table
