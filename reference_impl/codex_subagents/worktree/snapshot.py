@@ -109,47 +109,99 @@ async def take(
             baseline, when a new one is taken).
         index: the index file the top repository's listing and the proof of raw blob ids read (a baseline's copy
             of the user's, so that both read the same entries); its entries are kept in `Snapshot.indexed`.
-            When there is no earlier snapshot to reuse, git judges its stat cache (`staged_stat`) in its own
-            process while the files are listed and their ``lstat`` taken, and the blob ids it proves are not read
-            again. (The earlier snapshot is not read meanwhile: two steps of Python would only take turns.)
+            When there is no earlier snapshot to reuse, the blob ids git's stat cache proves are not read
+            again (`_first`).
     """
     root = worktree.root
     taken = time.time_ns()
     listing = _Listing(indexed={} if index else None)
-    judgement: list[staged_stat.Judged | None] = [None]
-    examined: list[tuple[dict[str, Entry], dict[str, SkipReason], set[str]]] = []
+    if earlier is None and reuse is None and index is not None:
+        entries, skipped, ignored = await _first(worktree, listing, index, write)
+    else:
+        await _list(root, "", listing, 0, ignored_too=earlier is None, index=index)
+        entries, skipped, ignored = await offload.in_thread(_examine, root, listing, earlier, earlier or reuse)
+    fresh = [path for path, entry in entries.items() if not entry.sha]
+    await offload.in_thread(_settle, entries, skipped, await _hash(root, entries, fresh, write))
+    kept = frozenset(p for p in ignored if p in entries)
+    return Snapshot(entries, kept, skipped, taken, listing.staged, listing.indexed or {})
 
-    async def judge(copy: Path) -> None:
-        judgement[0] = await staged_stat.judged(worktree, copy)
+
+async def _first(
+    worktree: Worktree, listing: _Listing, index: Path, write: bool
+) -> tuple[dict[str, Entry], dict[str, SkipReason], set[str]]:
+    """The entries of a snapshot with nothing of its own to reuse, the blob ids of the files ``index`` proves filled.
+
+    The steps that need nothing of each other run at once, as git processes and a thread: git judges the stat
+    cache of ``index`` (`staged_stat`) while the files are listed; the files outside the index (untracked,
+    ignored, in nested repositories) are then ``lstat``-ed first and hashed by git while the tracked ones are
+    ``lstat``-ed and git's proof of their blob ids checked. (The tracked files are not hashed meanwhile: most
+    are proven, and which are not is known only at the end.)
+    """
+    root = worktree.root
+    judged = anyio.Event()
+    judgement: list[staged_stat.Judged | None] = []
+    outside: list[tuple[dict[str, Entry], dict[str, SkipReason], set[str]]] = []
+    tracked: list[tuple[dict[str, Entry], dict[str, SkipReason]]] = []
+    hashed: list[_Hashed] = []
+
+    async def judge() -> None:
+        judgement.append(await staged_stat.judged(worktree, index))
+        judged.set()
+
+    async def check_tracked(paths: list[str]) -> None:
+        found, special, _ = await offload.in_thread(_examine, root, _Listing(paths=paths), None, None)
+        await judged.wait()
+        rules = {path: entry for path, entry in outside[0][0].items() if path.rpartition("/")[2] == ".gitattributes"}
+        proven = await staged_stat.proven(worktree, {**found, **rules}, listing.indexed or {}, judgement[0])
+        await offload.in_thread(_fill, found, list(proven), list(proven.values()))
+        tracked.append((found, special))
 
     async def examine() -> None:
-        await _list(root, "", listing, 0, ignored_too=earlier is None, index=index)
-        examined.append(await offload.in_thread(_examine, root, listing, earlier, earlier or reuse))
+        await _list(root, "", listing, 0, ignored_too=True, index=index)
+        indexed = listing.indexed or {}
+        inside = [path for path in listing.paths if path in indexed]
+        others = _Listing([p for p in listing.paths if p not in indexed], listing.ignored, listing.skipped)
+        outside.append(await offload.in_thread(_examine, root, others, None, None))
 
-    if earlier is None and reuse is None and index is not None:
-        await offload.concurrently(partial(judge, index), examine)
-    else:
-        await examine()
-    entries, skipped, ignored = examined[0]
-    if judgement[0] is not None:
-        proven = await staged_stat.proven(worktree, entries, listing.indexed or {}, judgement[0])
-        await offload.in_thread(_fill, entries, list(proven), list(proven.values()))
-    fresh = [path for path, entry in entries.items() if not entry.sha]
+        async def hash_outside() -> None:
+            hashed.append(await _hash(root, outside[0][0], list(outside[0][0]), write))
+
+        await offload.concurrently(hash_outside, partial(check_tracked, inside))
+
+    await offload.concurrently(judge, examine)
+    (entries, skipped, ignored), (found, special) = outside[0], tracked[0]
+    await offload.in_thread(_settle, entries, skipped, hashed[0])
+    return {**found, **entries}, {**special, **skipped}, ignored
+
+
+class _Hashed(NamedTuple):
+    """Blob ids read for some entries, and the files among them this process may not read."""
+
+    paths: list[str]
+    shas: list[str]
+    unreadable: set[str]
+
+
+async def _hash(root: Path, entries: dict[str, Entry], paths: list[str], write: bool) -> _Hashed:
+    """Read the blob ids of ``paths``, leaving out (and naming) the files this process may not read; ``entries`` is
+    only read, so that it can be checked meanwhile."""
     try:
-        hashed = await rawhash.blob_ids(root, [(path, entries[path].link) for path in fresh], write)
+        return _Hashed(paths, await rawhash.blob_ids(root, _hashed(entries, paths), write), set())
     except GitError:
-        files = [path for path in fresh if not entries[path].link]
+        files = [path for path in paths if not entries[path].link]
         unreadable = await anyio.to_thread.run_sync(_unreadable, root, files)
         if not unreadable:
             raise
-        for path in unreadable:
-            del entries[path]
-            skipped[path] = "unreadable"
-        fresh = [path for path in fresh if path not in unreadable]
-        hashed = await rawhash.blob_ids(root, [(path, entries[path].link) for path in fresh], write)
-    await offload.in_thread(_fill, entries, fresh, hashed)
-    kept = frozenset(p for p in ignored if p in entries)
-    return Snapshot(entries, kept, skipped, taken, listing.staged, listing.indexed or {})
+    readable = [path for path in paths if path not in unreadable]
+    return _Hashed(readable, await rawhash.blob_ids(root, _hashed(entries, readable), write), unreadable)
+
+
+def _settle(entries: dict[str, Entry], skipped: dict[str, SkipReason], hashed: _Hashed) -> None:
+    """Give the hashed entries their blob ids, and move the unreadable ones to ``skipped``."""
+    for path in hashed.unreadable:
+        del entries[path]
+        skipped[path] = "unreadable"
+    _fill(entries, hashed.paths, hashed.shas)
 
 
 def _examine(
@@ -256,6 +308,11 @@ def _lstat_all(root: Path, paths: list[str]) -> dict[str, os.stat_result | str]:
         elif not stat.S_ISDIR(info.st_mode):
             found[path] = "special"
     return found
+
+
+def _hashed(entries: dict[str, Entry], paths: list[str]) -> list[tuple[str, bool, int]]:
+    """What `rawhash.blob_ids` needs to know of each of ``paths``: the path, whether it is a link, its size."""
+    return [(path, entries[path].link, entries[path].signature[0]) for path in paths]
 
 
 def _fill(entries: dict[str, Entry], paths: list[str], shas: list[str]) -> None:
