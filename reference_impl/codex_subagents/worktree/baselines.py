@@ -23,6 +23,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -116,19 +117,53 @@ async def create(worktree: Worktree, label: str | None) -> Baseline:
     blob ids from it, the staged tree is written from it, and then the worktree's tree, by replacing only the
     entries that differ from the files on disk, so that git reuses its cached trees of unchanged directories.
     """
-    root = worktree.root
     with tempfile.TemporaryDirectory(prefix="codex-subagents-index-") as scratch:
         index = await scratch_index.copied(worktree, Path(scratch))
         shot = await snapshot.take(worktree, write=True, reuse=await _previous(worktree), index=index)
-        state = await gitstate.record(worktree, write=True, staged=shot.staged)
-        items: dict[str, tuple[str, str, str]] = {}
-        staged = await scratch_index.write_tree(root, index, ok=(0, 128)) if index else ""
-        if staged:
-            items["staged"] = ("040000", "tree", staged)
-        tree = await scratch_index.worktree_tree(root, index or Path(scratch) / "index", shot)
-        items["worktree"] = ("040000", "tree", tree)
-    created = time.time()
-    baseline_id = time.strftime("b-%Y%m%dT%H%M%S-", time.gmtime(created)) + uuid.uuid4().hex[:6]
+        created = time.time()
+        baseline_id = time.strftime("b-%Y%m%dT%H%M%S-", time.gmtime(created)) + uuid.uuid4().hex[:6]
+        cache = _cache(worktree, baseline_id)
+        recorded: list[Baseline] = []
+
+        async def keep() -> None:
+            await offload.in_thread(signatures.save, cache, shot)
+
+        async def record() -> None:
+            written = await _record(worktree, baseline_id, created, label, shot, index=index, scratch=Path(scratch))
+            recorded.append(written)
+
+        try:
+            # The signatures are written while git writes the trees: Python and git processes share the cores.
+            await offload.concurrently(keep, record)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(partial(cache.unlink, missing_ok=True))
+            raise
+    return recorded[0]
+
+
+async def _record(
+    worktree: Worktree,
+    baseline_id: str,
+    created: float,
+    label: str | None,
+    shot: Snapshot,
+    *,
+    index: Path | None,
+    scratch: Path,
+) -> Baseline:
+    """Write the baseline's commit of ``shot`` and the git state now, and point its ref at it.
+
+    The trees are written through ``index``, the copy of the user's index ``shot`` listed, or a new index file in
+    ``scratch`` when the user has none.
+    """
+    root = worktree.root
+    state = await gitstate.record(worktree, write=True, staged=shot.staged)
+    items: dict[str, tuple[str, str, str]] = {}
+    staged = await scratch_index.write_tree(root, index, ok=(0, 128)) if index else ""
+    if staged:
+        items["staged"] = ("040000", "tree", staged)
+    items["worktree"] = ("040000", "tree", await scratch_index.worktree_tree(root, index or scratch / "index", shot))
     meta = await offload.in_thread(_meta, root, label, created, shot, state)
     items["meta.json"] = ("100644", "blob", (await git.run(root, "hash-object", "-w", "--stdin", stdin=meta)).decode())
     if state.index_blob:
@@ -140,7 +175,6 @@ async def create(worktree: Worktree, label: str | None) -> Baseline:
     args = ["commit-tree", wrapper, *(a for c in dict.fromkeys(parents) for a in ("-p", c))]
     commit = (await git.run(root, *args, "-m", f"codex-subagents baseline {baseline_id}", env=_IDENTITY)).decode()
     await git.run(root, "update-ref", REF_PREFIX + baseline_id, commit.strip())
-    await offload.in_thread(signatures.save, _cache(worktree, baseline_id), shot)
     return Baseline(_info(baseline_id, commit.strip(), json.loads(meta)), shot, state)
 
 
