@@ -11,12 +11,22 @@ the watch costs: with eight jobs streaming it uses a few percent of one core.
 Without a terminal, or with ``--once``, one plain table is printed instead, and
 with ``--json`` one JSON line per job. Quitting, by ``q`` or Ctrl-C, gives the
 terminal back as it was; Textual restores it.
+
+The live watch runs at a lower priority (`as_viewer`): a viewer must never slow
+the server or the workers it shows, and on a machine they keep busy its looks
+(about 15 ms of processor time each, twice a second) wait for them, not they
+for it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 import sys
 import time
+from collections.abc import Generator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import ClassVar
 
@@ -27,6 +37,8 @@ from textual.binding import Binding, BindingType
 from textual.markup import escape
 from textual.widgets import Footer, RichLog, Static
 
+from ..core.git import NICENESS
+from ..core.priority import session_niceness, set_session_niceness
 from ..observe.activity import printable
 from ..observe.batch import Current, current
 from ..observe.board import Board, JobView
@@ -94,6 +106,9 @@ class WatchApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        if not self.is_headless:
+            # Killed by a signal, the watch would skip `as_viewer`'s restoring the session's priority.
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.exit)
         self.tick()
         self.set_interval(TICK_S, self.tick)
         self.set_interval(BaselineFinder.EVERY_S, self._find_baseline)
@@ -252,5 +267,30 @@ def run(state_dir: Path, root: Path | None, *, single: bool, as_json: bool) -> i
         anyio.run(finder.look)
         sys.stdout.write(once(board, root, finder.found, as_json))
         return 0
-    WatchApp(board, root, finder).run()
+    with as_viewer():
+        WatchApp(board, root, finder).run()
     return 0
+
+
+@contextmanager
+def as_viewer() -> Generator[None]:
+    """Run the body at a viewer's priority: this process's nice value raised to `NICENESS` and, on Linux, its
+    session's too (autogroup scheduling, `core.priority`), the session's value restored at the end.
+
+    Where the kernel shares the processor out between sessions first, the process's own nice value only ranks it
+    within its session, so the session's must be raised as well. That session is the terminal's: the person's shell
+    in that pane and any job it runs in the background. So the value read at the start is put back when the body
+    ends, whether by quitting, Ctrl-C, SIGTERM or an exception, unless another process changed it meanwhile; a value
+    already at `NICENESS` or higher is left alone. The process's own nice value ends with it. On macOS, and where the
+    session's value cannot be changed, the process's own nice value alone is raised.
+    """
+    own = os.nice(0)
+    if own < NICENESS:
+        os.nice(NICENESS - own)
+    before = session_niceness()
+    lowered = before is not None and before < NICENESS and set_session_niceness(NICENESS)
+    try:
+        yield
+    finally:
+        if lowered and before is not None and session_niceness() == NICENESS:
+            set_session_niceness(before, tries=10)  # another change in the same 100 ms is refused: a second at most

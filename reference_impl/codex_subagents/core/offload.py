@@ -33,7 +33,6 @@ import os
 import signal
 import sys
 import threading
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar, TypeVarTuple, Unpack
@@ -44,6 +43,7 @@ from pydantic import JsonValue
 
 from .errors import BaselineError, GitError, InputError, SubagentsError
 from .git import NICENESS
+from .priority import set_session_niceness
 
 _START = """
 import sys
@@ -159,16 +159,7 @@ def lower_priority() -> None:
     alone would leave it competing with the server as an equal.
     """
     os.nice(NICENESS)
-    if sys.platform == "linux":
-        for _ in range(3):
-            try:
-                Path("/proc/self/autogroup").write_text(str(NICENESS))
-            except BlockingIOError:
-                time.sleep(0.1)  # an unprivileged user may make one such change per 100 ms, machine-wide
-            except OSError:
-                return  # autogroup compiled out or refused: the nice value still orders the session
-            else:
-                return
+    set_session_niceness(NICENESS)
 
 
 def child() -> int:
