@@ -80,3 +80,26 @@ async def test_a_conflicted_index_and_a_submodule_leave_only_the_files_on_disk(t
     git(root, "update-index", "--add", "--cacheinfo", f"160000,{git(sub, 'rev-parse', 'HEAD').strip()},sub")
     baseline = await baselines.create(await worktree_at(root), None)
     assert recorded(root, baseline.info.commit) == on_disk(root, "both.txt", "sub/inner.txt")
+
+
+async def test_a_baseline_after_another_holds_the_files_on_disk_not_the_earlier_tree(tmp_path: Path) -> None:
+    """The next baseline starts from the previous one's tree: a file changed, made executable, replaced by a link,
+    deleted, an untracked file gone and a new one, a new protected ignored file: the tree holds each as it is now."""
+    root = committed(tmp_path / "repo", {"kept.txt": "kept\n", "edited.txt": "a\n", "gone.txt": "g\n", "x": "x\n"})
+    (root / ".gitignore").write_text(".env\n")
+    (root / "draft.txt").write_text("draft\n")
+    (root / "notes.txt").write_text("notes\n")
+    worktree = await worktree_at(root)
+    first = await baselines.create(worktree, None)
+    (root / "edited.txt").write_bytes(b"b\r\n")
+    (root / "kept.txt").chmod(0o755)
+    (root / "x").unlink()
+    (root / "x").symlink_to("kept.txt")
+    (root / "gone.txt").unlink()
+    (root / "draft.txt").unlink()
+    (root / "new.txt").write_text("new\n")
+    (root / ".env").write_text("KEY=1\n")
+    second = await baselines.create(worktree, None)
+    names = (".env", ".gitignore", "edited.txt", "kept.txt", "new.txt", "notes.txt", "x")
+    assert recorded(root, second.info.commit) == on_disk(root, *names)
+    assert "draft.txt" in recorded(root, first.info.commit)

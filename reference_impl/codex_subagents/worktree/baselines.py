@@ -25,7 +25,7 @@ import uuid
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import anyio
 from pydantic import BaseModel, Field, JsonValue
@@ -114,12 +114,14 @@ async def create(worktree: Worktree, label: str | None) -> Baseline:
     """Record the worktree now, touching no file, nor HEAD, the index or the stash.
 
     The user's index is read through a copy (`scratch_index`), never written: the snapshot lists and proves
-    blob ids from it, the staged tree is written from it, and then the worktree's tree, by replacing only the
-    entries that differ from the files on disk, so that git reuses its cached trees of unchanged directories.
+    blob ids from it and the staged tree is written from it. The worktree's tree is written from the previous
+    baseline's tree (or from the copy, for a first baseline) by replacing only the entries that differ from the
+    files on disk, so that git reuses its cached trees of unchanged directories.
     """
     with tempfile.TemporaryDirectory(prefix="codex-subagents-index-") as scratch:
         index = await scratch_index.copied(worktree, Path(scratch))
-        shot = await snapshot.take(worktree, write=True, reuse=await _previous(worktree), index=index)
+        previous = await _previous(worktree)
+        shot = await snapshot.take(worktree, write=True, reuse=previous.snapshot if previous else None, index=index)
         created = time.time()
         baseline_id = time.strftime("b-%Y%m%dT%H%M%S-", time.gmtime(created)) + uuid.uuid4().hex[:6]
         cache = _cache(worktree, baseline_id)
@@ -129,7 +131,7 @@ async def create(worktree: Worktree, label: str | None) -> Baseline:
             await offload.in_thread(signatures.save, cache, shot)
 
         async def record() -> None:
-            written = await _record(worktree, baseline_id, created, label, shot, index=index, scratch=Path(scratch))
+            written = await _record(worktree, baseline_id, created, label, shot, Path(scratch), index, previous)
             recorded.append(written)
 
         try:
@@ -148,14 +150,15 @@ async def _record(
     created: float,
     label: str | None,
     shot: Snapshot,
-    *,
-    index: Path | None,
     scratch: Path,
+    index: Path | None,
+    previous: _Previous | None,
 ) -> Baseline:
     """Write the baseline's commit of ``shot`` and the git state now, and point its ref at it.
 
-    The trees are written through ``index``, the copy of the user's index ``shot`` listed, or a new index file in
-    ``scratch`` when the user has none.
+    The staged tree is written from ``index``, the copy of the user's index ``shot`` listed (if the user has
+    one), and the worktree's tree from the ``previous`` baseline's tree when it is still there, else from
+    ``index`` too (or a new index file in ``scratch``).
     """
     root = worktree.root
     state = await gitstate.record(worktree, write=True, staged=shot.staged)
@@ -163,7 +166,8 @@ async def _record(
     staged = await scratch_index.write_tree(root, index, ok=(0, 128)) if index else ""
     if staged:
         items["staged"] = ("040000", "tree", staged)
-    items["worktree"] = ("040000", "tree", await scratch_index.worktree_tree(root, index or scratch / "index", shot))
+    tree = await _worktree_tree(root, shot, scratch, index, previous)
+    items["worktree"] = ("040000", "tree", tree)
     meta = await offload.in_thread(_meta, root, label, created, shot, state)
     items["meta.json"] = ("100644", "blob", (await git.run(root, "hash-object", "-w", "--stdin", stdin=meta)).decode())
     if state.index_blob:
@@ -197,13 +201,38 @@ async def load(worktree: Worktree, baseline_id: str) -> Baseline:
     return Baseline(_info(baseline_id, commit, meta), shot, GitState.model_validate(meta["state"]))
 
 
-async def _previous(worktree: Worktree) -> Snapshot | None:
+class _Previous(NamedTuple):
+    """The newest earlier baseline whose signatures are kept: its entries, and where its worktree's tree is."""
+
+    snapshot: Snapshot
+    tree: str
+    """The worktree's tree of that baseline, as git names it by its ref."""
+
+
+async def _worktree_tree(
+    root: Path, shot: Snapshot, scratch: Path, index: Path | None, previous: _Previous | None
+) -> str:
+    """The tree of ``shot``'s entries: written from the ``previous`` baseline's when its ref still stands, which
+    differs from it by what changed since; else from the copy of the user's ``index`` (or a new index file)."""
+    earlier = await git.run(root, "rev-parse", "-q", "--verify", previous.tree, ok=(0, 1)) if previous else b""
+    if previous and earlier.strip():
+        fresh = scratch / "worktree-index"
+        return await scratch_index.tree_after(
+            root, fresh, earlier.decode().strip(), shot.entries, previous.snapshot.entries
+        )
+    return await scratch_index.worktree_tree(root, index or scratch / "index", shot)
+
+
+async def _previous(worktree: Worktree) -> _Previous | None:
     """The newest kept signatures of a baseline of this worktree that still exists, so unchanged files are not read
     again; its ref must stand, for a blob it names to be kept by git."""
     out = await git.run(worktree.root, "for-each-ref", "--format=%(refname:lstrip=3)", REF_PREFIX)
     newest = await anyio.to_thread.run_sync(_newest_kept, worktree, out.decode().split())
     kept = await offload.in_thread(signatures.load, newest) if newest else None
-    return Snapshot(entries=kept.entries, ignored=frozenset(), skipped={}, taken_ns=kept.taken_ns) if kept else None
+    if not kept or not newest:
+        return None
+    shot = Snapshot(entries=kept.entries, ignored=frozenset(), skipped={}, taken_ns=kept.taken_ns)
+    return _Previous(shot, f"{REF_PREFIX}{newest.name}^{{commit}}:worktree")
 
 
 def _newest_kept(worktree: Worktree, baseline_ids: list[str]) -> Path | None:

@@ -1,4 +1,4 @@
-"""A baseline's tree of the worktree, written by git from a copy of the user's index.
+"""A baseline's tree of the worktree, written by git from an index that already holds most of it.
 
 The user's index already holds the blob id of most files, and a cache of the
 trees of the directories whose entries have not changed since it was last
@@ -7,7 +7,10 @@ proves blob ids from that copy (`snapshot`, `staged_stat`), writes the tree it
 stages, then replaces only the entries that differ from the files on disk
 (`records`) and writes the worktree's tree: git rebuilds the trees of the
 directories touched, not of all of them, and checks only their blobs. The
-user's index is read, never written.
+user's index is read, never written. A baseline taken after another starts
+from the previous baseline's tree instead (`tree_after`), which holds the
+untracked and ignored files too and differs from the new one only by what
+changed between them.
 """
 
 from __future__ import annotations
@@ -55,6 +58,26 @@ def _at(index: Path) -> dict[str, str]:
     return {"GIT_INDEX_FILE": str(index)}
 
 
+async def tree_after(
+    root: Path, index: Path, tree: str, entries: Mapping[str, Entry], earlier: Mapping[str, Entry]
+) -> str:
+    """The tree of ``entries``, written from ``tree``, the tree of ``earlier`` (a previous baseline's entries).
+
+    Git reads ``tree`` into the new index file ``index`` with the cache of its subtrees, the entries that differ
+    are replaced, and only the directories that hold them are written again.
+    """
+    await git.run(root, *_ONE_FILE, "read-tree", tree, env=_at(index))
+    data = await offload.in_thread(_changes, entries, earlier, "0" * len(tree))
+    await git.run(root, *_ONE_FILE, "update-index", "-z", "--index-info", stdin=data, env=_at(index))
+    return await write_tree(root, index)
+
+
+def _changes(entries: Mapping[str, Entry], earlier: Mapping[str, Entry], zero: str) -> bytes:
+    """The ``update-index -z --index-info`` input that turns an index of ``earlier`` into one of ``entries``."""
+    written = [(path, f"{entry.git_mode} {entry.sha}") for path, entry in entries.items() if earlier.get(path) != entry]
+    return _index_info([path for path in earlier if path not in entries], written, zero)
+
+
 def records(entries: Mapping[str, Entry], indexed: Mapping[str, str] | None = None) -> bytes:
     """The ``update-index -z --index-info`` input that turns an index holding ``indexed`` into one of ``entries``.
 
@@ -71,5 +94,10 @@ def records(entries: Mapping[str, Entry], indexed: Mapping[str, str] | None = No
         if listed.get(path) != f"{line} 0" or entry.sha in staged_stat.EMPTY_BLOBS:
             written.append((path, line))
     zero = "0" * (len(next(iter(listed.values())).split(" ")[1]) if listed else 40)
-    gone = "".join(f"0 {zero}\t{path}\0" for path in listed if path not in entries)
-    return os.fsencode(gone + "".join(f"{line}\t{path}\0" for path, line in sorted(written)))
+    return _index_info([path for path in listed if path not in entries], written, zero)
+
+
+def _index_info(gone: list[str], written: list[tuple[str, str]], zero: str) -> bytes:
+    """``update-index -z --index-info`` lines: ``gone`` removed first, then each ``(path, "mode blob")`` written."""
+    removed = "".join(f"0 {zero}\t{path}\0" for path in gone)
+    return os.fsencode(removed + "".join(f"{line}\t{path}\0" for path, line in sorted(written)))
