@@ -105,7 +105,7 @@ FULL = Plan(
     watch_journal_mb=50,
     watch_status_workers=8,
     watch_status_phase_s=5.0,
-    watch_status_rounds=4,
+    watch_status_rounds=12,
 )
 QUICK = Plan(
     mode="quick",
