@@ -121,7 +121,8 @@ async def create(worktree: Worktree, label: str | None) -> Baseline:
     with tempfile.TemporaryDirectory(prefix="codex-subagents-index-") as scratch:
         index = await scratch_index.copied(worktree, Path(scratch))
         previous = await _previous(worktree)
-        shot = await snapshot.take(worktree, write=True, reuse=previous.snapshot if previous else None, index=index)
+        shot, stored = await _taken(worktree, index, previous)
+        where = _Where(Path(scratch), index, stored, previous)
         created = time.time()
         baseline_id = time.strftime("b-%Y%m%dT%H%M%S-", time.gmtime(created)) + uuid.uuid4().hex[:6]
         cache = _cache(worktree, baseline_id)
@@ -131,7 +132,7 @@ async def create(worktree: Worktree, label: str | None) -> Baseline:
             await offload.in_thread(signatures.save, cache, shot)
 
         async def record() -> None:
-            written = await _record(worktree, baseline_id, created, label, shot, Path(scratch), index, previous)
+            written = await _record(worktree, baseline_id, created, label, shot, where)
             recorded.append(written)
 
         try:
@@ -144,29 +145,53 @@ async def create(worktree: Worktree, label: str | None) -> Baseline:
     return recorded[0]
 
 
+async def _taken(worktree: Worktree, index: Path | None, previous: _Previous | None) -> tuple[Snapshot, str | None]:
+    """The snapshot, listed from the copy ``index`` of the user's index, and the blob of that copy, which git stores
+    meanwhile: neither needs the other."""
+    taken: list[Snapshot] = []
+    stored: list[str] = []
+
+    async def take() -> None:
+        reuse = previous.snapshot if previous else None
+        taken.append(await snapshot.take(worktree, write=True, reuse=reuse, index=index))
+
+    async def store(copy: Path) -> None:
+        stored.append(await scratch_index.stored(worktree.root, copy))
+
+    await offload.concurrently(take, *([partial(store, index)] if index else []))
+    return taken[0], stored[0] if stored else None
+
+
+@dataclass(frozen=True)
+class _Where:
+    """What a baseline's record is written from, beside its snapshot."""
+
+    scratch: Path
+    """A scratch directory for index files."""
+    index: Path | None
+    """The copy of the user's index the snapshot listed; None when the user has none."""
+    stored_index: str | None
+    """The blob of that copy, stored while the snapshot was taken."""
+    previous: _Previous | None
+    """The previous baseline, whose tree the worktree's tree is written from."""
+
+
 async def _record(
-    worktree: Worktree,
-    baseline_id: str,
-    created: float,
-    label: str | None,
-    shot: Snapshot,
-    scratch: Path,
-    index: Path | None,
-    previous: _Previous | None,
+    worktree: Worktree, baseline_id: str, created: float, label: str | None, shot: Snapshot, where: _Where
 ) -> Baseline:
     """Write the baseline's commit of ``shot`` and the git state now, and point its ref at it.
 
-    The staged tree is written from ``index``, the copy of the user's index ``shot`` listed (if the user has
-    one), and the worktree's tree from the ``previous`` baseline's tree when it is still there, else from
-    ``index`` too (or a new index file in ``scratch``).
+    The staged tree is written from the copy of the user's index ``shot`` listed (if the user has one), and the
+    worktree's tree from the previous baseline's tree when it is still there, else from that copy too (or a new
+    index file).
     """
     root = worktree.root
-    state = await gitstate.record(worktree, write=True, staged=shot.staged)
+    state = await gitstate.record(worktree, write=True, staged=shot.staged, stored_index=where.stored_index)
     items: dict[str, tuple[str, str, str]] = {}
-    staged = await scratch_index.write_tree(root, index, ok=(0, 128)) if index else ""
+    staged = await scratch_index.write_tree(root, where.index, ok=(0, 128)) if where.index else ""
     if staged:
         items["staged"] = ("040000", "tree", staged)
-    tree = await _worktree_tree(root, shot, scratch, index, previous)
+    tree = await _worktree_tree(root, shot, where)
     items["worktree"] = ("040000", "tree", tree)
     meta = await offload.in_thread(_meta, root, label, created, shot, state)
     items["meta.json"] = ("100644", "blob", (await git.run(root, "hash-object", "-w", "--stdin", stdin=meta)).decode())
@@ -209,18 +234,17 @@ class _Previous(NamedTuple):
     """The worktree's tree of that baseline, as git names it by its ref."""
 
 
-async def _worktree_tree(
-    root: Path, shot: Snapshot, scratch: Path, index: Path | None, previous: _Previous | None
-) -> str:
+async def _worktree_tree(root: Path, shot: Snapshot, where: _Where) -> str:
     """The tree of ``shot``'s entries: written from the ``previous`` baseline's when its ref still stands, which
     differs from it by what changed since; else from the copy of the user's ``index`` (or a new index file)."""
+    previous, scratch = where.previous, where.scratch
     earlier = await git.run(root, "rev-parse", "-q", "--verify", previous.tree, ok=(0, 1)) if previous else b""
     if previous and earlier.strip():
         fresh = scratch / "worktree-index"
         return await scratch_index.tree_after(
             root, fresh, earlier.decode().strip(), shot.entries, previous.snapshot.entries
         )
-    return await scratch_index.worktree_tree(root, index or scratch / "index", shot)
+    return await scratch_index.worktree_tree(root, where.index or scratch / "index", shot)
 
 
 async def _previous(worktree: Worktree) -> _Previous | None:

@@ -66,20 +66,24 @@ def staged_digest(listing: bytes) -> str:
     return hashlib.sha256(listing).hexdigest()
 
 
-async def record(worktree: Worktree, *, write: bool, staged: str | None = None) -> GitState:
+async def record(
+    worktree: Worktree, *, write: bool, staged: str | None = None, stored_index: str | None = None
+) -> GitState:
     """Read HEAD, the index and the stash list of the worktree.
 
     ``staged`` is the `staged_digest` of a listing just read (by a snapshot), so it is not read again.
+    ``stored_index`` is the blob of the index as a baseline stored it, from the copy its listing read; the index
+    is then not read again either.
     """
     root = worktree.root
     branch = (await git.run(root, "symbolic-ref", "-q", "HEAD", ok=(0, 1))).decode().strip() or None
     head = (await git.run(root, "rev-parse", "-q", "--verify", "HEAD^{commit}", ok=(0, 1))).decode().strip()
-    data = await anyio.to_thread.run_sync(_read, worktree.index)
-    blob = None
+    data = None if stored_index else await anyio.to_thread.run_sync(_read, worktree.index)
+    blob = stored_index
     if data is not None and write:
         blob = (await git.run(root, "hash-object", "-w", "--stdin", stdin=data)).decode().strip()
     entries = ""
-    if data:
+    if data or stored_index:
         entries = staged if staged is not None else staged_digest(await git.run(root, "ls-files", "-z", "--stage"))
     return GitState(
         head=Head(branch=branch, commit=head or None),

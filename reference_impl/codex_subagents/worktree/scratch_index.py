@@ -42,6 +42,11 @@ async def copied(worktree: Worktree, scratch: Path) -> Path | None:
     return copy
 
 
+async def stored(root: Path, index: Path) -> str:
+    """Store the copy ``index`` as a blob and return its id; git reads the file itself, so nothing is piped."""
+    return (await git.run(root, "hash-object", "-w", "--no-filters", "--", str(index))).decode().strip()
+
+
 async def write_tree(root: Path, index: Path, ok: tuple[int, ...] = (0,)) -> str:
     """The tree the index file ``index`` stages; empty when git refuses it (conflicts) and ``ok`` allows that."""
     return (await git.run(root, *_ONE_FILE, "write-tree", env=_at(index), ok=ok)).decode().strip()
@@ -63,11 +68,19 @@ async def tree_after(
 ) -> str:
     """The tree of ``entries``, written from ``tree``, the tree of ``earlier`` (a previous baseline's entries).
 
-    Git reads ``tree`` into the new index file ``index`` with the cache of its subtrees, the entries that differ
-    are replaced, and only the directories that hold them are written again.
+    Git reads ``tree`` into the new index file ``index`` with the cache of its subtrees (while Python finds the
+    entries that differ), those entries are replaced, and only the directories that hold them are written again.
     """
-    await git.run(root, *_ONE_FILE, "read-tree", tree, env=_at(index))
-    data = await offload.in_thread(_changes, entries, earlier, "0" * len(tree))
+    found = [b""]
+
+    async def read() -> None:
+        await git.run(root, *_ONE_FILE, "read-tree", tree, env=_at(index))
+
+    async def compare() -> None:
+        found[0] = await offload.in_thread(_changes, entries, earlier, "0" * len(tree))
+
+    await offload.concurrently(read, compare)
+    data = found[0]
     await git.run(root, *_ONE_FILE, "update-index", "-z", "--index-info", stdin=data, env=_at(index))
     return await write_tree(root, index)
 
