@@ -22,7 +22,7 @@ from codex_subagents import build_server
 from codex_subagents.coordination import batch
 from codex_subagents.core.config import Settings
 from codex_subagents.jobs import models as r
-from codex_subagents.worktree import baselines, rollback
+from codex_subagents.worktree import description, rollback
 
 pytestmark = pytest.mark.anyio
 
@@ -212,7 +212,7 @@ async def test_wait_any_lists_the_jobs_still_running(client: Client) -> None:
 async def test_overlaps_and_rollback_through_the_tools(client: Client, repo: Path) -> None:
     """Two jobs writing one file overlap; rollback puts the baseline back and keeps the user's file."""
     (repo / "mine.txt").write_text("the user's own work\n")
-    baseline = await call(client, "codex_baseline", baselines.BaselineInfo, label="before")
+    baseline = await call(client, "codex_baseline", description.BaselineInfo, label="before")
     first = await call(
         client,
         "codex_spawn",
@@ -242,15 +242,15 @@ async def test_overlaps_and_rollback_through_the_tools(client: Client, repo: Pat
     assert (repo / "a.txt").read_text() == "original a\n"
     assert not (repo / "b.txt").exists()
     assert (repo / "mine.txt").read_text() == "the user's own work\n"
-    listed = await call(client, "codex_baselines", baselines.BaselineList)
+    listed = await call(client, "codex_baselines", description.BaselineList)
     assert [b.baseline_id for b in listed.baselines] == [baseline.baseline_id]
-    await call(client, "codex_baseline_drop", baselines.DropResult, baseline_id=baseline.baseline_id)
-    assert (await call(client, "codex_baselines", baselines.BaselineList)).baselines == []
+    await call(client, "codex_baseline_drop", description.DropResult, baseline_id=baseline.baseline_id)
+    assert (await call(client, "codex_baselines", description.BaselineList)).baselines == []
 
 
 async def test_rollback_is_refused_while_a_worker_may_still_write(client: Client) -> None:
     """A running job in the worktree blocks rollback until it is waited for or cancelled."""
-    baseline = await call(client, "codex_baseline", baselines.BaselineInfo)
+    baseline = await call(client, "codex_baseline", description.BaselineInfo)
     spawned = await call(client, "codex_spawn", r.SpawnResult, prompt=fake(hang=True))
     error = await refused(client, "codex_rollback", baseline_id=baseline.baseline_id)
     assert str(spawned.job_id) in error and "codex_cancel" in error
@@ -262,7 +262,7 @@ async def test_integrity_names_what_a_failed_job_left_behind(client: Client, rep
     """After a failure, the paths the job was seen writing and the changes nobody claims are named, not the user's
     edits from before the baseline."""
     (repo / "user.txt").write_text("the user's\n")
-    baseline = await call(client, "codex_baseline", baselines.BaselineInfo)
+    baseline = await call(client, "codex_baseline", description.BaselineInfo)
     patch = json.dumps(
         {
             "type": "item.started",

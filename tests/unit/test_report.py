@@ -18,7 +18,7 @@ from codex_subagents.observe.batch import Batch, Choice, current, moment, select
 from codex_subagents.observe.findings import alerts, overlaps, reruns
 from codex_subagents.observe.page import html
 from codex_subagents.observe.timeline import svg
-from codex_subagents.worktree import baselines, rollback_log
+from codex_subagents.worktree import baselines, description, rollback_log
 from codex_subagents.worktree.location import worktree_at
 from unit.batches import T0, collision, finished_job, story
 from unit.repos import committed
@@ -60,7 +60,7 @@ def test_times_are_epoch_seconds_or_iso_and_anything_else_is_named(tmp_path: Pat
         moment("yesterday")
 
 
-async def _two_baselines(root: Path) -> tuple[baselines.BaselineInfo, baselines.BaselineInfo]:
+async def _two_baselines(root: Path) -> tuple[description.BaselineInfo, description.BaselineInfo]:
     worktree = await worktree_at(root)
     first = (await baselines.create(worktree, "first")).info
     second = (await baselines.create(worktree, "second")).info

@@ -21,7 +21,7 @@ from pathlib import Path
 from ..core import state_layout as layout
 from ..core.errors import ConfigError, GitError
 from ..worktree import baselines, rollback_log
-from ..worktree.baselines import BaselineInfo
+from ..worktree.description import BaselineInfo
 from ..worktree.location import worktree_at
 from ..worktree.rollback_log import Rollback
 from .activity import clock

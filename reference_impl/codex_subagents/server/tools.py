@@ -29,7 +29,7 @@ from ..jobs import models
 from ..jobs.registry import live_jobs_in
 from ..jobs.worker import enclosing_job, job_request
 from ..supervision.supervisor import JobSupervisor
-from ..worktree import baselines, location
+from ..worktree import baselines, description, location
 from ..worktree.rollback import RollbackResult
 from . import stdio
 
@@ -214,7 +214,7 @@ async def codex_baseline(
     ctx: Ctx,
     cwd: Cwd = None,
     label: Annotated[str | None, Field(max_length=80, description="A note kept with the baseline")] = None,
-) -> baselines.BaselineInfo:
+) -> description.BaselineInfo:
     """Record the whole worktree as it is now, the user's uncommitted work included, to roll back to.
 
     Records every file's exact bytes and permission bits (ignored files too, up to
@@ -226,13 +226,13 @@ async def codex_baseline(
 
 
 @_tool(_READ)
-async def codex_baselines(ctx: Ctx, cwd: Cwd = None) -> baselines.BaselineList:
+async def codex_baselines(ctx: Ctx, cwd: Cwd = None) -> description.BaselineList:
     """List the worktree's baselines, newest first."""
     return await baselines.listed(await location.worktree(_roots(ctx), cwd))
 
 
 @_tool(_DESTROY)
-async def codex_baseline_drop(ctx: Ctx, baseline_id: BaselineId, cwd: Cwd = None) -> baselines.DropResult:
+async def codex_baseline_drop(ctx: Ctx, baseline_id: BaselineId, cwd: Cwd = None) -> description.DropResult:
     """Delete a baseline once its work is kept or discarded."""
     return await baselines.drop(await location.worktree(_roots(ctx), cwd), baseline_id)
 

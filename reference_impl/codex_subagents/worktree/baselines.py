@@ -28,19 +28,17 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import anyio
-from pydantic import BaseModel, Field, JsonValue
+from pydantic import JsonValue
 
 from ..core import git, offload
 from ..core.errors import BaselineError, GitError, InputError
 from ..core.paths import git_quoted, git_unquoted
-from . import gitdir, gitstate, scratch_index, signatures, snapshot
-from .gitstate import GitState, Head
+from . import description, gitdir, gitstate, scratch_index, signatures, snapshot
+from .description import REF_PREFIX, BaselineInfo, BaselineList, DropResult
+from .gitstate import GitState
 from .location import Worktree
-from .snapshot import Entry, SkipReason, Snapshot
+from .snapshot import Entry, Snapshot
 
-REF_PREFIX = "refs/codex-subagents/baselines/"
-LISTED = 200
-"""At most this many paths of each kind are listed in a baseline's description."""
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
 _IDENTITY = {
     "GIT_AUTHOR_NAME": "codex-subagents",
@@ -48,44 +46,6 @@ _IDENTITY = {
     "GIT_COMMITTER_NAME": "codex-subagents",
     "GIT_COMMITTER_EMAIL": "codex-subagents@localhost",
 }
-
-
-class Unprotected(BaseModel):
-    """A path the baseline does not protect, and why: a rollback never touches it."""
-
-    path: str
-    reason: SkipReason
-
-
-class BaselineInfo(BaseModel):
-    """A recorded worktree: what it protects, what it leaves out, and where HEAD was."""
-
-    baseline_id: str
-    label: str | None
-    ref: str = Field(description="The private ref that keeps the baseline")
-    commit: str
-    root: str = Field(description="The worktree the baseline belongs to")
-    created_at: float = Field(description="Epoch seconds")
-    head: Head
-    protected_files: int = Field(description="Files recorded byte for byte with their exact permission bits")
-    ignored_files: list[str] = Field(description=f"Ignored files protected like tracked ones (first {LISTED})")
-    unprotected: list[Unprotected] = Field(
-        description=f"Paths left out: ignored directories, large ignored files, special files (first {LISTED})"
-    )
-    unprotected_count: int
-
-
-class BaselineList(BaseModel):
-    """The baselines of a worktree, newest first."""
-
-    baselines: list[BaselineInfo]
-
-
-class DropResult(BaseModel):
-    """A dropped baseline."""
-
-    baseline_id: str
-    dropped: bool
 
 
 @dataclass(frozen=True)
@@ -193,7 +153,7 @@ async def _record(
         items["staged"] = ("040000", "tree", staged)
     tree = await _worktree_tree(root, shot, where)
     items["worktree"] = ("040000", "tree", tree)
-    meta = await offload.in_thread(_meta, root, label, created, shot, state)
+    meta = await offload.in_thread(description.meta_json, root, label, created, shot, state)
     items["meta.json"] = ("100644", "blob", (await git.run(root, "hash-object", "-w", "--stdin", stdin=meta)).decode())
     if state.index_blob:
         items["index"] = ("100644", "blob", state.index_blob)
@@ -204,7 +164,7 @@ async def _record(
     args = ["commit-tree", wrapper, *(a for c in dict.fromkeys(parents) for a in ("-p", c))]
     commit = (await git.run(root, *args, "-m", f"codex-subagents baseline {baseline_id}", env=_IDENTITY)).decode()
     await git.run(root, "update-ref", REF_PREFIX + baseline_id, commit.strip())
-    return Baseline(_info(baseline_id, commit.strip(), json.loads(meta)), shot, state)
+    return Baseline(description.info_of(baseline_id, commit.strip(), json.loads(meta)), shot, state)
 
 
 async def load(worktree: Worktree, baseline_id: str) -> Baseline:
@@ -223,7 +183,7 @@ async def load(worktree: Worktree, baseline_id: str) -> Baseline:
         skipped={git_unquoted(p): reason for p, reason in meta["skipped"].items()},
         taken_ns=meta["taken_ns"],
     )
-    return Baseline(_info(baseline_id, commit, meta), shot, GitState.model_validate(meta["state"]))
+    return Baseline(description.info_of(baseline_id, commit, meta), shot, GitState.model_validate(meta["state"]))
 
 
 class _Previous(NamedTuple):
@@ -272,7 +232,7 @@ def _newest_kept(worktree: Worktree, baseline_ids: list[str]) -> Path | None:
 
 async def listed(worktree: Worktree) -> BaselineList:
     """The worktree's baselines, newest first."""
-    return BaselineList(baselines=[_info(*found) for found in await _recorded(worktree.root)])
+    return BaselineList(baselines=[description.info_of(*found) for found in await _recorded(worktree.root)])
 
 
 async def _recorded(root: Path) -> list[tuple[str, str, Any]]:
@@ -315,44 +275,6 @@ async def drop(worktree: Worktree, baseline_id: str) -> DropResult:
     cache = _cache(worktree, baseline_id)
     await anyio.to_thread.run_sync(lambda: cache.unlink(missing_ok=True))
     return DropResult(baseline_id=baseline_id, dropped=True)
-
-
-def _meta(root: Path, label: str | None, created: float, shot: Snapshot, state: GitState) -> bytes:
-    default = {False: 0o644, True: 0o755}
-    modes = {
-        git_quoted(p): e.perm for p, e in shot.entries.items() if not e.link and e.perm != default[bool(e.perm & 0o100)]
-    }
-    return json.dumps(
-        {
-            "version": 2,
-            "root": git_quoted(str(root)),
-            "label": label,
-            "created_at": created,
-            "taken_ns": shot.taken_ns,
-            "files": len(shot.entries),
-            "modes": modes,
-            "ignored": sorted(git_quoted(p) for p in shot.ignored),
-            "skipped": {git_quoted(p): reason for p, reason in sorted(shot.skipped.items())},
-            "state": state.model_dump(),
-        }
-    ).encode()
-
-
-def _info(baseline_id: str, commit: str, meta: Any) -> BaselineInfo:
-    unprotected = [Unprotected(path=p, reason=r) for p, r in meta["skipped"].items()]
-    return BaselineInfo(
-        baseline_id=baseline_id,
-        label=meta["label"],
-        ref=REF_PREFIX + baseline_id,
-        commit=commit,
-        root=meta["root"],
-        created_at=meta["created_at"],
-        head=GitState.model_validate(meta["state"]).head,
-        protected_files=meta["files"],
-        ignored_files=meta["ignored"][:LISTED],
-        unprotected=unprotected[:LISTED],
-        unprotected_count=len(unprotected),
-    )
 
 
 async def _entries(root: Path, tree: str, modes: dict[str, int]) -> dict[str, Entry]:

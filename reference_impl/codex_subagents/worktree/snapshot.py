@@ -27,22 +27,21 @@ import time
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 import anyio
 
-from ..core import git, offload
+from ..core import offload
 from ..core.errors import GitError
 from ..core.paths import under
-from . import gitstate, rawhash, staged_stat
+from . import rawhash, staged_stat
+from .listing import Listing, SkipReason, list_into
 from .location import Worktree
 
-SkipReason = Literal["ignored_directory", "too_large", "nested_repository", "not_a_file", "unreadable"]
 MAX_IGNORED_FILE_BYTES = 8 * 1024 * 1024
 """The largest ignored file a baseline protects; larger ones are listed as not protected."""
 MAX_IGNORED_TOTAL_BYTES = 256 * 1024 * 1024
 """All protected ignored files together stay below this; the rest are listed as not protected."""
-MAX_NESTING = 8
 _RACY_NS = 2_000_000_000
 
 
@@ -79,17 +78,6 @@ class Snapshot:
     """For a baseline, the top repository's index entries as listed (mode, blob id and stage) by path."""
 
 
-@dataclass
-class _Listing:
-    """Paths found by git for one (possibly nested) repository, before anything is read."""
-
-    paths: list[str] = field(default_factory=list[str])
-    ignored: list[str] = field(default_factory=list[str])
-    skipped: dict[str, SkipReason] = field(default_factory=dict[str, SkipReason])
-    staged: str | None = None
-    indexed: dict[str, str] | None = None
-
-
 async def take(
     worktree: Worktree,
     *,
@@ -114,11 +102,11 @@ async def take(
     """
     root = worktree.root
     taken = time.time_ns()
-    listing = _Listing(indexed={} if index else None)
+    listing = Listing(indexed={} if index else None)
     if earlier is None and reuse is None and index is not None:
         entries, skipped, ignored = await _first(worktree, listing, index, write)
     else:
-        await _list(root, "", listing, 0, ignored_too=earlier is None, index=index)
+        await list_into(root, "", listing, 0, ignored_too=earlier is None, index=index)
         entries, skipped, ignored = await offload.in_thread(_examine, root, listing, earlier, earlier or reuse)
     fresh = [path for path, entry in entries.items() if not entry.sha]
     await offload.in_thread(_settle, entries, skipped, await _hash(root, entries, fresh, write))
@@ -127,7 +115,7 @@ async def take(
 
 
 async def _first(
-    worktree: Worktree, listing: _Listing, index: Path, write: bool
+    worktree: Worktree, listing: Listing, index: Path, write: bool
 ) -> tuple[dict[str, Entry], dict[str, SkipReason], set[str]]:
     """The entries of a snapshot with nothing of its own to reuse, the blob ids of the files ``index`` proves filled.
 
@@ -149,7 +137,7 @@ async def _first(
         judged.set()
 
     async def check_tracked(paths: list[str]) -> None:
-        found, special, _ = await offload.in_thread(_examine, root, _Listing(paths=paths), None, None)
+        found, special, _ = await offload.in_thread(_examine, root, Listing(paths=paths), None, None)
         await judged.wait()
         rules = {path: entry for path, entry in outside[0][0].items() if path.rpartition("/")[2] == ".gitattributes"}
         proven = await staged_stat.proven(worktree, {**found, **rules}, listing.indexed or {}, judgement[0])
@@ -157,10 +145,10 @@ async def _first(
         tracked.append((found, special))
 
     async def examine() -> None:
-        await _list(root, "", listing, 0, ignored_too=True, index=index)
+        await list_into(root, "", listing, 0, ignored_too=True, index=index)
         indexed = listing.indexed or {}
         inside = [path for path in listing.paths if path in indexed]
-        others = _Listing([p for p in listing.paths if p not in indexed], listing.ignored, listing.skipped)
+        others = Listing([p for p in listing.paths if p not in indexed], listing.ignored, listing.skipped)
         outside.append(await offload.in_thread(_examine, root, others, None, None))
 
         async def hash_outside() -> None:
@@ -205,7 +193,7 @@ def _settle(entries: dict[str, Entry], skipped: dict[str, SkipReason], hashed: _
 
 
 def _examine(
-    root: Path, listing: _Listing, earlier: Snapshot | None, trusted: Snapshot | None
+    root: Path, listing: Listing, earlier: Snapshot | None, trusted: Snapshot | None
 ) -> tuple[dict[str, Entry], dict[str, SkipReason], set[str]]:
     """``lstat`` what the listing found and make an entry of each file, its blob id known when trusted."""
     excluded = frozenset(earlier.skipped if earlier else ())
@@ -230,65 +218,6 @@ def _examine(
         sha = previous.sha if same and previous and signature[1] < settled_before else ""
         entries[path] = Entry(sha, 0 if link else stat.S_IMODE(info.st_mode), link, signature)
     return entries, skipped, ignored
-
-
-async def _list(
-    root: Path, prefix: str, listing: _Listing, depth: int, *, ignored_too: bool, index: Path | None = None
-) -> None:
-    """Add what git lists in the repository at ``root / prefix`` to ``listing``, nested ones included.
-
-    Ignored files and directories are listed only when ``ignored_too`` (for a baseline, which decides them). The
-    three listings run at once: each is a walk of the tree or a read of the index, and a machine has cores to spare.
-    """
-    here = root / prefix if prefix else root
-    found = [b"", b"", b""]
-    commands = [["ls-files", "-z", "--stage"], ["ls-files", "-z", "--others", "--exclude-standard"]]
-    if ignored_too:
-        commands.append(["ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"])
-    env = {"GIT_INDEX_FILE": str(index)} if index else None
-
-    async def one(number: int) -> None:
-        found[number] = await git.run(here, *commands[number], env=env if number == 0 else None)
-
-    await offload.concurrently(*(partial(one, number) for number in range(len(commands))))
-    tracked, others, ignored = found
-    nested = await offload.in_thread(_parse, prefix, listing, tracked, others, ignored)
-    repositories = await anyio.to_thread.run_sync(lambda: [p for p in nested if (here / p / ".git").exists()])
-    for path in repositories:
-        if depth >= MAX_NESTING:
-            listing.skipped[prefix + path] = "nested_repository"
-            continue
-        try:
-            await _list(root, f"{prefix}{path}/", listing, depth + 1, ignored_too=ignored_too)
-        except GitError:
-            listing.skipped[prefix + path] = "nested_repository"
-
-
-def _parse(prefix: str, listing: _Listing, tracked: bytes, others: bytes, ignored: bytes) -> list[str]:
-    """Add git's listings of one repository to ``listing``; return the nested repositories' paths in it."""
-    nested: list[str] = []
-    if not prefix:
-        listing.staged = gitstate.staged_digest(tracked)
-    indexed = listing.indexed if not prefix else None
-    for record in git.nul_split(tracked):
-        meta, _, path = record.partition("\t")
-        if indexed is not None:
-            indexed[path] = meta
-        if meta.startswith("160000"):
-            nested.append(path)
-        elif not listing.paths or listing.paths[-1] != prefix + path:
-            listing.paths.append(prefix + path)
-    for path in git.nul_split(others):
-        if path.endswith("/"):
-            nested.append(path.rstrip("/"))
-        else:
-            listing.paths.append(prefix + path)
-    directories = [path for path in git.nul_split(ignored) if path.endswith("/")]
-    for path in directories:
-        listing.skipped[prefix + path.rstrip("/")] = "ignored_directory"
-    inside = frozenset(path.rstrip("/") for path in directories)
-    listing.ignored += [prefix + p for p in git.nul_split(ignored) if not p.endswith("/") and not under(p, inside)]
-    return nested
 
 
 def _lstat_all(root: Path, paths: list[str]) -> dict[str, os.stat_result | str]:
