@@ -2,8 +2,8 @@
 
 Linux kernels with autogroup scheduling (on by default in desktop distributions)
 share the processor out between sessions first, and a nice value only orders
-the processes of one session. A session's own nice value, in
-``/proc/self/autogroup``, is what ranks it against the others. An unprivileged
+the processes of one session. A session's own nice value, in the process's
+``autogroup`` file, is what ranks it against the others. An unprivileged
 user may make one such change per 100 ms, machine-wide, and may raise a
 session's nice value but not lower it below 0.
 """
@@ -14,16 +14,21 @@ import sys
 import time
 from pathlib import Path
 
-AUTOGROUP = Path("/proc/self/autogroup")
-"""This process's session as Linux's scheduler groups it: ``/autogroup-N nice V``."""
+
+def _autogroup() -> Path | None:
+    """The file of this process's session as Linux's scheduler groups it (``/autogroup-N nice V``); None elsewhere."""
+    if sys.platform == "linux":
+        return Path("/proc/self/autogroup")
+    return None
 
 
 def session_niceness() -> int | None:
     """The nice value of this process's session, or None where the kernel schedules no sessions as groups."""
-    if sys.platform != "linux":
+    autogroup = _autogroup()
+    if autogroup is None:
         return None
     try:
-        words = AUTOGROUP.read_text().split()
+        words = autogroup.read_text().split()
     except OSError:
         return None
     if len(words) != 3 or words[1] != "nice" or not words[2].lstrip("-").isdigit():
@@ -39,11 +44,12 @@ def set_session_niceness(value: int, *, tries: int = 3) -> bool:
     priority asked) is final, the process's own nice value then still orders it in
     its session.
     """
-    if sys.platform != "linux":
+    autogroup = _autogroup()
+    if autogroup is None:
         return False
     for attempt in range(tries):
         try:
-            AUTOGROUP.write_text(str(value))
+            autogroup.write_text(str(value))
         except BlockingIOError:
             if attempt + 1 < tries:
                 time.sleep(0.1)
