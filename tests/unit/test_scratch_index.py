@@ -103,3 +103,18 @@ async def test_a_baseline_after_another_holds_the_files_on_disk_not_the_earlier_
     names = (".env", ".gitignore", "edited.txt", "kept.txt", "new.txt", "notes.txt", "x")
     assert recorded(root, second.info.commit) == on_disk(root, *names)
     assert "draft.txt" in recorded(root, first.info.commit)
+
+
+async def test_the_staged_tree_is_what_the_users_index_stages_at_a_first_baseline_and_the_next(tmp_path: Path) -> None:
+    """A change staged and then edited again, an untracked file beside: the baseline keeps what the index stages,
+    not what is on disk, whether its worktree's tree is written through the same copy of the index or not."""
+    root = committed(tmp_path / "repo", {"a.txt": "a\n"})
+    (root / "a.txt").write_text("staged\n")
+    git(root, "add", "a.txt")
+    (root / "a.txt").write_text("on disk\n")
+    (root / "new.txt").write_text("untracked\n")
+    staged = git(root, "write-tree").strip()
+    worktree = await worktree_at(root)
+    for _ in range(2):
+        baseline = await baselines.create(worktree, None)
+        assert git(root, "rev-parse", f"{baseline.info.commit}:staged").strip() == staged

@@ -85,7 +85,7 @@ async def create(worktree: Worktree, label: str | None) -> Baseline:
         where = _Where(Path(scratch), index, stored, previous)
         created = time.time()
         baseline_id = time.strftime("b-%Y%m%dT%H%M%S-", time.gmtime(created)) + uuid.uuid4().hex[:6]
-        cache = _cache(worktree, baseline_id)
+        cache = signatures.kept_at(worktree, baseline_id)
         recorded: list[Baseline] = []
 
         async def keep() -> None:
@@ -146,13 +146,20 @@ async def _record(
     index file).
     """
     root = worktree.root
-    state = await gitstate.record(worktree, write=True, staged=shot.staged, stored_index=where.stored_index)
     items: dict[str, tuple[str, str, str]] = {}
-    staged = await scratch_index.write_tree(root, where.index, ok=(0, 128)) if where.index else ""
-    if staged:
-        items["staged"] = ("040000", "tree", staged)
-    tree = await _worktree_tree(root, shot, where)
-    items["worktree"] = ("040000", "tree", tree)
+    states: list[GitState] = []
+
+    async def record_state() -> None:
+        states.append(await gitstate.record(worktree, write=True, staged=shot.staged, stored_index=where.stored_index))
+
+    async def write_trees() -> None:
+        # the staged tree first: the worktree's may be written through the same copy of the index, changing it
+        if where.index and (staged := await scratch_index.write_tree(root, where.index, ok=(0, 128))):
+            items["staged"] = ("040000", "tree", staged)
+        items["worktree"] = ("040000", "tree", await _worktree_tree(root, shot, where))
+
+    await offload.concurrently(record_state, write_trees)
+    state = states[0]
     meta = await offload.in_thread(description.meta_json, root, label, created, shot, state)
     items["meta.json"] = ("100644", "blob", (await git.run(root, "hash-object", "-w", "--stdin", stdin=meta)).decode())
     if state.index_blob:
@@ -175,7 +182,7 @@ async def load(worktree: Worktree, baseline_id: str) -> Baseline:
         BaselineError: when this worktree has no such baseline.
     """
     commit, meta = await _read(worktree.root, baseline_id)
-    kept = await offload.in_thread(signatures.load, _cache(worktree, baseline_id))
+    kept = await offload.in_thread(signatures.load, signatures.kept_at(worktree, baseline_id))
     entries = kept.entries if kept else await _entries(worktree.root, f"{commit}:worktree", meta["modes"])
     shot = Snapshot(
         entries=entries,
@@ -211,23 +218,13 @@ async def _previous(worktree: Worktree) -> _Previous | None:
     """The newest kept signatures of a baseline of this worktree that still exists, so unchanged files are not read
     again; its ref must stand, for a blob it names to be kept by git."""
     out = await git.run(worktree.root, "for-each-ref", "--format=%(refname:lstrip=3)", REF_PREFIX)
-    newest = await anyio.to_thread.run_sync(_newest_kept, worktree, out.decode().split())
+    ids = [name for name in out.decode().split() if _ID.fullmatch(name)]
+    newest = await anyio.to_thread.run_sync(signatures.newest, worktree, ids)
     kept = await offload.in_thread(signatures.load, newest) if newest else None
     if not kept or not newest:
         return None
     shot = Snapshot(entries=kept.entries, ignored=frozenset(), skipped={}, taken_ns=kept.taken_ns)
     return _Previous(shot, f"{REF_PREFIX}{newest.name}^{{commit}}:worktree")
-
-
-def _newest_kept(worktree: Worktree, baseline_ids: list[str]) -> Path | None:
-    """The signatures file written last among those of ``baseline_ids``; a linked worktree keeps its own."""
-    written: list[tuple[int, Path]] = []
-    for baseline_id in filter(_ID.fullmatch, baseline_ids):
-        try:
-            written.append((_cache(worktree, baseline_id).stat().st_mtime_ns, _cache(worktree, baseline_id)))
-        except OSError:
-            continue
-    return max(written)[1] if written else None
 
 
 async def listed(worktree: Worktree) -> BaselineList:
@@ -272,7 +269,7 @@ async def drop(worktree: Worktree, baseline_id: str) -> DropResult:
     """Delete a baseline's ref and its cached signatures; the worktree is not touched."""
     baseline = await load(worktree, baseline_id)
     await git.run(worktree.root, "update-ref", "-d", baseline.info.ref, baseline.info.commit)
-    cache = _cache(worktree, baseline_id)
+    cache = signatures.kept_at(worktree, baseline_id)
     await anyio.to_thread.run_sync(lambda: cache.unlink(missing_ok=True))
     return DropResult(baseline_id=baseline_id, dropped=True)
 
@@ -286,8 +283,3 @@ async def _entries(root: Path, tree: str, modes: dict[str, int]) -> dict[str, En
         default = 0o755 if mode == "100755" else 0o644
         entries[path] = Entry(sha, 0 if mode == "120000" else modes.get(git_quoted(path), default), mode == "120000")
     return entries
-
-
-def _cache(worktree: Worktree, baseline_id: str) -> Path:
-    """Where the ``lstat`` signatures of a baseline's files are kept."""
-    return worktree.records_dir / "baselines" / baseline_id

@@ -19,6 +19,7 @@ from array import array
 from pathlib import Path
 from typing import NamedTuple
 
+from .location import Worktree
 from .snapshot import Entry, Snapshot
 
 _FORMAT = f"codex-subagents signatures 2 {sys.byteorder}\n".encode()
@@ -33,6 +34,23 @@ class Kept(NamedTuple):
 
     taken_ns: int
     entries: dict[str, Entry]
+
+
+def kept_at(worktree: Worktree, baseline_id: str) -> Path:
+    """Where the signatures of the baseline ``baseline_id`` are kept: in the worktree's own git directory, so that
+    a linked worktree keeps its own."""
+    return worktree.records_dir / "baselines" / baseline_id
+
+
+def newest(worktree: Worktree, baseline_ids: list[str]) -> Path | None:
+    """The signatures file written last among those of ``baseline_ids``; None if none of them is kept."""
+    written: list[tuple[int, Path]] = []
+    for baseline_id in baseline_ids:
+        try:
+            written.append((kept_at(worktree, baseline_id).stat().st_mtime_ns, kept_at(worktree, baseline_id)))
+        except OSError:
+            continue
+    return max(written)[1] if written else None
 
 
 def save(path: Path, shot: Snapshot) -> None:
