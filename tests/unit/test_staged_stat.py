@@ -175,6 +175,25 @@ async def test_a_file_staged_under_a_rule_removed_since_is_read_not_proven(stage
     assert (staged / "crlf.txt").read_bytes() == b"one\r\ntwo\r\n"
 
 
+async def test_a_file_staged_under_a_rule_of_an_untracked_attributes_file_emptied_since_is_read_not_proven(
+    staged: Path,
+) -> None:
+    """The rule that made git's LF blob may live in a ``.gitattributes`` the user never committed: emptied since, a
+    first baseline reads the file itself, and a rollback restores its CRLF bytes."""
+    (staged / ".gitattributes").write_bytes(b"*.txt text\n")
+    aged(staged, ".gitattributes")
+    git(staged, "add", "--renormalize", "crlf.txt")
+    assert git(staged, "cat-file", "blob", ":crlf.txt") == "one\ntwo\n"
+    (staged / ".gitattributes").write_bytes(b"")
+    written_later(staged)
+    assert ".gitattributes" not in git(staged, "ls-files")
+    worktree = await worktree_at(staged)
+    baseline = await baselines.create(worktree, None)
+    (staged / "crlf.txt").write_bytes(b"changed\n")
+    await batch.roll_back(worktree, baseline.info.baseline_id, ["crlf.txt"], busy=batch.Busy(), claims={})
+    assert (staged / "crlf.txt").read_bytes() == b"one\r\ntwo\r\n"
+
+
 async def test_a_file_staged_under_a_rule_of_the_users_own_attributes_file_removed_since_is_read_not_proven(
     staged: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

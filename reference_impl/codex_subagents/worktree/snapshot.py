@@ -139,10 +139,10 @@ async def _first(
     async def check_tracked(paths: list[str]) -> None:
         found, special, _ = await offload.in_thread(_examine, root, Listing(paths=paths), None, None)
         await judged.wait()
-        rules = {path: entry for path, entry in outside[0][0].items() if path.rpartition("/")[2] == ".gitattributes"}
-        proven = await staged_stat.proven(worktree, {**found, **rules}, listing.indexed or {}, judgement[0])
-        await offload.in_thread(_fill, found, list(proven), list(proven.values()))
-        tracked.append((found, special))
+        every = {**found, **outside[0][0]}  # the proof reads the untracked attributes files too
+        proven = await staged_stat.proven(worktree, every, listing.indexed or {}, judgement[0])
+        await offload.in_thread(_fill, every, list(proven), list(proven.values()))
+        tracked.append((every, special))
 
     async def examine() -> None:
         await list_into(root, "", listing, 0, ignored_too=True, index=index)
@@ -157,9 +157,9 @@ async def _first(
         await offload.concurrently(hash_outside, partial(check_tracked, inside))
 
     await offload.concurrently(judge, examine)
-    (entries, skipped, ignored), (found, special) = outside[0], tracked[0]
-    await offload.in_thread(_settle, entries, skipped, hashed[0])
-    return {**found, **entries}, {**special, **skipped}, ignored
+    (_, skipped, ignored), (every, special) = outside[0], tracked[0]
+    await offload.in_thread(_settle, every, skipped, hashed[0])
+    return every, {**special, **skipped}, ignored
 
 
 class _Hashed(NamedTuple):
