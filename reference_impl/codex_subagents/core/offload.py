@@ -153,10 +153,9 @@ def _uncollected(function: Callable[[Unpack[_Args]], _Result], *args: *_Args) ->
 def lower_priority() -> None:
     """Yield the processor: a higher nice value and, on Linux, the same for this process's session.
 
-    Linux kernels with autogroup scheduling (on by default in desktop distributions)
-    share the processor out between sessions first, and a nice value only orders the
-    processes of one session: the child's session is its own, so its own nice value
-    alone would leave it competing with the server as an equal.
+    Where Linux shares the processor out between sessions first (`priority`), the child's
+    session is its own, so its own nice value alone would leave it competing with the
+    server as an equal.
     """
     os.nice(NICENESS)
     set_session_niceness(NICENESS)
