@@ -681,11 +681,11 @@ async def test_an_ignored_file_over_the_size_limit_is_listed_not_protected(
     assert info.ignored_files == ["debug.log"]
 
 
-async def test_a_baseline_whose_signature_cache_is_gone_still_compares_exactly(repo: Path) -> None:
-    """The cache only saves work: without it every file is read again and the answer is the same."""
+async def test_a_baseline_whose_kept_index_is_gone_still_compares_exactly(repo: Path) -> None:
+    """The kept index only saves work: without it every file is read again and the answer is the same."""
     worktree = await worktree_at(repo)
     baseline = await baselines.create(worktree, None)
-    (repo / ".git" / "codex-subagents" / "baselines" / baseline.info.baseline_id).unlink()
+    (repo / ".git" / "codex-subagents" / "baselines" / f"{baseline.info.baseline_id}.index").unlink()
     (repo / "run.sh").chmod(0o700)
     reloaded = await baselines.load(worktree, baseline.info.baseline_id)
     assert await changed(repo, reloaded) == {"run.sh": "mode_changed"}

@@ -8,17 +8,23 @@ and why, when the listing began, and HEAD, the index and the stash as they were.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, Field
 
+from ..core import git
+from ..core.errors import BaselineError, GitError, InputError
 from ..core.paths import git_quoted
 from .gitstate import GitState, Head
 from .listing import SkipReason
-from .snapshot import Snapshot
+from .snapshot import Entry, Snapshot
 
 REF_PREFIX = "refs/codex-subagents/baselines/"
+BASELINE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,79}")
+"""What a baseline id may be: it names a ref and a file, so nothing else is read from a ref's name."""
 LISTED = 200
 """At most this many paths of each kind are listed in a baseline's description."""
 
@@ -61,24 +67,45 @@ class DropResult(BaseModel):
     dropped: bool
 
 
-def meta_json(root: Path, label: str | None, created: float, shot: Snapshot, state: GitState) -> bytes:
-    """The ``meta.json`` of a baseline of ``shot``: what its tree cannot hold (exact permission bits, which ignored
-    files are protected, what was left out and why) and the git state, paths quoted as git quotes them."""
+class Contents(NamedTuple):
+    """What a baseline's ``meta.json`` says of its files beside its tree."""
+
+    taken_ns: int
+    """When the listing began."""
+    files: int
+    modes: dict[str, int]
+    """The exact permission bits of the files whose bits are not git's own 0o644 or 0o755, by path."""
+    ignored: frozenset[str]
+    """The protected ignored files."""
+    skipped: dict[str, SkipReason]
+    """What was left out, and why."""
+
+
+def contents_of(shot: Snapshot) -> Contents:
+    """The `Contents` of a baseline of ``shot``."""
+    return Contents(shot.taken_ns, len(shot.entries), exact_modes(shot.entries.items()), shot.ignored, shot.skipped)
+
+
+def exact_modes(entries: Iterable[tuple[str, Entry]]) -> dict[str, int]:
+    """The permission bits of the files among ``entries`` a git tree cannot hold (not 0o644 or 0o755), by path."""
     default = {False: 0o644, True: 0o755}
-    modes = {
-        git_quoted(p): e.perm for p, e in shot.entries.items() if not e.link and e.perm != default[bool(e.perm & 0o100)]
-    }
+    return {path: e.perm for path, e in entries if not e.link and e.perm != default[bool(e.perm & 0o100)]}
+
+
+def meta_json(root: Path, label: str | None, created: float, contents: Contents, state: GitState) -> bytes:
+    """The ``meta.json`` of a baseline of ``contents``: what its tree cannot hold (exact permission bits, which
+    ignored files are protected, what was left out and why) and the git state, paths quoted as git quotes them."""
     return json.dumps(
         {
             "version": 2,
             "root": git_quoted(str(root)),
             "label": label,
             "created_at": created,
-            "taken_ns": shot.taken_ns,
-            "files": len(shot.entries),
-            "modes": modes,
-            "ignored": sorted(git_quoted(p) for p in shot.ignored),
-            "skipped": {git_quoted(p): reason for p, reason in sorted(shot.skipped.items())},
+            "taken_ns": contents.taken_ns,
+            "files": contents.files,
+            "modes": {git_quoted(path): perm for path, perm in contents.modes.items()},
+            "ignored": sorted(git_quoted(p) for p in contents.ignored),
+            "skipped": {git_quoted(p): reason for p, reason in sorted(contents.skipped.items())},
             "state": state.model_dump(),
         }
     ).encode()
@@ -100,3 +127,29 @@ def info_of(baseline_id: str, commit: str, meta: Any) -> BaselineInfo:
         unprotected=unprotected[:LISTED],
         unprotected_count=len(unprotected),
     )
+
+
+async def read(root: Path, baseline_id: str) -> tuple[str, Any]:
+    """The commit and the ``meta.json`` of the baseline ``baseline_id`` of the worktree at ``root``.
+
+    Raises:
+        InputError: for a malformed id.
+        BaselineError: when this worktree has no such baseline, or an earlier release recorded it.
+    """
+    if not BASELINE_ID.fullmatch(baseline_id) or ".." in baseline_id:
+        raise InputError(
+            f"baseline id {baseline_id!r} is malformed; "
+            "use an id returned by codex_baseline or listed by codex_baselines."
+        )
+    missing = BaselineError(f"No baseline {baseline_id!r} in {str(root)!r}; call codex_baselines to list them.")
+    ref = f"{REF_PREFIX}{baseline_id}^{{commit}}"
+    commit = (await git.run(root, "rev-parse", "-q", "--verify", ref, ok=(0, 1))).decode().strip()
+    if not commit:
+        raise missing
+    try:
+        meta = json.loads(await git.run(root, "cat-file", "blob", f"{commit}:meta.json"))
+    except (GitError, ValueError):
+        raise BaselineError(f"Baseline {baseline_id!r} was not recorded by this version; record a new one.") from None
+    if meta.get("root") != git_quoted(str(root)):
+        raise missing
+    return commit, meta

@@ -88,7 +88,7 @@ async def tree_after(
 def _changes(entries: Mapping[str, Entry], earlier: Mapping[str, Entry], zero: str) -> bytes:
     """The ``update-index -z --index-info`` input that turns an index of ``earlier`` into one of ``entries``."""
     written = [(path, f"{entry.git_mode} {entry.sha}") for path, entry in entries.items() if earlier.get(path) != entry]
-    return _index_info([path for path in earlier if path not in entries], written, zero)
+    return index_info([path for path in earlier if path not in entries], written, zero)
 
 
 def records(entries: Mapping[str, Entry], indexed: Mapping[str, str] | None = None) -> bytes:
@@ -107,10 +107,10 @@ def records(entries: Mapping[str, Entry], indexed: Mapping[str, str] | None = No
         if listed.get(path) != f"{line} 0" or entry.sha in staged_stat.EMPTY_BLOBS:
             written.append((path, line))
     zero = "0" * (len(next(iter(listed.values())).split(" ")[1]) if listed else 40)
-    return _index_info([path for path in listed if path not in entries], written, zero)
+    return index_info([path for path in listed if path not in entries], written, zero)
 
 
-def _index_info(gone: list[str], written: list[tuple[str, str]], zero: str) -> bytes:
+def index_info(gone: list[str], written: list[tuple[str, str]], zero: str) -> bytes:
     """``update-index -z --index-info`` lines: ``gone`` removed first, then each ``(path, "mode blob")`` written."""
     removed = "".join(f"0 {zero}\t{path}\0" for path in gone)
     return os.fsencode(removed + "".join(f"{line}\t{path}\0" for path, line in sorted(written)))

@@ -42,7 +42,8 @@ MAX_IGNORED_FILE_BYTES = 8 * 1024 * 1024
 """The largest ignored file a baseline protects; larger ones are listed as not protected."""
 MAX_IGNORED_TOTAL_BYTES = 256 * 1024 * 1024
 """All protected ignored files together stay below this; the rest are listed as not protected."""
-_RACY_NS = 2_000_000_000
+RACY_NS = 2_000_000_000
+"""A file changed less than this before a listing began is read again next time, whatever its ``lstat`` says."""
 
 
 class Entry(NamedTuple):
@@ -107,9 +108,9 @@ async def take(
         entries, skipped, ignored = await _first(worktree, listing, index, write)
     else:
         await list_into(root, "", listing, 0, ignored_too=earlier is None, index=index)
-        entries, skipped, ignored = await offload.in_thread(_examine, root, listing, earlier, earlier or reuse)
+        entries, skipped, ignored = await offload.in_thread(examine, root, listing, earlier, earlier or reuse)
     fresh = [path for path, entry in entries.items() if not entry.sha]
-    await offload.in_thread(_settle, entries, skipped, await _hash(root, entries, fresh, write))
+    await offload.in_thread(settle, entries, skipped, await hash_entries(root, entries, fresh, write))
     kept = frozenset(p for p in ignored if p in entries)
     return Snapshot(entries, kept, skipped, taken, listing.staged, listing.indexed or {})
 
@@ -130,39 +131,39 @@ async def _first(
     judgement: list[staged_stat.Judged | None] = []
     outside: list[tuple[dict[str, Entry], dict[str, SkipReason], set[str]]] = []
     tracked: list[tuple[dict[str, Entry], dict[str, SkipReason]]] = []
-    hashed: list[_Hashed] = []
+    hashed: list[Hashed] = []
 
     async def judge() -> None:
         judgement.append(await staged_stat.judged(worktree, index))
         judged.set()
 
     async def check_tracked(paths: list[str]) -> None:
-        found, special, _ = await offload.in_thread(_examine, root, Listing(paths=paths), None, None)
+        found, special, _ = await offload.in_thread(examine, root, Listing(paths=paths), None, None)
         await judged.wait()
         every = {**found, **outside[0][0]}  # the proof reads the untracked attributes files too
         proven = await staged_stat.proven(worktree, every, listing.indexed or {}, judgement[0])
         await offload.in_thread(_fill, every, list(proven), list(proven.values()))
         tracked.append((every, special))
 
-    async def examine() -> None:
+    async def list_and_examine() -> None:
         await list_into(root, "", listing, 0, ignored_too=True, index=index)
         indexed = listing.indexed or {}
         inside = [path for path in listing.paths if path in indexed]
         others = Listing([p for p in listing.paths if p not in indexed], listing.ignored, listing.skipped)
-        outside.append(await offload.in_thread(_examine, root, others, None, None))
+        outside.append(await offload.in_thread(examine, root, others, None, None))
 
         async def hash_outside() -> None:
-            hashed.append(await _hash(root, outside[0][0], list(outside[0][0]), write))
+            hashed.append(await hash_entries(root, outside[0][0], list(outside[0][0]), write))
 
         await offload.concurrently(hash_outside, partial(check_tracked, inside))
 
-    await offload.concurrently(judge, examine)
+    await offload.concurrently(judge, list_and_examine)
     (_, skipped, ignored), (every, special) = outside[0], tracked[0]
-    await offload.in_thread(_settle, every, skipped, hashed[0])
+    await offload.in_thread(settle, every, skipped, hashed[0])
     return every, {**special, **skipped}, ignored
 
 
-class _Hashed(NamedTuple):
+class Hashed(NamedTuple):
     """Blob ids read for some entries, and the files among them this process may not read."""
 
     paths: list[str]
@@ -170,21 +171,21 @@ class _Hashed(NamedTuple):
     unreadable: set[str]
 
 
-async def _hash(root: Path, entries: dict[str, Entry], paths: list[str], write: bool) -> _Hashed:
+async def hash_entries(root: Path, entries: dict[str, Entry], paths: list[str], write: bool) -> Hashed:
     """Read the blob ids of ``paths``, leaving out (and naming) the files this process may not read; ``entries`` is
     only read, so that it can be checked meanwhile."""
     try:
-        return _Hashed(paths, await rawhash.blob_ids(root, _hashed(entries, paths), write), set())
+        return Hashed(paths, await rawhash.blob_ids(root, _hashed(entries, paths), write), set())
     except GitError:
         files = [path for path in paths if not entries[path].link]
         unreadable = await anyio.to_thread.run_sync(_unreadable, root, files)
         if not unreadable:
             raise
     readable = [path for path in paths if path not in unreadable]
-    return _Hashed(readable, await rawhash.blob_ids(root, _hashed(entries, readable), write), unreadable)
+    return Hashed(readable, await rawhash.blob_ids(root, _hashed(entries, readable), write), unreadable)
 
 
-def _settle(entries: dict[str, Entry], skipped: dict[str, SkipReason], hashed: _Hashed) -> None:
+def settle(entries: dict[str, Entry], skipped: dict[str, SkipReason], hashed: Hashed) -> None:
     """Give the hashed entries their blob ids, and move the unreadable ones to ``skipped``."""
     for path in hashed.unreadable:
         del entries[path]
@@ -192,7 +193,7 @@ def _settle(entries: dict[str, Entry], skipped: dict[str, SkipReason], hashed: _
     _fill(entries, hashed.paths, hashed.shas)
 
 
-def _examine(
+def examine(
     root: Path, listing: Listing, earlier: Snapshot | None, trusted: Snapshot | None
 ) -> tuple[dict[str, Entry], dict[str, SkipReason], set[str]]:
     """``lstat`` what the listing found and make an entry of each file, its blob id known when trusted."""
@@ -206,7 +207,7 @@ def _examine(
         _limit_ignored(stats, ignored, skipped)
     entries: dict[str, Entry] = {}
     known = trusted.entries if trusted else {}
-    settled_before = (trusted.taken_ns if trusted else 0) - _RACY_NS
+    settled_before = (trusted.taken_ns if trusted else 0) - RACY_NS
     for path, info in stats.items():
         if isinstance(info, str):
             skipped[path] = "not_a_file" if info == "special" else "unreadable"
@@ -277,9 +278,17 @@ def _limit_ignored(stats: dict[str, os.stat_result | str], ignored: set[str], sk
 
 Signature = tuple[int, int, int, int]
 """A file's size, modification and change times and inode: equal signatures mean unchanged bytes, as git's
-stat cache trusts them."""
+stat cache trusts them. Size and inode are cut to their low 32 bits, as a git index keeps them (`stat_index`)."""
+_LOW_32 = 0xFFFFFFFF
 
 
 def lstat_signature(info: os.stat_result) -> Signature:
     """The signature of what ``lstat`` gave: the one shape every part compares."""
-    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+    return (info.st_size & _LOW_32, info.st_mtime_ns, info.st_ctime_ns, info.st_ino & _LOW_32)
+
+
+def settled(signature: Signature, taken_ns: int) -> bool:
+    """Whether the ``lstat`` data of a file listed at ``taken_ns`` may be trusted next time: its bytes and its mode
+    last changed at least `RACY_NS` before, so any later change shows even in whole seconds, which is all some
+    builds of git compare (a change in the same second as the one recorded, to the same size, would not)."""
+    return signature[1] < taken_ns - RACY_NS and signature[2] < taken_ns - RACY_NS

@@ -1,0 +1,169 @@
+"""A baseline taken after another: git names what changed since, and only that is read.
+
+The previous baseline's kept index (`stat_index`) holds the raw blob id and the
+``lstat`` data of every file it protected. A copy of it is compared with the
+worktree by git (``diff-files`` through `raw_git`, in C and in threads), and the
+worktree is listed against it (``ls-files --others``: only what it does not
+hold), so Python reads only the files changed, added or removed since, as git's
+own ``add --all`` does. The copy, with those entries replaced, is the new
+baseline's index: git writes the worktree's tree from it, reusing its cached
+trees of the directories that did not change, and it is kept for the next one.
+
+Where that could answer differently from a full listing, `taken` returns None and
+the caller lists the worktree in full: a nested repository or submodule (each has
+an index and ignore rules of its own), or an ignored directory that holds a
+tracked file the previous baseline did not protect.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from functools import partial
+from pathlib import Path
+from typing import NamedTuple
+
+import anyio
+
+from ..core import git, offload
+from ..core.paths import under
+from . import raw_git, scratch_index, snapshot
+from .description import Contents, exact_modes
+from .gitstate import staged_digest
+from .listing import Listing, SkipReason
+from .location import Worktree
+from .snapshot import Entry
+
+_OTHERS = ("ls-files", "-z", "--others", "--exclude-standard")
+_IGNORED = (*_OTHERS, "--ignored", "--directory")
+
+
+class After(NamedTuple):
+    """A baseline's files, taken after another's: what its ``meta.json`` says of them, its tree and its index."""
+
+    contents: Contents
+    staged: str
+    """The `gitstate.staged_digest` of the user's index as listed."""
+    tree: str
+    kept: Path
+    """The index of the files, to keep beside the baseline."""
+
+
+class _Listed(NamedTuple):
+    """What git said of the worktree, against the user's index and against the previous baseline's."""
+
+    changed: list[str]
+    """The previous baseline's files whose ``lstat`` data or bytes changed, or that are gone."""
+    staged: bytes
+    others: list[str]
+    ignored: list[str]
+    """The user's ignored files and directories (``/`` at the end), as ``--directory`` collapses them."""
+    new: list[str]
+    """The files the previous baseline did not hold that are not ignored."""
+    new_ignored: list[str]
+    """The ignored files and directories the previous baseline did not hold."""
+
+
+async def taken(
+    worktree: Worktree, scratch: Path, user_index: Path | None, previous: Path, previous_modes: dict[str, int]
+) -> After | None:
+    """The files of the worktree now, from the kept index ``previous`` of the baseline before, whose exact permission
+    bits were ``previous_modes``; None when a full listing is needed (see the module)."""
+    root = worktree.root
+    index = scratch / "kept-index"
+    await anyio.to_thread.run_sync(shutil.copy2, previous, index)
+    raw = await raw_git.made(worktree, scratch)
+    taken_ns = time.time_ns()
+    listed = await _listed(raw, index, user_index or scratch / "no-index")
+    if b"\x00160000 " in b"\0" + listed.staged or any(path.endswith("/") for path in [*listed.others, *listed.new]):
+        return None
+    ignored_dirs = frozenset(path.rstrip("/") for path in listed.ignored if path.endswith("/"))
+    if any(p.endswith("/") and p.rstrip("/") not in ignored_dirs for p in listed.new_ignored):
+        return None
+    inside = await _inside(raw, index, ignored_dirs, listed.new_ignored)
+    read, skipped, kept_ignored, dropped = await offload.in_thread(_examined, root, listed, ignored_dirs, inside)
+    hashed = await snapshot.hash_entries(root, read, list(read), write=True)
+    await offload.in_thread(snapshot.settle, read, skipped, hashed)
+    gone = sorted({*(p for p in listed.changed if p not in read), *dropped, *inside})
+    tree = await _written(raw, index, read, gone, taken_ns)
+    modes = {p: m for p, m in previous_modes.items() if p not in read and p not in gone} | exact_modes(read.items())
+    skipped |= dict.fromkeys(ignored_dirs, "ignored_directory")
+    files = int.from_bytes((await anyio.to_thread.run_sync(index.read_bytes))[8:12], "big")
+    contents = Contents(taken_ns, files, modes, frozenset(kept_ignored), skipped)
+    return After(contents, staged_digest(listed.staged), tree, index)
+
+
+async def _listed(raw: raw_git.RawGit, index: Path, user_index: Path) -> _Listed:
+    """Ask git at once what changed since the previous baseline (``index``) and what the worktree holds."""
+    root = raw.root
+    found: dict[str, bytes] = {}
+    user, ours = {"GIT_INDEX_FILE": str(user_index)}, {"GIT_INDEX_FILE": str(index)}
+    calls = {
+        "changed": partial(raw_git.run, raw, index, "diff-files", "--name-only", "-z"),
+        "staged": partial(git.run, root, "ls-files", "-z", "--stage", env=user),
+        "others": partial(git.run, root, *_OTHERS, env=user),
+        "ignored": partial(git.run, root, *_IGNORED, env=user),
+        "new": partial(git.run, root, *_OTHERS, env=ours),
+        "new_ignored": partial(git.run, root, *_IGNORED, env=ours),
+    }
+
+    async def one(name: str) -> None:
+        found[name] = await calls[name]()
+
+    await offload.concurrently(*(partial(one, name) for name in calls))
+    split = {name: git.nul_split(found[name]) for name in calls if name != "staged"}
+    return _Listed(
+        split["changed"], found["staged"], split["others"], split["ignored"], split["new"], split["new_ignored"]
+    )
+
+
+async def _inside(raw: raw_git.RawGit, index: Path, ignored_dirs: frozenset[str], new_ignored: list[str]) -> list[str]:
+    """The previous baseline's files inside a directory now ignored as a whole (it holds no file of the user's
+    index), which a full listing would not protect: git does not collapse a directory that ``index`` holds files
+    of, so only those directories are asked about."""
+    collapsed = frozenset(p.rstrip("/") for p in new_ignored if p.endswith("/"))
+    held = sorted(ignored_dirs - collapsed)
+    if not held:
+        return []
+    return git.nul_split(await raw_git.run(raw, index, "ls-files", "-z", "--", *(f"{d}/" for d in held)))
+
+
+def _examined(
+    root: Path, listed: _Listed, ignored_dirs: frozenset[str], inside: list[str]
+) -> tuple[dict[str, Entry], dict[str, SkipReason], set[str], set[str]]:
+    """``lstat`` what changed and what is new: the entries to read, what is left out, the protected ignored files,
+    and the previous baseline's ignored files no longer protected (past the size limits).
+
+    Every ignored file is weighed against the limits, as a full listing does, but one the previous baseline holds
+    is read again only if it changed. An ignored file the user's index tracks is protected like any tracked file.
+    """
+    ignored = [path for path in listed.ignored if not path.endswith("/")]
+    new_ignored = frozenset(path for path in listed.new_ignored if not path.endswith("/"))
+    held_ignored = frozenset(ignored) - new_ignored
+    tracked_ignored = [p for p in new_ignored - frozenset(ignored) if not under(p, ignored_dirs)]
+    changed, left_out = frozenset(listed.changed), frozenset(inside)
+    paths = [p for p in dict.fromkeys([*listed.changed, *listed.new, *tracked_ignored]) if p not in left_out]
+    listing = Listing(paths=[p for p in paths if p not in held_ignored], ignored=ignored)
+    entries, skipped, kept = snapshot.examine(root, listing, None, None)
+    read = {p: e for p, e in entries.items() if p not in held_ignored or p in changed}
+    return read, skipped, kept, set(held_ignored - kept)
+
+
+async def _written(raw: raw_git.RawGit, index: Path, read: dict[str, Entry], gone: list[str], taken_ns: int) -> str:
+    """Replace the entries of ``index`` that changed, and write the worktree's tree from it.
+
+    The entries read are written by blob id, then git refreshes their ``lstat`` data (reading each again, raw, to
+    check it), and those changed too close to the listing are written again without it, to be read next time.
+    """
+    zero = "0" * len(next(iter(read.values())).sha) if read else "0" * 40
+    written = [(path, f"{entry.git_mode} {entry.sha}") for path, entry in read.items()]
+    if written or gone:
+        data = scratch_index.index_info(gone, written, zero)
+        await raw_git.run(raw, index, "update-index", "-z", "--index-info", stdin=data)
+    if written:
+        await raw_git.run(raw, index, "update-index", "-q", "--refresh", ok=(0, 1))
+        unsettled = [(p, line) for p, line in written if not snapshot.settled(read[p].signature, taken_ns)]
+        if unsettled:
+            data = scratch_index.index_info([], unsettled, zero)
+            await raw_git.run(raw, index, "update-index", "-z", "--index-info", stdin=data)
+    return (await raw_git.run(raw, index, "write-tree")).decode().strip()

@@ -1,0 +1,76 @@
+"""Git run on the worktree through a git directory of the server's own, in which every file is its raw bytes.
+
+Git compares a file with an index entry by its ``lstat`` data, and reads it when
+they differ, through the repository's attributes (line endings, clean filters,
+encodings). The index a baseline keeps (`stat_index`) holds raw blob ids, so git
+may compare with it only with every conversion off. A git directory made in a
+scratch directory does that: its ``info/attributes``, which git reads before any
+``.gitattributes`` of the worktree, unsets every conversion, its objects are the
+repository's, and it has no configuration of the repository's. The settings git's
+comparison depends on are fixed on each call too, whatever the user's global
+configuration says: ``core.ignoreStat`` or ``core.trustctime=false`` would have
+git trust files it did not look at closely enough, and ``core.symlinks=false``
+would read a link as a file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+import anyio
+
+from ..core import git
+from .location import Worktree
+
+_ATTRIBUTES = "* -text -eol -crlf -filter -ident -working-tree-encoding\n"
+_SETTINGS = (
+    "core.autocrlf=false",
+    "core.trustctime=true",
+    "core.checkStat=default",
+    "core.ignoreStat=false",
+    "core.symlinks=true",
+    "core.filemode=true",
+    "core.splitIndex=false",
+    "core.untrackedCache=false",
+    "core.preloadIndex=true",
+)
+
+
+class RawGit(NamedTuple):
+    """A git directory of the server's own over a worktree; `run` calls git through it."""
+
+    root: Path
+    git_dir: Path
+    objects: Path
+
+
+async def made(worktree: Worktree, scratch: Path) -> RawGit:
+    """Make the git directory in ``scratch`` for ``worktree``, with the object format of its repository."""
+    git_dir = scratch / "raw-git"
+    object_format = await git.text(worktree.root, "rev-parse", "--show-object-format")
+
+    def make() -> None:
+        (git_dir / "info").mkdir(parents=True, exist_ok=True)
+        (git_dir / "refs").mkdir(exist_ok=True)
+        (git_dir / "HEAD").write_text("ref: refs/heads/none\n")
+        extensions = f"[extensions]\n\tobjectformat = {object_format}\n" if object_format != "sha1" else ""
+        version = 1 if extensions else 0
+        (git_dir / "config").write_text(f"[core]\n\trepositoryformatversion = {version}\n\tbare = false\n{extensions}")
+        (git_dir / "info" / "attributes").write_text(_ATTRIBUTES)
+
+    await anyio.to_thread.run_sync(make)
+    return RawGit(worktree.root, git_dir, worktree.shared_git_dir / "objects")
+
+
+async def run(raw: RawGit, index: Path, *args: str, stdin: bytes | None = None, ok: Sequence[int] = (0,)) -> bytes:
+    """Run ``git *args`` on the worktree through ``raw``, reading and writing the index file ``index``."""
+    env = {
+        "GIT_DIR": str(raw.git_dir),
+        "GIT_WORK_TREE": str(raw.root),
+        "GIT_OBJECT_DIRECTORY": str(raw.objects),
+        "GIT_INDEX_FILE": str(index),
+    }
+    settings = [option for setting in _SETTINGS for option in ("-c", setting)]
+    return await git.run(raw.root, *settings, *args, stdin=stdin, env=env, ok=ok)

@@ -1,0 +1,220 @@
+"""A baseline after another, from git's answer of what changed: it records exactly what a full listing records."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from codex_subagents.worktree import baseline_after, description, recording, snapshot
+from codex_subagents.worktree.location import Worktree, worktree_at
+from codex_subagents.worktree.snapshot import Entry
+from unit.repos import git
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A repository with CRLF rules, a clean filter, ignored files and directories, and a file tracked in one."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q")
+    git(root, "config", "filter.upper.clean", "tr a-z A-Z")
+    (root / ".gitattributes").write_text("*.txt text eol=crlf\n*.up filter=upper\n")
+    (root / ".gitignore").write_text("*.log\n.env\nbuild/\nout/\n")
+    (root / "a.txt").write_bytes(b"one\r\ntwo\r\n")
+    (root / "b.up").write_text("lower\n")
+    (root / "run.sh").write_text("#!/bin/sh\n")
+    (root / "run.sh").chmod(0o755)
+    (root / "key").write_text("secret\n")
+    (root / "key").chmod(0o600)
+    (root / "link").symlink_to("a.txt")
+    (root / "build").mkdir()
+    (root / "build" / "kept.txt").write_text("tracked in an ignored directory\n")
+    git(root, "add", "-A")
+    git(root, "add", "-f", "build/kept.txt")
+    git(root, "commit", "-qm", "start")
+    (root / "notes.md").write_text("untracked\n")
+    (root / "debug.log").write_text("ignored\n")
+    (root / ".env").write_text("TOKEN=1\n")
+    (root / "build" / "out.o").write_bytes(b"\x7fELF")
+    (root / "later").mkdir()
+    (root / "later" / "draft.md").write_text("untracked, later ignored\n")
+    return root.resolve()
+
+
+def line_endings_changed(repo: Path) -> None:
+    (repo / "a.txt").write_bytes(b"one\ntwo\n")
+
+
+def filtered_file_edited(repo: Path) -> None:
+    (repo / "b.up").write_text("LOWER\n")
+
+
+def modes_changed(repo: Path) -> None:
+    (repo / "key").chmod(0o644)
+    (repo / "run.sh").chmod(0o700)
+    (repo / "notes.md").chmod(0o640)
+
+
+def links_changed(repo: Path) -> None:
+    (repo / "link").unlink()
+    (repo / "link").symlink_to("run.sh")
+    (repo / "notes.md").unlink()
+    (repo / "notes.md").symlink_to("key")
+
+
+def files_removed(repo: Path) -> None:
+    (repo / "run.sh").unlink()
+    (repo / "notes.md").unlink()
+    (repo / ".env").unlink()
+
+
+def files_added(repo: Path) -> None:
+    (repo / "new.md").write_text("new\n")
+    (repo / "deep" / "er").mkdir(parents=True)
+    (repo / "deep" / "er" / "file.txt").write_bytes(b"crlf\r\n")
+    (repo / "trace.log").write_text("new ignored\n")
+    os.mkfifo(repo / "pipe")
+
+
+def a_file_became_a_directory(repo: Path) -> None:
+    (repo / "notes.md").unlink()
+    (repo / "notes.md").mkdir()
+    (repo / "notes.md" / "inside.md").write_text("inside\n")
+
+
+def a_directory_became_ignored(repo: Path) -> None:
+    (repo / ".gitignore").write_text("*.log\n.env\nbuild/\nout/\nlater/\n")
+
+
+def a_file_became_tracked_and_the_rule_ignores_it(repo: Path) -> None:
+    (repo / "build" / "kept.txt").unlink()
+    (repo / "kept.log").write_text("tracked, ignored by its name\n")
+    git(repo, "add", "-f", "kept.log")
+    (repo / "build" / "kept.txt").write_text("back\n")
+
+
+def an_ignored_file_grew_past_the_limit(repo: Path) -> None:
+    (repo / ".env").write_text("TOKEN=" + "x" * 100 + "\n")
+
+
+def small_ignored_files_crowd_out_an_older_one(repo: Path) -> None:
+    for number in range(4):
+        (repo / f"x{number}.log").write_text("small\n")
+
+
+def a_nested_repository_appeared(repo: Path) -> None:
+    nested = repo / "vendor" / "lib"
+    nested.mkdir(parents=True)
+    git(nested, "init", "-q")
+    (nested / "lib.c").write_text("int x;\n")
+
+
+CHANGES = [
+    line_endings_changed,
+    filtered_file_edited,
+    modes_changed,
+    links_changed,
+    files_removed,
+    files_added,
+    a_file_became_a_directory,
+    a_directory_became_ignored,
+    a_file_became_tracked_and_the_rule_ignores_it,
+    an_ignored_file_grew_past_the_limit,
+    small_ignored_files_crowd_out_an_older_one,
+    a_nested_repository_appeared,
+]
+LISTED_IN_FULL = {a_nested_repository_appeared}
+
+
+async def recorded(worktree: Worktree, info: description.BaselineInfo) -> tuple[str, dict[str, object]]:
+    """A baseline's worktree tree and what its ``meta.json`` says of its files."""
+    commit, meta = await description.read(worktree.root, info.baseline_id)
+    tree = git(worktree.root, "rev-parse", f"{commit}:worktree").strip()
+    return tree, {key: meta[key] for key in ("files", "modes", "ignored", "skipped")}
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=lambda change: change.__name__)
+async def test_a_baseline_after_another_records_what_a_full_listing_records(
+    repo: Path, change: Callable[[Path], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever changed since the first baseline, the next one taken from git's answer holds the same tree, exact
+    permission bits, protected ignored files and unprotected paths as one taken by listing every file; git's answer
+    is used unless a nested repository makes a full listing necessary."""
+    monkeypatch.setattr(snapshot, "MAX_IGNORED_FILE_BYTES", 64)
+    monkeypatch.setattr(snapshot, "MAX_IGNORED_TOTAL_BYTES", 36)
+    answered: list[bool] = []
+    taken = baseline_after.taken
+
+    async def watched(*args: Any, **kwargs: Any) -> baseline_after.After | None:
+        after = await taken(*args, **kwargs)
+        answered.append(after is not None)
+        return after
+
+    monkeypatch.setattr(baseline_after, "taken", watched)
+    worktree = await worktree_at(repo)
+    await recording.record(worktree, None)
+    change(repo)
+    quick = await recording.record(worktree, None)
+    for kept in (worktree.records_dir / "baselines").iterdir():
+        kept.unlink()
+    full = await recording.record(worktree, None)
+    assert answered == [change not in LISTED_IN_FULL]
+    assert await recorded(worktree, quick) == await recorded(worktree, full)
+
+
+async def test_a_baseline_after_another_keeps_the_bits_it_did_not_read_again(repo: Path) -> None:
+    """The exact permission bits of a file unchanged since the previous baseline come from that baseline."""
+    worktree = await worktree_at(repo)
+    await recording.record(worktree, None)
+    (repo / "notes.md").write_text("edited\n")
+    info = await recording.record(worktree, None)
+    _, meta = await description.read(repo, info.baseline_id)
+    assert meta["modes"] == {"key": 0o600}
+
+
+async def test_only_what_changed_is_read_and_what_did_not_is_taken_from_the_previous_baseline(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the files have settled (the clock has moved two seconds past their last change), a baseline after
+    another reads only the files changed since, keeps the exact bits of the others, and drops an unchanged
+    ignored file that new ones crowd out of the size limit, as a full listing does."""
+    monkeypatch.setattr(snapshot, "MAX_IGNORED_TOTAL_BYTES", 36)
+    worktree = await worktree_at(repo)
+    with anyio.fail_after(10):
+        await past_the_racy_window(repo)
+    await recording.record(worktree, None)
+    (repo / "notes.md").chmod(0o640)
+    (repo / "a.txt").write_bytes(b"one\n")
+    small_ignored_files_crowd_out_an_older_one(repo)
+    read: list[str] = []
+    hash_entries = snapshot.hash_entries
+
+    async def watched(root: Path, entries: dict[str, Entry], paths: list[str], write: bool) -> snapshot.Hashed:
+        read.extend(paths)
+        return await hash_entries(root, entries, paths, write)
+
+    monkeypatch.setattr(snapshot, "hash_entries", watched)
+    quick = await recording.record(worktree, None)
+    assert sorted(read) == ["a.txt", "notes.md", "x0.log", "x1.log", "x2.log", "x3.log"]
+    _, meta = await description.read(repo, quick.baseline_id)
+    assert meta["modes"] == {"key": 0o600, "notes.md": 0o640}
+    assert meta["skipped"] == {"debug.log": "too_large"}
+    for kept in (worktree.records_dir / "baselines").iterdir():
+        kept.unlink()
+    full = await recording.record(worktree, None)
+    assert await recorded(worktree, quick) == await recorded(worktree, full)
+
+
+async def past_the_racy_window(repo: Path) -> None:
+    """Wait for the clock to pass the racy window after the newest change below ``repo``: only time settles a
+    file (`snapshot.settled`), so this is the one wait a test of the settled path cannot coordinate."""
+    newest = await anyio.to_thread.run_sync(lambda: max(path.lstat().st_ctime_ns for path in repo.rglob("*")))
+    await anyio.sleep((newest + snapshot.RACY_NS - time.time_ns()) / 1e9 + 0.01)
