@@ -71,7 +71,10 @@ async def taken(
     bits were ``previous_modes``; None when a full listing is needed (see the module)."""
     root = worktree.root
     index = scratch / "kept-index"
-    await anyio.to_thread.run_sync(shutil.copy2, previous, index)
+    try:
+        await anyio.to_thread.run_sync(shutil.copy2, previous, index)
+    except FileNotFoundError:  # the previous baseline was dropped meanwhile
+        return None
     raw = await raw_git.made(worktree, scratch)
     taken_ns = time.time_ns()
     listed = await _listed(raw, index, user_index or scratch / "no-index")
