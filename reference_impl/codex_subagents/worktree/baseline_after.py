@@ -17,6 +17,7 @@ tracked file the previous baseline did not protect.
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from functools import partial
@@ -26,6 +27,7 @@ from typing import NamedTuple
 import anyio
 
 from ..core import git, offload
+from ..core.errors import GitError
 from ..core.paths import under
 from . import raw_git, scratch_index, snapshot
 from .description import Contents, exact_modes
@@ -85,10 +87,8 @@ async def taken(
         return None
     inside = await _inside(raw, index, ignored_dirs, listed.new_ignored)
     read, skipped, kept_ignored, dropped = await offload.in_thread(_examined, root, listed, ignored_dirs, inside)
-    hashed = await snapshot.hash_entries(root, read, list(read), write=True)
-    await offload.in_thread(snapshot.settle, read, skipped, hashed)
     gone = sorted({*(p for p in listed.changed if p not in read), *dropped, *inside})
-    tree = await _written(raw, index, read, gone, taken_ns)
+    tree = await _written(raw, index, _Update(read, skipped, gone, taken_ns))
     modes = {p: m for p, m in previous_modes.items() if p not in read and p not in gone} | exact_modes(read.items())
     skipped |= dict.fromkeys(ignored_dirs, "ignored_directory")
     files = int.from_bytes((await anyio.to_thread.run_sync(index.read_bytes))[8:12], "big")
@@ -152,21 +152,78 @@ def _examined(
     return read, skipped, kept, set(held_ignored - kept)
 
 
-async def _written(raw: raw_git.RawGit, index: Path, read: dict[str, Entry], gone: list[str], taken_ns: int) -> str:
-    """Replace the entries of ``index`` that changed, and write the worktree's tree from it.
+class _Update(NamedTuple):
+    """What changes in the kept index: the entries read (their permission bits known, their blob ids not yet), what
+    is left out (the unreadable files join it), the paths no longer protected, and when the listing began."""
 
-    The entries read are written by blob id, then git refreshes their ``lstat`` data (reading each again, raw, to
-    check it), and those changed too close to the listing are written again without it, to be read next time.
+    read: dict[str, Entry]
+    skipped: dict[str, SkipReason]
+    gone: list[str]
+    taken_ns: int
+
+
+async def _written(raw: raw_git.RawGit, index: Path, update: _Update) -> str:
+    """Bring the entries of ``index`` up to date, and write the worktree's tree from it.
+
+    Git reads the settled files itself (`snapshot.settled`, raw, through ``raw``) and records their ``lstat`` data,
+    while the others are hashed apart and written by blob id without it, to be read again next time. A settled file
+    whose ``lstat`` changed meanwhile loses its ``lstat`` data too, so that the bits read before are never trusted
+    beside a later change.
     """
-    zero = "0" * len(next(iter(read.values())).sha) if read else "0" * 40
-    written = [(path, f"{entry.git_mode} {entry.sha}") for path, entry in read.items()]
-    if written or gone:
-        data = scratch_index.index_info(gone, written, zero)
+    read, zero = update.read, "0" * raw.id_length
+    settled: list[str] = []
+    unsettled: list[str] = []
+    for path, entry in read.items():
+        (settled if snapshot.settled(entry.signature, update.taken_ns) else unsettled).append(path)
+    if update.gone:
+        await raw_git.run(
+            raw, index, "update-index", "-z", "--index-info", stdin=scratch_index.index_info(update.gone, [], zero)
+        )
+    hashed: list[snapshot.Hashed] = []
+
+    async def add() -> None:
+        if not settled:
+            return
+        try:
+            await raw_git.run(raw, index, "update-index", "--add", "--replace", "-z", "--stdin", stdin=_paths(settled))
+        except GitError:  # a file git may not read: hashed apart below, which names it
+            hashed.append(await snapshot.hash_entries(raw.root, read, settled, write=True))
+            settled.clear()
+
+    async def hash_unsettled() -> None:
+        hashed.append(await snapshot.hash_entries(raw.root, read, unsettled, write=True))
+
+    await offload.concurrently(add, hash_unsettled)
+    for each in hashed:
+        await offload.in_thread(snapshot.settle, read, update.skipped, each)
+    moved = await offload.in_thread(_moved, raw.root, read, settled)
+    written = [(path, f"{read[path].git_mode} {read[path].sha}") for each in hashed for path in each.paths]
+    if moved:
+        listed = await raw_git.run(raw, index, "ls-files", "-z", "--stage", "--", *moved)
+        written += [
+            (path, meta.rsplit(" ", 1)[0]) for meta, _, path in (r.partition("\t") for r in git.nul_split(listed))
+        ]
+    unreadable = sorted(path for each in hashed for path in each.unreadable)
+    if written or unreadable:
+        data = scratch_index.index_info(unreadable, written, zero)
         await raw_git.run(raw, index, "update-index", "-z", "--index-info", stdin=data)
-    if written:
-        await raw_git.run(raw, index, "update-index", "-q", "--refresh", ok=(0, 1))
-        unsettled = [(p, line) for p, line in written if not snapshot.settled(read[p].signature, taken_ns)]
-        if unsettled:
-            data = scratch_index.index_info([], unsettled, zero)
-            await raw_git.run(raw, index, "update-index", "-z", "--index-info", stdin=data)
     return (await raw_git.run(raw, index, "write-tree")).decode().strip()
+
+
+def _paths(paths: list[str]) -> bytes:
+    """``paths`` as ``--stdin -z`` reads them."""
+    return b"".join(os.fsencode(path) + b"\0" for path in paths)
+
+
+def _moved(root: Path, read: dict[str, Entry], paths: list[str]) -> list[str]:
+    """The files among ``paths`` whose ``lstat`` is no longer the one read (or that are gone)."""
+    top = os.fspath(root)
+    moved: list[str] = []
+    for path in paths:
+        try:
+            now = snapshot.lstat_signature(os.lstat(f"{top}/{path}"))
+        except OSError:
+            now = None
+        if now != read[path].signature:
+            moved.append(path)
+    return moved

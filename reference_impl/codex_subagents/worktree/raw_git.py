@@ -44,6 +44,8 @@ class RawGit(NamedTuple):
     root: Path
     git_dir: Path
     objects: Path
+    id_length: int
+    """The length of an object id in hexadecimal: 40, or 64 in a repository of SHA-256 ids."""
 
 
 async def made(worktree: Worktree, scratch: Path) -> RawGit:
@@ -61,7 +63,7 @@ async def made(worktree: Worktree, scratch: Path) -> RawGit:
         (git_dir / "info" / "attributes").write_text(_ATTRIBUTES)
 
     await anyio.to_thread.run_sync(make)
-    return RawGit(worktree.root, git_dir, worktree.shared_git_dir / "objects")
+    return RawGit(worktree.root, git_dir, worktree.shared_git_dir / "objects", 64 if object_format == "sha256" else 40)
 
 
 async def run(raw: RawGit, index: Path, *args: str, stdin: bytes | None = None, ok: Sequence[int] = (0,)) -> bytes:
