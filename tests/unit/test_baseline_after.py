@@ -11,7 +11,7 @@ from typing import Any
 import anyio
 import pytest
 
-from codex_subagents.worktree import baseline_after, description, recording, snapshot
+from codex_subagents.worktree import baseline_after, description, raw_git, recording, snapshot
 from codex_subagents.worktree.location import Worktree, worktree_at
 from codex_subagents.worktree.snapshot import Entry
 from unit.repos import git
@@ -218,3 +218,33 @@ async def past_the_racy_window(repo: Path) -> None:
     file (`snapshot.settled`), so this is the one wait a test of the settled path cannot coordinate."""
     newest = await anyio.to_thread.run_sync(lambda: max(path.lstat().st_ctime_ns for path in repo.rglob("*")))
     await anyio.sleep((newest + snapshot.RACY_NS - time.time_ns()) / 1e9 + 0.01)
+
+
+async def test_a_settled_change_is_read_by_git_as_raw_bytes_and_a_chmod_while_it_reads_is_not_trusted(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file changed long enough before the listing is read by git itself, as its raw bytes whatever the
+    repository's line-ending rules; if its mode changes between the baseline's look and git's read, git's record
+    of it is not trusted, and the next baseline reads the new bits."""
+    worktree = await worktree_at(repo)
+    with anyio.fail_after(10):
+        await past_the_racy_window(repo)
+        await recording.record(worktree, None)
+        (repo / "a.txt").write_bytes(b"one\nLF now\n")
+        (repo / "notes.md").write_text("edited\n")
+        await past_the_racy_window(repo)
+    run = raw_git.run
+
+    async def chmod_before_git_adds(raw: raw_git.RawGit, index: Path, *args: str, **kwargs: Any) -> bytes:
+        if "--add" in args:
+            (repo / "notes.md").chmod(0o600)
+        return await run(raw, index, *args, **kwargs)
+
+    monkeypatch.setattr(raw_git, "run", chmod_before_git_adds)
+    second = await recording.record(worktree, None)
+    monkeypatch.undo()
+    raw = git(repo, "hash-object", "--no-filters", "a.txt").strip()
+    assert git(repo, "rev-parse", f"{second.commit}:worktree/a.txt").strip() == raw
+    third = await recording.record(worktree, None)
+    _, meta = await description.read(repo, third.baseline_id)
+    assert meta["modes"] == {"key": 0o600, "notes.md": 0o600}
