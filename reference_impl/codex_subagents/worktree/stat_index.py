@@ -19,6 +19,8 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
+import sys
+from binascii import unhexlify
 from pathlib import Path
 from typing import NamedTuple
 
@@ -26,10 +28,8 @@ from .location import Worktree
 from .snapshot import Entry, Signature, Snapshot, settled
 
 _HEADER = struct.Struct(">4sII")
-_STAT = struct.Struct(">10I")
-"""Change and modification times (seconds, nanoseconds), device, inode, mode, owner, group and size."""
-_FLAGS = struct.Struct(">H")
-_MODES = {"100644": 0o100644, "100755": 0o100755, "120000": 0o120000}
+_MODES = frozenset({0o100644, 0o100755, 0o120000})
+"""The modes of the entries a baseline keeps: a file, an executable file, a link."""
 _U32 = 0xFFFFFFFF
 _NAME_MAX = 0xFFF
 _EXTENDED = 0x4000
@@ -73,19 +73,24 @@ def save(path: Path, shot: Snapshot, device: int) -> None:
     ``device`` is the worktree's file system (git compares it only where it is built to); the owner written is
     this process's, so that a file someone else owns is read again next time, never wrongly trusted.
     """
-    owner = (os.getuid(), os.getgid()) if hasattr(os, "getuid") else (0, 0)
-    named = sorted((os.fsencode(path), entry) for path, entry in shot.entries.items())
+    uid, gid = (os.getuid(), os.getgid()) if hasattr(os, "getuid") else (0, 0)
+    encoding = (sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())  # os.fsencode's, without a call per path
+    named = sorted((path.encode(*encoding), entry) for path, entry in shot.entries.items())
     width = len(named[0][1].sha) // 2 if named else 20
+    fixed = struct.Struct(f">10I{width}sH")
+    padding = [b"\0" * (8 - (fixed.size + length) % 8) for length in range(8)]
     parts = [_HEADER.pack(b"DIRC", 2, len(named))]
-    for name, entry in named:
-        size, mtime, ctime, inode = entry.signature
-        mode = _MODES[entry.git_mode]
-        if settled(entry.signature, shot.taken_ns) and min(mtime, ctime) >= 0:
-            stat = _STAT.pack(*divmod(ctime, 10**9), *divmod(mtime, 10**9), device & _U32, inode, mode, *owner, size)
+    device &= _U32
+    for name, (sha, perm, link, signature) in named:
+        size, mtime, ctime, inode = signature
+        mode = 0o120000 if link else 0o100755 if perm & 0o100 else 0o100644
+        flags = min(len(name), _NAME_MAX)
+        if settled(signature, shot.taken_ns) and min(mtime, ctime) >= 0:
+            (ctime_s, ctime_ns), (mtime_s, mtime_ns) = divmod(ctime, 10**9), divmod(mtime, 10**9)
+            stat = (ctime_s, ctime_ns, mtime_s, mtime_ns, device, inode, mode, uid, gid, size)
         else:
-            stat = _STAT.pack(0, 0, 0, 0, 0, 0, mode, 0, 0, 0)
-        padding = 8 - (_STAT.size + width + _FLAGS.size + len(name)) % 8
-        parts += (stat, bytes.fromhex(entry.sha), _FLAGS.pack(min(len(name), _NAME_MAX)), name, b"\0" * padding)
+            stat = (0, 0, 0, 0, 0, 0, mode, 0, 0, 0)
+        parts.append(fixed.pack(*stat, unhexlify(sha), flags) + name + padding[len(name) % 8])
     body = b"".join(parts)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(body + _digest(body, width))
@@ -111,21 +116,21 @@ def load(path: Path) -> Kept | None:
 def _entries(data: bytes, count: int, width: int) -> dict[str, Entry] | None:
     """The entries of an index of version 2 or 3 whose ids are ``width`` bytes; None if one is not a file's."""
     entries: dict[str, Entry] = {}
+    fixed = struct.Struct(f">10I{width}sH")
+    encoding = (sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())  # os.fsdecode's
     at = _HEADER.size
     for _ in range(count):
-        ctime_s, ctime_ns, mtime_s, mtime_ns, _, inode, mode, _, _, size = _STAT.unpack_from(data, at)
-        (flags,) = _FLAGS.unpack_from(data, at + _STAT.size + width)
-        name_at = at + _STAT.size + width + _FLAGS.size + (2 if flags & _EXTENDED else 0)
-        length = flags & _NAME_MAX if flags & _NAME_MAX < _NAME_MAX else data.index(b"\0", name_at) - name_at
-        if flags & 0x3000 or mode not in _MODES.values():
+        ctime_s, ctime_ns, mtime_s, mtime_ns, _, inode, mode, _, _, size, sha, flags = fixed.unpack_from(data, at)
+        name_at = at + fixed.size + (2 if flags & _EXTENDED else 0)
+        length = flags & _NAME_MAX
+        end = name_at + length if length < _NAME_MAX else data.index(b"\0", name_at)
+        if flags & 0x3000 or mode not in _MODES:
             return None
         link = mode == 0o120000
         signature: Signature = (size, mtime_s * 10**9 + mtime_ns, ctime_s * 10**9 + ctime_ns, inode)
-        sha = data[at + _STAT.size : at + _STAT.size + width].hex()
-        entries[os.fsdecode(data[name_at : name_at + length])] = Entry(
-            sha, 0 if link else mode & 0o777, link, signature
-        )
-        at = name_at + length + 8 - (name_at + length - at) % 8
+        name = data[name_at:end].decode(*encoding)
+        entries[name] = Entry(sha.hex(), 0 if link else mode & 0o777, link, signature)
+        at = end + 8 - (end - at) % 8
     return entries
 
 
