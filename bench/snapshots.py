@@ -10,8 +10,9 @@ write-tree``. A fresh empty index would make git read every file again, a cost
 no user pays. Both are measured cold, as at a first baseline, when the user's
 uncommitted files have contents git has not stored yet (each cold run meets
 new ones) and no baseline of ours has kept signatures, and warm, as at the next
-baseline, when every blob is already stored; in turns, so that drift in the
-machine's load touches both alike. The cost of ``codex_overlaps`` and ``codex_rollback`` is measured
+baseline, when every blob is already stored (each side's warm run follows its
+own cold one, since a cold step writes new contents); the sides take turns, so
+that drift in the machine's load touches both alike. The cost of ``codex_overlaps`` and ``codex_rollback`` is measured
 by `bench.changes`.
 """
 
@@ -47,11 +48,11 @@ async def measure(plan: Plan, tmp: Path, errlog: TextIO) -> tuple[list[Figure], 
     cpu: dict[str, list[float]] = {key: [] for key in timings}
     for repeat in range(plan.snapshot_repeats):
         sides = _SIDES if repeat % 2 == 0 else _SIDES[::-1]
-        for warmth in ("cold", "warm"):
-            for side in sides:
-                if warmth == "cold":
-                    freshen(big, f"{side}-{repeat}")
-                    forget(big)
+        for side in sides:
+            # each side's warm run follows its own cold one: the other side's cold step writes new contents
+            freshen(big, f"{side}-{repeat}")
+            forget(big)
+            for warmth in ("cold", "warm"):
                 wall, processor = await _timed(side, big)
                 timings[f"{side}_{warmth}"].append(wall)
                 cpu[f"{side}_{warmth}"].append(processor)
