@@ -29,7 +29,7 @@ import anyio
 from ..core import git, offload
 from ..core.errors import GitError
 from ..core.paths import under
-from . import raw_git, scratch_index, snapshot
+from . import raw_git, snapshot
 from .description import Contents, exact_modes
 from .gitstate import staged_digest
 from .listing import Listing, SkipReason
@@ -176,9 +176,7 @@ async def _written(raw: raw_git.RawGit, index: Path, update: _Update) -> str:
     for path, entry in read.items():
         (settled if snapshot.settled(entry.signature, update.taken_ns) else unsettled).append(path)
     if update.gone:
-        await raw_git.run(
-            raw, index, "update-index", "-z", "--index-info", stdin=scratch_index.index_info(update.gone, [], zero)
-        )
+        await raw_git.run(raw, index, "update-index", "-z", "--index-info", stdin=_index_info(update.gone, [], zero))
     hashed: list[snapshot.Hashed] = []
 
     async def add() -> None:
@@ -205,9 +203,16 @@ async def _written(raw: raw_git.RawGit, index: Path, update: _Update) -> str:
         ]
     unreadable = sorted(path for each in hashed for path in each.unreadable)
     if written or unreadable:
-        data = scratch_index.index_info(unreadable, written, zero)
+        data = _index_info(unreadable, written, zero)
         await raw_git.run(raw, index, "update-index", "-z", "--index-info", stdin=data)
-    return (await raw_git.run(raw, index, "write-tree")).decode().strip()
+    return await raw_git.tree(raw, index)
+
+
+def _index_info(gone: list[str], written: list[tuple[str, str]], zero: str) -> bytes:
+    """``update-index -z --index-info`` lines: ``gone`` removed first, then each ``(path, "mode blob")`` written
+    without ``lstat`` data."""
+    removed = "".join(f"0 {zero}\t{path}\0" for path in gone)
+    return os.fsencode(removed + "".join(f"{line}\t{path}\0" for path, line in sorted(written)))
 
 
 def _paths(paths: list[str]) -> bytes:

@@ -45,10 +45,9 @@ class _Files(NamedTuple):
     contents: Contents
     staged: str | None
     """The `gitstate.staged_digest` of the user's index as listed; None if not read."""
-    tree: Callable[[], Awaitable[str]]
-    """Writes the worktree's tree (after the staged tree, which may be written through the same index file)."""
-    kept: Callable[[], Awaitable[tuple[Path, str]]]
-    """Makes the baseline's index for the next look: where it is, and the tree git writes from it."""
+    indexed: Callable[[], Awaitable[tuple[Path, str]]]
+    """Makes the index of the baseline's files (kept for the next look): where it is, and the worktree's tree git
+    writes from it."""
 
 
 class _Previous(NamedTuple):
@@ -57,8 +56,6 @@ class _Previous(NamedTuple):
     baseline_id: str
     kept: Path
     """Its kept index."""
-    tree: str
-    """Its worktree's tree, as git names it by its ref."""
 
 
 async def record(worktree: Worktree, label: str | None) -> BaselineInfo:
@@ -81,28 +78,16 @@ async def record(worktree: Worktree, label: str | None) -> BaselineInfo:
         created = time.time()
         baseline_id = time.strftime("b-%Y%m%dT%H%M%S-", time.gmtime(created)) + uuid.uuid4().hex[:6]
         cache = stat_index.kept_at(worktree, baseline_id)
-        written: list[tuple[BaselineInfo, str]] = []
-        prepared: list[tuple[Path, str]] = []
         files, stored_index = taken[0], next(iter(stored), None)
-
-        async def prepare() -> None:
-            prepared.append(await files.kept())
-
-        async def commit() -> None:
-            state = partial(gitstate.record, worktree, write=True, staged=files.staged, stored_index=stored_index)
-            written.append(await _commit(worktree.root, baseline_id, created, label, files, state, index))
-
-        # The index to keep is made while git writes the trees: Python and git processes share the cores.
-        await offload.concurrently(prepare, commit)
-        (info, tree), (kept, kept_tree) = written[0], prepared[0]
-        if kept_tree == tree:  # an index that would not give the baseline's own tree is no cache of it
-            cache = stat_index.kept_at(worktree, baseline_id)
-            try:
-                await offload.in_thread(_copied, kept, cache)
-            except BaseException:
-                with anyio.CancelScope(shield=True):
-                    await anyio.to_thread.run_sync(partial(cache.unlink, missing_ok=True))
-                raise
+        state = partial(gitstate.record, worktree, write=True, staged=files.staged, stored_index=stored_index)
+        info, kept = await _commit(worktree.root, baseline_id, created, label, files, state, index)
+        cache = stat_index.kept_at(worktree, baseline_id)
+        try:
+            await offload.in_thread(_copied, kept, cache)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(partial(cache.unlink, missing_ok=True))
+            raise
     return info
 
 
@@ -111,14 +96,11 @@ async def _taken(worktree: Worktree, scratch: Path, index: Path | None, previous
     if previous and (modes := await _modes(worktree.root, previous.baseline_id)) is not None:
         after = await baseline_after.taken(worktree, scratch, index, previous.kept, modes)
         if after:
-            ready = partial(_ready, (after.kept, after.tree))
-            return _Files(after.contents, after.staged, partial(_ready, after.tree), ready)
+            return _Files(after.contents, after.staged, partial(_ready, (after.kept, after.tree)))
     kept = await offload.in_thread(stat_index.load, previous.kept) if previous else None
     reuse = Snapshot(kept.entries, frozenset(), {}, kept.written_ns) if kept else None
     shot = await snapshot.take(worktree, write=True, reuse=reuse, index=index)
-    since = (previous.tree, reuse) if previous and reuse else None
-    tree = partial(_worktree_tree, worktree.root, shot, scratch, index, since)
-    return _Files(description.contents_of(shot), shot.staged, tree, partial(_saved, worktree, scratch, shot))
+    return _Files(description.contents_of(shot), shot.staged, partial(_saved, worktree, scratch, shot))
 
 
 async def _commit(
@@ -129,23 +111,28 @@ async def _commit(
     files: _Files,
     state: Callable[[], Awaitable[GitState]],
     index: Path | None,
-) -> tuple[BaselineInfo, str]:
+) -> tuple[BaselineInfo, Path]:
     """Write the baseline's commit of ``files`` and of the git state now (``state`` reads it), and point its ref at
-    it; return its description and its worktree's tree. The staged tree is written from the copy ``index`` of the
-    user's index (if the user has one)."""
+    it; return its description and the index of its files. The staged tree is written from the copy ``index`` of
+    the user's index (if the user has one), the worktree's tree from the index of the files, and the git state read,
+    all at once."""
     items: dict[str, tuple[str, str, str]] = {}
     states: list[GitState] = []
+    kept: list[Path] = []
 
     async def record_state() -> None:
         states.append(await state())
 
-    async def write_trees() -> None:
-        # the staged tree first: the worktree's may be written through the same copy of the index, changing it
-        if index and (staged := await scratch_index.write_tree(root, index, ok=(0, 128))):
+    async def write_staged(copy: Path) -> None:
+        if staged := await scratch_index.write_tree(root, copy, ok=(0, 128)):
             items["staged"] = ("040000", "tree", staged)
-        items["worktree"] = ("040000", "tree", await files.tree())
 
-    await offload.concurrently(record_state, write_trees)
+    async def write_worktree() -> None:
+        path, tree = await files.indexed()
+        kept.append(path)
+        items["worktree"] = ("040000", "tree", tree)
+
+    await offload.concurrently(record_state, write_worktree, *([partial(write_staged, index)] if index else []))
     now = states[0]
     meta = await offload.in_thread(description.meta_json, root, label, created, files.contents, now)
     items["meta.json"] = ("100644", "blob", (await git.run(root, "hash-object", "-w", "--stdin", stdin=meta)).decode())
@@ -158,20 +145,7 @@ async def _commit(
     args = ["commit-tree", wrapper, *(a for c in dict.fromkeys(parents) for a in ("-p", c))]
     commit = (await git.run(root, *args, "-m", f"codex-subagents baseline {baseline_id}", env=_IDENTITY)).decode()
     await git.run(root, "update-ref", REF_PREFIX + baseline_id, commit.strip())
-    return description.info_of(baseline_id, commit.strip(), json.loads(meta)), items["worktree"][2]
-
-
-async def _worktree_tree(
-    root: Path, shot: Snapshot, scratch: Path, index: Path | None, since: tuple[str, Snapshot] | None
-) -> str:
-    """The tree of ``shot``'s entries: written from the previous baseline's tree (``since``: the tree and its
-    entries) when its ref still stands, which differs from it by what changed since; else from the copy of the
-    user's ``index`` (or a new index file)."""
-    earlier = await git.run(root, "rev-parse", "-q", "--verify", since[0], ok=(0, 1)) if since else b""
-    if since and earlier.strip():
-        fresh = scratch / "worktree-index"
-        return await scratch_index.tree_after(root, fresh, earlier.decode().strip(), shot.entries, since[1].entries)
-    return await scratch_index.worktree_tree(root, index or scratch / "index", shot)
+    return description.info_of(baseline_id, commit.strip(), json.loads(meta)), kept[0]
 
 
 async def _previous(worktree: Worktree) -> _Previous | None:
@@ -183,7 +157,7 @@ async def _previous(worktree: Worktree) -> _Previous | None:
     if not newest:
         return None
     baseline_id = newest.name.removesuffix(stat_index.SUFFIX)
-    return _Previous(baseline_id, newest, f"{REF_PREFIX}{baseline_id}^{{commit}}:worktree")
+    return _Previous(baseline_id, newest)
 
 
 async def _modes(root: Path, baseline_id: str) -> dict[str, int] | None:
@@ -207,10 +181,10 @@ def _copied(index: Path, cache: Path) -> None:
 
 
 async def _saved(worktree: Worktree, scratch: Path, shot: Snapshot) -> tuple[Path, str]:
-    """Write the index of ``shot`` in ``scratch``, and have git write its tree, which fills the index's cache of
-    trees for the next baseline. Its blobs were checked as the baseline's own tree was written."""
+    """Write the index of ``shot`` in ``scratch``, and have git write the worktree's tree from it, which also fills
+    the index's cache of trees for the next baseline."""
     path = scratch / "kept-index"
     device = (await anyio.Path(worktree.root).stat()).st_dev
     raw = await raw_git.made(worktree, scratch)
     await offload.in_thread(stat_index.save, path, shot, device)
-    return path, (await raw_git.run(raw, path, "write-tree", "--missing-ok")).decode().strip()
+    return path, await raw_git.tree(raw, path)

@@ -75,8 +75,6 @@ class Snapshot:
     taken_ns: int = field(default_factory=time.time_ns)
     staged: str | None = None
     """The `gitstate.staged_digest` of the top repository's index as the listing read it; None if not read."""
-    indexed: dict[str, str] = field(default_factory=dict[str, str])
-    """For a baseline, the top repository's index entries as listed (mode, blob id and stage) by path."""
 
 
 async def take(
@@ -97,9 +95,8 @@ async def take(
         reuse: an earlier snapshot whose trusted blob ids are reused, and nothing else (the previous
             baseline, when a new one is taken).
         index: the index file the top repository's listing and the proof of raw blob ids read (a baseline's copy
-            of the user's, so that both read the same entries); its entries are kept in `Snapshot.indexed`.
-            When there is no earlier snapshot to reuse, the blob ids git's stat cache proves are not read
-            again (`_first`).
+            of the user's, so that both read the same entries). When there is no earlier snapshot to reuse, the
+            blob ids git's stat cache proves are not read again (`_first`).
     """
     root = worktree.root
     taken = time.time_ns()
@@ -112,7 +109,7 @@ async def take(
     fresh = [path for path, entry in entries.items() if not entry.sha]
     await offload.in_thread(settle, entries, skipped, await hash_entries(root, entries, fresh, write))
     kept = frozenset(p for p in ignored if p in entries)
-    return Snapshot(entries, kept, skipped, taken, listing.staged, listing.indexed or {})
+    return Snapshot(entries, kept, skipped, taken, listing.staged)
 
 
 async def _first(
