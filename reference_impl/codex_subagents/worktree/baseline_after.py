@@ -57,7 +57,10 @@ class _Listed(NamedTuple):
     changed: list[str]
     """The previous baseline's files whose ``lstat`` data or bytes changed, or that are gone."""
     staged: bytes
+    """The user's index as ``ls-files --stage`` lists it: its digest is recorded, and a submodule shows in it."""
     others: list[str]
+    """The user's untracked files that are not ignored; asked for the nested repositories, which git lists as
+    directories."""
     ignored: list[str]
     """The user's ignored files and directories (``/`` at the end), as ``--directory`` collapses them."""
     new: list[str]
