@@ -117,6 +117,23 @@ def a_nested_repository_appeared(repo: Path) -> None:
     (nested / "lib.c").write_text("int x;\n")
 
 
+def a_submodule_was_added(repo: Path) -> None:
+    nested = repo / "module"
+    nested.mkdir()
+    git(nested, "init", "-q")
+    (nested / "m.c").write_text("int m;\n")
+    git(nested, "add", "m.c")
+    git(nested, "commit", "-qm", "module")
+    git(repo, "add", "module")
+
+
+def a_tracked_file_appeared_in_a_directory_the_previous_baseline_held_nothing_of(repo: Path) -> None:
+    (repo / ".gitignore").write_text("*.log\n.env\nbuild/\nout/\ncache/\n")
+    (repo / "cache").mkdir()
+    (repo / "cache" / "tracked.txt").write_text("force-added\n")
+    git(repo, "add", "-f", "cache/tracked.txt")
+
+
 CHANGES = [
     line_endings_changed,
     filtered_file_edited,
@@ -130,8 +147,14 @@ CHANGES = [
     an_ignored_file_grew_past_the_limit,
     small_ignored_files_crowd_out_an_older_one,
     a_nested_repository_appeared,
+    a_submodule_was_added,
+    a_tracked_file_appeared_in_a_directory_the_previous_baseline_held_nothing_of,
 ]
-LISTED_IN_FULL = {a_nested_repository_appeared}
+LISTED_IN_FULL = {
+    a_nested_repository_appeared,
+    a_submodule_was_added,
+    a_tracked_file_appeared_in_a_directory_the_previous_baseline_held_nothing_of,
+}
 
 
 async def recorded(worktree: Worktree, info: description.BaselineInfo) -> tuple[str, dict[str, object]]:
@@ -147,7 +170,8 @@ async def test_a_baseline_after_another_records_what_a_full_listing_records(
 ) -> None:
     """Whatever changed since the first baseline, the next one taken from git's answer holds the same tree, exact
     permission bits, protected ignored files and unprotected paths as one taken by listing every file; git's answer
-    is used unless a nested repository makes a full listing necessary."""
+    is used unless a nested repository, a submodule or a tracked file in a directory git would collapse as ignored
+    makes a full listing necessary."""
     monkeypatch.setattr(snapshot, "MAX_IGNORED_FILE_BYTES", 64)
     monkeypatch.setattr(snapshot, "MAX_IGNORED_TOTAL_BYTES", 36)
     answered: list[bool] = []
