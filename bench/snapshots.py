@@ -9,7 +9,7 @@ of every unchanged tracked file as it would for the user, then ``git add --all``
 write-tree``. A fresh empty index would make git read every file again, a cost
 no user pays. Both are measured cold, as at a first baseline, when the user's
 uncommitted files have contents git has not stored yet (each cold run meets
-new ones) and no baseline of ours has kept signatures, and warm, as at the next
+new ones) and no baseline of ours has kept an index, and warm, as at the next
 baseline, when every blob is already stored (each side's warm run follows its
 own cold one, since a cold step writes new contents); the sides take turns, so
 that drift in the machine's load touches both alike. The cost of ``codex_overlaps`` and ``codex_rollback`` is measured
@@ -67,7 +67,7 @@ async def measure(plan: Plan, tmp: Path, errlog: TextIO) -> tuple[list[Figure], 
         figures.append(info("P7", f"codex_baseline ÷ git's floor, {warmth}, processor time", processor, "x"))
     figures[0].note = (
         f"{big.files:,} files, {big.size / 2**20:.0f} MB; cold: the uncommitted files' blobs are not stored yet; "
-        "no signatures kept; warm: every blob is stored"
+        "no index of ours kept; warm: every blob is stored"
     )
     change_figures, change_details = await changes.measure(plan, big, built(tmp, plan.small_tree_files))
     details: dict[str, object] = {
@@ -101,7 +101,7 @@ def _children_cpu() -> float:
 
 
 def forget(tree: Tree) -> None:
-    """Delete the signatures earlier baselines kept, so that the next baseline is a first one."""
+    """Delete the indexes earlier baselines kept, so that the next baseline is a first one."""
     shutil.rmtree(tree.root / ".git" / "codex-subagents" / "baselines", ignore_errors=True)
 
 

@@ -248,15 +248,21 @@ async def test_a_settled_change_is_read_by_git_as_raw_bytes_and_a_chmod_while_it
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A file changed long enough before the listing is read by git itself, as its raw bytes whatever the
-    repository's line-ending rules; if its mode changes between the baseline's look and git's read, git's record
-    of it is not trusted, and the next baseline reads the new bits."""
+    repository's line-ending rules and filters, and no filter the repository names is run for it (git's own
+    judgement of the user's index, at the first baseline, may run one, as the user's git does); if a file's mode
+    changes between the baseline's look and git's read, git's record of it is not trusted, and the next baseline
+    reads the new bits."""
     worktree = await worktree_at(repo)
+    marker = repo.parent / "a filter ran"
+    git(repo, "config", "filter.upper.clean", f"touch '{marker}'; tr a-z A-Z")
     with anyio.fail_after(10):
         await past_the_racy_window(repo)
         await recording.record(worktree, None)
         (repo / "a.txt").write_bytes(b"one\nLF now\n")
+        (repo / "b.up").write_text("still lower\n")
         (repo / "notes.md").write_text("edited\n")
         await past_the_racy_window(repo)
+    marker.unlink(missing_ok=True)
     run = raw_git.run
 
     async def chmod_before_git_adds(raw: raw_git.RawGit, index: Path, *args: str, **kwargs: Any) -> bytes:
@@ -267,8 +273,10 @@ async def test_a_settled_change_is_read_by_git_as_raw_bytes_and_a_chmod_while_it
     monkeypatch.setattr(raw_git, "run", chmod_before_git_adds)
     second = await recording.record(worktree, None)
     monkeypatch.undo()
-    raw = git(repo, "hash-object", "--no-filters", "a.txt").strip()
-    assert git(repo, "rev-parse", f"{second.commit}:worktree/a.txt").strip() == raw
+    for name in ("a.txt", "b.up"):
+        raw = git(repo, "hash-object", "--no-filters", name).strip()
+        assert git(repo, "rev-parse", f"{second.commit}:worktree/{name}").strip() == raw
+    assert not marker.exists()
     third = await recording.record(worktree, None)
     _, meta = await description.read(repo, third.baseline_id)
     assert meta["modes"] == {"key": 0o600, "notes.md": 0o600}
