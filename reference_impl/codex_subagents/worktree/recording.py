@@ -77,7 +77,6 @@ async def record(worktree: Worktree, label: str | None) -> BaselineInfo:
         await offload.concurrently(take, *([partial(store, index)] if index else []))
         created = time.time()
         baseline_id = time.strftime("b-%Y%m%dT%H%M%S-", time.gmtime(created)) + uuid.uuid4().hex[:6]
-        cache = stat_index.kept_at(worktree, baseline_id)
         files, stored_index = taken[0], next(iter(stored), None)
         state = partial(gitstate.record, worktree, write=True, staged=files.staged, stored_index=stored_index)
         info, kept = await _commit(worktree.root, baseline_id, created, label, files, state, index)
