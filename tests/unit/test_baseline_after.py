@@ -14,7 +14,7 @@ import pytest
 from codex_subagents.worktree import baseline_after, description, raw_git, recording, snapshot
 from codex_subagents.worktree.location import Worktree, worktree_at
 from codex_subagents.worktree.snapshot import Entry
-from unit.repos import git
+from unit.repos import committed, git
 
 pytestmark = pytest.mark.anyio
 
@@ -118,12 +118,7 @@ def a_nested_repository_appeared(repo: Path) -> None:
 
 
 def a_submodule_was_added(repo: Path) -> None:
-    nested = repo / "module"
-    nested.mkdir()
-    git(nested, "init", "-q")
-    (nested / "m.c").write_text("int m;\n")
-    git(nested, "add", "m.c")
-    git(nested, "commit", "-qm", "module")
+    committed(repo / "module", {"m.c": "int m;\n"})
     git(repo, "add", "module")
 
 
