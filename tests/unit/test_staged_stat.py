@@ -209,3 +209,26 @@ async def test_a_file_staged_under_a_rule_of_the_users_own_attributes_file_remov
     assert git(staged, "cat-file", "blob", ":crlf.txt") == "one\ntwo\n"
     rules.write_bytes(b"")
     assert "crlf.txt" not in await proof(staged, "crlf.txt")
+
+
+async def test_git_judges_the_users_index_without_running_the_repositorys_filters(tmp_path: Path) -> None:
+    """Git compares a racily clean entry's bytes to judge it; it does so through the server's own git directory, so
+    a clean filter the repository names is not run by the server, and the file is still recorded as its raw bytes."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q")
+    marker = tmp_path / "a filter ran"
+    git(root, "config", "filter.mark.clean", f"touch '{marker}'; cat")
+    (root / ".gitattributes").write_text("*.up filter=mark\n")
+    (root / "b.up").write_text("lower\n")
+    git(root, "add", "-A")
+    index = root / ".git" / "index"
+    made = (root / "b.up").stat().st_mtime_ns
+    os.utime(index, ns=(made, made))  # racily clean: the file is as new as the index
+    marker.unlink(missing_ok=True)
+    baseline = await baselines.create(await worktree_at(root), None)
+    assert not marker.exists()
+    assert (
+        git(root, "rev-parse", f"{baseline.info.commit}:worktree/b.up").strip()
+        == git(root, "hash-object", "--no-filters", "b.up").strip()
+    )

@@ -79,7 +79,7 @@ async def record(worktree: Worktree, label: str | None) -> BaselineInfo:
         baseline_id = time.strftime("b-%Y%m%dT%H%M%S-", time.gmtime(created)) + uuid.uuid4().hex[:6]
         files, stored_index = taken[0], next(iter(stored), None)
         state = partial(gitstate.record, worktree, write=True, staged=files.staged, stored_index=stored_index)
-        info, kept = await _commit(worktree.root, baseline_id, created, label, files, state, index)
+        info, kept = await _commit(worktree, baseline_id, created, label, files, state, index)
         cache = stat_index.kept_at(worktree, baseline_id)
         try:
             await offload.in_thread(_copied, kept, cache)
@@ -103,7 +103,7 @@ async def _taken(worktree: Worktree, scratch: Path, index: Path | None, previous
 
 
 async def _commit(
-    root: Path,
+    worktree: Worktree,
     baseline_id: str,
     created: float,
     label: str | None,
@@ -115,6 +115,7 @@ async def _commit(
     it; return its description and the index of its files. The staged tree is written from the copy ``index`` of
     the user's index (if the user has one), the worktree's tree from the index of the files, and the git state read,
     all at once."""
+    root = worktree.root
     items: dict[str, tuple[str, str, str]] = {}
     states: list[GitState] = []
     kept: list[Path] = []
@@ -123,7 +124,8 @@ async def _commit(
         states.append(await state())
 
     async def write_staged(copy: Path) -> None:
-        if staged := await scratch_index.write_tree(root, copy, ok=(0, 128)):
+        raw = await raw_git.made(worktree, copy.parent)
+        if staged := await scratch_index.write_tree(raw, copy, ok=(0, 128)):
             items["staged"] = ("040000", "tree", staged)
 
     async def write_worktree() -> None:

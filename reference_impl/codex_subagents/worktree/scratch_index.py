@@ -14,10 +14,8 @@ from pathlib import Path
 import anyio
 
 from ..core import git
+from . import raw_git
 from .location import Worktree
-
-_ONE_FILE = ("-c", "core.splitIndex=false")
-"""A scratch index is written whole: split, it would leave a shared index file in the user's git directory."""
 
 
 async def copied(worktree: Worktree, scratch: Path) -> Path | None:
@@ -36,6 +34,10 @@ async def stored(root: Path, index: Path) -> str:
     return (await git.run(root, "hash-object", "-w", "--no-filters", "--", str(index))).decode().strip()
 
 
-async def write_tree(root: Path, index: Path, ok: tuple[int, ...] = (0,)) -> str:
-    """The tree the index file ``index`` stages; empty when git refuses it (conflicts) and ``ok`` allows that."""
-    return (await git.run(root, *_ONE_FILE, "write-tree", env={"GIT_INDEX_FILE": str(index)}, ok=ok)).decode().strip()
+async def write_tree(raw: raw_git.RawGit, index: Path, ok: tuple[int, ...] = (0,)) -> str:
+    """The tree the index file ``index`` stages; empty when git refuses it (conflicts) and ``ok`` allows that.
+
+    Git writes the index file back as it writes the tree, and first compares each racily clean entry's bytes: it
+    does so through the server's own git directory (``raw``), where no filter of the repository's runs.
+    """
+    return (await raw_git.run(raw, index, "write-tree", ok=ok)).decode().strip()

@@ -41,6 +41,8 @@ from typing import NamedTuple
 import anyio
 
 from ..core import git, offload
+from ..core.errors import GitError
+from . import raw_git
 from .location import Worktree
 
 EMPTY_BLOBS = frozenset(
@@ -48,8 +50,6 @@ EMPTY_BLOBS = frozenset(
 )
 """The empty blob's id (SHA-1, SHA-256): what an intent-to-add entry names whatever the file holds."""
 _CONVERTING = frozenset({"text", "eol", "crlf", "filter", "ident", "working-tree-encoding"})
-_FULL_STAT = ("-c", "core.checkStat=default", "-c", "core.trustctime=true")
-"""Git compares every field of its stat cache (size, times, inode, owner) whatever the repository's settings."""
 
 
 class Judged(NamedTuple):
@@ -68,21 +68,25 @@ Seen = tuple[str, int, bool, tuple[int, int, int, int]]
 
 
 async def judged(worktree: Worktree, index: Path) -> Judged | None:
-    """What git makes of the stat cache of ``index`` (a copy of the user's index); None when it has none."""
+    """What git makes of the stat cache of ``index`` (a copy of the user's index, in a scratch directory the
+    server's own git directory is made in); None when it has none, or git cannot judge it there."""
     try:
         written_s = (await anyio.to_thread.run_sync(os.stat, index)).st_mtime_ns // 10**9
     except FileNotFoundError:
         return None
-    env = {"GIT_INDEX_FILE": str(index)}
+    raw = await raw_git.made(worktree, index.parent)
     found = [b"", b""]
 
     async def changed() -> None:
-        found[0] = await git.run(worktree.root, *_FULL_STAT, "diff-files", "-z", "--name-only", env=env)
+        found[0] = await raw_git.run(raw, index, "diff-files", "-z", "--name-only")
 
     async def unlooked() -> None:
-        found[1] = await git.run(worktree.root, "ls-files", "-z", "-v", env=env)
+        found[1] = await git.run(worktree.root, "ls-files", "-z", "-v", env={"GIT_INDEX_FILE": str(index)})
 
-    await offload.concurrently(changed, unlooked)
+    try:
+        await offload.concurrently(changed, unlooked)
+    except GitError:  # a split index: its shared part is not in the server's git directory
+        return None
     return Judged(written_s, await offload.in_thread(_doubted, found[0], found[1]))
 
 
