@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from codex_subagents.coordination import batch
-from codex_subagents.worktree import baselines, staged_stat
+from codex_subagents.worktree import baselines, raw_git, staged_stat
 from codex_subagents.worktree.location import worktree_at
 from unit.repos import git
 
@@ -39,8 +39,9 @@ async def proof(root: Path, *names: str) -> dict[str, str]:
     worktree = await worktree_at(root)
     records = (record.split("\t", 1) for record in git(root, "ls-files", "-z", "--stage").split("\0") if record)
     indexed = {path: stage for stage, path in records}
+    raw = await raw_git.made(worktree, root.parent / "scratch")
     return await staged_stat.proven(
-        worktree, seen(root, *names), indexed, await staged_stat.judged(worktree, worktree.index)
+        worktree, seen(root, *names), indexed, await staged_stat.judged(raw, worktree.index)
     )
 
 

@@ -33,7 +33,6 @@ from . import raw_git, snapshot
 from .description import Contents, exact_modes
 from .gitstate import staged_digest
 from .listing import Listing, SkipReason
-from .location import Worktree
 from .snapshot import Entry
 
 _OTHERS = ("ls-files", "-z", "--others", "--exclude-standard")
@@ -70,17 +69,17 @@ class _Listed(NamedTuple):
 
 
 async def taken(
-    worktree: Worktree, scratch: Path, user_index: Path | None, previous: Path, previous_modes: dict[str, int]
+    raw: raw_git.RawGit, scratch: Path, user_index: Path | None, previous: Path, previous_modes: dict[str, int]
 ) -> After | None:
     """The files of the worktree now, from the kept index ``previous`` of the baseline before, whose exact permission
-    bits were ``previous_modes``; None when a full listing is needed (see the module)."""
-    root = worktree.root
+    bits were ``previous_modes``, compared by git through ``raw``; None when a full listing is needed (see the
+    module)."""
+    root = raw.root
     index = scratch / "kept-index"
     try:
         await anyio.to_thread.run_sync(shutil.copy2, previous, index)
     except FileNotFoundError:  # the previous baseline was dropped meanwhile
         return None
-    raw = await raw_git.made(worktree, scratch)
     taken_ns = time.time_ns()
     listed = await _listed(raw, index, user_index or scratch / "no-index")
     if b"\x00160000 " in b"\0" + listed.staged or any(path.endswith("/") for path in [*listed.others, *listed.new]):

@@ -15,8 +15,6 @@ would read a link as a file.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -52,7 +50,8 @@ class RawGit(NamedTuple):
 
 async def made(worktree: Worktree, scratch: Path) -> RawGit:
     """Make the git directory in ``scratch`` for ``worktree``, with the object format of its repository and the
-    shared part of a split index of the user's, so that a copy of that index reads there too."""
+    shared part of a split index of the user's, so that a copy of that index reads there too. A baseline makes it
+    once, before any of its steps runs git through it."""
     git_dir = scratch / "raw-git"
     object_format = await git.text(worktree.root, "rev-parse", "--show-object-format")
 
@@ -60,24 +59,16 @@ async def made(worktree: Worktree, scratch: Path) -> RawGit:
         (git_dir / "info").mkdir(parents=True, exist_ok=True)
         (git_dir / "refs").mkdir(exist_ok=True)
         for shared in worktree.git_dir.glob("sharedindex.*"):  # a split index's shared part, looked for here
-            _put(git_dir / shared.name, shared.read_bytes())
-        _put(git_dir / "HEAD", b"ref: refs/heads/none\n")
+            (git_dir / shared.name).write_bytes(shared.read_bytes())
+        (git_dir / "HEAD").write_text("ref: refs/heads/none\n")
         extensions = f"[extensions]\n\tobjectformat = {object_format}\n" if object_format != "sha1" else ""
         version = 1 if extensions else 0
         config = f"[core]\n\trepositoryformatversion = {version}\n\tbare = false\n{extensions}"
-        _put(git_dir / "config", config.encode())
-        _put(git_dir / "info" / "attributes", _ATTRIBUTES.encode())
+        (git_dir / "config").write_text(config)
+        (git_dir / "info" / "attributes").write_text(_ATTRIBUTES)
 
     await anyio.to_thread.run_sync(make)
     return RawGit(worktree.root, git_dir, worktree.shared_git_dir / "objects", 64 if object_format == "sha256" else 40)
-
-
-def _put(path: Path, data: bytes) -> None:
-    """Write ``path`` whole at once (a new file renamed over it): steps of one baseline make the directory at the
-    same time as git reads it."""
-    part = path.with_name(f"{path.name}.{uuid.uuid4().hex}")
-    part.write_bytes(data)
-    os.replace(part, path)
 
 
 async def run(raw: RawGit, index: Path, *args: str, stdin: bytes | None = None, ok: Sequence[int] = (0,)) -> bytes:

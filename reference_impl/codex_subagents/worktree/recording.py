@@ -63,12 +63,13 @@ async def record(worktree: Worktree, label: str | None) -> BaselineInfo:
     with tempfile.TemporaryDirectory(prefix="codex-subagents-index-") as scratch_dir:
         scratch = Path(scratch_dir)
         index = await scratch_index.copied(worktree, scratch)
+        raw = await raw_git.made(worktree, scratch)
         previous = await _previous(worktree)
         stored: list[str] = []
         taken: list[_Files] = []
 
         async def take() -> None:
-            taken.append(await _taken(worktree, scratch, index, previous))
+            taken.append(await _taken(worktree, raw, scratch, index, previous))
 
         async def store(copy: Path) -> None:
             stored.append(await scratch_index.stored(worktree.root, copy))
@@ -79,7 +80,7 @@ async def record(worktree: Worktree, label: str | None) -> BaselineInfo:
         baseline_id = time.strftime("b-%Y%m%dT%H%M%S-", time.gmtime(created)) + uuid.uuid4().hex[:6]
         files, stored_index = taken[0], next(iter(stored), None)
         state = partial(gitstate.record, worktree, write=True, staged=files.staged, stored_index=stored_index)
-        info, kept = await _commit(worktree, baseline_id, created, label, files, state, index)
+        info, kept = await _commit(raw, baseline_id, created, label, files, state, index)
         cache = stat_index.kept_at(worktree, baseline_id)
         try:
             await offload.in_thread(_copied, kept, cache)
@@ -90,20 +91,23 @@ async def record(worktree: Worktree, label: str | None) -> BaselineInfo:
     return info
 
 
-async def _taken(worktree: Worktree, scratch: Path, index: Path | None, previous: _Previous | None) -> _Files:
-    """The files now: from git's answer of what changed since ``previous`` when it serves, else listed in full."""
+async def _taken(
+    worktree: Worktree, raw: raw_git.RawGit, scratch: Path, index: Path | None, previous: _Previous | None
+) -> _Files:
+    """The files now: from git's answer of what changed since ``previous`` when it serves, else listed in full; git
+    compares through ``raw``, and the baseline's own index is written in ``scratch``."""
     if previous and (modes := await _modes(worktree.root, previous.baseline_id)) is not None:
-        after = await baseline_after.taken(worktree, scratch, index, previous.kept, modes)
+        after = await baseline_after.taken(raw, scratch, index, previous.kept, modes)
         if after:
             return _Files(after.contents, after.staged, partial(_ready, (after.kept, after.tree)))
     kept = await offload.in_thread(stat_index.load, previous.kept) if previous else None
     reuse = Snapshot(kept.entries, frozenset(), {}, kept.written_ns) if kept else None
-    shot = await snapshot.take(worktree, write=True, reuse=reuse, index=index)
-    return _Files(description.contents_of(shot), shot.staged, partial(_saved, worktree, scratch, shot))
+    shot = await snapshot.take(worktree, write=True, reuse=reuse, index=index, raw=raw)
+    return _Files(description.contents_of(shot), shot.staged, partial(_saved, raw, scratch, shot))
 
 
 async def _commit(
-    worktree: Worktree,
+    raw: raw_git.RawGit,
     baseline_id: str,
     created: float,
     label: str | None,
@@ -115,7 +119,7 @@ async def _commit(
     it; return its description and the index of its files. The staged tree is written from the copy ``index`` of
     the user's index (if the user has one), the worktree's tree from the index of the files, and the git state read,
     all at once."""
-    root = worktree.root
+    root = raw.root
     items: dict[str, tuple[str, str, str]] = {}
     states: list[GitState] = []
     kept: list[Path] = []
@@ -124,7 +128,6 @@ async def _commit(
         states.append(await state())
 
     async def write_staged(copy: Path) -> None:
-        raw = await raw_git.made(worktree, copy.parent)
         if staged := await scratch_index.write_tree(raw, copy, ok=(0, 128)):
             items["staged"] = ("040000", "tree", staged)
 
@@ -181,11 +184,10 @@ def _copied(index: Path, cache: Path) -> None:
     shutil.copyfile(index, cache)
 
 
-async def _saved(worktree: Worktree, scratch: Path, shot: Snapshot) -> tuple[Path, str]:
+async def _saved(raw: raw_git.RawGit, scratch: Path, shot: Snapshot) -> tuple[Path, str]:
     """Write the index of ``shot`` in ``scratch``, and have git write the worktree's tree from it, which also fills
     the index's cache of trees for the next baseline."""
     path = scratch / "kept-index"
-    device = (await anyio.Path(worktree.root).stat()).st_dev
-    raw = await raw_git.made(worktree, scratch)
+    device = (await anyio.Path(raw.root).stat()).st_dev
     await offload.in_thread(stat_index.save, path, shot, device)
     return path, await raw_git.tree(raw, path)

@@ -37,6 +37,7 @@ from ..core.paths import under
 from . import rawhash, staged_stat
 from .listing import Listing, SkipReason, list_into
 from .location import Worktree
+from .raw_git import RawGit
 
 MAX_IGNORED_FILE_BYTES = 8 * 1024 * 1024
 """The largest ignored file a baseline protects; larger ones are listed as not protected."""
@@ -84,6 +85,7 @@ async def take(
     earlier: Snapshot | None = None,
     reuse: Snapshot | None = None,
     index: Path | None = None,
+    raw: RawGit | None = None,
 ) -> Snapshot:
     """Snapshot the worktree.
 
@@ -96,13 +98,14 @@ async def take(
             baseline, when a new one is taken).
         index: the index file the top repository's listing and the proof of raw blob ids read (a baseline's copy
             of the user's, so that both read the same entries). When there is no earlier snapshot to reuse, the
-            blob ids git's stat cache proves are not read again (`_first`).
+            blob ids git's stat cache proves are not read again (`_first`), git judging them through ``raw``, the
+            server's own git directory (`raw_git`).
     """
     root = worktree.root
     taken = time.time_ns()
     listing = Listing(indexed={} if index else None)
-    if earlier is None and reuse is None and index is not None:
-        entries, skipped, ignored = await _first(worktree, listing, index, write)
+    if earlier is None and reuse is None and index is not None and raw is not None:
+        entries, skipped, ignored = await _first(worktree, listing, index, raw, write)
     else:
         await list_into(root, "", listing, 0, ignored_too=earlier is None, index=index)
         entries, skipped, ignored = await offload.in_thread(examine, root, listing, earlier, earlier or reuse)
@@ -113,14 +116,14 @@ async def take(
 
 
 async def _first(
-    worktree: Worktree, listing: Listing, index: Path, write: bool
+    worktree: Worktree, listing: Listing, index: Path, raw: RawGit, write: bool
 ) -> tuple[dict[str, Entry], dict[str, SkipReason], set[str]]:
     """The entries of a snapshot with nothing of its own to reuse, the blob ids of the files ``index`` proves filled.
 
     The steps that need nothing of each other run at once, as git processes and a thread: git judges the stat
-    cache of ``index`` (`staged_stat`) while the files are listed; the files outside the index (untracked,
-    ignored, in nested repositories) are then ``lstat``-ed first and hashed by git while the tracked ones are
-    ``lstat``-ed and git's proof of their blob ids checked. (The tracked files are not hashed meanwhile: most
+    cache of ``index`` through ``raw`` (`staged_stat`) while the files are listed; the files outside the index
+    (untracked, ignored, in nested repositories) are then ``lstat``-ed first and hashed by git while the tracked
+    ones are ``lstat``-ed and git's proof of their blob ids checked. (The tracked files are not hashed meanwhile: most
     are proven, and which are not is known only at the end.)
     """
     root = worktree.root
@@ -131,7 +134,7 @@ async def _first(
     hashed: list[Hashed] = []
 
     async def judge() -> None:
-        judgement.append(await staged_stat.judged(worktree, index))
+        judgement.append(await staged_stat.judged(raw, index))
         judged.set()
 
     async def check_tracked(paths: list[str]) -> None:

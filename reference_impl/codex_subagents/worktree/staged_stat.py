@@ -67,25 +67,24 @@ Seen = tuple[str, int, bool, tuple[int, int, int, int]]
 (size, mtime and ctime in ns, inode)."""
 
 
-async def judged(worktree: Worktree, index: Path) -> Judged | None:
-    """What git makes of the stat cache of ``index`` (a copy of the user's index, in a scratch directory the
-    server's own git directory is made in); None when it has none, or git cannot judge it there."""
+async def judged(raw: raw_git.RawGit, index: Path) -> Judged | None:
+    """What git makes of the stat cache of ``index`` (a copy of the user's index), comparing through ``raw``; None
+    when it has none, or git cannot read it there."""
     try:
         written_s = (await anyio.to_thread.run_sync(os.stat, index)).st_mtime_ns // 10**9
     except FileNotFoundError:
         return None
-    raw = await raw_git.made(worktree, index.parent)
     found = [b"", b""]
 
     async def changed() -> None:
         found[0] = await raw_git.run(raw, index, "diff-files", "-z", "--name-only")
 
     async def unlooked() -> None:
-        found[1] = await git.run(worktree.root, "ls-files", "-z", "-v", env={"GIT_INDEX_FILE": str(index)})
+        found[1] = await git.run(raw.root, "ls-files", "-z", "-v", env={"GIT_INDEX_FILE": str(index)})
 
     try:
         await offload.concurrently(changed, unlooked)
-    except GitError:  # a split index: its shared part is not in the server's git directory
+    except GitError:  # an index git cannot read there: nothing is proven, and every file is read
         return None
     return Judged(written_s, await offload.in_thread(_doubted, found[0], found[1]))
 
