@@ -29,7 +29,7 @@ import anyio
 from ..core import git, offload
 from ..core.errors import GitError
 from ..core.paths import under
-from . import raw_git, snapshot
+from . import raw_git, snapshot, stat_index
 from .description import Contents, exact_modes
 from .gitstate import staged_digest
 from .listing import Listing, SkipReason
@@ -93,7 +93,7 @@ async def taken(
     tree = await _written(raw, index, _Update(read, skipped, gone, taken_ns))
     modes = {p: m for p, m in previous_modes.items() if p not in read and p not in gone} | exact_modes(read.items())
     skipped |= dict.fromkeys(ignored_dirs, "ignored_directory")
-    files = int.from_bytes((await anyio.to_thread.run_sync(index.read_bytes))[8:12], "big")
+    files = await anyio.to_thread.run_sync(stat_index.count, index)
     contents = Contents(taken_ns, files, modes, frozenset(kept_ignored), skipped)
     return After(contents, staged_digest(listed.staged), tree, index)
 

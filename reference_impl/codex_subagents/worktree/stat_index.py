@@ -113,6 +113,12 @@ def load(path: Path) -> Kept | None:
     return Kept(written_ns, entries) if entries is not None else None
 
 
+def count(path: Path) -> int:
+    """How many entries the index at ``path`` holds, read from its header alone."""
+    with path.open("rb") as index:
+        return _HEADER.unpack(index.read(_HEADER.size))[2]
+
+
 def _entries(data: bytes, count: int, width: int) -> dict[str, Entry] | None:
     """The entries of an index of version 2 or 3 whose ids are ``width`` bytes; None if one is not a file's."""
     entries: dict[str, Entry] = {}
