@@ -28,8 +28,8 @@ from .location import Worktree
 from .snapshot import Entry, Signature, Snapshot, settled
 
 _HEADER = struct.Struct(">4sII")
-_MODES = frozenset({0o100644, 0o100755, 0o120000})
-"""The modes of the entries a baseline keeps: a file, an executable file, a link."""
+_MODES = {"100644": 0o100644, "100755": 0o100755, "120000": 0o120000}
+"""The modes of the entries a baseline keeps (a file, an executable file, a link), by `Entry.git_mode`."""
 _U32 = 0xFFFFFFFF
 _NAME_MAX = 0xFFF
 _EXTENDED = 0x4000
@@ -77,13 +77,14 @@ def save(path: Path, shot: Snapshot, device: int) -> None:
     encoding = (sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())  # os.fsencode's, without a call per path
     named = sorted((path.encode(*encoding), entry) for path, entry in shot.entries.items())
     width = len(named[0][1].sha) // 2 if named else 20
-    fixed = struct.Struct(f">10I{width}sH")
+    fixed = _entry_head(width)
     padding = [b"\0" * (8 - (fixed.size + length) % 8) for length in range(8)]
     parts = [_HEADER.pack(b"DIRC", 2, len(named))]
     device &= _U32
-    for name, (sha, perm, link, signature) in named:
+    for name, entry in named:
+        sha, _, _, signature = entry
         size, mtime, ctime, inode = signature
-        mode = 0o120000 if link else 0o100755 if perm & 0o100 else 0o100644
+        mode = _MODES[entry.git_mode]
         flags = min(len(name), _NAME_MAX)
         if settled(signature, shot.taken_ns) and min(mtime, ctime) >= 0:
             (ctime_s, ctime_ns), (mtime_s, mtime_ns) = divmod(ctime, 10**9), divmod(mtime, 10**9)
@@ -122,7 +123,7 @@ def count(path: Path) -> int:
 def _entries(data: bytes, count: int, width: int) -> dict[str, Entry] | None:
     """The entries of an index of version 2 or 3 whose ids are ``width`` bytes; None if one is not a file's."""
     entries: dict[str, Entry] = {}
-    fixed = struct.Struct(f">10I{width}sH")
+    fixed = _entry_head(width)
     encoding = (sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())  # os.fsdecode's
     at = _HEADER.size
     for _ in range(count):
@@ -130,7 +131,7 @@ def _entries(data: bytes, count: int, width: int) -> dict[str, Entry] | None:
         name_at = at + fixed.size + (2 if flags & _EXTENDED else 0)
         length = flags & _NAME_MAX
         end = name_at + length if length < _NAME_MAX else data.index(b"\0", name_at)
-        if flags & 0x3000 or mode not in _MODES:
+        if flags & 0x3000 or mode not in _MODES.values():
             return None
         link = mode == 0o120000
         signature: Signature = (size, mtime_s * 10**9 + mtime_ns, ctime_s * 10**9 + ctime_ns, inode)
@@ -138,6 +139,12 @@ def _entries(data: bytes, count: int, width: int) -> dict[str, Entry] | None:
         entries[name] = Entry(sha.hex(), 0 if link else mode & 0o777, link, signature)
         at = end + 8 - (end - at) % 8
     return entries
+
+
+def _entry_head(width: int) -> struct.Struct:
+    """An entry up to its name: change and modification times (seconds, nanoseconds), device, inode, mode, owner,
+    group, size, the blob id of ``width`` bytes and the flags (the name's length and stage)."""
+    return struct.Struct(f">10I{width}sH")
 
 
 def _digest(data: bytes, width: int) -> bytes:
