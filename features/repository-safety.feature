@@ -146,6 +146,22 @@ Feature: Repository safety
     And the hook "pre-commit" holds the user's bytes with the mode 0700
     And there is no hook "post-checkout"
 
+  @req:the-server-runs-no-program-a-repository-names
+  Scenario: A filter a worker points a file at is not run by the server
+    Given the user's configuration defines the required filter "marker", whose clean command leaves a mark
+    And the server is running
+    And a worker script "filter-pointer" that points "a.txt" at the filter "marker" and rewrites it with as many bytes
+    When the boss takes a baseline
+    And the boss spawns a worker running script "filter-pointer"
+    And the boss waits until job "filter-pointer" is reported
+    And the boss checks the overlaps of jobs "filter-pointer"
+    And the boss rolls back everything
+    Then the overlaps list "a.txt" as "modified"
+    And the overlaps list ".gitattributes" as "added"
+    And the filter's clean command has not run
+    And the file "a.txt" holds its baseline bytes
+    And the file ".gitattributes" does not exist
+
   @req:submodules-and-nested-repositories-are-protected
   Scenario: An edit inside a submodule is seen and undone
     Given a submodule "lib" with a committed file "lib.txt"

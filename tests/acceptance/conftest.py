@@ -7,6 +7,7 @@ that feature's test module.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -455,6 +456,13 @@ def integrity_suspect(world: World, file: str) -> None:
 def baseline_bytes(world: World, file: str) -> None:
     """The file is byte for byte what the baseline recorded."""
     assert world.path(file).read_bytes() == world.baseline_bytes[file]
+
+
+@then(parsers.parse('the file "{file}" does not exist'))
+@then(parsers.parse('the directory "{file}" does not exist'))
+def absent(world: World, file: str) -> None:
+    """Created after the baseline, removed by the rollback."""
+    assert not os.path.lexists(world.path(file)), file
 
 
 @then("no file has changed since the baseline")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import stat
 
 from harness import git
@@ -190,13 +189,6 @@ def unchanged_claim(world: World, file: str, name: str) -> None:
     """A reported path that did not change is named under its job."""
     report = world.answers["overlaps"]
     assert report["unchanged_claims"] == {world.job(name): [file]}, dump(report)
-
-
-@then(parsers.parse('the file "{file}" does not exist'))
-@then(parsers.parse('the directory "{file}" does not exist'))
-def absent(world: World, file: str) -> None:
-    """Created after the baseline, removed by the rollback."""
-    assert not os.path.lexists(world.path(file)), file
 
 
 @then(parsers.parse('the file "{file}" is executable'))

@@ -155,6 +155,18 @@ def users_hook(world: World, hook: str, mode: str) -> None:
     path.chmod(int(mode, 8))
 
 
+@given(
+    parsers.parse('the user\'s configuration defines the required filter "{driver}", whose clean command leaves a mark')
+)
+def marking_filter(world: World, driver: str) -> None:
+    """A filter of the user's that git must run (``required``) and that leaves a file beside the repository when run;
+    it passes the bytes through unchanged, so that only the mark tells a run."""
+    repo = world.path(".")
+    git(repo, "config", f"filter.{driver}.clean", f"touch '{repo.parent / 'filter-ran'}'; cat")
+    git(repo, "config", f"filter.{driver}.smudge", "cat")
+    git(repo, "config", f"filter.{driver}.required", "true")
+
+
 # -- workers -----------------------------------------------------------------------------------------
 
 
@@ -207,6 +219,19 @@ def hook_planter(world: World, name: str, hook: str, other: str, alias: str) -> 
     """A worker that changes what the user's next git command runs, from the shell, and reports nothing."""
     plant = "printf '#!/bin/sh\\ntouch planted\\n' > .git/hooks/{0} && chmod 755 .git/hooks/{0}"
     command = f"{plant.format(hook)} && {plant.format(other)} && git config alias.{alias} '!touch planted'"
+    world.add_script(name, [{"shell": command, "login": False}, final([])])
+
+
+@given(
+    parsers.parse(
+        'a worker script "{name}" that points "{file}" at the filter "{driver}" and rewrites it with as many bytes'
+    )
+)
+def filter_pointer(world: World, name: str, file: str, driver: str) -> None:
+    """A worker that names a filter of the user's for a file and writes the file in the same size, so that git can
+    tell the change only by reading the file through that filter; it reports nothing."""
+    attributes = shell_write(".gitattributes", f"{file} filter={driver}\n".encode())
+    command = f"{attributes} && {shell_write(file, world.path(file).read_bytes().swapcase())}"
     world.add_script(name, [{"shell": command, "login": False}, final([])])
 
 
@@ -294,6 +319,12 @@ def command_failed(world: World, name: str) -> None:
     events = records(world.live.call("codex_events", job_id=world.job(name), limit=500)["events"])
     completed = items(events, "command_execution")["completed"]
     assert completed["exit_code"] not in (0, None), dump(completed)
+
+
+@then("the filter's clean command has not run")
+def filter_not_run(world: World) -> None:
+    """The mark the user's filter leaves when run is absent: no git call of the server's ran it."""
+    assert not (world.path(".").parent / "filter-ran").exists()
 
 
 @then(parsers.parse('the hook "{hook}" holds the user\'s bytes with the mode {mode}'))

@@ -1,4 +1,4 @@
-"""The server's git runs no program a repository's config names: no monitor, no hook, no nested filter."""
+"""The server's git runs no program a repository's config names: no monitor, no hook, no filter."""
 
 from __future__ import annotations
 
@@ -60,3 +60,36 @@ async def test_a_filter_a_nested_repository_names_is_not_run_by_the_live_watch(t
     assert not marker.exists()
     git(nested, "status", "--porcelain")
     assert marker.exists(), "git itself runs the filter, so the test can see a run"
+
+
+async def test_a_filter_of_the_users_config_a_worker_points_a_file_at_is_not_run_by_the_live_watch(
+    tmp_path: Path,
+) -> None:
+    """One ``.gitattributes`` line would have the server run the user's clean command, a required one at that,
+    outside the worker's sandbox; the watch still sees the write."""
+    root = committed(tmp_path / "repo", {"a.txt": "a\n"})
+    marker = tmp_path / "ran"
+    git(root, "config", "filter.user.clean", program(tmp_path / "clean", marker))
+    git(root, "config", "filter.user.required", "true")
+    watch = WorktreeWatch(root)
+    await watch.prime()
+    (root / ".gitattributes").write_text("*.txt filter=user\n")
+    (root / "a.txt").write_text("b\n")  # the same size: only the content tells git it changed
+    assert await watch.changes() == [".gitattributes", "a.txt"]
+    assert not marker.exists()
+    git(root, "status", "--porcelain")
+    assert marker.exists(), "git itself runs the filter, so the test can see a run"
+
+
+async def test_a_nested_repository_that_requires_its_filter_is_still_watched(tmp_path: Path) -> None:
+    """A required driver emptied would fail git's listing; the watch lifts the requirement and reads raw bytes."""
+    root = committed(tmp_path / "repo", {"a.txt": "a\n"})
+    nested = committed(root / "nested", {".gitattributes": "*.txt filter=evil\n", "b.txt": "b\n"})
+    marker = tmp_path / "ran"
+    git(nested, "config", "filter.evil.clean", program(tmp_path / "clean", marker))
+    git(nested, "config", "filter.evil.required", "true")
+    watch = WorktreeWatch(root)
+    await watch.prime()
+    (nested / "b.txt").write_text("c\n")
+    assert await watch.changes() == ["nested/b.txt"]
+    assert not marker.exists()

@@ -33,16 +33,21 @@ _FIXED = {
     "GIT_OPTIONAL_LOCKS": "0",
     "GIT_TERMINAL_PROMPT": "0",
     "LC_ALL": "C",
-    "GIT_CONFIG_COUNT": str(len(_UNRUN)),
-    **{f"GIT_CONFIG_KEY_{n}": key for n, key in enumerate(_UNRUN)},
-    **{f"GIT_CONFIG_VALUE_{n}": value for n, value in enumerate(_UNRUN.values())},
 }
 
 
-def environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment of a git call: the server's, without ``GIT_*`` steering, plus the fixed values."""
+def environment(extra: Mapping[str, str] | None = None, settings: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a git call: the server's, without ``GIT_*`` steering, plus the fixed values.
+
+    ``settings`` are configuration values of this call, with the precedence of ``git -c`` (the forced ones win);
+    carried in the environment (``GIT_CONFIG_KEY_n``), a key is taken whole, even with a ``=`` in its name.
+    """
     inherited = {name: value for name, value in os.environ.items() if not name.startswith("GIT_")}
-    return {**inherited, **_FIXED, **(extra or {})}
+    values = {**(settings or {}), **_UNRUN}
+    config = {"GIT_CONFIG_COUNT": str(len(values))}
+    for n, (key, value) in enumerate(values.items()):
+        config |= {f"GIT_CONFIG_KEY_{n}": key, f"GIT_CONFIG_VALUE_{n}": value}
+    return {**inherited, **_FIXED, **config, **(extra or {})}
 
 
 async def run(
@@ -52,8 +57,10 @@ async def run(
     env: Mapping[str, str] | None = None,
     ok: Sequence[int] = (0,),
     background: bool = False,
+    settings: Mapping[str, str] | None = None,
 ) -> bytes:
-    """Run ``git *args`` in ``cwd`` and return its standard output; ``background`` runs it at a lower priority.
+    """Run ``git *args`` in ``cwd`` and return its standard output; ``background`` runs it at a lower priority,
+    ``settings`` are configuration values for this call only (see `environment`).
 
     Raises:
         GitError: when git exits with a code outside ``ok`` or cannot be started,
@@ -64,7 +71,7 @@ async def run(
         # A session of its own too: where Linux shares the processor out by session (autogroup scheduling,
         # on by default in desktop kernels), a long git then draws on its own share, not on the server's.
         done = await anyio.run_process(
-            argv, input=stdin, cwd=cwd, env=environment(env), check=False, start_new_session=background
+            argv, input=stdin, cwd=cwd, env=environment(env, settings), check=False, start_new_session=background
         )
     except OSError as exc:
         raise GitError(f"git could not be run in {str(cwd)!r} ({exc}); git is required: install it.") from exc

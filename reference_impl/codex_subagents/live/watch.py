@@ -1,16 +1,16 @@
 """See which paths of a worktree changed between two looks, for writes no event announces (shell commands).
 
 A look asks git which paths differ from the index or are untracked (``git
-status``, which skips ignored files and reads no file it can trust by its
-stat data), then takes each such path's ``lstat`` signature. A path changed
-between two looks when its signature differs: it appeared in git's list, left
-it, or was written again while already listed (a second edit of a modified
-file). The first look only primes. Cheap enough to run after every shell
-command a worker finishes. Submodules (as ``.gitmodules`` names them) and
-repositories nested untracked in the worktree are looked into by their own
-``git status``, one level deep, their paths named from the worktree's top;
-ignored files are not watched (`codex_overlaps` still compares them with the
-baseline).
+status``, which skips ignored files, reads no file it can trust by its stat
+data and, here, runs no filter program), then takes each such path's ``lstat``
+signature. A path changed between two looks when its signature differs: it
+appeared in git's list, left it, or was written again while already listed (a
+second edit of a modified file). The first look only primes. Cheap enough to
+run after every shell command a worker finishes. Submodules (as
+``.gitmodules`` names them) and repositories nested untracked in the worktree
+are looked into by their own ``git status``, one level deep, their paths named
+from the worktree's top; ignored files are not watched (`codex_overlaps` still
+compares them with the baseline).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ Seen = tuple[int, Signature] | None
 
 logger = logging.getLogger(__name__)
 
+_DRIVER_KEYS = r"^filter\..*\.(clean|smudge|process|required)$"
 _STATUS = ("status", "--porcelain", "-z", "--untracked-files=all", "--no-renames", "--ignore-submodules=all")
 
 
@@ -85,21 +86,24 @@ class WorktreeWatch:
 async def _listed(root: Path, prefix: str) -> list[str]:
     """What ``git status`` lists in the repository at ``root / prefix``, as paths from ``root``."""
     where = root / prefix if prefix else root
-    unfiltered = await _without_filters(where) if prefix else []
-    output = await git.run(where, *unfiltered, *_STATUS, background=True)
+    output = await git.run(where, *_STATUS, background=True, settings=await _without_filters(where))
     return [prefix + os.fsdecode(entry[3:]) for entry in output.split(b"\0") if len(entry) > 3]
 
 
-async def _without_filters(repo: Path) -> list[str]:
-    """``-c`` options that empty every filter driver a nested repository's config names.
+async def _without_filters(repo: Path) -> dict[str, str]:
+    """Settings that empty every filter driver the configuration seen from ``repo`` names, and require none.
 
-    A sandboxed worker can write such a repository's config, and ``git status`` runs a
-    driver's clean command on a file whose stat data changed: here it would run outside
-    every sandbox. An empty command is no filter to git, so the listing reads raw bytes.
+    ``git status`` runs a driver's clean command on a file whose stat data changed. A worker can point any file of
+    the worktree at a driver of the user's configuration (a ``.gitattributes`` is one write), and a sandboxed
+    worker can write a nested repository's config: either way the command would run outside every sandbox. An
+    empty command is no filter to git, and a driver no longer required lets git read the file's raw bytes
+    instead of failing the listing.
     """
-    found = await git.run(repo, "config", "-z", "--get-regexp", r"^filter\..*\.(clean|smudge|process)$", ok=(0, 1))
-    keys = [os.fsdecode(entry.partition(b"\n")[0]) for entry in found.split(b"\0") if entry]
-    return [option for key in keys for option in ("-c", f"{key}=")]
+    found = await git.run(repo, "config", "-z", "--name-only", "--get-regexp", _DRIVER_KEYS, ok=(0, 1))
+    drivers = {os.fsdecode(key).rpartition(".")[0] for key in found.split(b"\0") if key}
+    return {f"{driver}.{part}": "" for driver in drivers for part in ("clean", "smudge", "process")} | {
+        f"{driver}.required": "false" for driver in drivers
+    }
 
 
 async def _submodules(root: Path) -> list[str]:

@@ -25,17 +25,17 @@ from ..core import git
 from .location import Worktree
 
 _ATTRIBUTES = "* -text -eol -crlf -filter -ident -working-tree-encoding\n"
-_SETTINGS = (
-    "core.autocrlf=false",
-    "core.trustctime=true",
-    "core.checkStat=default",
-    "core.ignoreStat=false",
-    "core.symlinks=true",
-    "core.filemode=true",
-    "core.splitIndex=false",
-    "core.untrackedCache=false",
-    "core.preloadIndex=true",
-)
+_SETTINGS = {
+    "core.autocrlf": "false",
+    "core.trustctime": "true",
+    "core.checkStat": "default",
+    "core.ignoreStat": "false",
+    "core.symlinks": "true",
+    "core.filemode": "true",
+    "core.splitIndex": "false",
+    "core.untrackedCache": "false",
+    "core.preloadIndex": "true",
+}
 
 
 class RawGit(NamedTuple):
@@ -79,8 +79,7 @@ async def run(raw: RawGit, index: Path, *args: str, stdin: bytes | None = None, 
         "GIT_OBJECT_DIRECTORY": str(raw.objects),
         "GIT_INDEX_FILE": str(index),
     }
-    settings = [option for setting in _SETTINGS for option in ("-c", setting)]
-    return await git.run(raw.root, *settings, *args, stdin=stdin, env=env, ok=ok)
+    return await git.run(raw.root, *args, stdin=stdin, env=env, ok=ok, settings=_SETTINGS)
 
 
 async def tree(raw: RawGit, index: Path) -> str:
