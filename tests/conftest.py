@@ -62,6 +62,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     the controller in their ``workeroutput``), and the controller adds any process still running in the temp dirs.
     """
     del exitstatus
+    from codex_subagents.core import offload
+
+    offload.discard_ready()  # the child kept ready for the next baseline is the tests' own, not a leftover
     basetemp = Path(str(session.config._tmp_path_factory.getbasetemp()))  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownArgumentType] -- pytest has no public accessor for the base temp dir
     workeroutput: dict[str, object] | None = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:

@@ -1,11 +1,15 @@
-"""Work run in a child Python process: its result, its typed errors, and nothing left running once it is cancelled."""
+"""Work run in a child Python process: its result, its typed errors, a child kept ready for the next call, and nothing
+left running once it is cancelled or no longer needed."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
+import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import anyio
@@ -18,6 +22,9 @@ from codex_subagents.core.errors import BaselineError, InputError, SubagentsErro
 
 pytestmark = pytest.mark.anyio
 
+IMPORTED_AT = time.time()
+"""When this module was imported: in a child, when the child got ready."""
+
 
 async def echo(*args: JsonValue) -> JsonValue:
     """Run in the child: return the arguments with the child's pid, niceness and whether it collects garbage."""
@@ -29,6 +36,21 @@ def session_nice() -> str | None:
     """The nice value of this process's session where Linux schedules sessions as groups (autogroup), else None."""
     autogroup = Path("/proc/self/autogroup")
     return autogroup.read_text().split()[-1] if sys.platform == "linux" and autogroup.exists() else None
+
+
+async def readiness(variable: str) -> JsonValue:
+    """Run in the child: when it imported this module, and what its environment holds for ``variable``."""
+    return {"imported_at": IMPORTED_AT, "value": os.environ.get(variable)}
+
+
+def ready_children() -> set[int]:
+    """The pids of this process's living children that are Python children of `offload`."""
+    found: set[int] = set()
+    for process in psutil.Process().children():
+        with contextlib.suppress(psutil.Error):
+            if "codex_subagents.core.offload" in " ".join(process.cmdline()) and process.status() != "zombie":
+                found.add(process.pid)
+    return found
 
 
 async def fail(kind: str, message: str) -> None:
@@ -153,3 +175,58 @@ async def test_a_step_that_fails_resumes_collection_and_a_collector_switched_off
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+async def test_the_next_call_is_served_by_a_child_that_was_ready_before_it() -> None:
+    """The interpreter's start and the module's import are paid after a call, not inside the next one."""
+    offload.discard_ready()
+    with anyio.fail_after(30):
+        first = await offload.run(f"{__name__}:echo")
+        waiting = ready_children()
+        second = await offload.run(f"{__name__}:echo")
+    assert isinstance(first, dict) and isinstance(second, dict)
+    assert first["pid"] not in waiting
+    assert isinstance(second["pid"], int)
+    assert waiting == {second["pid"]}, "the second call's child was started before it"
+    offload.discard_ready()
+
+
+async def test_a_child_made_ready_before_the_environment_changed_serves_no_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A call runs with the caller's environment of now, never one a child inherited earlier."""
+    with anyio.fail_after(30):
+        await offload.keep_ready(f"{__name__}:readiness")
+        monkeypatch.setenv("CODEX_SUBAGENTS_TEST_SETTING", "changed")
+        began = time.time()
+        seen = await offload.run(f"{__name__}:readiness", "CODEX_SUBAGENTS_TEST_SETTING")
+    assert isinstance(seen, dict)
+    assert seen["value"] == "changed"
+    assert isinstance(seen["imported_at"], float) and seen["imported_at"] > began
+    offload.discard_ready()
+
+
+async def test_children_kept_ready_stop_when_discarded() -> None:
+    """A server that stops leaves no child waiting for a call."""
+    with anyio.fail_after(30):
+        await offload.keep_ready(f"{__name__}:readiness")
+    kept = ready_children()
+    assert kept
+    offload.discard_ready()
+    assert all(gone(pid) for pid in kept)
+    assert not ready_children()
+
+
+def test_a_child_kept_ready_exits_with_a_server_that_was_killed() -> None:
+    """Its standard input closes with the server, whatever killed it, and a child that reads nothing exits."""
+    script = (
+        "import anyio, os, signal, psutil\n"
+        "from codex_subagents.core import offload\n"
+        "anyio.run(offload.keep_ready, 'json:dumps')\n"
+        "print(' '.join(str(child.pid) for child in psutil.Process().children()), flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
+    pids = [int(pid) for pid in done.stdout.split()]
+    assert len(pids) == 1, done.stderr
+    assert gone(pids[0])

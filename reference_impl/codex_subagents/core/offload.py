@@ -4,17 +4,16 @@ Work that touches every path of a large worktree (a baseline's ``lstat`` of
 each file, the parsing of git's listings, the tree and the signatures it writes)
 holds the interpreter lock for seconds, whichever thread runs it, and every
 tool call and every worker's stream waits behind it. A child process has an
-interpreter of its own. It is started afresh for each call, with an exec (no
-fork, so macOS and Linux behave alike), gets the parent's import path, and
-imports only the modules its function needs. It runs at a lower priority
-(`lower_priority`, as do the git processes it starts): its work is bulk, and
-the server's answers and its workers come first on a busy machine. Only the
-function's JSON result comes back, so nothing of size is parsed again in the
-server. A `SubagentsError` raised in the child is raised again in the parent
-with its class and message. The child runs in a session of its own, and a
-cancelled call kills that whole session (the child and the git processes it
-started) before it is reaped. The child never runs the cyclic garbage
-collector: it lives for one call and builds only acyclic objects.
+interpreter of its own (`ready_children` starts it, or has one ready). It gets
+the parent's import path and imports only the module its function lives in. It
+runs at a lower priority (`lower_priority`, as do the git processes it starts):
+its work is bulk, and the server's answers and its workers come first on a busy
+machine. Only the function's JSON result comes back, so nothing of size is
+parsed again in the server. A `SubagentsError` raised in the child is raised
+again in the parent with its class and message. The child runs in a session of
+its own, and a cancelled call kills that whole session (the child and the git
+processes it started) before it is reaped. The child never runs the cyclic
+garbage collector: it lives for one call and builds only acyclic objects.
 
 Per-path steps that stay in the server (a comparison's ``lstat`` of every file,
 reading cached signatures) run through `in_thread`, which also pauses the
@@ -34,44 +33,39 @@ import signal
 import sys
 import threading
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import TypeVar, TypeVarTuple, Unpack
 
 import anyio
-from anyio.abc import ByteReceiveStream, Process
 from pydantic import JsonValue
 
+from . import ready_children
 from .errors import BaselineError, GitError, InputError, SubagentsError
 from .git import NICENESS
 from .priority import set_session_niceness
 
-_START = """
-import sys
-sys.path.insert(0, sys.argv[1])
-from codex_subagents.core.offload import child
-sys.exit(child())
-"""
 _Result = TypeVar("_Result")
 _Args = TypeVarTuple("_Args")
 _TYPED: dict[str, type[SubagentsError]] = {kind.__name__: kind for kind in (BaselineError, GitError, InputError)}
 
 
 async def run(function: str, *args: JsonValue) -> JsonValue:
-    """Await ``function`` (``"module:name"``) with ``args`` in a child process and return its result.
+    """Await ``function`` (``"module:name"``) with ``args`` in a child process and return its result; a child is
+    kept ready for the next call to the same module.
 
     Raises:
         BaselineError, GitError, InputError: raised in the child, with its message.
         SubagentsError: when the child failed otherwise, with the end of what it printed.
     """
-    request = json.dumps({"path": sys.path, "function": function, "args": list(args)}).encode()
-    command = [sys.executable, "-P", "-c", _START, str(Path(__file__).parents[2])]
-    async with await anyio.open_process(command, start_new_session=True) as process:
-        try:
-            out, err = await _exchange(process, request)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.killpg(process.pid, signal.SIGKILL)
-            raise
+    module = function.partition(":")[0]
+    request = json.dumps({"function": function, "args": list(args)}).encode()
+    process = await anyio.to_thread.run_sync(ready_children.started, module)
+    try:
+        out, err = await anyio.to_thread.run_sync(process.communicate, request, abandon_on_cancel=True)
+    except BaseException:
+        with contextlib.suppress(OSError):  # the thread left behind reaps the child once it is killed
+            os.killpg(process.pid, signal.SIGKILL)
+        raise
+    await keep_ready(function)
     try:
         reply = json.loads(out)
     except ValueError:
@@ -82,24 +76,15 @@ async def run(function: str, *args: JsonValue) -> JsonValue:
     return reply["result"]
 
 
-async def _exchange(process: Process, request: bytes) -> tuple[bytes, bytes]:
-    """Send ``request`` to the child and read all it prints until it exits."""
-    found: list[list[bytes]] = [[], []]
+async def keep_ready(function: str) -> None:
+    """Start the child of the next `run` of ``function`` (``"module:name"``) now, so that call pays no interpreter
+    start; a server does it once it starts."""
+    await anyio.to_thread.run_sync(ready_children.keep_ready, function.partition(":")[0])
 
-    async def drain(stream: ByteReceiveStream | None, index: int) -> None:
-        assert stream is not None
-        async for chunk in stream:
-            found[index].append(chunk)
 
-    async with anyio.create_task_group() as group:
-        group.start_soon(drain, process.stdout, 0)
-        group.start_soon(drain, process.stderr, 1)
-        assert process.stdin is not None
-        with contextlib.suppress(anyio.BrokenResourceError):
-            await process.stdin.send(request)
-        await process.stdin.aclose()
-        await process.wait()
-    return b"".join(found[0]), b"".join(found[1])
+def discard_ready() -> None:
+    """Stop the children kept ready: a server does it as it stops, a test run before it looks for leftovers."""
+    ready_children.discard()
 
 
 async def concurrently(*steps: Callable[[], Awaitable[object]]) -> None:
@@ -161,14 +146,19 @@ def lower_priority() -> None:
     set_session_niceness(NICENESS)
 
 
-def child() -> int:
-    """The child's side: read the request on stdin, run it, print the reply as JSON."""
+def child(path: str, module: str) -> int:
+    """The child's side: take the import path, import ``module``, then read the request on stdin, run it and print
+    the reply as JSON. A child kept ready and never used reads nothing and exits."""
     gc.disable()
-    request = json.loads(sys.stdin.buffer.read())
-    sys.path[:] = request["path"]
+    sys.path[:] = json.loads(path)
     lower_priority()
-    module, _, name = str(request["function"]).partition(":")
-    function: Callable[..., Awaitable[JsonValue]] = getattr(importlib.import_module(module), name)
+    loaded = importlib.import_module(module)
+    data = sys.stdin.buffer.read()
+    if not data:
+        return 0
+    request = json.loads(data)
+    name = str(request["function"]).partition(":")[2]
+    function: Callable[..., Awaitable[JsonValue]] = getattr(loaded, name)
     try:
         reply: JsonValue = {"result": anyio.run(function, *request["args"])}
     except SubagentsError as exc:

@@ -23,6 +23,7 @@ from mcp_types import ToolAnnotations
 from pydantic import Field
 
 from ..coordination import batch
+from ..core import offload
 from ..core.config import Sandbox, Settings
 from ..core.errors import RecursionRefusedError
 from ..jobs import models
@@ -76,7 +77,11 @@ def build_server(settings: Settings) -> MCPServer[App]:
     @asynccontextmanager
     async def lifespan(_: MCPServer[App]) -> AsyncGenerator[App]:
         async with JobSupervisor(settings) as supervisor:
-            yield App(settings, supervisor, inside_job)
+            await baselines.prepare_child()
+            try:
+                yield App(settings, supervisor, inside_job)
+            finally:
+                offload.discard_ready()
 
     mcp = stdio.Server[App](
         "codex-subagents", instructions=INSTRUCTIONS, lifespan=lifespan, version=version("codex-subagents")

@@ -43,10 +43,18 @@ class Baseline:
     state: GitState
 
 
+_IN_CHILD = f"{__name__}:described"
+
+
 async def create_in_child(worktree: Worktree, label: str | None) -> BaselineInfo:
     """Record the worktree as `create` does, in a child process whose per-path work stalls no tool call."""
     found = (str(worktree.root), str(worktree.git_dir), str(worktree.shared_git_dir), worktree.ignore_case)
-    return BaselineInfo.model_validate(await offload.run(f"{__name__}:described", *found, label))
+    return BaselineInfo.model_validate(await offload.run(_IN_CHILD, *found, label))
+
+
+async def prepare_child() -> None:
+    """Start the child of the next `create_in_child` now: a first baseline then pays no interpreter start."""
+    await offload.keep_ready(_IN_CHILD)
 
 
 async def described(root: str, git_dir: str, shared_git_dir: str, ignore_case: bool, label: str | None) -> JsonValue:

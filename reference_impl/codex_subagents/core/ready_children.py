@@ -1,0 +1,102 @@
+"""Child Python processes for `offload.run`, one kept ready per module, so that a call pays no interpreter start.
+
+A child is started with an exec (no fork, so macOS and Linux behave alike), in a
+session of its own, and imports the module its function lives in before it reads
+its request: the interpreter's start and those imports (a fifth of a second, most
+of what a first baseline of a large worktree costs beyond git's own work) are
+paid before the call when a child was kept ready. A ready child only waits on
+its standard input and exits when that closes, so one left behind by a server
+that died exits with it. A ready child serves a call only if the import path,
+environment and working directory are still those it was started with, so that
+no call runs with settings older than the caller's.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import NamedTuple
+
+_START = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from codex_subagents.core.offload import child
+sys.exit(child(sys.argv[2], sys.argv[3]))
+"""
+
+
+class _Context(NamedTuple):
+    """What a child inherits that a later call may have changed."""
+
+    path: tuple[str, ...]
+    environment: tuple[tuple[str, str], ...]
+    cwd: str
+
+
+class _Ready(NamedTuple):
+    process: subprocess.Popen[bytes]
+    context: _Context
+
+
+_lock = threading.Lock()
+_ready: dict[str, _Ready] = {}
+
+
+def started(module: str) -> subprocess.Popen[bytes]:
+    """A child for ``module``: the one kept ready, if it still waits and the caller's context is the same, else a
+    new one. The caller writes its request to the child's standard input and reaps it."""
+    context = _context()
+    with _lock:
+        ready = _ready.pop(module, None)
+    if ready and ready.context == context and ready.process.poll() is None:
+        return ready.process
+    if ready:
+        stop(ready.process)
+    return _start(module)
+
+
+def keep_ready(module: str) -> None:
+    """Start a child for ``module`` now, to serve the next call; it replaces any kept before."""
+    process = _start(module)
+    with _lock:
+        previous = _ready.pop(module, None)
+        _ready[module] = _Ready(process, _context())
+    if previous:
+        stop(previous.process)
+
+
+def discard() -> None:
+    """Stop every child kept ready (before the caller checks that none of its processes outlived it)."""
+    with _lock:
+        kept = [ready.process for ready in _ready.values()]
+        _ready.clear()
+    for process in kept:
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Kill the child's whole session (the git processes it started too) and reap it."""
+    with contextlib.suppress(OSError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.communicate()
+
+
+def _start(module: str) -> subprocess.Popen[bytes]:
+    package_parent = str(Path(__file__).parents[2])
+    command = [sys.executable, "-P", "-c", _START, package_parent, json.dumps(sys.path), module]
+    pipe = subprocess.PIPE
+    return subprocess.Popen(command, stdin=pipe, stdout=pipe, stderr=pipe, start_new_session=True)
+
+
+def _context() -> _Context:
+    return _Context(tuple(sys.path), tuple(sorted(os.environ.items())), os.getcwd())
+
+
+atexit.register(discard)
