@@ -109,7 +109,7 @@ async def overlaps(
     live = await _since(worktree, baseline, spelled)
     given_claims = {job_id: live.get(job_id, Claim(frozenset(), frozenset())) for job_id in sorted(given)}
     changed = compared.changed
-    unprotected = frozenset(baseline.snapshot.skipped)
+    unprotected = frozenset(baseline.skipped)
     touched_by: dict[str, list[str]] = {}
     for job_id, job in given_claims.items():
         for path in job.touched:
@@ -236,5 +236,5 @@ def _one_spelling_per_file(
 async def _since(worktree: Worktree, baseline: Baseline, claims: Mapping[str, Claim]) -> dict[str, Claim]:
     """The claims of the jobs that ran after the baseline was taken, without the touches a later rollback undid."""
     undone = await rollback_log.read(worktree)
-    since = baseline.snapshot.taken_ns / 1e9
+    since = baseline.taken_ns / 1e9
     return {job_id: c.after(undone) for job_id, c in claims.items() if (c.finished or math.inf) > since}

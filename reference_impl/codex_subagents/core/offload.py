@@ -32,7 +32,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import TypeVar, TypeVarTuple, Unpack
 
 import anyio
@@ -78,13 +78,24 @@ async def run(function: str, *args: JsonValue) -> JsonValue:
 
 async def keep_ready(function: str) -> None:
     """Start the child of the next `run` of ``function`` (``"module:name"``) now, so that call pays no interpreter
-    start; a server does it once it starts."""
+    start."""
     await anyio.to_thread.run_sync(ready_children.keep_ready, function.partition(":")[0])
 
 
 def discard_ready() -> None:
-    """Stop the children kept ready: a server does it as it stops, a test run before it looks for leftovers."""
+    """Stop the children kept ready (a test run does before it looks for processes its tests left behind)."""
     ready_children.discard()
+
+
+@contextlib.asynccontextmanager
+async def ready(function: str) -> AsyncGenerator[None]:
+    """Keep a child ready for ``function`` while the block runs (a server, from its start to its end), and stop
+    whichever children are ready when it ends."""
+    await keep_ready(function)
+    try:
+        yield
+    finally:
+        discard_ready()
 
 
 async def concurrently(*steps: Callable[[], Awaitable[object]]) -> None:

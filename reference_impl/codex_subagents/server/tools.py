@@ -23,7 +23,6 @@ from mcp_types import ToolAnnotations
 from pydantic import Field
 
 from ..coordination import batch
-from ..core import offload
 from ..core.config import Sandbox, Settings
 from ..core.errors import RecursionRefusedError
 from ..jobs import models
@@ -76,12 +75,8 @@ def build_server(settings: Settings) -> MCPServer[App]:
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[App]) -> AsyncGenerator[App]:
-        async with JobSupervisor(settings) as supervisor:
-            await baselines.prepare_child()
-            try:
-                yield App(settings, supervisor, inside_job)
-            finally:
-                offload.discard_ready()
+        async with JobSupervisor(settings) as supervisor, baselines.child_kept_ready():
+            yield App(settings, supervisor, inside_job)
 
     mcp = stdio.Server[App](
         "codex-subagents", instructions=INSTRUCTIONS, lifespan=lifespan, version=version("codex-subagents")

@@ -17,6 +17,7 @@ baseline in a child process (`offload`): its per-path work would hold the server
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,21 +27,28 @@ from pydantic import JsonValue
 
 from ..core import git, offload
 from ..core.errors import BaselineError, InputError
-from ..core.paths import git_quoted, git_unquoted
+from ..core.paths import git_unquoted
 from . import description, recording, stat_index
 from .description import REF_PREFIX, BaselineInfo, BaselineList, DropResult
 from .gitstate import GitState
+from .listing import SkipReason
 from .location import Worktree
 from .snapshot import Entry, Snapshot
 
 
 @dataclass(frozen=True)
 class Baseline:
-    """A baseline's description and what comparing with it needs."""
+    """A baseline's description and what comparing with it needs, but its files' entries (`files` reads them)."""
 
     info: BaselineInfo
-    snapshot: Snapshot
     state: GitState
+    taken_ns: int
+    ignored: frozenset[str]
+    """The protected ignored files."""
+    skipped: dict[str, SkipReason]
+    """What was left out, and why."""
+    modes: dict[str, int]
+    """The exact permission bits of the files whose bits are not git's own 0o644 or 0o755, by path."""
 
 
 _IN_CHILD = f"{__name__}:described"
@@ -52,9 +60,10 @@ async def create_in_child(worktree: Worktree, label: str | None) -> BaselineInfo
     return BaselineInfo.model_validate(await offload.run(_IN_CHILD, *found, label))
 
 
-async def prepare_child() -> None:
-    """Start the child of the next `create_in_child` now: a first baseline then pays no interpreter start."""
-    await offload.keep_ready(_IN_CHILD)
+def child_kept_ready() -> AbstractAsyncContextManager[None]:
+    """Keep the child of the next `create_in_child` started while the block runs: no baseline then pays the
+    interpreter's start, not even the first."""
+    return offload.ready(_IN_CHILD)
 
 
 async def described(root: str, git_dir: str, shared_git_dir: str, ignore_case: bool, label: str | None) -> JsonValue:
@@ -77,17 +86,26 @@ async def load(worktree: Worktree, baseline_id: str) -> Baseline:
         InputError: for a malformed id.
         BaselineError: when this worktree has no such baseline.
     """
-    root = worktree.root
-    commit, meta = await description.read(root, baseline_id)
-    kept = await offload.in_thread(stat_index.load, stat_index.kept_at(worktree, baseline_id))
-    entries = _exact(kept.entries, meta["modes"]) if kept else await _entries(root, f"{commit}:worktree", meta["modes"])
-    shot = Snapshot(
-        entries=entries,
+    commit, meta = await description.read(worktree.root, baseline_id)
+    return Baseline(
+        info=description.info_of(baseline_id, commit, meta),
+        state=GitState.model_validate(meta["state"]),
+        taken_ns=meta["taken_ns"],
         ignored=frozenset(git_unquoted(p) for p in meta["ignored"]),
         skipped={git_unquoted(p): reason for p, reason in meta["skipped"].items()},
-        taken_ns=meta["taken_ns"],
+        modes={git_unquoted(path): perm for path, perm in meta["modes"].items()},
     )
-    return Baseline(description.info_of(baseline_id, commit, meta), shot, GitState.model_validate(meta["state"]))
+
+
+async def files(worktree: Worktree, baseline: Baseline) -> Snapshot:
+    """Every file ``baseline`` recorded, with its blob id, exact bits and ``lstat`` data when its index is kept (else
+    from its tree, without, so that each file is read again)."""
+    kept = await offload.in_thread(stat_index.load, stat_index.kept_at(worktree, baseline.info.baseline_id))
+    if kept:
+        entries = _exact(kept.entries, baseline.modes)
+    else:
+        entries = await _entries(worktree.root, f"{baseline.info.commit}:worktree", baseline.modes)
+    return Snapshot(entries, baseline.ignored, baseline.skipped, baseline.taken_ns)
 
 
 async def listed(worktree: Worktree) -> BaselineList:
@@ -118,8 +136,7 @@ async def drop(worktree: Worktree, baseline_id: str) -> DropResult:
 
 def _exact(entries: dict[str, Entry], modes: dict[str, int]) -> dict[str, Entry]:
     """``entries`` read from a kept index, given the exact permission bits ``meta.json`` recorded (``modes``)."""
-    for quoted, perm in modes.items():
-        path = git_unquoted(quoted)
+    for path, perm in modes.items():
         if path in entries:
             entries[path] = entries[path]._replace(perm=perm)
     return entries
@@ -132,5 +149,5 @@ async def _entries(root: Path, tree: str, modes: dict[str, int]) -> dict[str, En
         meta, _, path = record.partition("\t")
         mode, _, sha = meta.split(" ")
         default = 0o755 if mode == "100755" else 0o644
-        entries[path] = Entry(sha, 0 if mode == "120000" else modes.get(git_quoted(path), default), mode == "120000")
+        entries[path] = Entry(sha, 0 if mode == "120000" else modes.get(path, default), mode == "120000")
     return entries

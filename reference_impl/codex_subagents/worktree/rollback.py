@@ -73,14 +73,14 @@ def plan(
     selected = frozenset(wanted) if wanted is not None else None
     chosen = {p: k for p, k in comparison.changed.items() if selected is None or under(p, selected)}
     changes = {p: k for p, k in chosen.items() if p not in left_as_is}
-    entries, skipped = baseline.snapshot.entries, baseline.snapshot.skipped
+    skipped = baseline.skipped
     # A directory left empty by the removals holds no file of the baseline that is on disk now, so only those
     # that are missing (deleted) and what the baseline left out can make it one to keep: no walk of every entry.
     missing = [p for p, kind in comparison.changed.items() if kind == "deleted"]
     keep_dirs = {parent for path in (*missing, *skipped) for parent in parents(path)}
     return Plan(
         remove=sorted((p for p, kind in changes.items() if kind == "added"), reverse=True),
-        write={p: entries[p] for p, kind in changes.items() if kind != "added"},
+        write={p: comparison.before[p] for p, kind in changes.items() if kind != "added"},
         keep_dirs=frozenset(keep_dirs | set(skipped)),
         git=comparison.git if selected is None else [],
         spared={p: left_as_is[p] for p in chosen if p in left_as_is},
