@@ -103,7 +103,7 @@ FULL = Plan(
     watch_window_s=10.0,
     watch_rounds=3,
     watch_journal_mb=50,
-    watch_status_workers=8,
+    watch_status_workers=2,
     watch_status_phase_s=5.0,
     watch_status_rounds=12,
 )

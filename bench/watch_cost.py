@@ -9,20 +9,21 @@ from two seconds after its first screen (its start is not what keeping it open c
 The memory is the RSS of the watch, headless in a process of its own
 (`bench.watch_child`), while it catches up with one running job's long journal.
 The server's `codex_status` is timed as P6 times it, one call every 25 ms, while
-real workers stream, with the watch open and without by turns (the order alternating
-round to round); without is the same watch stopped by SIGSTOP, which costs nothing
-while stopped, so the two conditions differ by the watch's work alone.
+two real workers stream, with the watch open and without by turns (the order
+alternating round to round); without is the same watch stopped by SIGSTOP, which
+costs nothing while stopped, so the two conditions differ by the watch's work alone.
 
 The watch runs in a session of its own, as a terminal's shell starts it: where Linux
 shares the processor out by session (autogroup), it would otherwise share the bench's
 (the client timing the calls) and lower that session's priority with its own. The
-status part runs twelve rounds, not four: on two cores kept busy by eight workers the
-server and the client both use all the processor they get, so a call's time is mostly
-waiting, and the p99 of a 5 s phase ranged from 0.2 to 2.7 s with nothing changed; the
-ratio of four rounds ranged from 0.35x to 2.09x, and 0.63x with a process doing nothing
-in the watch's place. Twelve rounds do not make it stable either (2.82x and 0.60x in
-two runs of the same code), so the median over the rounds of each round's own ratio is
-given beside it, for context (1.27x and 0.83x in those runs).
+status part runs twelve rounds and pools each condition's calls. Two workers, not
+eight: with eight on two cores the server and the client both use all the processor
+they get, so a call's time is mostly waiting for it, and the p99 of a 5 s phase
+ranged from 0.2 to 2.7 s with nothing changed (a process doing nothing in the
+watch's place gave 0.63x to 1.07x); the p99 was the scheduler's, and no effect of
+the watch's could be told from it. With two, a core is left for the server's
+answers, the p99 is the server's own (about 9 ms), and the median over the rounds of
+each round's own ratio is given beside it, for context.
 """
 
 from __future__ import annotations

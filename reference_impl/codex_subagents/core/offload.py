@@ -157,10 +157,13 @@ def lower_priority() -> None:
     set_session_niceness(NICENESS)
 
 
-def child(path: str, module: str) -> int:
-    """The child's side: take the import path, import ``module``, then read the request on stdin, run it and print
-    the reply as JSON. A child kept ready and never used reads nothing and exits."""
+def child(module: str) -> int:
+    """The child's side: read the import path (the first line on stdin), import ``module``, then read the request
+    (the rest), run it and print the reply as JSON. A child kept ready and never used reads nothing and exits."""
     gc.disable()
+    path = sys.stdin.buffer.readline()
+    if not path:
+        return 0
     sys.path[:] = json.loads(path)
     lower_priority()
     loaded = importlib.import_module(module)

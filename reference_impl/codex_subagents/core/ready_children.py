@@ -28,7 +28,7 @@ _START = """
 import sys
 sys.path.insert(0, sys.argv[1])
 from codex_subagents.core.offload import child
-sys.exit(child(sys.argv[2], sys.argv[3]))
+sys.exit(child(sys.argv[2]))
 """
 
 
@@ -89,10 +89,15 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def _start(module: str) -> subprocess.Popen[bytes]:
-    package_parent = str(Path(__file__).parents[2])
-    command = [sys.executable, "-P", "-c", _START, package_parent, json.dumps(sys.path), module]
+    """Start a child that imports ``module``; the import path goes first on its standard input, one line of JSON,
+    not on its command line, which anyone may read."""
+    command = [sys.executable, "-P", "-c", _START, str(Path(__file__).parents[2]), module]
     pipe = subprocess.PIPE
-    return subprocess.Popen(command, stdin=pipe, stdout=pipe, stderr=pipe, start_new_session=True)
+    process = subprocess.Popen(command, stdin=pipe, stdout=pipe, stderr=pipe, start_new_session=True)
+    assert process.stdin is not None
+    process.stdin.write(json.dumps(sys.path).encode() + b"\n")
+    process.stdin.flush()
+    return process
 
 
 def _context() -> _Context:
