@@ -21,6 +21,14 @@ def program(path: Path, marker: Path) -> str:
     return str(path)
 
 
+def required_filter(repo: Path, driver: str, tmp_path: Path) -> Path:
+    """Give ``repo`` the required filter ``driver``, whose clean command leaves a mark; return where the mark goes."""
+    marker = tmp_path / "ran"
+    git(repo, "config", f"filter.{driver}.clean", program(tmp_path / "clean", marker))
+    git(repo, "config", f"filter.{driver}.required", "true")
+    return marker
+
+
 async def test_a_file_system_monitor_a_worker_configured_is_not_run_by_the_servers_status(tmp_path: Path) -> None:
     """A nested repository a sandboxed worker made may name any program as core.fsmonitor; git status runs none."""
     repo = committed(tmp_path / "repo", {"a.txt": "a\n"})
@@ -68,9 +76,7 @@ async def test_a_filter_of_the_users_config_a_worker_points_a_file_at_is_not_run
     """One ``.gitattributes`` line would have the server run the user's clean command, a required one at that,
     outside the worker's sandbox; the watch still sees the write."""
     root = committed(tmp_path / "repo", {"a.txt": "a\n"})
-    marker = tmp_path / "ran"
-    git(root, "config", "filter.user.clean", program(tmp_path / "clean", marker))
-    git(root, "config", "filter.user.required", "true")
+    marker = required_filter(root, "user", tmp_path)
     watch = WorktreeWatch(root)
     await watch.prime()
     (root / ".gitattributes").write_text("*.txt filter=user\n")
@@ -85,9 +91,7 @@ async def test_a_nested_repository_that_requires_its_filter_is_still_watched(tmp
     """A required driver emptied would fail git's listing; the watch lifts the requirement and reads raw bytes."""
     root = committed(tmp_path / "repo", {"a.txt": "a\n"})
     nested = committed(root / "nested", {".gitattributes": "*.txt filter=evil\n", "b.txt": "b\n"})
-    marker = tmp_path / "ran"
-    git(nested, "config", "filter.evil.clean", program(tmp_path / "clean", marker))
-    git(nested, "config", "filter.evil.required", "true")
+    marker = required_filter(nested, "evil", tmp_path)
     watch = WorktreeWatch(root)
     await watch.prime()
     (nested / "b.txt").write_text("c\n")
