@@ -26,6 +26,7 @@ _PLAIN = re.compile(rb"[A-Za-z0-9 ._/-]")
 _QUOTED_LIST = r'(?P<files>"[^"]+"(?:(?:, | and )"[^"]+")*)'
 _WORKER = ["-c", "user.name=worker", "-c", "user.email=worker@localhost"]
 _USERS_HOOK = b"#!/bin/sh\necho the hook the user wrote\n"
+_EXIT_CODE = re.compile(r"Process exited with code (-?\d+)")
 
 
 def octal(data: bytes) -> str:
@@ -315,10 +316,25 @@ def no_git_state(world: World) -> None:
 
 @then(parsers.parse('the shell command of job "{name}" exited with a code other than 0'))
 def command_failed(world: World, name: str) -> None:
-    """The sandbox refused the write, so the worker's command failed."""
+    """The sandbox refused the write, so the worker's command failed.
+
+    Codex reports a command its sandbox refuses early to the model without a ``command_execution`` item in its
+    stream (openai/codex#47433), which happens on some machines and not others; the exit code is then read from
+    the tool result Codex sent the model, the one place it still shows.
+    """
     events = records(world.live.call("codex_events", job_id=world.job(name), limit=500)["events"])
-    completed = items(events, "command_execution")["completed"]
-    assert completed["exit_code"] not in (0, None), dump(completed)
+    completed = items(events, "command_execution").get("completed")
+    if completed is not None:
+        assert completed["exit_code"] not in (0, None), dump(completed)
+        return
+    outputs = [
+        str(item.get("output"))
+        for request in world.live.model.requests
+        if request.script == world.instances[name]
+        for item in request.input_items("function_call_output")
+    ]
+    codes = [int(code) for output in outputs for code in _EXIT_CODE.findall(output)]
+    assert codes and 0 not in codes, dump(outputs)
 
 
 @then("the filter's clean command has not run")
