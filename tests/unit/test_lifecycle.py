@@ -10,8 +10,10 @@ import pytest
 
 import processes
 from codex_subagents.core.config import Settings
+from codex_subagents.jobs.job import Job
 from codex_subagents.jobs.journal import JobRecord, Journal
 from codex_subagents.jobs.worker import marker
+from codex_subagents.supervision import lifecycle
 from unit.fakes import FINAL, GOOD_RUN, WatchedJournal, in_root, plan, supervising
 
 pytestmark = pytest.mark.anyio
@@ -86,3 +88,23 @@ async def test_a_record_that_can_no_longer_be_saved_still_ends_and_reports_its_j
         assert stuck.result.state == "failed"
         assert "Read-only file system" in (stuck.result.error or "")
         assert healthy.result.state == "succeeded"
+
+
+async def test_a_job_is_done_only_once_its_result_is_there(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tool call may look at a job while it settles (the final message is read in a thread meanwhile): the job is
+    not done yet then, so no call meets a done job without a result."""
+    jobs: list[Job] = []
+    seen: list[bool] = []
+    read = lifecycle._final_message  # pyright: ignore[reportPrivateUsage] -- the step during which calls may run
+
+    def watched(path: Path) -> str | None:
+        seen.extend(job.done for job in jobs)
+        return read(path)
+
+    monkeypatch.setattr(lifecycle, "_final_message", watched)
+    async with supervising(settings) as supervisor:
+        jobs.append(await supervisor.spawn(in_root(settings, plan(lines=GOOD_RUN, last_message=FINAL))))
+        with anyio.fail_after(20):
+            await jobs[0].finished.wait()
+    assert seen == [False]
+    assert jobs[0].done and jobs[0].result.state == "succeeded"

@@ -30,7 +30,7 @@ from ..jobs.events import Event
 from ..jobs.framing import LineFramer, to_event
 from ..jobs.job import Job, observe
 from ..jobs.journal import recorded
-from ..jobs.models import JobResult, timings
+from ..jobs.models import JobResult, JobState, timings
 from ..jobs.worker import Launch, build_launch, marker
 from ..live.monitor import Monitor
 from ..worktree.scope import out_of_scope, relative_to_cwd
@@ -87,19 +87,25 @@ class Runner:
         await self.settle(job)
 
     async def settle(self, job: Job) -> None:
-        """Give a job its final state and result, save it and wake the waiters; never raises for a full disk."""
+        """Give a job its final state and result, save it and wake the waiters; never raises for a full disk.
+
+        The state and the result are set together, after every await: a tool call that runs meanwhile
+        (`codex_wait_any`, `codex_result`, `codex_status`) sees the job either not done or done with its result.
+        """
         record = job.record
         error: str | None = None
+        state: JobState
         if job.stop is not None:
-            record.state, error = job.stop
+            state, error = job.stop
         elif job.exit_code == 0 and job.usage_event is not None:
-            record.state = "succeeded"
+            state = "succeeded"
         else:
-            record.state = "failed"
+            state = "failed"
             tail = await anyio.to_thread.run_sync(_stderr_tail, job.journal.stderr_path)
             error = job.turn_error or tail or f"codex exited with code {job.exit_code} before completing its turn"
         text = await anyio.to_thread.run_sync(_final_message, job.journal.last_message_path)
-        record.result = _result(job, error, job.last_message if text is None else text)
+        record.result = _result(job, state, error, job.last_message if text is None else text)
+        record.state = state
         try:
             await job.persist()
         except OSError as exc:
@@ -230,8 +236,8 @@ def _ingest(job: Job, lines: list[tuple[bytes, int]], limit: int, monitor: Monit
         monitor.event(job, event)
 
 
-def _result(job: Job, error: str | None, final: str | None) -> JobResult:
-    """Build the result of a job that has reached its final state, from what it was seen doing and its report."""
+def _result(job: Job, state: JobState, error: str | None, final: str | None) -> JobResult:
+    """Build the result of a job that reaches the final ``state``, from what it was seen doing and its report."""
     record = job.record
     report, contract_error = read_report(final)
     request = record.request
@@ -242,7 +248,7 @@ def _result(job: Job, error: str | None, final: str | None) -> JobResult:
     return JobResult(
         job_id=job.job_id,
         label=record.request.label,
-        state=record.state,
+        state=state,
         exit_code=job.exit_code,
         summary=report.summary,
         modified_files=modified,
