@@ -32,7 +32,8 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from functools import partial
 from typing import TypeVar, TypeVarTuple, Unpack
 
 import anyio
@@ -116,6 +117,17 @@ async def concurrently(*steps: Callable[[], Awaitable[object]]) -> None:
             group.start_soon(one, step)
     if failures:
         raise failures[0]
+
+
+async def gathered(steps: Mapping[str, Callable[[], Awaitable[_Result]]]) -> dict[str, _Result]:
+    """Run the named ``steps`` at once, as `concurrently` does, and return each one's result by its name."""
+    found: dict[str, _Result] = {}
+
+    async def one(name: str) -> None:
+        found[name] = await steps[name]()
+
+    await concurrently(*(partial(one, name) for name in steps))
+    return found
 
 
 async def in_thread(function: Callable[[Unpack[_Args]], _Result], *args: *_Args) -> _Result:

@@ -32,7 +32,7 @@ from ..core.paths import under
 from . import raw_git, snapshot, stat_index
 from .description import Contents, exact_modes
 from .gitstate import staged_digest
-from .listing import Listing, SkipReason
+from .listing import Listing, SkipReason, holds_a_repository
 from .snapshot import Entry
 
 _OTHERS = ("ls-files", "-z", "--others", "--exclude-standard")
@@ -82,7 +82,7 @@ async def taken(
         return None
     taken_ns = time.time_ns()
     listed = await _listed(raw, index, user_index or scratch / "no-index")
-    if b"\x00160000 " in b"\0" + listed.staged or any(path.endswith("/") for path in [*listed.others, *listed.new]):
+    if holds_a_repository(listed.staged, [*listed.others, *listed.new]):
         return None
     ignored_dirs = frozenset(path.rstrip("/") for path in listed.ignored if path.endswith("/"))
     if any(p.endswith("/") and p.rstrip("/") not in ignored_dirs for p in listed.new_ignored):
@@ -101,22 +101,18 @@ async def taken(
 async def _listed(raw: raw_git.RawGit, index: Path, user_index: Path) -> _Listed:
     """Ask git at once what changed since the previous baseline (``index``) and what the worktree holds."""
     root = raw.root
-    found: dict[str, bytes] = {}
     user, ours = {"GIT_INDEX_FILE": str(user_index)}, {"GIT_INDEX_FILE": str(index)}
-    calls = {
-        "changed": partial(raw_git.run, raw, index, "diff-files", "--name-only", "-z"),
-        "staged": partial(git.run, root, "ls-files", "-z", "--stage", env=user),
-        "others": partial(git.run, root, *_OTHERS, env=user),
-        "ignored": partial(git.run, root, *_IGNORED, env=user),
-        "new": partial(git.run, root, *_OTHERS, env=ours),
-        "new_ignored": partial(git.run, root, *_IGNORED, env=ours),
-    }
-
-    async def one(name: str) -> None:
-        found[name] = await calls[name]()
-
-    await offload.concurrently(*(partial(one, name) for name in calls))
-    split = {name: git.nul_split(found[name]) for name in calls if name != "staged"}
+    found = await offload.gathered(
+        {
+            "changed": partial(raw_git.run, raw, index, "diff-files", "--name-only", "-z"),
+            "staged": partial(git.run, root, "ls-files", "-z", "--stage", env=user),
+            "others": partial(git.run, root, *_OTHERS, env=user),
+            "ignored": partial(git.run, root, *_IGNORED, env=user),
+            "new": partial(git.run, root, *_OTHERS, env=ours),
+            "new_ignored": partial(git.run, root, *_IGNORED, env=ours),
+        }
+    )
+    split = {name: git.nul_split(listing) for name, listing in found.items() if name != "staged"}
     return _Listed(
         split["changed"], found["staged"], split["others"], split["ignored"], split["new"], split["new_ignored"]
     )

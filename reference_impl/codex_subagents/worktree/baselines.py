@@ -148,6 +148,5 @@ async def _entries(root: Path, tree: str, modes: dict[str, int]) -> dict[str, En
     for record in git.nul_split(await git.run(root, "ls-tree", "-r", "-z", "--full-tree", tree)):
         meta, _, path = record.partition("\t")
         mode, _, sha = meta.split(" ")
-        default = 0o755 if mode == "100755" else 0o644
-        entries[path] = Entry(sha, 0 if mode == "120000" else modes.get(path, default), mode == "120000")
+        entries[path] = description.entry_of(sha, mode, modes.get(path))
     return entries

@@ -31,14 +31,12 @@ import anyio
 from ..core import git, offload
 from ..core.errors import GitError
 from ..core.paths import under
-from . import raw_git, snapshot, stat_index
+from . import description, raw_git, snapshot, stat_index
 from .baselines import Baseline
 from .gitstate import staged_digest
-from .listing import Listing
+from .listing import Listing, holds_a_repository
 from .location import Worktree
 from .snapshot import Entry
-
-_MODES = {"100644": (0o644, False), "100755": (0o755, False), "120000": (0, True)}
 
 
 class Candidates(NamedTuple):
@@ -62,12 +60,11 @@ async def candidates(worktree: Worktree, baseline: Baseline) -> Candidates | Non
             listed = await _listed(worktree.root, await raw_git.made(worktree, Path(scratch)), kept)
         except (OSError, GitError):  # no kept index, or one git cannot read
             return None
-    if b"\x00160000 " in b"\0" + listed["staged"] or any(
-        path.endswith("/") for path in git.nul_split(listed["others"])
-    ):
+    untracked = git.nul_split(listed["others"])
+    if holds_a_repository(listed["staged"], untracked):
         return None
     root = worktree.root
-    before, read = await offload.in_thread(_paired, baseline, listed)
+    before, read = await offload.in_thread(_paired, baseline, listed, untracked)
     after, skipped, _ = await offload.in_thread(snapshot.examine, root, Listing(paths=read), None, None)
     hashed = await snapshot.hash_entries(root, after, list(after), False)
     await offload.in_thread(snapshot.settle, after, skipped, hashed)
@@ -76,22 +73,17 @@ async def candidates(worktree: Worktree, baseline: Baseline) -> Candidates | Non
 
 async def _listed(root: Path, raw: raw_git.RawGit, kept: Path) -> dict[str, bytes]:
     """Ask git at once what the user's index and the kept index hold, what changed, and what is untracked."""
-    found: dict[str, bytes] = {}
-    calls = {
-        "changed": partial(raw_git.run, raw, kept, "diff-files", "--name-only", "-z"),
-        "kept": partial(raw_git.run, raw, kept, "ls-files", "-z", "--stage"),
-        "staged": partial(git.run, root, "ls-files", "-z", "--stage"),
-        "others": partial(git.run, root, "ls-files", "-z", "--others", "--exclude-standard"),
-    }
-
-    async def one(name: str) -> None:
-        found[name] = await calls[name]()
-
-    await offload.concurrently(*(partial(one, name) for name in calls))
-    return found
+    return await offload.gathered(
+        {
+            "changed": partial(raw_git.run, raw, kept, "diff-files", "--name-only", "-z"),
+            "kept": partial(raw_git.run, raw, kept, "ls-files", "-z", "--stage"),
+            "staged": partial(git.run, root, "ls-files", "-z", "--stage"),
+            "others": partial(git.run, root, "ls-files", "-z", "--others", "--exclude-standard"),
+        }
+    )
 
 
-def _paired(baseline: Baseline, listed: dict[str, bytes]) -> tuple[dict[str, Entry], list[str]]:
+def _paired(baseline: Baseline, listed: dict[str, bytes], untracked: list[str]) -> tuple[dict[str, Entry], list[str]]:
     """The baseline's entries of the paths that may differ, and those of them listed now, to be read.
 
     A path may differ when git names its kept entry as changed, when the baseline did not hold it, or when a full
@@ -99,7 +91,7 @@ def _paired(baseline: Baseline, listed: dict[str, bytes]) -> tuple[dict[str, Ent
     paths the baseline did not hold are checked against what it left out: it held none below those.
     """
     staged = _by_path(listed["staged"])
-    now = {*staged, *git.nul_split(listed["others"]), *baseline.ignored}
+    now = {*staged, *untracked, *baseline.ignored}
     held = _by_path(listed["kept"])
     excluded = frozenset(baseline.skipped)
     new = [path for path in now.difference(held) if not under(path, excluded)]
@@ -125,5 +117,4 @@ def _by_path(listing: bytes) -> dict[str, str]:
 def _entry(meta: str, exact: int | None) -> Entry:
     """The baseline's entry of a file from its kept index entry (``mode sha stage``) and its exact bits, if any."""
     mode, sha, _ = meta.split(" ")
-    perm, link = _MODES[mode]
-    return Entry(sha, exact if exact is not None and not link else perm, link)
+    return description.entry_of(sha, mode, exact)

@@ -92,6 +92,15 @@ def exact_modes(entries: Iterable[tuple[str, Entry]]) -> dict[str, int]:
     return {path: e.perm for path, e in entries if not e.link and e.perm != default[bool(e.perm & 0o100)]}
 
 
+def entry_of(sha: str, git_mode: str, exact: int | None) -> Entry:
+    """The entry of a file a baseline's tree or index records as ``git_mode``: its exact bits where `exact_modes`
+    recorded them (``exact``), else git's own; no ``lstat`` data, so the file is read again before it is trusted."""
+    if git_mode == "120000":
+        return Entry(sha, 0, True)
+    own = 0o755 if git_mode == "100755" else 0o644
+    return Entry(sha, own if exact is None else exact, False)
+
+
 def meta_json(root: Path, label: str | None, created: float, contents: Contents, state: GitState) -> bytes:
     """The ``meta.json`` of a baseline of ``contents``: what its tree cannot hold (exact permission bits, which
     ignored files are protected, what was left out and why) and the git state, paths quoted as git quotes them."""

@@ -9,6 +9,7 @@ left out the same way, with the reason.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -68,6 +69,13 @@ async def list_into(
             await list_into(root, f"{prefix}{path}/", listing, depth + 1, ignored_too=ignored_too)
         except GitError:
             listing.skipped[prefix + path] = "nested_repository"
+
+
+def holds_a_repository(staged: bytes, untracked: Iterable[str]) -> bool:
+    """Whether an index (as ``ls-files -z --stage`` lists it) holds a submodule, or git lists an untracked path as a
+    directory (``--others`` does so for a repository nested in the worktree): each is listed by its own git, which
+    only a full listing does."""
+    return b"\x00160000 " in b"\0" + staged or any(path.endswith("/") for path in untracked)
 
 
 def _parse(prefix: str, listing: Listing, tracked: bytes, others: bytes, ignored: bytes) -> list[str]:

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -74,19 +75,16 @@ async def judged(raw: raw_git.RawGit, index: Path) -> Judged | None:
         written_s = (await anyio.to_thread.run_sync(os.stat, index)).st_mtime_ns // 10**9
     except FileNotFoundError:
         return None
-    found = [b"", b""]
-
-    async def changed() -> None:
-        found[0] = await raw_git.run(raw, index, "diff-files", "-z", "--name-only")
-
-    async def unlooked() -> None:
-        found[1] = await git.run(raw.root, "ls-files", "-z", "-v", env={"GIT_INDEX_FILE": str(index)})
-
     try:
-        await offload.concurrently(changed, unlooked)
+        found = await offload.gathered(
+            {
+                "changed": partial(raw_git.run, raw, index, "diff-files", "-z", "--name-only"),
+                "unlooked": partial(git.run, raw.root, "ls-files", "-z", "-v", env={"GIT_INDEX_FILE": str(index)}),
+            }
+        )
     except GitError:  # an index git cannot read there: nothing is proven, and every file is read
         return None
-    return Judged(written_s, await offload.in_thread(_doubted, found[0], found[1]))
+    return Judged(written_s, await offload.in_thread(_doubted, found["changed"], found["unlooked"]))
 
 
 def _doubted(changed: bytes, tagged: bytes) -> frozenset[str]:
