@@ -178,17 +178,26 @@ async def test_a_step_that_fails_resumes_collection_and_a_collector_switched_off
 
 
 async def test_the_next_call_is_served_by_a_child_that_was_ready_before_it() -> None:
-    """The interpreter's start and the module's import are paid after a call, not inside the next one."""
+    """While a server keeps a child ready, the interpreter's start and the module's import are paid after a call,
+    not inside the next one."""
     offload.discard_ready()
     with anyio.fail_after(30):
-        first = await offload.run(f"{__name__}:echo")
-        waiting = ready_children()
-        second = await offload.run(f"{__name__}:echo")
+        async with offload.ready(f"{__name__}:echo"):
+            first = await offload.run(f"{__name__}:echo")
+            waiting = ready_children()
+            second = await offload.run(f"{__name__}:echo")
     assert isinstance(first, dict) and isinstance(second, dict)
     assert first["pid"] not in waiting
     assert isinstance(second["pid"], int)
     assert waiting == {second["pid"]}, "the second call's child was started before it"
+
+
+async def test_without_a_server_keeping_one_a_call_leaves_no_child_waiting() -> None:
+    """A call made outside every `ready` block starts its child and leaves none behind it."""
     offload.discard_ready()
+    with anyio.fail_after(30):
+        await offload.run(f"{__name__}:echo")
+    assert not ready_children()
 
 
 async def test_a_child_made_ready_before_the_environment_changed_serves_no_call(
@@ -196,14 +205,13 @@ async def test_a_child_made_ready_before_the_environment_changed_serves_no_call(
 ) -> None:
     """A call runs with the caller's environment of now, never one a child inherited earlier."""
     with anyio.fail_after(30):
-        await offload.keep_ready(f"{__name__}:readiness")
-        monkeypatch.setenv("CODEX_SUBAGENTS_TEST_SETTING", "changed")
-        began = time.time()
-        seen = await offload.run(f"{__name__}:readiness", "CODEX_SUBAGENTS_TEST_SETTING")
+        async with offload.ready(f"{__name__}:readiness"):
+            monkeypatch.setenv("CODEX_SUBAGENTS_TEST_SETTING", "changed")
+            began = time.time()
+            seen = await offload.run(f"{__name__}:readiness", "CODEX_SUBAGENTS_TEST_SETTING")
     assert isinstance(seen, dict)
     assert seen["value"] == "changed"
     assert isinstance(seen["imported_at"], float) and seen["imported_at"] > began
-    offload.discard_ready()
 
 
 async def test_a_child_is_kept_ready_while_a_server_runs_and_stopped_when_it_ends() -> None:
@@ -217,14 +225,31 @@ async def test_a_child_is_kept_ready_while_a_server_runs_and_stopped_when_it_end
     assert not ready_children()
 
 
+async def test_a_server_that_ends_leaves_the_child_another_server_keeps_ready() -> None:
+    """Two servers in one process (an in-memory session beside another): the first to end does not take the
+    other's ready child with it; the last one does."""
+    with anyio.fail_after(30):
+        async with offload.ready(f"{__name__}:echo"):
+            async with offload.ready(f"{__name__}:echo"):
+                kept = ready_children()
+            left = ready_children()
+            answer = await offload.run(f"{__name__}:echo")
+    assert len(kept) == 1
+    assert left == kept
+    assert isinstance(answer, dict) and answer["pid"] in kept
+    assert not ready_children()
+
+
 def test_a_child_kept_ready_exits_with_a_server_that_was_killed() -> None:
     """Its standard input closes with the server, whatever killed it, and a child that reads nothing exits."""
     script = (
         "import anyio, os, signal, psutil\n"
         "from codex_subagents.core import offload\n"
-        "anyio.run(offload.keep_ready, 'json:dumps')\n"
-        "print(' '.join(str(child.pid) for child in psutil.Process().children()), flush=True)\n"
-        "os.kill(os.getpid(), signal.SIGKILL)\n"
+        "async def main():\n"
+        "    async with offload.ready('json:dumps'):\n"
+        "        print(' '.join(str(child.pid) for child in psutil.Process().children()), flush=True)\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "anyio.run(main)\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
     pids = [int(pid) for pid in done.stdout.split()]

@@ -50,8 +50,8 @@ _TYPED: dict[str, type[SubagentsError]] = {kind.__name__: kind for kind in (Base
 
 
 async def run(function: str, *args: JsonValue) -> JsonValue:
-    """Await ``function`` (``"module:name"``) with ``args`` in a child process and return its result; a child is
-    kept ready for the next call to the same module.
+    """Await ``function`` (``"module:name"``) with ``args`` in a child process and return its result; while a `ready`
+    block for its module runs, the next child is started at once.
 
     Raises:
         BaselineError, GitError, InputError: raised in the child, with its message.
@@ -66,7 +66,7 @@ async def run(function: str, *args: JsonValue) -> JsonValue:
         with contextlib.suppress(OSError):  # the thread left behind reaps the child once it is killed
             os.killpg(process.pid, signal.SIGKILL)
         raise
-    await keep_ready(function)
+    await anyio.to_thread.run_sync(ready_children.refill, module)
     try:
         reply = json.loads(out)
     except ValueError:
@@ -77,26 +77,21 @@ async def run(function: str, *args: JsonValue) -> JsonValue:
     return reply["result"]
 
 
-async def keep_ready(function: str) -> None:
-    """Start the child of the next `run` of ``function`` (``"module:name"``) now, so that call pays no interpreter
-    start."""
-    await anyio.to_thread.run_sync(ready_children.keep_ready, function.partition(":")[0])
-
-
 def discard_ready() -> None:
-    """Stop the children kept ready (a test run does before it looks for processes its tests left behind)."""
+    """Stop every child kept ready (a test run does before it looks for processes its tests left behind)."""
     ready_children.discard()
 
 
 @contextlib.asynccontextmanager
 async def ready(function: str) -> AsyncGenerator[None]:
-    """Keep a child ready for ``function`` while the block runs (a server, from its start to its end), and stop
-    whichever children are ready when it ends."""
-    await keep_ready(function)
+    """Keep a child ready for ``function`` (``"module:name"``) while the block runs (a server, from its start to its
+    end), so that no call of it pays the interpreter's start; the child is stopped when the last such block ends."""
+    module = function.partition(":")[0]
+    await anyio.to_thread.run_sync(ready_children.hold, module)
     try:
         yield
     finally:
-        discard_ready()
+        ready_children.release(module)
 
 
 async def concurrently(*steps: Callable[[], Awaitable[object]]) -> None:

@@ -4,11 +4,13 @@ A child is started with an exec (no fork, so macOS and Linux behave alike), in a
 session of its own, and imports the module its function lives in before it reads
 its request: the interpreter's start and those imports (a fifth of a second, most
 of what a first baseline of a large worktree costs beyond git's own work) are
-paid before the call when a child was kept ready. A ready child only waits on
-its standard input and exits when that closes, so one left behind by a server
-that died exits with it. A ready child serves a call only if the import path,
-environment and working directory are still those it was started with, so that
-no call runs with settings older than the caller's.
+paid before the call when a child was kept ready. A child is kept ready for a
+module while at least one holder wants it (a server from its start to its end):
+the end of one holder leaves the others' child in place. A ready child only
+waits on its standard input and exits when that closes, so one left behind by a
+server that died exits with it. A ready child serves a call only if the import
+path, environment and working directory are still those it was started with, so
+that no call runs with settings older than the caller's.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections import Counter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -47,6 +50,7 @@ class _Ready(NamedTuple):
 
 _lock = threading.Lock()
 _ready: dict[str, _Ready] = {}
+_holders: Counter[str] = Counter()
 
 
 def started(module: str) -> subprocess.Popen[bytes]:
@@ -62,14 +66,38 @@ def started(module: str) -> subprocess.Popen[bytes]:
     return _start(module)
 
 
-def keep_ready(module: str) -> None:
-    """Start a child for ``module`` now, to serve the next call; it replaces any kept before."""
+def hold(module: str) -> None:
+    """Want a child kept ready for ``module`` from now on, and start it."""
+    with _lock:
+        _holders[module] += 1
+    refill(module)
+
+
+def release(module: str) -> None:
+    """Want no child for ``module`` any longer; the last holder to go stops the child kept ready."""
+    with _lock:
+        _holders[module] -= 1
+        ready = None if _holders[module] else _ready.pop(module, None)
+        if not _holders[module]:
+            del _holders[module]
+    if ready:
+        stop(ready.process)
+
+
+def refill(module: str) -> None:
+    """Start a child for ``module`` to serve the next call, if a holder wants one; it replaces any kept before."""
+    with _lock:
+        if not _holders[module]:
+            return
     process = _start(module)
     with _lock:
+        held = _holders[module] > 0
         previous = _ready.pop(module, None)
-        _ready[module] = _Ready(process, _context())
-    if previous:
-        stop(previous.process)
+        if held:
+            _ready[module] = _Ready(process, _context())
+    for unwanted in (previous.process if previous else None, None if held else process):
+        if unwanted:
+            stop(unwanted)
 
 
 def discard() -> None:
